@@ -1,0 +1,55 @@
+"""Where things are: project root, data directory, results directory.
+
+Chapters never hold file paths: they ask evalkit. The data location comes from the environment variable
+``EVALKIT_DATA`` (set by ``evalkit run``), else ``<project>/data/synthetic``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_DATA = "EVALKIT_DATA"
+ENV_RESULTS = "EVALKIT_RESULTS_DIR"
+ENV_DATA_KIND = "EVALKIT_DATA_KIND"
+
+
+def project_root() -> Path:
+    """The book's root folder (the one holding ``_config.yml``).
+
+    Searched upward from the working directory (notebooks run in ``chapters/``), then from this package's location
+    (editable install in ``src/evalkit``).
+    """
+    for start in (Path.cwd(), Path(__file__).resolve().parent):
+        for d in (start, *start.parents):
+            if (d / "_config.yml").is_file() and (d / "_toc.yml").is_file():
+                return d
+    raise FileNotFoundError("evalkit: cannot find the book's root (a folder with _config.yml and _toc.yml)")
+
+
+def data_dir() -> Path:
+    """Folder holding the study files (``msp.csv``, ``asalee.csv``, ``assistants.csv``)."""
+    env = os.environ.get(ENV_DATA)
+    if env:
+        return Path(env).expanduser().resolve()
+    return project_root() / "data" / "synthetic"
+
+
+def data_kind() -> str:
+    """``synthetic`` for the bundled generated data, ``user`` for an evaluator's own data."""
+    kind = os.environ.get(ENV_DATA_KIND)
+    if kind in ("synthetic", "user"):
+        return kind
+    env = os.environ.get(ENV_DATA)
+    if not env:
+        return "synthetic"
+    marker = Path(env) / "SYNTHETIC"
+    return "synthetic" if marker.exists() else "user"
+
+
+def results_dir() -> Path:
+    """Folder where chapters record their result rows (one CSV per chapter)."""
+    env = os.environ.get(ENV_RESULTS)
+    if env:
+        return Path(env).expanduser().resolve()
+    return project_root() / "_build" / "results"

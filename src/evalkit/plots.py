@@ -1,0 +1,283 @@
+"""House style for figures and tables (DESIGN.md §5).
+
+Every figure has a title that states the finding, axis labels with units, the two lines French statistical
+publications carry (« Champ : », « Source : »), alt text, a colour-blind-safe palette (Okabe–Ito) and French number
+formats. :func:`figure` returns a display object that renders as an accessible HTML ``<figure>`` (image with alt text,
+caption, download link), so chapters stay thin: build the matplotlib axes, then ``return plots.figure(...)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker as mticker  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from . import paths  # noqa: E402
+from .results import NBSP, fmt_num  # noqa: E402
+
+# Okabe & Ito (2008) colour-blind-safe palette.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+TREATED, CONTROL, NEUTRAL, TRUTH = PALETTE[0], PALETTE[1], "#6b6b6b", PALETTE[3]
+SYNTHETIC_SOURCE = "données synthétiques générées par evalkit, calibrées sur {anchor}"
+
+
+def synthetic_source(anchor: str) -> str:
+    """The « Source » line for figures drawn on the bundled synthetic data (or « données de l'utilisateur »)."""
+    if paths.data_kind() == "user":
+        return "données fournies par l'utilisateur (format des contrats evalkit) ; calculs evalkit"
+    return SYNTHETIC_SOURCE.format(anchor=anchor)
+
+
+def apply_style() -> None:
+    """Seaborn/matplotlib defaults of the book."""
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", palette=PALETTE, font_scale=0.95)
+    plt.rcParams.update({
+        "figure.dpi": 100,
+        "savefig.dpi": 110,
+        "axes.titlesize": 11,
+        "axes.titleweight": "bold",
+        "axes.titlelocation": "left",
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.formatter.use_mathtext": False,
+        "font.family": "DejaVu Sans",
+        "axes.unicode_minus": True,
+    })
+
+
+def french_axis(ax, axis: str = "both", decimals: int | None = None, suffix: str = "") -> None:
+    """French tick labels (« 1 234,5 ») on ``ax``."""
+
+    def _fmt(x, _pos):
+        d = decimals if decimals is not None else (0 if float(x).is_integer() else 1)
+        return fmt_num(x, d) + suffix
+
+    if axis in ("x", "both"):
+        ax.xaxis.set_major_formatter(mticker.FuncFormatter(_fmt))
+    if axis in ("y", "both"):
+        ax.yaxis.set_major_formatter(mticker.FuncFormatter(_fmt))
+
+
+def new(nrows: int = 1, ncols: int = 1, width: float = 7.5, height: float = 4.2, **kw):
+    """A figure and axes in the house style."""
+    apply_style()
+    return plt.subplots(nrows, ncols, figsize=(width, height), **kw)
+
+
+@dataclass
+class Figure:
+    """An accessible figure: PNG bytes plus the texts a reader (or a screen reader) needs."""
+
+    png: bytes
+    title: str
+    alt: str
+    champ: str
+    source: str
+    name: str
+    xlabel: str = ""
+    ylabel: str = ""
+    note: str = ""
+    meta: dict = field(default_factory=dict)
+
+    def _repr_html_(self) -> str:
+        b64 = base64.b64encode(self.png).decode("ascii")
+        e = html.escape
+        note = f"<br><span class='ek-note'>Note : {e(self.note)}</span>" if self.note else ""
+        return (
+            f"<figure class='ek-figure' id='fig-{e(self.name)}'>"
+            f"<p class='ek-figtitle'><strong>{e(self.title)}</strong></p>"
+            f"<img src='data:image/png;base64,{b64}' alt=\"{e(self.alt)}\" style='max-width:100%;height:auto'>"
+            f"<figcaption class='ek-caption'>Champ : {e(self.champ)}<br>Source : {e(self.source)}{note}"
+            f"<br><a download='{e(self.name)}.png' href='data:image/png;base64,{b64}'>"
+            f"Télécharger la figure (PNG)</a></figcaption></figure>"
+        )
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self._repr_html_(), "text/plain": f"[Figure] {self.title}"}
+
+
+def figure(fig, *, title: str, alt: str, champ: str, source: str, name: str, note: str = "") -> Figure:
+    """Close ``fig`` and wrap it as an accessible :class:`Figure`.
+
+    Axis labels must carry units: every visible axis needs a label (checked here).
+    """
+    for ax in fig.axes:
+        if not ax.get_visible() or not ax.has_data():
+            continue
+        if not ax.get_xlabel() and ax.xaxis.get_visible() and ax.get_xticks().size:
+            raise ValueError(f"figure {name!r}: an x axis has no label (with its unit)")
+        if not ax.get_ylabel() and ax.yaxis.get_visible() and ax.get_yticks().size:
+            raise ValueError(f"figure {name!r}: a y axis has no label (with its unit)")
+    if not alt.strip():
+        raise ValueError(f"figure {name!r}: alt text is empty")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    xl = fig.axes[0].get_xlabel() if fig.axes else ""
+    yl = fig.axes[0].get_ylabel() if fig.axes else ""
+    plt.close(fig)
+    return Figure(buf.getvalue(), title, alt, champ, source, name, xl, yl, note)
+
+
+def table(df: pd.DataFrame, *, title: str, champ: str, source: str, decimals: dict | int = 1,
+          note: str = "", index: bool = False, name: str = "") -> "Table":
+    """A table in the house style: French number format, title, Champ/Source lines, CSV download."""
+    return Table(df, title, champ, source, decimals, note, index, name)
+
+
+@dataclass
+class Table:
+    df: pd.DataFrame
+    title: str
+    champ: str
+    source: str
+    decimals: dict | int = 1
+    note: str = ""
+    index: bool = False
+    name: str = ""
+
+    def formatted(self) -> pd.DataFrame:
+        out = self.df.copy()
+        for c in out.columns:
+            d = self.decimals.get(c, 1) if isinstance(self.decimals, dict) else self.decimals
+            if pd.api.types.is_bool_dtype(out[c]):
+                out[c] = out[c].map({True: "oui", False: "non"})
+            elif pd.api.types.is_integer_dtype(out[c]):
+                out[c] = out[c].map(lambda v: "" if pd.isna(v) else fmt_num(v, 0))
+            elif pd.api.types.is_float_dtype(out[c]):
+                out[c] = out[c].map(lambda v, d=d: "" if pd.isna(v) else fmt_num(v, d))
+            else:
+                out[c] = out[c].map(lambda v, d=d: fmt_num(v, d) if isinstance(v, (float, np.floating))
+                                    and np.isfinite(v) else ("" if v is None or (isinstance(v, float) and
+                                                                                 np.isnan(v)) else v))
+        return out
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        body = self.formatted().to_html(index=self.index, escape=True, border=0, classes="ek-table",
+                                        na_rep="")
+        csv = self.df.to_csv(index=self.index).encode("utf-8")
+        b64 = base64.b64encode(csv).decode("ascii")
+        note = f"<br>Note : {e(self.note)}" if self.note else ""
+        dl = (f"<br><a download='{e(self.name)}.csv' href='data:text/csv;base64,{b64}'>"
+              f"Télécharger le tableau (CSV)</a>") if self.name else ""
+        return (f"<div class='ek-tablewrap'><p class='ek-figtitle'><strong>{e(self.title)}</strong></p>"
+                f"<div class='ek-scroll'>{body}</div><p class='ek-caption'>Champ : {e(self.champ)}<br>"
+                f"Source : {e(self.source)}{note}{dl}</p></div>")
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self._repr_html_(), "text/plain": f"[Table] {self.title}\n{self.df.to_string()}"}
+
+
+# --- common figure types ----------------------------------------------------------------------------------------
+
+def ci_label(est: float, lo: float, hi: float, decimals: int = 1) -> str:
+    return f"{fmt_num(est, decimals)} [{fmt_num(lo, decimals)} ; {fmt_num(hi, decimals)}]"
+
+
+def event_study(tab: pd.DataFrame, *, ylabel: str, title: str, champ: str, source: str, name: str,
+                truth: pd.Series | None = None, x: str = "event_time", alt_unit: str = "",
+                decimals: int = 1) -> Figure:
+    """Event-study plot: estimates and 95 % CIs by event time, pre-periods shaded, reference line at zero."""
+    fig, ax = new()
+    t = tab.sort_values(x)
+    pre = t[x] < 0
+    ax.axhline(0, color=NEUTRAL, lw=1)
+    ax.axvline(-0.5, color=NEUTRAL, lw=1, ls=":")
+    ax.errorbar(t.loc[pre, x], t.loc[pre, "estimate"],
+                yerr=[t.loc[pre, "estimate"] - t.loc[pre, "ci_low"], t.loc[pre, "ci_high"] - t.loc[pre, "estimate"]],
+                fmt="o", color=CONTROL, capsize=3, label="avant l'entrée (test de tendances parallèles)")
+    ax.errorbar(t.loc[~pre, x], t.loc[~pre, "estimate"],
+                yerr=[t.loc[~pre, "estimate"] - t.loc[~pre, "ci_low"],
+                      t.loc[~pre, "ci_high"] - t.loc[~pre, "estimate"]],
+                fmt="o", color=TREATED, capsize=3, label="après l'entrée (effet)")
+    if truth is not None:
+        ax.plot(truth.index, truth.values, "x", color=TRUTH, ms=8, label="effet simulé (vérité connue)")
+    ax.set_xlabel("Années depuis l'entrée dans le dispositif (0 = année d'entrée)")
+    ax.set_ylabel(ylabel)
+    ax.set_xticks(sorted(t[x].unique()))
+    french_axis(ax, "y")
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    post = t[~pre]
+    alt = (f"Graphique en points avec intervalles de confiance à 95 % : effet estimé par année depuis l'entrée, "
+           f"de {int(t[x].min())} à {int(t[x].max())}. Avant l'entrée, les estimations sont proches de zéro "
+           f"(de {fmt_num(t.loc[pre, 'estimate'].min(), decimals)} à {fmt_num(t.loc[pre, 'estimate'].max(), decimals)}"
+           f"{alt_unit}) ; après, elles vont de {fmt_num(post['estimate'].min(), decimals)} à "
+           f"{fmt_num(post['estimate'].max(), decimals)}{alt_unit}.") if pre.any() and len(post) else title
+    return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name)
+
+
+def forest(tab: pd.DataFrame, *, label: str, xlabel: str, title: str, champ: str, source: str, name: str,
+           reference: float | None = 0.0, decimals: int = 1, alt_unit: str = "", color_by: str | None = None) -> Figure:
+    """Forest plot: one line per row of ``tab`` (columns ``label``, estimate, ci_low, ci_high)."""
+    t = tab.reset_index(drop=True)
+    fig, ax = new(height=0.45 * len(t) + 1.4)
+    y = np.arange(len(t))[::-1]
+    colors = [PALETTE[i % len(PALETTE)] for i in range(len(t))] if color_by is None else \
+        [PALETTE[sorted(t[color_by].unique()).index(v) % len(PALETTE)] for v in t[color_by]]
+    for yi, (_, r), c in zip(y, t.iterrows(), colors):
+        ax.errorbar(r["estimate"], yi, xerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
+                    fmt="o", color=c, capsize=3)
+        ax.annotate(ci_label(r["estimate"], r["ci_low"], r["ci_high"], decimals), (r["ci_high"], yi),
+                    xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
+    if reference is not None:
+        ax.axvline(reference, color=NEUTRAL, lw=1)
+    ax.set_yticks(y)
+    ax.set_yticklabels(t[label])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("")
+    ax.yaxis.set_visible(True)
+    french_axis(ax, "x")
+    lo, hi = t["ci_low"].min(), t["ci_high"].max()
+    span = hi - lo if hi > lo else 1
+    ax.set_xlim(min(lo, reference or lo) - 0.05 * span, hi + 0.45 * span)
+    alt = "Graphique en forêt : " + " ; ".join(
+        f"{r[label]} : {ci_label(r['estimate'], r['ci_low'], r['ci_high'], decimals)}{alt_unit}"
+        for _, r in t.iterrows())
+    return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name)
+
+
+def trends(df: pd.DataFrame, *, x: str, y: str, hue: str, xlabel: str, ylabel: str, title: str, champ: str,
+           source: str, name: str, hue_labels: dict | None = None, decimals: int = 1, alt_unit: str = "",
+           vline: float | None = None, vline_label: str = "") -> Figure:
+    """Mean outcome over time by group (e.g. treated vs comparison), in the style of Irdes figures."""
+    fig, ax = new()
+    groups = list(dict.fromkeys(df[hue]))
+    for i, g in enumerate(groups):
+        d = df[df[hue] == g].sort_values(x)
+        lab = (hue_labels or {}).get(g, str(g))
+        ax.plot(d[x], d[y], marker="o", color=PALETTE[i % len(PALETTE)], label=lab)
+    if vline is not None:
+        ax.axvline(vline, color=NEUTRAL, ls=":", lw=1)
+        if vline_label:
+            ax.annotate(vline_label, (vline, ax.get_ylim()[1]), xytext=(4, -12), textcoords="offset points",
+                        fontsize=8, color=NEUTRAL)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _p: f"{int(v)}"))
+    french_axis(ax, "y")
+    ax.legend(frameon=False, fontsize=8)
+    parts = []
+    for g in groups:
+        d = df[df[hue] == g].sort_values(x)
+        lab = (hue_labels or {}).get(g, str(g))
+        parts.append(f"{lab} : de {fmt_num(d[y].iloc[0], decimals)}{alt_unit} en {d[x].iloc[0]} à "
+                     f"{fmt_num(d[y].iloc[-1], decimals)}{alt_unit} en {d[x].iloc[-1]}")
+    alt = "Courbes d'évolution. " + " ; ".join(parts) + "."
+    return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name)
+
+
+__all__ = ["PALETTE", "Figure", "Table", "apply_style", "event_study", "figure", "forest", "french_axis", "new",
+           "synthetic_source", "table", "trends", "NBSP"]

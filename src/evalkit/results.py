@@ -1,0 +1,194 @@
+"""The results table (``results/estimates.csv``) and French number formatting for prose.
+
+Every chapter turns its estimates into rows with :func:`make_row` (or an estimator's ``to_rows``), and records them
+with :func:`record`; ``evalkit run`` gathers them with :func:`collect`. Columns and their meaning: DESIGN.md §3.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import paths
+from .disclosure import MIN_CELL
+
+RESULT_COLUMNS = [
+    "study",
+    "outcome",
+    "subgroup",
+    "estimator",
+    "estimate",
+    "std_error",
+    "ci_low",
+    "ci_high",
+    "unit",
+    "n_units",
+    "n_obs",
+    "headline",
+    "data",
+]
+STUDIES = ("msp", "asalee", "assistants", "methodes")
+UNITS = (
+    "patients",
+    "euros",
+    "pp",
+    "percent",
+    "ratio",
+    "eur_per_patient",
+    "acts",
+    "log_points",
+    "count",
+)
+_SUBGROUP_RE = re.compile(r"^(all|[a-z_]+=[^=\s]+)$")
+
+
+def make_row(
+    *,
+    study: str,
+    outcome: str,
+    estimator: str,
+    estimate: float,
+    std_error: float | None = None,
+    ci_low: float | None = None,
+    ci_high: float | None = None,
+    unit: str,
+    n_units: int | None = None,
+    n_obs: int | None = None,
+    subgroup: str = "all",
+    headline: bool = False,
+    data: str | None = None,
+    level: float = 0.95,
+) -> dict:
+    """One row of the results table. Missing CI bounds are derived from the SE (normal approximation)."""
+    from scipy.stats import norm
+
+    if std_error is not None and np.isfinite(std_error) and (ci_low is None or ci_high is None):
+        z = norm.ppf(0.5 + level / 2)
+        ci_low, ci_high = estimate - z * std_error, estimate + z * std_error
+    return {
+        "study": study,
+        "outcome": outcome,
+        "subgroup": subgroup,
+        "estimator": estimator,
+        "estimate": float(estimate),
+        "std_error": _f(std_error),
+        "ci_low": _f(ci_low),
+        "ci_high": _f(ci_high),
+        "unit": unit,
+        "n_units": _i(n_units),
+        "n_obs": _i(n_obs),
+        "headline": bool(headline),
+        "data": data or paths.data_kind(),
+    }
+
+
+def _f(x) -> float:
+    return float("nan") if x is None else float(x)
+
+
+def _i(x):
+    return pd.NA if x is None or (isinstance(x, float) and math.isnan(x)) else int(x)
+
+
+def to_frame(rows: Iterable[Mapping] | pd.DataFrame) -> pd.DataFrame:
+    """Rows → results DataFrame with the contract's columns, order and dtypes."""
+    df = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    missing = [c for c in RESULT_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"result rows lack columns {missing}")
+    df = df[RESULT_COLUMNS].copy()
+    for c in ("estimate", "std_error", "ci_low", "ci_high"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+    for c in ("n_units", "n_obs"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype("Int64")
+    df["headline"] = df["headline"].astype(bool)
+    return df
+
+
+def check(df: pd.DataFrame) -> pd.DataFrame:
+    """Validate a results table against the contract (pandera schema + headline rule); returns it."""
+    from .contracts import validate_results
+
+    return validate_results(to_frame(df))
+
+
+def record(rows: Iterable[Mapping] | pd.DataFrame, chapter: str, out_dir: Path | None = None) -> Path:
+    """Write a chapter's rows to ``<results_dir>/<chapter>.csv`` (atomically), after validation.
+
+    Small-cell rule: rows whose ``n_units`` is below 11 are refused (a chapter must not publish them).
+    """
+    from .io import write_csv_atomic
+
+    df = check(to_frame(rows))
+    small = df["n_units"].notna() & (df["n_units"] < MIN_CELL)
+    if small.any():
+        raise ValueError(
+            f"{int(small.sum())} result rows rest on fewer than {MIN_CELL} units "
+            f"(e.g. {df.loc[small, ['outcome', 'subgroup']].head(3).to_dict('records')}); "
+            "they cannot be published (statistical disclosure rule)"
+        )
+    out = Path(out_dir) if out_dir else paths.results_dir()
+    target = out / f"{chapter}.csv"
+    write_csv_atomic(df, target)
+    return target
+
+
+def collect(results_dir: Path) -> pd.DataFrame:
+    """Concatenate every chapter's recorded rows into one validated results table."""
+    files = sorted(Path(results_dir).glob("*.csv"))
+    if not files:
+        return to_frame(pd.DataFrame(columns=RESULT_COLUMNS))
+    df = pd.concat([pd.read_csv(f, dtype={"subgroup": str}) for f in files], ignore_index=True)
+    return check(df)
+
+
+def headline(df: pd.DataFrame, study: str, outcome: str, unit: str) -> pd.Series:
+    """The headline row of a results table for (study, outcome, unit)."""
+    sel = df[(df.study == study) & (df.outcome == outcome) & (df.unit == unit) & df.headline]
+    if len(sel) != 1:
+        raise KeyError(f"no unique headline row for {study}/{outcome}/{unit} (found {len(sel)})")
+    return sel.iloc[0]
+
+
+# --- French number formatting (prose and figures) -------------------------------------------------------------
+
+NBSP = "\u202f"  # narrow no-break space, the French thousands separator
+
+
+def fmt_num(x: float, decimals: int = 1, sign: bool = False) -> str:
+    """French number format: ``1 234,5`` (narrow no-break space, decimal comma), optional explicit sign."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)) or pd.isna(x):
+        return "n.d."
+    s = f"{abs(x):,.{decimals}f}".replace(",", NBSP).replace(".", ",")
+    if sign:
+        return ("+" if x >= 0 else "−") + s
+    return ("−" if x < 0 and float(s.replace(NBSP, "").replace(",", ".")) != 0 else "") + s
+
+
+def fmt_int(x: float, sign: bool = False) -> str:
+    return fmt_num(x, 0, sign=sign)
+
+
+def fmt_pct(x: float, decimals: int = 1, sign: bool = False) -> str:
+    """``12,7 %`` (x already in percent)."""
+    return f"{fmt_num(x, decimals, sign)}{NBSP}%"
+
+
+def fmt_pp(x: float, decimals: int = 1, sign: bool = False) -> str:
+    """``12,7 points`` (percentage points)."""
+    return f"{fmt_num(x, decimals, sign)} point{'s' if abs(round(x, decimals)) >= 2 else ''}"
+
+
+def fmt_ci(lo: float, hi: float, decimals: int = 1, unit: str = "") -> str:
+    """``[8,1 ; 17,3]`` — French interval notation, with an optional unit suffix."""
+    u = f"{NBSP}{unit}" if unit else ""
+    return f"[{fmt_num(lo, decimals)}{u} ; {fmt_num(hi, decimals)}{u}]"
+
+
+def fmt_eur(x: float, decimals: int = 0) -> str:
+    return f"{fmt_num(x, decimals)}{NBSP}€"

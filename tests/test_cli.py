@@ -1,0 +1,92 @@
+"""The evalkit command as a user runs it (subprocess): exit codes, messages, no traceback, no partial output."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from contract_data import msp
+
+EVALKIT = [sys.executable, "-m", "evalkit.cli"]
+
+
+def run(*args, cwd=None):
+    env = dict(os.environ)
+    env.pop("EVALKIT_DATA", None)
+    return subprocess.run([*EVALKIT, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=900)
+
+
+@pytest.fixture
+def good_dir(tmp_path):
+    d = tmp_path / "data"
+    d.mkdir()
+    msp().to_csv(d / "msp.csv", index=False)
+    return d
+
+
+def test_validate_good(good_dir):
+    r = run("validate", "--data", str(good_dir))
+    assert r.returncode == 0, r.stderr
+    assert "msp.csv: OK" in r.stdout
+
+
+def test_validate_bad_exit_2_no_traceback(good_dir):
+    df = msp()
+    df.loc[0, "patients_mt"] = -3
+    df.to_csv(good_dir / "msp.csv", sep=";", index=False)
+    r = run("validate", "--data", str(good_dir))
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert "msp.csv" in r.stderr and "patients_mt" in r.stderr and "-3" in r.stderr
+
+
+def test_debug_shows_traceback(good_dir):
+    (good_dir / "msp.csv").write_text("gp_id;year\nA;2010\n")
+    r = run("--debug", "validate", "--data", str(good_dir))
+    assert r.returncode != 0 and "Traceback" in r.stderr
+
+
+def test_missing_data_dir(tmp_path):
+    r = run("validate", "--data", str(tmp_path / "nope"))
+    assert r.returncode == 2 and "no such folder" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_empty_data_dir(tmp_path):
+    r = run("validate", "--data", str(tmp_path))
+    assert r.returncode == 2 and "no study file found" in r.stderr
+
+
+def test_run_refuses_out_inside_data(good_dir):
+    r = run("run", "--data", str(good_dir), "--out", str(good_dir / "out"))
+    assert r.returncode == 2 and "inside" in r.stderr
+    assert not (good_dir / "out").exists()
+    r = run("run", "--data", str(good_dir), "--out", str(good_dir))
+    assert r.returncode == 2
+
+
+def test_run_refuses_foreign_nonempty_out(good_dir, tmp_path):
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "thesis.docx").write_text("x")
+    r = run("run", "--data", str(good_dir), "--out", str(out))
+    assert r.returncode == 2 and "not an evalkit output" in r.stderr
+    assert (out / "thesis.docx").read_text() == "x"
+
+
+def test_rejected_run_writes_nothing(good_dir, tmp_path):
+    df = msp()
+    df["extra"] = 1
+    df.to_csv(good_dir / "msp.csv", index=False)
+    before = sorted(p.name for p in good_dir.iterdir())
+    out = tmp_path / "out"
+    r = run("run", "--data", str(good_dir), "--out", str(out))
+    assert r.returncode == 2 and "'extra'" in r.stderr
+    assert not out.exists()
+    assert not list(tmp_path.glob(".out.*"))  # no temporary leftovers
+    assert sorted(p.name for p in good_dir.iterdir()) == before
+
+
+def test_unknown_study_option(good_dir, tmp_path):
+    r = run("run", "--data", str(good_dir), "--out", str(tmp_path / "o"), "--studies", "msp,foo")
+    assert r.returncode == 2 and "unknown study foo" in r.stderr
