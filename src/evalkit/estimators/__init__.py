@@ -1,0 +1,55 @@
+"""Estimators shared by every chapter: thin, tested wrappers around linearmodels, diff-diff and scikit-learn.
+
+Common input: a long panel DataFrame and column names (``unit``, ``time``, ``outcome``, ``cohort`` = first treated
+year, NaN/0 = never treated). Estimators never read files. Every result has ``table()`` / ``summary()`` and
+``to_rows(...)`` (rows of ``results/estimates.csv``).
+
+- naive cross-section: :func:`naive_cross_section`
+- classic DiD: :func:`did_2x2`, :func:`twfe`, :func:`twfe_event_study`
+- staggered adoption: :func:`callaway_santanna`, :func:`honest_did`, :func:`bacon_decomposition`
+- matching: :func:`match_ps`, :func:`match_cem`, :func:`balance_table`
+- power: :func:`power_mde`, :func:`power_n`, :func:`power_simulate`
+"""
+
+from .base import Aggregate, Estimate
+from .did import DiD2x2Result, EventStudy, TWFEResult, did_2x2, twfe, twfe_event_study
+from .matching import MatchResult, balance_table, match_cem, match_ps, propensity_score
+from .naive import naive_cross_section
+from .power import PowerResult, power_mde, power_n, power_simulate
+from .staggered import (
+    BaconResult,
+    CSResult,
+    HonestResult,
+    bacon_decomposition,
+    callaway_santanna,
+    honest_did,
+    prepare_panel,
+)
+
+__all__ = [
+    "Aggregate",
+    "BaconResult",
+    "CSResult",
+    "DiD2x2Result",
+    "Estimate",
+    "EventStudy",
+    "HonestResult",
+    "MatchResult",
+    "PowerResult",
+    "TWFEResult",
+    "bacon_decomposition",
+    "balance_table",
+    "callaway_santanna",
+    "did_2x2",
+    "honest_did",
+    "match_cem",
+    "match_ps",
+    "naive_cross_section",
+    "power_mde",
+    "power_n",
+    "power_simulate",
+    "prepare_panel",
+    "propensity_score",
+    "twfe",
+    "twfe_event_study",
+]

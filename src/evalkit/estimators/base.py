@@ -1,0 +1,199 @@
+"""Tidy result types shared by every estimator: one estimate, a keyed table of estimates, and their results rows.
+
+An :class:`Estimate` is a point estimate with its standard error and 95 % confidence interval. An
+:class:`Aggregate` is an overall :class:`Estimate` plus a table keyed by cohort, event time or year (the shape of a
+Callaway–Sant'Anna aggregation or an event study). Both turn into rows of the results table
+(:func:`evalkit.results.make_row`) with ``to_rows``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from ..disclosure import MIN_CELL
+from ..results import make_row
+
+LEVEL = 0.95
+Z = float(norm.ppf(0.5 + LEVEL / 2))  # 1.959964
+TABLE_COLUMNS = ["estimate", "std_error", "ci_low", "ci_high", "p_value"]
+
+
+def normal_ci(estimate: float, std_error: float, z: float = Z) -> tuple[float, float]:
+    """Normal-approximation confidence interval ``estimate ± z·se`` (NaN when the SE is not finite)."""
+    if std_error is None or not np.isfinite(std_error):
+        return float("nan"), float("nan")
+    return float(estimate - z * std_error), float(estimate + z * std_error)
+
+
+def normal_p(estimate: float, std_error: float) -> float:
+    """Two-sided p-value of ``estimate / se`` against the standard normal."""
+    if std_error is None or not np.isfinite(std_error) or std_error <= 0:
+        return float("nan")
+    return float(2 * norm.sf(abs(estimate / std_error)))
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimate with its standard error and 95 % confidence interval.
+
+    Attributes
+    ----------
+    estimator : str
+        Label written to the ``estimator`` column of the results table (e.g. ``"twfe"``).
+    estimate, std_error, ci_low, ci_high, p_value : float
+        Point estimate, standard error, 95 % CI bounds and two-sided p-value.
+    n_units, n_obs : int or None
+        Units and observations the estimate rests on.
+    """
+
+    estimator: str
+    estimate: float
+    std_error: float
+    ci_low: float
+    ci_high: float
+    p_value: float = float("nan")
+    n_units: int | None = None
+    n_obs: int | None = None
+
+    @classmethod
+    def from_se(cls, estimator: str, estimate: float, std_error: float, **kw: Any) -> "Estimate":
+        """Build an estimate whose CI and p-value follow from the SE (normal approximation)."""
+        lo, hi = normal_ci(estimate, std_error)
+        return cls(estimator, float(estimate), float(std_error), lo, hi, normal_p(estimate, std_error), **kw)
+
+    def scaled(self, factor: float, estimator: str | None = None) -> "Estimate":
+        """The same estimate in another unit (estimate, SE and CI multiplied by ``factor``)."""
+        lo, hi = sorted((self.ci_low * factor, self.ci_high * factor))
+        return Estimate(
+            estimator or self.estimator,
+            self.estimate * factor,
+            self.std_error * abs(factor),
+            lo,
+            hi,
+            self.p_value,
+            self.n_units,
+            self.n_obs,
+        )
+
+    def table(self) -> pd.DataFrame:
+        """One-row DataFrame ready to display."""
+        return pd.DataFrame([self.__dict__])
+
+    summary = table
+
+    def to_rows(
+        self,
+        study: str,
+        outcome: str,
+        unit: str,
+        subgroup: str = "all",
+        headline: bool = False,
+        data: str | None = None,
+        scale: float = 1.0,
+        estimator: str | None = None,
+    ) -> list[dict]:
+        """A one-element list holding this estimate as a results-table row (estimate, SE and CI × ``scale``)."""
+        if headline and subgroup != "all":
+            raise ValueError("a headline row must have subgroup 'all' (DESIGN §3)")
+        e = self.scaled(scale) if scale != 1.0 else self
+        return [
+            make_row(
+                study=study,
+                outcome=outcome,
+                estimator=estimator or e.estimator,
+                estimate=e.estimate,
+                std_error=e.std_error,
+                ci_low=e.ci_low,
+                ci_high=e.ci_high,
+                unit=unit,
+                n_units=e.n_units,
+                n_obs=e.n_obs,
+                subgroup=subgroup,
+                headline=headline,
+                data=data,
+            )
+        ]
+
+
+@dataclass
+class Aggregate:
+    """An overall estimate plus a table of estimates keyed by ``key`` (``cohort``, ``event_time`` or ``year``).
+
+    ``table`` columns: ``key, estimate, std_error, ci_low, ci_high, p_value`` and, where known, ``n_units`` (units
+    the row rests on: treated units of the cohort, or treated units observed at that event time / year).
+    """
+
+    key: str
+    overall: Estimate
+    table: pd.DataFrame = field(repr=False)
+
+    def to_rows(
+        self,
+        study: str,
+        outcome: str,
+        unit: str,
+        data: str | None = None,
+        scale: float = 1.0,
+        estimator: str | None = None,
+        subgroup_prefix: str = "",
+        n_obs: int | None = None,
+        include_overall: bool = False,
+        min_units: int = MIN_CELL,
+    ) -> list[dict]:
+        """Rows ``<prefix><key>=<value>`` for every table row (plus the overall row if asked).
+
+        Rows resting on fewer than ``min_units`` units are left out (statistical disclosure rule).
+        """
+        name = estimator or self.overall.estimator
+        rows = self.overall.to_rows(study, outcome, unit, data=data, scale=scale, estimator=name) if include_overall else []
+        for r in self.table.itertuples(index=False):
+            n = getattr(r, "n_units", None)
+            n = None if n is None or (isinstance(n, float) and math.isnan(n)) else int(n)
+            if n is not None and n < min_units:
+                continue
+            est = Estimate(name, r.estimate, r.std_error, r.ci_low, r.ci_high, r.p_value, n, n_obs)
+            rows += est.to_rows(
+                study, outcome, unit, subgroup=f"{subgroup_prefix}{self.key}={_label(getattr(r, self.key))}",
+                data=data, scale=scale,
+            )
+        return rows
+
+
+def _label(v: Any) -> str:
+    """``2006.0`` → ``"2006"``; other values unchanged."""
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def tidy(frame: pd.DataFrame, key: str, est: str, se: str, lo: str, hi: str, p: str | None = None) -> pd.DataFrame:
+    """Rename an estimator's table to the house columns ``key, estimate, std_error, ci_low, ci_high, p_value``."""
+    out = pd.DataFrame(
+        {
+            key: frame[key].to_numpy() if key in frame else frame.index.to_numpy(),
+            "estimate": frame[est].to_numpy(float),
+            "std_error": frame[se].to_numpy(float),
+            "ci_low": frame[lo].to_numpy(float),
+            "ci_high": frame[hi].to_numpy(float),
+        }
+    )
+    out["p_value"] = frame[p].to_numpy(float) if p else [normal_p(e, s) for e, s in zip(out.estimate, out.std_error)]
+    return out
+
+
+def clean_cohort(s: pd.Series) -> pd.Series:
+    """First-treated year as float, never-treated = NaN (accepts NaN, 0 or ±inf as the never-treated code)."""
+    c = pd.to_numeric(s, errors="coerce").astype(float)
+    return c.where(np.isfinite(c) & (c != 0))
+
+
+def treatment_dummy(df: pd.DataFrame, time: str, cohort: str) -> pd.Series:
+    """D_it = 1{t ≥ cohort} (0 for never-treated units)."""
+    c = clean_cohort(df[cohort])
+    return (c.notna() & (df[time] >= c)).astype(float)
