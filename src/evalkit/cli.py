@@ -153,6 +153,7 @@ def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progres
         shutil.move(str(build_dir / "_build" / "html"), str(tmp / "html"))
         shutil.rmtree(build_dir, ignore_errors=True)
         shutil.rmtree(parts, ignore_errors=True)
+        toc.unlink(missing_ok=True)
         timings["total"] = round(time.monotonic() - t_start, 1)
         run = run_manifest(data_dir, found, kind, seed, timings, n_rows=len(results))
         write_bytes_atomic(json.dumps(run, indent=2, ensure_ascii=False).encode("utf-8"), tmp / "results" / "run.json")

@@ -19,6 +19,9 @@ from typing import Iterator
 import pandas as pd
 
 from . import paths
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 from .contracts import STUDIES, DataError, validate
 
 EXTENSIONS = (".csv", ".csv.gz", ".parquet", ".pq")
@@ -141,6 +144,7 @@ def write_csv_atomic(df: pd.DataFrame, target: Path | str, **kw) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             df.to_csv(fh, index=False, **kw)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -155,6 +159,7 @@ def write_bytes_atomic(data: bytes, target: Path | str) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -171,6 +176,7 @@ def atomic_dir(target: Path | str) -> Iterator[Path]:
     target = Path(target).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    os.chmod(tmp, 0o777 & ~_UMASK)
     try:
         yield tmp
     except BaseException:
