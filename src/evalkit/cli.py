@@ -271,6 +271,50 @@ def cmd_build(args) -> int:
     return subprocess.call(cmd, cwd=root)
 
 
+def cmd_power(args) -> int:
+    """Minimum detectable effect (or units needed for --effect) of a planned DiD."""
+    from .estimators import power_mde, power_n
+    from .results import fmt_num
+
+    sigma, rho = args.sigma, args.rho
+    if args.data:
+        from .io import load
+        from .planning import variance_components
+
+        st = STUDIES[args.study]
+        df = load(args.study, Path(args.data))
+        if args.outcome not in df.columns:
+            raise UserError(f"--outcome {args.outcome} is not a column of {args.study}; choose among "
+                            f"{', '.join(c for c in st.columns if c not in (st.unit, st.time, st.cohort))}")
+        never = df[df[st.cohort].isna()] if df[st.cohort].isna().any() else df
+        vc = variance_components(never, args.outcome, st.unit, st.time)
+        sigma = vc["sigma"] if sigma is None else sigma
+        rho = vc["rho"] if rho is None else rho
+        print(f"From {args.study} ({vc['n_units']} never-treated units, {vc['n_periods']} years): "
+              f"sigma = {sigma:.4g}, rho = {rho:.3f}")
+    if sigma is None:
+        raise UserError("give --sigma (SD of the outcome of one unit-year) or --data DIR --study S --outcome Y "
+                        "to read it off existing data")
+    rho = 0.0 if rho is None else rho
+    try:
+        if args.effect is not None:
+            res = power_n(args.effect, args.periods, args.treated_share, sigma, rho, args.alpha, args.power,
+                          args.pre)
+            print(f"Units needed to detect an effect of {args.effect:g} with power {args.power:.0%} "
+                  f"(alpha {args.alpha:g}): {res.n_units} ({res.n_treated} treated, {res.n_control} controls)")
+        else:
+            if args.units is None:
+                raise UserError("give --units (number of units planned) or --effect (to get the units needed)")
+            res = power_mde(args.units, args.periods, args.treated_share, sigma, rho, args.alpha, args.power,
+                            args.pre)
+            print(f"Minimum detectable effect: {res.mde:.4g} (SE {res.std_error:.4g}) with {res.n_units} units "
+                  f"({res.n_treated} treated), {res.n_pre} pre- and {res.n_post} post-periods, "
+                  f"power {res.power:.0%}, alpha {res.alpha:g}")
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    return EXIT_OK
+
+
 # --- plumbing ----------------------------------------------------------------------------------------------------
 
 def _studies(arg: str | None, allowed: list[str]) -> list[str]:
@@ -313,6 +357,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="unbalanced panels: keep with a warning (default), drop incomplete units, or refuse")
     r.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors")
     r.set_defaults(func=cmd_run)
+
+    w = sub.add_parser("power", help="minimum detectable effect or sample size of a planned DiD")
+    w.add_argument("--units", type=int, help="units planned (treated + controls)")
+    w.add_argument("--effect", type=float, help="effect to detect: prints the units needed instead of the MDE")
+    w.add_argument("--periods", type=int, required=True, help="periods observed")
+    w.add_argument("--pre", type=int, default=None, help="pre-treatment periods (default: half)")
+    w.add_argument("--treated-share", type=float, default=0.5)
+    w.add_argument("--sigma", type=float, help="SD of the outcome of one unit-period")
+    w.add_argument("--rho", type=float, help="correlation between two periods of the same unit")
+    w.add_argument("--alpha", type=float, default=0.05)
+    w.add_argument("--power", type=float, default=0.8)
+    w.add_argument("--data", help="read sigma and rho off this folder's study file (never-treated units)")
+    w.add_argument("--study", choices=list(STUDIES), default="msp")
+    w.add_argument("--outcome", default="patients_mt")
+    w.set_defaults(func=cmd_power)
 
     b = sub.add_parser("build", help="build the book on the bundled data into _build/html")
     b.add_argument("--strict", action="store_true")
