@@ -43,10 +43,20 @@ def test_headline_on_subgroup_rejected(tmp_path):
         results.record([_row(headline=True, subgroup="rurality=rural")], "msp", out_dir=tmp_path)
 
 
-def test_rows_on_fewer_than_11_units_refused(tmp_path):
-    with pytest.raises(ValueError, match="fewer than 11 units"):
-        results.record([_row(n_units=MIN_CELL - 1)], "msp", out_dir=tmp_path)
-    assert not (tmp_path / "msp.csv").exists()
+def test_rows_on_fewer_than_11_units_suppressed(tmp_path):
+    with pytest.warns(UserWarning, match="fewer than 11 units"):
+        results.record([_row(n_units=MIN_CELL - 1, subgroup="option=full"), _row(headline=True)], "msp",
+                       out_dir=tmp_path)
+    df = results.collect(tmp_path)
+    small = df[df.subgroup == "option=full"].iloc[0]
+    assert pd.isna(small.estimate) and pd.isna(small.ci_low) and pd.isna(small.n_units)
+    assert small.estimator.endswith("[suppressed<11]")
+    assert df[df.headline].estimate.iloc[0] == 90.0
+
+
+def test_empty_estimate_only_on_suppressed_rows(tmp_path):
+    with pytest.raises(DataError, match="estimate is empty"):
+        results.record([_row(estimate=float("nan"))], "msp", out_dir=tmp_path)
 
 
 def test_bad_subgroup_syntax_rejected(tmp_path):

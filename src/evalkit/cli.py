@@ -7,7 +7,6 @@ traceback (``--debug`` shows it). Outputs are built in a temporary folder and mo
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -190,17 +189,28 @@ def _jupyter_book(root: Path, build_dir: Path, toc: Path, env: dict, progress: P
     timings, current = {}, None
     progress("execute chapters and build the book")
     with open(log, "w", encoding="utf-8") as fh:
-        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
         assert proc.stdout is not None
-        for line in proc.stdout:
-            fh.write(line)
-            if m := _EXEC_RE.search(line):
-                current = Path(m.group(1)).stem
-                progress(f"chapter {current}: executing")
-            elif (m := _DONE_RE.search(line)) and current:
-                timings[current] = float(m.group(1))
-                progress(f"chapter {current}: done in {float(m.group(1)):.1f} s")
-        rc = proc.wait()
+        try:
+            for line in proc.stdout:
+                fh.write(line)
+                if m := _EXEC_RE.search(line):
+                    current = Path(m.group(1)).stem
+                    progress(f"chapter {current}: executing")
+                elif (m := _DONE_RE.search(line)) and current:
+                    timings[current] = float(m.group(1))
+                    progress(f"chapter {current}: done in {float(m.group(1)):.1f} s")
+            rc = proc.wait()
+        finally:
+            if proc.poll() is None:  # interrupted: stop the build (and its kernels) before the temp dir goes
+                import signal
+
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait(timeout=30)
+                except (ProcessLookupError, subprocess.TimeoutExpired):
+                    os.killpg(proc.pid, signal.SIGKILL)
     if rc != 0:
         tail = _failure_summary(log)
         raise BuildError(f"the book build failed (exit {rc}). {tail}Full log: {log}. Nothing was written to the "
@@ -234,6 +244,8 @@ def run_manifest(data_dir: Path, found: dict, kind: str, seed, timings: dict, n_
             deps[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             deps[pkg] = None
+    from .io import sha256
+
     files = {study: {"file": p.name, "rows": n, "sha256": sha256(p), "warnings": w}
              for study, (p, n, w) in found.items()}
     marker = data_dir / "SYNTHETIC"
@@ -251,14 +263,6 @@ def run_manifest(data_dir: Path, found: dict, kind: str, seed, timings: dict, n_
         "estimates_rows": n_rows,
         "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def cmd_build(args) -> int:
@@ -380,6 +384,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    def _term(signum, frame):  # SIGTERM → same clean-up as Ctrl-C (temporary outputs removed)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _term)
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "seed", None) is None and args.command == "simulate":

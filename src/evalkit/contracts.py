@@ -199,7 +199,7 @@ RESULTS_SCHEMA = pa.DataFrameSchema(
         "outcome": pa.Column(str, pa.Check.str_length(min_value=1)),
         "subgroup": pa.Column(str, pa.Check.str_matches(r"^(all|[a-z_]+=[^=\s]+)$")),
         "estimator": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "estimate": pa.Column(float),
+        "estimate": pa.Column(float, nullable=True),  # empty only on rows suppressed for small cells
         "std_error": pa.Column(float, nullable=True),
         "ci_low": pa.Column(float, nullable=True),
         "ci_high": pa.Column(float, nullable=True),
@@ -210,6 +210,8 @@ RESULTS_SCHEMA = pa.DataFrameSchema(
         "data": pa.Column(str, pa.Check.isin(["synthetic", "user"])),
     },
     checks=[
+        pa.Check(lambda d: d["estimate"].notna() | d["estimator"].str.endswith("[suppressed<11]"),
+                 error="estimate is empty on a row that is not suppressed"),
         pa.Check(lambda d: ~d["headline"] | (d["subgroup"] == "all"),
                  error="headline rows must have subgroup 'all'"),
         pa.Check(lambda d: ~(d["headline"] & d.duplicated(["study", "outcome", "unit", "headline"], keep=False)),

@@ -134,6 +134,17 @@ def available(data_dir: Path | str | None = None) -> list[str]:
     return [s for s in STUDIES if find_file(s, data_dir) is not None]
 
 
+def sha256(path: Path | str) -> str:
+    """SHA-256 fingerprint of a file (recorded in run.json and beside each chapter's results)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 # --- atomic outputs ----------------------------------------------------------------------------------------------
 
 def write_csv_atomic(df: pd.DataFrame, target: Path | str, **kw) -> Path:

@@ -12,6 +12,8 @@ from pathlib import Path
 ENV_DATA = "EVALKIT_DATA"
 ENV_RESULTS = "EVALKIT_RESULTS_DIR"
 ENV_DATA_KIND = "EVALKIT_DATA_KIND"
+ENV_SEED = "EVALKIT_SEED"
+DEFAULT_SEED = 20240501
 
 
 def project_root() -> Path:
@@ -53,3 +55,9 @@ def results_dir() -> Path:
     if env:
         return Path(env).expanduser().resolve()
     return project_root() / "_build" / "results"
+
+
+def seed() -> int:
+    """Seed for the analyses' random steps (bootstrap, matching ties): ``EVALKIT_SEED`` or the book's default."""
+    env = os.environ.get(ENV_SEED)
+    return int(env) if env else DEFAULT_SEED

@@ -124,18 +124,55 @@ def record(rows: Iterable[Mapping] | pd.DataFrame, chapter: str, out_dir: Path |
     """
     from .io import write_csv_atomic
 
-    df = check(to_frame(rows))
-    small = df["n_units"].notna() & (df["n_units"] < MIN_CELL)
-    if small.any():
-        raise ValueError(
-            f"{int(small.sum())} result rows rest on fewer than {MIN_CELL} units "
-            f"(e.g. {df.loc[small, ['outcome', 'subgroup']].head(3).to_dict('records')}); "
-            "they cannot be published (statistical disclosure rule)"
-        )
+    df = suppress_small(check(to_frame(rows)))
     out = Path(out_dir) if out_dir else paths.results_dir()
     target = out / f"{chapter}.csv"
     write_csv_atomic(df, target)
+    fp = data_fingerprint(chapter)
+    if fp:
+        from .io import write_bytes_atomic
+
+        write_bytes_atomic(fp.encode(), target.with_suffix(".fingerprint"))
     return target
+
+
+def data_fingerprint(study: str) -> str | None:
+    """Identifies the data a study's rows were computed from: evalkit version, data kind, seed, file SHA-256."""
+    from . import __version__
+    from .io import find_file, sha256
+
+    if study not in ("msp", "asalee", "assistants"):
+        return None
+    try:
+        path = find_file(study, paths.data_dir())
+    except Exception:
+        return None
+    if path is None:
+        return None
+    return f"{__version__}|{paths.data_kind()}|{paths.seed()}|{sha256(path)}"
+
+
+def suppress_small(df: pd.DataFrame) -> pd.DataFrame:
+    """Blank the rows that rest on fewer than 11 units (statistical disclosure rule).
+
+    The row stays (so a reader sees the estimate exists) but its estimate, standard error, CI and counts are emptied
+    and its estimator is suffixed ``[suppressed<11]``; a warning says how many rows were suppressed.
+    """
+    import warnings
+
+    small = df["n_units"].notna() & (df["n_units"] < MIN_CELL)
+    if not small.any():
+        return df
+    df = df.copy()
+    df.loc[small, ["estimate", "std_error", "ci_low", "ci_high"]] = np.nan
+    df.loc[small, ["n_units", "n_obs"]] = pd.NA
+    df.loc[small, "estimator"] = df.loc[small, "estimator"] + SUPPRESSED_TAG
+    warnings.warn(f"{int(small.sum())} result rows rest on fewer than {MIN_CELL} units and were suppressed "
+                  "(statistical disclosure rule)", UserWarning, stacklevel=3)
+    return df
+
+
+SUPPRESSED_TAG = "[suppressed<11]"
 
 
 def collect(results_dir: Path) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 GENERATORS = {"msp": "evalkit.simulate.msp", "asalee": "evalkit.simulate.asalee",
               "assistants": "evalkit.simulate.assistants"}
-DEFAULT_SEED = 20240501
+from ..paths import DEFAULT_SEED  # noqa: E402  (one seed for data and analyses)
 MARKER = "SYNTHETIC"
 
 
