@@ -35,7 +35,7 @@ strict-build: venv data
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 test: venv data
-	$(VENV)/bin/pytest -m "not slow" --nbval-lax -p no:cacheprovider tests chapters
+	$(VENV)/bin/pytest -m "not slow" --nbval-lax -p no:cacheprovider tests chapters index.ipynb
 	$(MAKE) strict-build
 
 unit: venv data

@@ -27,7 +27,12 @@ def study_rows(study: str) -> pd.DataFrame | None:
     side = cached.with_suffix(".fingerprint")
     if cached.exists() and side.exists() and side.read_text() == fp:
         return results.to_frame(pd.read_csv(cached, dtype={"subgroup": str}))
-    mod = importlib.import_module(f"evalkit.studies.{study}")
+    try:
+        mod = importlib.import_module(f"evalkit.studies.{study}")
+    except ModuleNotFoundError as e:
+        if e.name != f"evalkit.studies.{study}":
+            raise
+        return None  # no chapter for this study in this version of evalkit
     analysis = mod.analyse(io.load(study), seed=paths.seed())
     rows = results.to_frame(analysis.rows)
     results.record(rows, study)
@@ -152,3 +157,54 @@ def answers() -> list[Answer]:
 def missing_studies() -> list[str]:
     """Studies whose data file is absent (their chapters are left out of the book)."""
     return [s for s in STUDY_ORDER if io.find_file(s, paths.data_dir()) is None]
+
+
+_TITLES = {"msp": "Maisons de santé pluriprofessionnelles", "asalee": "Asalée", "assistants": "Assistants médicaux"}
+
+
+class _HTML:
+    def __init__(self, html: str, text: str):
+        self.html, self.text = html, text
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self.html, "text/plain": self.text}
+
+
+def missing_note():
+    """A note naming the studies left out because their data are absent (None when all are present)."""
+    miss = missing_studies()
+    if not miss:
+        return None
+    names = ", ".join(_TITLES[s] for s in miss)
+    return _HTML(f"<div class='admonition note'><p>Études non traitées faute de données dans "
+                 f"<code>{paths.data_dir()}</code> : {names}. Leurs chapitres sont retirés du livre.</p></div>",
+                 f"Études non traitées : {names}")
+
+
+def results_table() -> pd.DataFrame:
+    """Every study's rows, in the order and format of ``estimates.csv``."""
+    rows = list(all_rows().values())
+    if not rows:
+        return results.to_frame(pd.DataFrame(columns=results.RESULT_COLUMNS))
+    return results.to_frame(pd.concat(rows, ignore_index=True))
+
+
+def download_link():
+    """A link to download the results table (the same rows as ``estimates.csv``)."""
+    import base64
+
+    csv = results_table().to_csv(index=False).encode("utf-8")
+    b64 = base64.b64encode(csv).decode("ascii")
+    return _HTML(f"<p><a download='estimates.csv' href='data:text/csv;base64,{b64}'>Télécharger le tableau de "
+                 f"tous les résultats (CSV, {len(csv.splitlines()) - 1} lignes)</a> — colonnes décrites dans le guide de "
+                 "l'évaluateur.</p>", "estimates.csv")
+
+
+def show_extras() -> None:
+    """Display the missing-data note (if any) and the results download link."""
+    from IPython.display import display
+
+    note = missing_note()
+    if note is not None:
+        display(note)
+    display(download_link())
