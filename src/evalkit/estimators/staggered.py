@@ -89,8 +89,8 @@ def prepare_panel(
     d[FT] = d["_c"].fillna(0)
     d = d.drop(columns="_c").sort_values([unit, time]).reset_index(drop=True)
     n_dropped = int(n0 - d[unit].nunique())
-    for note in notes:
-        warnings.warn(f"callaway_santanna: {note}", UserWarning, stacklevel=3)
+    if notes:
+        warnings.warn("panel prepared for estimation: " + "; ".join(notes), UserWarning, stacklevel=3)
     return d, notes, n_dropped
 
 
