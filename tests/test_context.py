@@ -285,7 +285,7 @@ def test_tables(a):
     assert ext.df.iloc[-1, 0].startswith(a.texts["dens_min_nom"]) and ext.df.iloc[:, -1].tolist()[-1] == 100
     pub = a.table_publie()
     assert len(pub.df) == len(ctx.PUBLISHED) and pub.df["Source"].str.len().gt(5).all()
-    assert pub.df["Chiffre publié (date)"].str.startswith("≈ 1 470").any()
+    assert pub.df["Chiffre publié (date)"].str.startswith("≈ " + fmt_num(1470, 0)).any()
     for tab in (drom, ext, pub):
         assert "Source : " in tab._repr_html_()
 

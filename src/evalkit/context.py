@@ -397,16 +397,16 @@ def _years(a, b) -> float:
 PUBLISHED = [
     # indicator, baromètre code, published text, published value, date as published, date used to pick the
     # nearest open-data observation, source, kind (selects the reading)
-    dict(ind="Maisons de santé pluriprofessionnelles", code=IND_MSP, txt="plus de 2 000", val=2000,
+    dict(ind="Maisons de santé pluriprofessionnelles", code=IND_MSP, txt=f"plus de 2{NBSP}000", val=2000,
          date_txt="2022", when="2022-06-30", src="HCAAM (2022)", kind="total"),
-    dict(ind="MSP adhérentes à l'accord conventionnel interprofessionnel (ACI)", code=IND_MSP, txt="≈ 1 470",
+    dict(ind="MSP adhérentes à l'accord conventionnel interprofessionnel (ACI)", code=IND_MSP, txt=f"≈ 1{NBSP}470",
          val=1470, date_txt="31 janvier 2022", when="2022-01-31",
          src="Cnam (Le Quotidien du médecin, 2022)", kind="aci"),
     dict(ind="Centres de santé pluriprofessionnels", code=IND_CDS, txt="environ 450", val=450, date_txt="2021",
          when="2021-12-31", src="HCAAM (2022), d'après la FNCCS", kind="cds"),
-    dict(ind="Assistants médicaux", code=IND_AM, txt="2 700 contrats signés", val=2700, date_txt="fin janvier 2022",
+    dict(ind="Assistants médicaux", code=IND_AM, txt=f"2{NBSP}700 contrats signés", val=2700, date_txt="fin janvier 2022",
          when="2022-01-31", src="Cnam, cité par le HCAAM (2022)", kind="am"),
-    dict(ind="Assistants médicaux", code=IND_AM, txt="7 240 contrats", val=7240, date_txt="octobre 2024",
+    dict(ind="Assistants médicaux", code=IND_AM, txt=f"7{NBSP}240 contrats", val=7240, date_txt="octobre 2024",
          when="2024-10-31", src="Cnam (2024)", kind="am"),
     dict(ind="Population couverte par une CPTS (243 CPTS de l'ACI pour le HCAAM)", code=IND_CPTS, txt="près d'un tiers", val=100 / 3,
          date_txt="février 2022", when="2022-02-28", src="HCAAM (2022)", kind="cpts"),
@@ -852,12 +852,12 @@ def figure_carte(a: ContextAnalysis):
            f"{fmt_num(wp['densite_debut'].min(), 1)} à {fmt_num(wp['densite_debut'].max(), 1)}. En {fmt_date(d1)} : "
            f"médiane {tx['dens_med_fin']}, de {fmt_num(wp['densite_fin'].min(), 1)} à "
            f"{fmt_num(wp['densite_fin'].max(), 1)} ; plus fortes densités : {lst(top, 'densite_fin')} ; plus faibles : "
-           f"{lst(bot, 'densite_fin')}. Entre les deux dates, la couleur fonce ou reste dans sa classe ; le nombre de "
-           f"MSP augmente dans {tx['n_hausse']} départements sur {tx['n_dep']}.")
+           f"{lst(bot, 'densite_fin')}. Le nombre de MSP augmente entre les deux dates dans {tx['n_hausse']} départements "
+           f"sur {tx['n_dep']}" + (" : aucune couleur ne s'éclaircit." if tx["n_hausse"] == tx["n_dep"] else "."))
     if len(nopop):
         alt += f" Densité non calculée pour {tx['sans_population']} (population absente du fichier APL)."
-    note = ("Densité = nombre de MSP rapporté à la population totale Insee de la même année pour les deux dates "
-            "(dénominateur fixe). "
+    note = (f"Densité = nombre de MSP rapporté à la population totale Insee {a.pop_year}, la même pour les deux "
+            "dates (dénominateur fixe). "
             + (f"{tx['sans_population']} : densité non calculée, le fichier APL de la DREES ne couvrant pas ce "
                f"département ({', '.join(f'{int(r.nb_fin)} MSP en {fmt_date(d1)}' for r in nopop.itertuples())})."
                if len(nopop) else ""))
