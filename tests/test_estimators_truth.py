@@ -108,6 +108,13 @@ def test_b_cs_event_time_profile(dynamic_panel, dynamic_cs):
     assert dynamic_cs.pretest_p > 0.001  # size of the pre-test over seeds: benchmarks/coverage.py
 
 
+def test_b_not_yet_treated_controls(dynamic_panel):
+    cs = callaway_santanna(dynamic_panel, "y", "unit", "year", "cohort", control_group="not_yet_treated")
+    assert covers(cs.simple, truth_simple(dynamic_panel))
+    assert covers(cs.dynamic.overall, truth_dynamic(dynamic_panel))
+    assert covers(cs.calendar.overall, truth_calendar(dynamic_panel))
+
+
 def test_b_twfe_bias_matches_design_weights(dynamic_panel, dynamic_cs):
     tw = twfe(dynamic_panel, "y", "unit", "year", "cohort")
     implied = twfe_implied(dynamic_panel)  # from adoption dates and true effects only

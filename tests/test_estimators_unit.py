@@ -248,3 +248,125 @@ def test_power_n_inverts_mde():
     need = power_n(res.mde, 6, 0.3, 10.0, rho=0.5)
     assert abs(need.n_units - 400) <= 4
     assert power_n(2 * res.mde, 6, 0.3, 10.0, rho=0.5).n_units < need.n_units / 3
+
+
+# --- weights (matching weights passed to the DiD estimators) -------------------------------------------------------
+
+
+def test_integer_weights_equal_duplicated_units():
+    from evalkit.estimators import did_2x2, twfe_event_study
+
+    df = staggered_panel(n_units=300, seed=1, tau=1.0, growth=0.5)
+    k = np.random.default_rng(0).integers(1, 4, 300)
+    dfw = df.assign(w=k[df.unit])
+    dup = pd.concat([df[df.unit.map(lambda u: k[u] > j)].assign(unit=lambda d, j=j: d.unit + 1000 * j)
+                     for j in range(3)])
+    assert twfe(dfw, "y", "unit", "year", "cohort", weights="w").estimate == pytest.approx(
+        twfe(dup, "y", "unit", "year", "cohort").estimate, abs=1e-10)
+    es_w = twfe_event_study(dfw, "y", "unit", "year", "cohort", weights="w").table().estimate
+    es_d = twfe_event_study(dup, "y", "unit", "year", "cohort").table().estimate
+    assert np.abs(es_w - es_d).max() < 1e-10
+    post = lambda d: d[d.cohort.isna() | (d.cohort == 2014)].assign(post=lambda x: (x.year >= 2014).astype(int))
+    r = did_2x2(post(dfw), "y", "unit", "year", "ever", "post", weights="w")
+    assert r.estimate == pytest.approx(did_2x2(post(dup), "y", "unit", "year", "ever", "post").estimate, abs=1e-10)
+    assert r.means.loc["difference", "change"] == pytest.approx(r.estimate, abs=1e-10)
+    cw = callaway_santanna(dfw, "y", "unit", "year", "cohort", weights="w")
+    cd = callaway_santanna(dup, "y", "unit", "year", "cohort")
+    for name in ("simple", "dynamic", "group", "calendar"):
+        assert cw.aggregates()[name].estimate == pytest.approx(cd.aggregates()[name].estimate, abs=1e-10), name
+    assert cw.pre_mean == pytest.approx(cd.pre_mean)
+
+
+def test_cs_weights_inference():
+    df = staggered_panel(n_units=300, seed=1, tau=1.0, growth=0.5)
+    plain = callaway_santanna(df, "y", "unit", "year", "cohort")
+    ones = callaway_santanna(df.assign(w=1.0), "y", "unit", "year", "cohort", weights="w")
+    assert np.allclose(plain.summary()[["estimate", "std_error"]], ones.summary()[["estimate", "std_error"]],
+                       atol=1e-12)
+    w = np.random.default_rng(0).uniform(0.5, 2, 300)
+    cw = callaway_santanna(df.assign(w=w[df.unit]), "y", "unit", "year", "cohort", weights="w")
+    gt = _GT.from_diff_diff(cw.raw)
+    value, psi = gt.weighted(np.flatnonzero(gt.t >= gt.g))  # our weighted IF algebra vs diff-diff's simple
+    assert value == pytest.approx(cw.simple.estimate, abs=1e-12)
+    assert np.sqrt(np.sum(psi**2)) == pytest.approx(cw.simple.std_error, rel=1e-8)
+
+
+def test_match_then_weighted_did(baseline):
+    """CEM at baseline, then a weighted TWFE / CS on the matched units (zero weights dropped)."""
+    rng = np.random.default_rng(9)
+    m = match_cem(baseline, "msp", {"age": 6, "rurality": "categorical"}, unit="gp_id")
+    base = baseline.assign(w=m.weights, cohort=np.where(baseline.msp == 1, 2014.0, np.nan))
+    years = np.arange(2010, 2018)
+    panel = base.loc[base.index.repeat(len(years))].assign(year=np.tile(years, len(base)))
+    # outcome: level and trend depend on rurality (so matching matters for the trend), effect 3 after 2014
+    rural = (panel.rurality == "rural").to_numpy()
+    panel["y"] = (rural * (panel.year - 2010) + 3.0 * ((panel.cohort <= panel.year).fillna(False))
+                  + rng.normal(0, 1, len(panel)))
+    with pytest.warns(UserWarning, match="zero weight"):
+        cs = callaway_santanna(panel, "y", "gp_id", "year", "cohort", weights="w")
+    assert abs(cs.simple.estimate - 3.0) < 3 * cs.simple.std_error
+    assert cs.n_units == m.n_treated_matched + m.n_control_matched
+    tw = twfe(panel, "y", "gp_id", "year", "cohort", weights="w")
+    assert abs(tw.estimate - 3.0) < 3 * tw.std_error
+    unmatched = twfe(panel, "y", "gp_id", "year", "cohort")  # rural MSP GPs over-represented: biased upwards
+    assert unmatched.estimate - 3.0 > 5 * unmatched.std_error
+
+
+def test_if_algebra_with_not_yet_treated_controls():
+    cs = callaway_santanna(staggered_panel(tau=1.0, growth=0.5, seed=6), "y", "unit", "year", "cohort",
+                           control_group="not_yet_treated")
+    gt = _GT.from_diff_diff(cs.raw)
+    value, psi = gt.weighted(np.flatnonzero(gt.t >= gt.g))
+    assert value == pytest.approx(cs.simple.estimate, abs=1e-12)
+    assert np.sqrt(np.sum(psi**2)) == pytest.approx(cs.simple.std_error, rel=1e-8)
+
+
+def test_anticipation_shifts_pretest_cells():
+    df = staggered_panel(tau=1.0, seed=6)
+    cs0 = callaway_santanna(df, "y", "unit", "year", "cohort")
+    cs1 = callaway_santanna(df, "y", "unit", "year", "cohort", anticipation=1)
+    # cohorts 2012/2014/2016 over 2010–2019: 1 + 3 + 5 pre-period cells, one fewer per cohort with anticipation
+    assert cs0.pretest_df == 9 and cs1.pretest_df == 6
+
+
+def test_event_study_binned_ends():
+    from evalkit.estimators import twfe_event_study
+
+    df = staggered_panel(tau=2.0, seed=3)
+    full = twfe_event_study(df, "y", "unit", "year", "cohort").table()
+    binned = twfe_event_study(df, "y", "unit", "year", "cohort", bin_min=-3, bin_max=3).table()
+    assert full.event_time.min() == -6 and full.event_time.max() == 7
+    assert list(binned.event_time) == [-3, -2, -1, 0, 1, 2, 3]
+    assert binned.set_index("event_time").loc[3, "n_units"] == 450  # every treated unit reaches e >= 3
+    assert abs(binned.set_index("event_time").loc[3, "estimate"] - 2.0) < 0.3
+    rows = twfe_event_study(df, "y", "unit", "year", "cohort").to_rows("methodes", "y", "count", data="synthetic")
+    assert {r["subgroup"] for r in rows} >= {"event_time=0", "event_time=-6"}
+    assert "event_time=-1" not in {r["subgroup"] for r in rows}
+
+
+def test_bacon_and_power_rows():
+    b = bacon_decomposition(staggered_panel(tau=1.0, growth=1.0, seed=2), "y", "unit", "year", "cohort")
+    rows = b.to_rows("methodes", "y", "count", data="synthetic")
+    assert {r["subgroup"] for r in rows} == {"comparison=treated_vs_never", "comparison=earlier_vs_later",
+                                             "comparison=later_vs_earlier"}
+    p = power_mde(400, 6, 0.3, 10.0, rho=0.5).to_rows("methodes", "patients_mt", "patients", data="synthetic")
+    assert p[0]["estimator"] == "power_mde" and np.isnan(p[0]["ci_low"])
+
+
+def test_every_result_type_writes_contract_rows():
+    from evalkit.estimators import twfe_event_study
+    from evalkit.results import check
+
+    df = staggered_panel(tau=1.0, growth=0.5, seed=4)
+    cs = callaway_santanna(df, "y", "unit", "year", "cohort")
+    kw = dict(data="synthetic")
+    rows = cs.to_rows("methodes", "y", "count", headline=True, years=True, **kw)
+    rows += cs.to_rows("methodes", "y", "percent", headline=True, percent=True, **kw)
+    rows += twfe(df, "y", "unit", "year", "cohort").to_rows("methodes", "y", "count", **kw)
+    rows += honest_did(cs).to_rows("methodes", "y", "count", n_units=cs.n_units, **kw)
+    rows += bacon_decomposition(df, "y", "unit", "year", "cohort").to_rows("methodes", "y", "count", **kw)
+    rows += power_mde(400, 6, 0.3, 10.0).to_rows("methodes", "y", "count", **kw)
+    rows += naive_cross_section(df.assign(t=df.D), "y", 2017, "t").to_rows("methodes", "y", "count", **kw)
+    rows += twfe_event_study(df, "y", "unit", "year", "cohort").to_rows("methodes", "y", "count", **kw)
+    out = check(rows)  # pandera contract + at most one headline per (study, outcome, unit)
+    assert len(out) == len(rows) and out.headline.sum() == 2

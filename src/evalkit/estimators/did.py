@@ -42,13 +42,26 @@ class TWFEResult(Estimate):
     raw: Any = field(default=None, repr=False, compare=False)
 
 
+def _weighted(d: pd.DataFrame, weights: str | None) -> pd.DataFrame:
+    """Add the regression weight column ``_w`` (1 without weights); drop zero-weight rows."""
+    d = d.reset_index(drop=True)
+    if not weights:
+        return d.assign(_w=1.0)
+    if (d[weights] < 0).any():
+        raise ValueError(f"negative weights in {weights!r}")
+    d = d[d[weights] > 0].reset_index(drop=True)
+    return d.assign(_w=d[weights].astype(float))
+
+
 def _panel(df: pd.DataFrame, unit: str, time: str) -> pd.DataFrame:
     if df.duplicated([unit, time]).any():
         raise ValueError(f"duplicate ({unit}, {time}) rows: a panel has one row per unit and period")
     return df.set_index([unit, time]).sort_index()
 
 
-def did_2x2(df: pd.DataFrame, outcome: str, unit: str, time: str, treated: str, post: str) -> DiD2x2Result:
+def did_2x2(
+    df: pd.DataFrame, outcome: str, unit: str, time: str, treated: str, post: str, weights: str | None = None
+) -> DiD2x2Result:
     """Canonical 2×2 difference-in-differences.
 
     Parameters
@@ -61,6 +74,8 @@ def did_2x2(df: pd.DataFrame, outcome: str, unit: str, time: str, treated: str, 
         0/1 column: unit belongs to the treated group (constant within unit).
     post : str
         0/1 column: period is after treatment.
+    weights : str, optional
+        Column of unit weights (e.g. matching weights); zero-weight rows are dropped.
 
     Returns
     -------
@@ -68,15 +83,17 @@ def did_2x2(df: pd.DataFrame, outcome: str, unit: str, time: str, treated: str, 
         Coefficient of ``treated × post`` in ``y ~ 1 + treated + post + treated:post`` (pooled OLS, SE clustered
         by unit); it equals the difference of the mean changes shown in ``means``.
     """
-    d = df[[unit, time, outcome, treated, post]].dropna()
+    d = _weighted(df[[unit, time, outcome, treated, post, *([weights] if weights else [])]].dropna(), weights)
     d = d.assign(_T=d[treated].astype(float), _P=d[post].astype(float))
     d["_TP"] = d["_T"] * d["_P"]
     p = _panel(d, unit, time)
     exog = p[["_T", "_P", "_TP"]].assign(const=1.0)[["const", "_T", "_P", "_TP"]]
-    res = PooledOLS(p[outcome], exog).fit(cov_type="clustered", cluster_entity=True, group_debias=True)
+    res = PooledOLS(p[outcome], exog, weights=p["_w"]).fit(cov_type="clustered", cluster_entity=True,
+                                                           group_debias=True)
     est, se = float(res.params["_TP"]), float(res.std_errors["_TP"])
     cell = d.groupby(["_T", "_P"])
-    m = cell[outcome].mean().unstack("_P").reindex(index=[1.0, 0.0], columns=[0.0, 1.0])
+    wm = cell.apply(lambda c: np.average(c[outcome], weights=c["_w"]), include_groups=False)
+    m = wm.unstack("_P").reindex(index=[1.0, 0.0], columns=[0.0, 1.0])
     means = pd.DataFrame(m.to_numpy(), index=["treated", "control"], columns=["pre", "post"])
     means["change"] = means["post"] - means["pre"]
     means.loc["difference"] = means.loc["treated"] - means.loc["control"]
@@ -97,6 +114,7 @@ def twfe(
     cohort: str,
     controls: list[str] | None = None,
     fit_options: dict | None = None,
+    weights: str | None = None,
 ) -> TWFEResult:
     """Two-way fixed effects: ``y_it = a_i + l_t + b·D_it (+ controls) + e_it``, D_it = 1{t ≥ cohort}.
 
@@ -112,6 +130,8 @@ def twfe(
         Time-varying regressors.
     fit_options : dict, optional
         Overrides of :data:`FIXEST_LIKE` passed to ``PanelOLS.fit``.
+    weights : str, optional
+        Column of unit weights (e.g. matching weights); zero-weight rows are dropped.
 
     Returns
     -------
@@ -120,11 +140,11 @@ def twfe(
         average of 2×2 comparisons, some with negative weights (see :func:`bacon_decomposition`).
     """
     controls = list(controls or [])
-    d = df[[unit, time, outcome, cohort, *controls]].copy()
+    d = df[[unit, time, outcome, cohort, *controls, *([weights] if weights else [])]].reset_index(drop=True)
     d["D"] = treatment_dummy(d, time, cohort)
-    d = d.dropna(subset=[outcome, *controls])
+    d = _weighted(d.dropna(subset=[outcome, *controls, *([weights] if weights else [])]), weights)
     p = _panel(d, unit, time)
-    res = PanelOLS(p[outcome], p[["D", *controls]], entity_effects=True, time_effects=True).fit(
+    res = PanelOLS(p[outcome], p[["D", *controls]], entity_effects=True, time_effects=True, weights=p["_w"]).fit(
         **{**FIXEST_LIKE, **(fit_options or {})}
     )
     est, se = float(res.params["D"]), float(res.std_errors["D"])
@@ -189,6 +209,7 @@ def twfe_event_study(
     bin_min: int | None = None,
     bin_max: int | None = None,
     fit_options: dict | None = None,
+    weights: str | None = None,
 ) -> EventStudy:
     """TWFE event study: unit and year effects plus relative-time dummies 1{t − cohort = e}, e ≠ ``reference``.
 
@@ -204,6 +225,8 @@ def twfe_event_study(
         Bin the ends: event times below ``bin_min`` (above ``bin_max``) share the ``bin_min`` (``bin_max``) dummy.
     fit_options : dict, optional
         Overrides of :data:`FIXEST_LIKE`.
+    weights : str, optional
+        Column of unit weights; zero-weight rows are dropped.
 
     Returns
     -------
@@ -211,7 +234,8 @@ def twfe_event_study(
         Without never-treated units and without binning, the fully dynamic specification is not identified
         (linearmodels then drops a collinear dummy or fails); use binned ends or a never-treated group.
     """
-    d = df[[unit, time, outcome, cohort]].dropna(subset=[outcome]).copy()
+    w = [weights] if weights else []
+    d = _weighted(df[[unit, time, outcome, cohort, *w]].dropna(subset=[outcome, *w]), weights)
     c = clean_cohort(d[cohort])
     e = d[time] - c
     if bin_min is not None:
@@ -225,7 +249,9 @@ def twfe_event_study(
     for k, name in zip(times, names):
         d[name] = (e == k).astype(float)
     p = _panel(d, unit, time)
-    res = PanelOLS(p[outcome], p[names], entity_effects=True, time_effects=True, drop_absorbed=True).fit(
+    res = PanelOLS(
+        p[outcome], p[names], entity_effects=True, time_effects=True, drop_absorbed=True, weights=p["_w"]
+    ).fit(
         **{**FIXEST_LIKE, **(fit_options or {})}
     )
     treated_units = d.assign(_e=e).dropna(subset=["_e"]).groupby("_e")[unit].nunique()

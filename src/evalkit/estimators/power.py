@@ -42,6 +42,16 @@ class PowerResult:
 
     summary = table
 
+    def to_rows(self, study: str, outcome: str, unit: str, data: str | None = None) -> list[dict]:
+        """The MDE as a results row (estimator ``power_mde``, SE = the design's SE, no CI)."""
+        from ..results import make_row
+
+        return [
+            make_row(study=study, outcome=outcome, estimator="power_mde", estimate=self.mde,
+                     std_error=self.std_error, ci_low=float("nan"), ci_high=float("nan"), unit=unit,
+                     n_units=self.n_units, data=data)
+        ]
+
 
 def _split(n_units: int, treated_share: float) -> tuple[int, int]:
     n_t = int(round(n_units * treated_share))

@@ -39,17 +39,20 @@ def prepare_panel(
     cohort: str,
     covariates: Sequence[str] | None = None,
     anticipation: int = 0,
+    weights: str | None = None,
 ) -> tuple[pd.DataFrame, list[str], int]:
     """Balanced panel ready for diff-diff, the notes on what was changed, and the number of units dropped.
 
     Rules (those of R ``did`` with ``panel=TRUE``): rows with a missing outcome are dropped; units not observed in
     every period are dropped (balanced panel); units treated at or before the first period (+ anticipation) have no
     pre-period and are dropped; cohorts after the last period are recoded never-treated (untreated in the window);
-    covariates are taken at each unit's first observed period (baseline), units missing them are dropped.
+    covariates are taken at each unit's first observed period (baseline), units missing them are dropped; so are
+    unit weights (``weights``), and units of zero weight (e.g. unmatched) are dropped.
     Never-treated units are coded 0 in the ``_first_treat`` column.
     """
     covariates = list(covariates or [])
-    d = df[[unit, time, outcome, cohort, *covariates]].copy()
+    baseline_cols = covariates + ([weights] if weights else [])
+    d = df[[unit, time, outcome, cohort, *baseline_cols]].reset_index(drop=True)
     notes: list[str] = []
     n0 = d[unit].nunique()
     d["_c"] = clean_cohort(d[cohort])
@@ -79,13 +82,20 @@ def prepare_panel(
             "panel, as R did with panel=TRUE)"
         )
         d = d[~d[unit].isin(incomplete)]
-    if covariates:
-        base = d.sort_values(time).groupby(unit)[covariates].first()
-        d = d.drop(columns=covariates).merge(base, left_on=unit, right_index=True, how="left")
-        bad = d[covariates].isna().any(axis=1)
+    if baseline_cols:
+        base = d.sort_values(time).groupby(unit)[baseline_cols].first()
+        d = d.drop(columns=baseline_cols).merge(base, left_on=unit, right_index=True, how="left")
+        bad = d[baseline_cols].isna().any(axis=1)
         if bad.any():
-            notes.append(f"{d.loc[bad, unit].nunique()} units with a missing baseline covariate dropped")
+            notes.append(f"{d.loc[bad, unit].nunique()} units with a missing baseline covariate or weight dropped")
             d = d[~bad]
+    if weights:
+        if (d[weights] < 0).any():
+            raise ValueError(f"negative unit weights in {weights!r}")
+        zero = d[weights] == 0
+        if zero.any():
+            notes.append(f"{d.loc[zero, unit].nunique()} units of zero weight (unmatched) dropped")
+            d = d[~zero]
     d[FT] = d["_c"].fillna(0)
     d = d.drop(columns="_c").sort_values([unit, time]).reset_index(drop=True)
     n_dropped = int(n0 - d[unit].nunique())
@@ -106,7 +116,8 @@ class _GT:
     att: np.ndarray
     psi: np.ndarray  # n_units × n_cells
     unit_cohort: np.ndarray  # per unit, 0 = never treated
-    pg: np.ndarray  # P(G = g) of each cell's cohort
+    pg: np.ndarray  # P(G = g) of each cell's cohort (weighted by the unit weights, if any)
+    sw: np.ndarray  # unit weights, mean 1 (all 1 without weights)
 
     @classmethod
     def from_diff_diff(cls, raw: Any) -> "_GT":
@@ -124,7 +135,9 @@ class _GT:
             psi[inf["treated_idx"], j] += inf["treated_inf"]
             psi[inf["control_idx"], j] += inf["control_inf"]
         g = np.array([c[0] for c in cells], dtype=float)
-        share = {x: float(np.mean(coh == x)) for x in np.unique(g)}
+        sw = kit.bookkeeping.get("survey_weights")
+        sw = np.ones(len(coh)) if sw is None else np.asarray(sw, dtype=float)
+        share = {x: float(np.sum(sw * (coh == x)) / sw.sum()) for x in np.unique(g)}
         return cls(
             g=g,
             t=np.array([c[1] for c in cells], dtype=float),
@@ -132,15 +145,16 @@ class _GT:
             psi=psi,
             unit_cohort=coh,
             pg=np.array([share[x] for x in g]),
+            sw=sw,
         )
 
     def wif(self, keep: np.ndarray, pg: np.ndarray | None = None, groups: np.ndarray | None = None) -> np.ndarray:
-        """Influence of estimating the weights pg_k / Σ pg (R ``did:::wif``), n_units × len(keep)."""
+        """Influence of estimating the weights pg_k / Σ pg (R ``did:::wif``, with unit weights), n_units × len(keep)."""
         pg = self.pg[keep] if pg is None else pg
         groups = self.g[keep] if groups is None else groups
-        ind = (self.unit_cohort[:, None] == groups[None, :]).astype(float) - pg[None, :]
+        ind = self.sw[:, None] * (self.unit_cohort[:, None] == groups[None, :]) - pg[None, :]
         s = pg.sum()
-        return (ind / s - np.outer(ind.sum(axis=1), pg / s**2)) / len(self.unit_cohort)
+        return (ind / s - np.outer(ind.sum(axis=1), pg / s**2)) / self.sw.sum()
 
     def weighted(self, keep: np.ndarray) -> tuple[float, np.ndarray]:
         """Cohort-size weighted mean of the kept cells and its influence function (weights estimated)."""
@@ -336,6 +350,7 @@ def callaway_santanna(
     bootstrap: int = 0,
     seed: int | None = 0,
     pscore_trim: float = 0.01,
+    weights: str | None = None,
 ) -> CSResult:
     """Callaway & Sant'Anna (2021) group-time ATTs and their aggregations (diff-diff ``CallawaySantAnna``).
 
@@ -364,6 +379,9 @@ def callaway_santanna(
     pscore_trim : float
         Propensity-score trimming bound (diff-diff default 0.01; R ``did`` trims nothing — use a tiny value such as
         1e-10 to match R with covariates; without covariates it has no effect).
+    weights : str, optional
+        Column of unit weights (time-invariant, e.g. ``MatchResult.weights`` merged on the unit id): weighted
+        ATT(g,t) (diff-diff sampling weights) and weighted cohort shares in every aggregation (R ``weightsname``).
 
     Returns
     -------
@@ -377,15 +395,22 @@ def callaway_santanna(
     settings = dict(
         outcome=outcome, unit=unit, time=time, covariates=covariates, control_group=control_group,
         est_method=est_method, anticipation=anticipation, base_period=base_period, bootstrap=bootstrap, seed=seed,
-        pscore_trim=pscore_trim,
+        pscore_trim=pscore_trim, weights=weights,
     )
-    panel, notes, n_dropped = prepare_panel(df, outcome, unit, time, cohort, covariates, anticipation)
+    panel, notes, n_dropped = prepare_panel(df, outcome, unit, time, cohort, covariates, anticipation, weights)
     est = CallawaySantAnna(
         control_group=control_group, anticipation=anticipation, estimation_method=est_method,
         n_bootstrap=bootstrap, seed=seed if bootstrap else None, base_period=base_period, cband=bool(bootstrap),
         pscore_trim=pscore_trim,
     )
-    raw = est.fit(panel, outcome=outcome, unit=unit, time=time, first_treat=FT, covariates=covariates or None)
+    survey = None
+    if weights:
+        from diff_diff import SurveyDesign
+
+        panel[weights] = panel[weights] / panel[weights].mean()  # diff-diff's normalisation, without its warning
+        survey = SurveyDesign(weights=weights)
+    raw = est.fit(panel, outcome=outcome, unit=unit, time=time, first_treat=FT, covariates=covariates or None,
+                  survey_design=survey)
     gt = _GT.from_diff_diff(raw)
     sizes = panel.drop_duplicates(unit)[FT].value_counts()
 
@@ -400,7 +425,7 @@ def callaway_santanna(
         att_gt=att_gt, simple=simple, group=group, dynamic=dynamic, calendar=calendar,
         pretest_stat=w, pretest_df=q, pretest_p=p,
         n_units=int(panel[unit].nunique()), n_obs=len(panel), n_units_dropped=n_dropped, notes=notes,
-        pre_mean=_pre_mean(panel, outcome, time, anticipation), settings=settings, raw=raw, _panel=panel,
+        pre_mean=_pre_mean(panel, outcome, time, anticipation, weights), settings=settings, raw=raw, _panel=panel,
     )
 
 
@@ -431,7 +456,7 @@ def _group(raw: Any, gt: _GT, sizes: pd.Series, anticipation: int, bootstrap: in
     psi_g = np.column_stack(
         [gt.psi[:, (gt.g == g) & (gt.t >= g - anticipation)].mean(axis=1) for g in cohorts]
     )
-    pg = np.array([np.mean(gt.unit_cohort == g) for g in cohorts])
+    pg = np.array([np.sum(gt.sw * (gt.unit_cohort == g)) / gt.sw.sum() for g in cohorts])
     att_g = table["estimate"].to_numpy()
     value = float(pg @ att_g / pg.sum())
     psi = psi_g @ (pg / pg.sum()) + gt.wif(np.arange(len(cohorts)), pg=pg, groups=cohorts) @ att_g
@@ -492,14 +517,16 @@ def _tidy_agg(tab: pd.DataFrame, key: str) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _pre_mean(panel: pd.DataFrame, outcome: str, time: str, anticipation: int) -> float:
-    """Mean outcome of treated units in their last pre-treatment period (cohort − 1 − anticipation)."""
+def _pre_mean(panel: pd.DataFrame, outcome: str, time: str, anticipation: int, weights: str | None = None) -> float:
+    """(Weighted) mean outcome of treated units in their last pre-treatment period (cohort − 1 − anticipation)."""
     treated = panel[panel[FT] > 0]
     periods = np.sort(panel[time].unique())
     base = treated[FT].map(lambda g: periods[periods < g - anticipation].max() if (periods < g - anticipation).any()
                            else np.nan)
     sel = treated[treated[time] == base]
-    return float(sel[outcome].mean()) if len(sel) else float("nan")
+    if not len(sel):
+        return float("nan")
+    return float(np.average(sel[outcome], weights=sel[weights] if weights else None))
 
 
 # --- HonestDiD ---------------------------------------------------------------------------------------------------
@@ -626,6 +653,15 @@ class BaconResult:
 
     def summary(self) -> pd.DataFrame:
         return self.by_type.copy()
+
+    def to_rows(self, study: str, outcome: str, unit: str, data: str | None = None, scale: float = 1.0) -> list[dict]:
+        """One row per comparison type (``subgroup="comparison=<type>"``, estimator ``bacon``, no SE): the type's
+        weighted mean 2×2 estimate. The weights have no results-table column; show :meth:`summary`."""
+        return [
+            make_row(study=study, outcome=outcome, estimator="bacon", estimate=r.estimate * scale, unit=unit,
+                     n_units=self.n_units, n_obs=self.n_obs, subgroup=f"comparison={r.type}", data=data)
+            for r in self.by_type.itertuples(index=False)
+        ]
 
 
 def bacon_decomposition(df: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str) -> BaconResult:
