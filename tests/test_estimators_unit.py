@@ -370,3 +370,14 @@ def test_every_result_type_writes_contract_rows():
     rows += twfe_event_study(df, "y", "unit", "year", "cohort").to_rows("methodes", "y", "count", **kw)
     out = check(rows)  # pandera contract + at most one headline per (study, outcome, unit)
     assert len(out) == len(rows) and out.headline.sum() == 2
+
+
+def test_influence_accessor_carries_unit_ids():
+    df = staggered_panel(n_units=120, seed=1)
+    df["unit"] = "GP" + df.unit.astype(str)  # string ids: sorted order differs from numeric order
+    cs = callaway_santanna(df, "y", "unit", "year", "cohort")
+    gt = cs.influence()
+    cohort = df.drop_duplicates("unit").set_index("unit").cohort.fillna(0)
+    assert (cohort.loc[gt.unit_ids].to_numpy() == gt.unit_cohort).all()
+    treated = gt.psi[:, 0] != 0
+    assert set(gt.unit_ids[treated]) >= set(df.loc[df.cohort == gt.g[0], "unit"])

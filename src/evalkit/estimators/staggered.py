@@ -118,9 +118,10 @@ class _GT:
     unit_cohort: np.ndarray  # per unit, 0 = never treated
     pg: np.ndarray  # P(G = g) of each cell's cohort (weighted by the unit weights, if any)
     sw: np.ndarray  # unit weights, mean 1 (all 1 without weights)
+    unit_ids: np.ndarray  # unit id of each row of psi (positions 0..n-1 unless given)
 
     @classmethod
-    def from_diff_diff(cls, raw: Any) -> "_GT":
+    def from_diff_diff(cls, raw: Any, unit_ids: np.ndarray | None = None) -> "_GT":
         kit = getattr(raw, "_aggregation_kit", None)
         if kit is None or not getattr(kit, "influence", None):
             raise RuntimeError(
@@ -146,6 +147,7 @@ class _GT:
             unit_cohort=coh,
             pg=np.array([share[x] for x in g]),
             sw=sw,
+            unit_ids=np.arange(len(coh)) if unit_ids is None else np.asarray(unit_ids),
         )
 
     def wif(self, keep: np.ndarray, pg: np.ndarray | None = None, groups: np.ndarray | None = None) -> np.ndarray:
@@ -160,6 +162,9 @@ class _GT:
         """Cohort-size weighted mean of the kept cells and its influence function (weights estimated)."""
         w = self.pg[keep] / self.pg[keep].sum()
         return float(w @ self.att[keep]), self.psi[:, keep] @ w + self.wif(keep) @ self.att[keep]
+
+
+GroupTimeInfluence = _GT
 
 
 def _boot_se(psi: np.ndarray, draws: int, seed: int | None) -> float:
@@ -240,6 +245,21 @@ class CSResult:
     settings: dict
     raw: Any = field(repr=False)
     _panel: pd.DataFrame | None = field(default=None, repr=False)
+
+    def influence(self) -> "GroupTimeInfluence":
+        """Group-time ATTs with their per-unit influence functions (``g, t, att, psi, pg, unit_ids``).
+
+        ``Var(Σ_k w_k ATT_k) = Σ_i (ψ_i · w)²``; ``.weighted(keep)`` gives the cohort-size weighted mean of the kept
+        cells and its influence function including the estimated weights (R ``did`` aggregation). Covariances between
+        two fits on the same units: Σ_i ψ_i ψ'_i (align on ``unit_ids``).
+        """
+        # diff-diff orders units as ``groupby(unit)`` does (sorted ids) and keeps only their positions (its kit
+        # replaces ids by codes 0..n-1), so the ids are recovered from the estimation panel
+        ids = self._panel.groupby(self.settings["unit"]).size().index.to_numpy() if self._panel is not None else None
+        gt = _GT.from_diff_diff(self.raw, unit_ids=ids)
+        if len(gt.unit_ids) != len(gt.unit_cohort):
+            raise RuntimeError("influence(): unit ids and influence rows do not align")
+        return gt
 
     @property
     def n_treated(self) -> int:
