@@ -1,0 +1,432 @@
+"""SNDS-shaped claims → the contract tables, on DuckDB (default) or Spark.
+
+Inputs: a folder with one Parquet file (``ER_PRS_F.parquet``), folder (``ER_PRS_F/*.parquet``) or set of yearly files
+(``ER_PRS_F_2015.parquet`` …, the SNDS archive naming) per table — see :data:`TABLES` for the tables and the columns
+read — plus, optionally, the Asalée association's participation list ``asalee_participation.csv`` (or ``.parquet``).
+
+Outputs (:func:`build_tables`): the Asalée patient-year table (contract ``asalee.csv``) and the GP-year panel
+``gp_panel.csv`` (``gp_id, year, patients_mt, file_active, acts``) for the MSP and assistants studies.
+:func:`cli_claims` writes both, atomically, with a ``claims_report.json`` (engine, options, code-list fingerprints,
+row counts and exclusions).
+
+Rules, in the order they apply (all defaults of :class:`ClaimsOptions`; sources in ``/shared/snds.md``):
+
+1. standard DCIR filters — information-only lines out (``DPN_QLF`` and ``PRS_DPN_QLP`` not 71 or 72, HDH/HEVA 2023
+   synthesis), public-hospital activity out (``ER_ETE_F.ETE_IND_TAA = 1``), flux window: a care year's lines are
+   read from flux months up to 6 months after its end (Santé publique France: > 98 % of a year's deliveries);
+2. affiliated lines joined on the 9-column key; regularisation lines netted (quantities summed over identical lines,
+   totals ≤ 0 dropped); majoration lines (``CPL_MAJ_TOP`` ≥ 2) never count as a consultation;
+3. person = ``BEN_NIR_ANO`` through IR_BEN_R on ``BEN_NIR_PSA`` *and* ``BEN_RNG_GEM`` (twins share a PSA);
+4. treated diabetic in year Y: ATC A10 (benfluorex excluded) dispensed on ≥ 3 distinct dates in Y, or ≥ 2 with a
+   large pack (IR_PHA_R ``PHA_CND_TOP = 'GC'``); SGLT2-inhibitor monotherapy does not count from 2022;
+5. the patient's GP in Y is the médecin traitant (IR_MTT_R) of the latest declaration in force during Y — after a
+   change of GP within the year, the GP in force at year end; practice numbers are chained to one GP id through
+   DA_PRA_R's statistical number when DA_PRA_R is given (a GP who moves keeps one id);
+6. indicators (code lists: :mod:`evalkit.claims.codelists`): ``hba1c_3plus`` ≥ 3 HbA1c tests on distinct dates;
+   ``microalb``, ``creatinine``, ``lipids`` ≥ 1 test; ``ecg_cardio`` ECG or cardiology consultation; ``fundus_2y``
+   fundus examination/retinography or ophthalmology consultation in Y or Y-1;
+7. Asalée participation (not in the SNDS): ``asalee_year`` is the GP's entry year from the list (empty if absent);
+   ``nurse_followed`` is 1 when the patient-year is on the list *and* the GP is in Asalée that year (the contract
+   rule); listed patient-years that fail the second condition are counted in the report.
+
+Patient-years of treated diabetics without a médecin traitant, or whose IR_BEN_R rows have no valid sex and birth
+year, are left out and counted in the report.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import pandas as pd
+
+from evalkit.claims import codelists, sql
+from evalkit.claims.engines import DuckDBEngine, SparkEngine
+from evalkit.claims.errors import ClaimsError
+
+KEY = list(sql.JOIN_KEY)
+
+#: table → (required, columns read, what they are used for)
+TABLES: dict[str, tuple[bool, list[str], str]] = {
+    "ER_PRS_F": (True, KEY + ["BEN_NIR_PSA", "BEN_RNG_GEM", "EXE_SOI_DTD", "PRS_NAT_REF", "PRS_ACT_QTE", "DPN_QLF",
+                              "PRS_DPN_QLP", "CPL_MAJ_TOP", "PFS_EXE_NUM", "PSE_SPE_COD"],
+                 "the claim lines (one row per reimbursed service)"),
+    "ER_BIO_F": (True, KEY + ["BIO_PRS_IDE", "BIO_ACT_QSN"], "biology tests (NABM codes)"),
+    "ER_CAM_F": (True, KEY + ["CAM_PRS_IDE"], "CCAM acts (ECG, fundus examination)"),
+    "ER_PHA_F": (True, KEY + ["PHA_PRS_C13", "PHA_ACT_QSN"], "drug dispensings (CIP13, number of boxes)"),
+    "ER_ETE_F": (True, KEY + ["ETE_IND_TAA"], "the public-hospital filter (ETE_IND_TAA)"),
+    "IR_PHA_R": (True, ["PHA_CIP_C13", "PHA_ATC_C07", "PHA_CND_TOP"], "ATC code and pack size of each CIP13"),
+    "IR_BEN_R": (True, ["BEN_NIR_PSA", "BEN_RNG_GEM", "BEN_NIR_ANO", "BEN_NAI_ANN", "BEN_SEX_COD"],
+                 "the person pseudonym, birth year and sex"),
+    "IR_MTT_R": (True, ["BEN_NIR_PSA", "BEN_RNG_GEM", "MTT_PFS_NUM", "MTT_DEP_DTE", "MTT_FIN_DTE"],
+                 "médecin traitant declarations"),
+    "DA_PRA_R": (False, ["PFS_PFS_NUM", "STA_PFS_NUM"], "chaining a GP's practice numbers to one id"),
+}
+PARTICIPATION = "asalee_participation"
+ASALEE_COLUMNS = ["patient_id", "gp_id", "year", "asalee_year", "nurse_followed", "age", "sex", "hba1c_3plus",
+                  "microalb", "creatinine", "lipids", "ecg_cardio", "fundus_2y"]
+GP_PANEL_COLUMNS = ["gp_id", "year", "patients_mt", "file_active", "acts"]
+OUTPUTS = ("asalee", "gp_panel")
+
+ProgressFn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ClaimsOptions:
+    """Pipeline rules and engine settings. Defaults are the standard SNDS filters and Santé publique France's rules.
+
+    - ``years``: ``(first, last)`` care years to output (default: every year in the data); year ``first - 1`` is
+      still read for the two-year fundus indicator.
+    - ``flux_lag_months``: flux months read after the end of a care year (0–24; ``None`` = no window).
+    - ``excluded_dpn_qlf``: ``DPN_QLF``/``PRS_DPN_QLP`` values dropped (information-only lines).
+    - ``exclude_public_hospital``: drop lines whose ER_ETE_F row has ``ETE_IND_TAA = 1``.
+    - ``min_dispensing_dates`` / ``min_dispensing_dates_large_pack`` / ``sglt2_monotherapy_excluded_from``: the
+      treated-diabetes rule; ``hba1c_min_tests``: tests needed for ``hba1c_3plus``.
+    - ``duckdb_threads``, ``duckdb_memory_limit`` (e.g. ``"6GB"``), ``temp_dir`` (DuckDB spill folder).
+    """
+
+    years: tuple[int, int] | None = None
+    flux_lag_months: int | None = 6
+    excluded_dpn_qlf: tuple[int, ...] = (71, 72)
+    exclude_public_hospital: bool = True
+    min_dispensing_dates: int = 3
+    min_dispensing_dates_large_pack: int | None = 2
+    sglt2_monotherapy_excluded_from: int | None = 2022
+    hba1c_min_tests: int = 3
+    duckdb_threads: int | None = None
+    duckdb_memory_limit: str | None = None
+    temp_dir: str | None = None
+
+    def __post_init__(self):
+        if self.years is not None:
+            lo, hi = (int(y) for y in self.years)
+            if not 1990 <= lo <= hi <= 2100:
+                raise ValueError(f"years must be (first, last) with 1990 ≤ first ≤ last, got {self.years!r}")
+            object.__setattr__(self, "years", (lo, hi))
+        if self.flux_lag_months is not None and not 0 <= int(self.flux_lag_months) <= 24:
+            raise ValueError("flux_lag_months must be between 0 and 24 (HDH: never more than 2 years), or None")
+        object.__setattr__(self, "excluded_dpn_qlf", tuple(int(c) for c in self.excluded_dpn_qlf))
+        for name in ("min_dispensing_dates", "hba1c_min_tests"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be ≥ 1")
+        if self.duckdb_memory_limit is not None and not re.fullmatch(r"\s*\d+(\.\d+)?\s*[KMGT]i?B\s*",
+                                                                     self.duckdb_memory_limit, re.I):
+            raise ValueError(f"duckdb_memory_limit must look like '6GB', got {self.duckdb_memory_limit!r}")
+
+    def rules(self, all_patients: bool) -> sql.Rules:
+        return sql.Rules(self.years, self.flux_lag_months, self.excluded_dpn_qlf, self.exclude_public_hospital,
+                         self.min_dispensing_dates, self.min_dispensing_dates_large_pack,
+                         self.sglt2_monotherapy_excluded_from, self.hba1c_min_tests, all_patients)
+
+
+@dataclass
+class ClaimsTables:
+    """What :func:`build_tables` returns: the output tables and a JSON-ready report of the run."""
+
+    asalee: pd.DataFrame | None
+    gp_panel: pd.DataFrame | None
+    report: dict = field(default_factory=dict)
+
+
+# --- inputs ---------------------------------------------------------------------------------------------------------
+
+def _is_uri(path: str | Path) -> bool:
+    return "://" in str(path)
+
+
+def find_table(claims_dir: Path, name: str) -> list[Path]:
+    """Parquet files of table ``name`` in ``claims_dir`` (``NAME.parquet``, ``NAME/**/*.parquet`` or
+    ``NAME_YYYY.parquet``; upper or lower case). Empty list if none."""
+    for n in (name, name.lower()):
+        f = claims_dir / f"{n}.parquet"
+        if f.is_file():
+            return [f]
+        d = claims_dir / n
+        if d.is_dir():
+            files = sorted(p for p in d.rglob("*.parquet") if p.is_file())
+            if files:
+                return files
+    yearly = [p for p in claims_dir.glob("*.parquet")
+              if re.fullmatch(rf"{name}_\d{{4}}\.parquet", p.name, flags=re.I)]
+    return sorted(yearly)
+
+
+def _missing_table_error(claims_dir: Path | str, name: str) -> ClaimsError:
+    _, _, purpose = TABLES[name]
+    csv = [p.name for p in Path(claims_dir).glob(f"{name}*.csv")] if not _is_uri(claims_dir) else []
+    hint = (f" Found {csv[0]}: convert it with duckdb -c \"COPY (SELECT * FROM read_csv('{csv[0]}')) TO "
+            f"'{name}.parquet'\"." if csv else "")
+    return ClaimsError(
+        f"{claims_dir}: table {name} not found (looked for {name}.parquet, {name}/*.parquet and {name}_YYYY.parquet)."
+        f" It provides {purpose}. Fix: export {name} from the SNDS extract as Parquet into {claims_dir}.{hint}",
+        file=str(Path(str(claims_dir)) / f"{name}.parquet"))
+
+
+def _check_columns(name: str, where: str, columns: Iterable[str]) -> None:
+    _, needed, purpose = TABLES[name]
+    have = {c.upper() for c in columns}
+    missing = [c for c in needed if c not in have]
+    if missing:
+        raise ClaimsError(
+            f"{where}: table {name} lacks column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"(needed for {purpose}). Fix: re-export {name} with the columns {', '.join(needed)} "
+            "(SNDS names; upper or lower case)", file=where, column=missing[0])
+
+
+def read_participation(path: Path) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """The Asalée participation list: GP rows (``gp_id``, ``asalee_year``) and nurse-follow-up rows (``patient_id``,
+    ``year``) in one file; a row fills one pair or the other. Returns (gp rows, followed rows)."""
+    from evalkit.io import read_table
+
+    df = read_table(path)
+    where = path.name
+    gp_cols, pt_cols = {"gp_id", "asalee_year"}, {"patient_id", "year"}
+    have = set(df.columns)
+    if not (gp_cols <= have or pt_cols <= have):
+        raise ClaimsError(f"{where}: needs the columns gp_id, asalee_year (one row per Asalée GP) and/or patient_id, "
+                          f"year (one row per patient-year followed by an Asalée nurse); found "
+                          f"{', '.join(df.columns) or 'none'}. Fix: rename the columns", file=str(path),
+                          column="gp_id" if not gp_cols <= have else "patient_id")
+    for c in gp_cols | pt_cols:
+        if c not in df.columns:
+            df[c] = None
+    df = df[["gp_id", "asalee_year", "patient_id", "year"]].apply(
+        lambda s: s.astype("string").str.strip().replace("", pd.NA))
+    is_gp = df["gp_id"].notna() & df["asalee_year"].notna()
+    is_pt = df["patient_id"].notna() & df["year"].notna()
+    bad = ~(is_gp | is_pt)
+    if bad.any():
+        rows = ", ".join(str(i + 2) for i in df.index[bad][:5])
+        raise ClaimsError(f"{where}: {int(bad.sum())} rows fill neither (gp_id, asalee_year) nor (patient_id, year) "
+                          f"(lines {rows}). Fix: each row gives a GP's entry year or a followed patient-year",
+                          file=str(path), n_rows=int(bad.sum()))
+    for col, mask in (("asalee_year", is_gp), ("year", is_pt)):
+        vals = pd.to_numeric(df.loc[mask, col], errors="coerce")
+        wrong = vals.isna() | (vals < 1990) | (vals > 2100) | (vals != vals.round())
+        if wrong.any():
+            raise ClaimsError(f"{where}: column '{col}': {int(wrong.sum())} rows are not a four-digit year (first: "
+                              f"{', '.join(df.loc[mask, col][wrong].astype(str).head(3))}). Fix: write the year as "
+                              "2015", file=str(path), column=col, n_rows=int(wrong.sum()))
+    gps = df.loc[is_gp, ["gp_id", "asalee_year"]].astype({"asalee_year": int}).drop_duplicates()
+    twice = gps["gp_id"].duplicated(keep=False)
+    if twice.any():
+        raise ClaimsError(f"{where}: column 'asalee_year': {gps.loc[twice, 'gp_id'].nunique()} GPs have more than one "
+                          f"entry year (first: {gps.loc[twice, 'gp_id'].iloc[0]}). Fix: give each GP one entry year "
+                          "(the first)", file=str(path), column="asalee_year")
+    pts = df.loc[is_pt, ["patient_id", "year"]].astype({"year": int}).drop_duplicates()
+    return (list(gps.itertuples(index=False, name=None)), list(pts.itertuples(index=False, name=None)))
+
+
+def _find_participation(claims_dir: Path) -> Path | None:
+    for ext in (".csv", ".parquet"):
+        for stem in (PARTICIPATION, PARTICIPATION.upper()):
+            p = claims_dir / f"{stem}{ext}"
+            if p.is_file():
+                return p
+    return None
+
+
+# --- the run --------------------------------------------------------------------------------------------------------
+
+def _make_engine(engine: str, options: ClaimsOptions, spark, spark_master, spark_conf):
+    if engine == "duckdb":
+        return DuckDBEngine(options.duckdb_threads, options.duckdb_memory_limit, options.temp_dir)
+    if engine == "spark":
+        return SparkEngine(spark_master, spark=spark, conf=spark_conf)
+    raise ValueError(f"engine must be 'duckdb' or 'spark', got {engine!r}")
+
+
+def _register_inputs(eng, claims_dir: Path | str, options: ClaimsOptions, say: ProgressFn) -> dict:
+    found: dict[str, str] = {}
+    for name, (required, _, _) in TABLES.items():
+        if name == "ER_ETE_F" and not options.exclude_public_hospital:
+            continue
+        if _is_uri(claims_dir):  # a cluster path (hdfs://, s3a://): let Spark look
+            if eng.name != "spark":
+                raise ClaimsError(f"{claims_dir}: remote paths need engine='spark'. Fix: copy the tables to a local "
+                                  "folder for DuckDB", file=str(claims_dir))
+            cols = None
+            for cand in (f"{claims_dir}/{name}.parquet", f"{claims_dir}/{name}"):
+                try:
+                    cols = eng.register_parquet(name, [cand])
+                    where = cand
+                    break
+                except Exception:  # noqa: BLE001 - Spark raises AnalysisException for a missing path
+                    continue
+            if cols is None:
+                if required:
+                    raise _missing_table_error(claims_dir, name)
+                continue
+        else:
+            files = find_table(Path(claims_dir), name)
+            if not files:
+                if required:
+                    raise _missing_table_error(claims_dir, name)
+                continue
+            cols = eng.register_parquet(name, files)
+            where = str(files[0]) if len(files) == 1 else f"{files[0].parent}/ ({len(files)} files)"
+        _check_columns(name, where, cols)
+        found[name] = where
+    say(f"{eng.name}: {len(found)} SNDS tables registered from {claims_dir}")
+    if "DA_PRA_R" not in found:
+        say("DA_PRA_R absent: GP id = practice number (a GP who changed practice appears under two ids)")
+    return found
+
+
+def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequence[str] = OUTPUTS,
+                 options: ClaimsOptions | None = None, codes: str | Path | Iterable | pd.DataFrame | None = None,
+                 spark=None, spark_master: str | None = None, spark_conf: dict[str, str] | None = None,
+                 progress: ProgressFn | None = None) -> ClaimsTables:
+    """Build the Asalée patient-year table and/or the GP-year panel from SNDS-shaped claims.
+
+    ``engine``: ``"duckdb"`` (embedded, default) or ``"spark"`` (``spark`` session, or ``spark_master`` URL,
+    default ``local[*]``). ``tables``: any of ``"asalee"``, ``"gp_panel"``. ``codes``: code lists (path, folder,
+    list of files or the DataFrame of :func:`evalkit.claims.load_codes`; default: the shipped lists).
+    ``progress``: called with one line of text per step. Raises :class:`ClaimsError` for missing tables or columns.
+    """
+    t0 = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    options = options or ClaimsOptions()
+    tables = tuple(tables)
+    unknown = [t for t in tables if t not in OUTPUTS]
+    if unknown or not tables:
+        raise ValueError(f"tables must be a non-empty subset of {OUTPUTS}, got {tables!r}")
+    want_panel = "gp_panel" in tables
+    code_df = codes if isinstance(codes, pd.DataFrame) else codelists.load_codes(codes)
+    if not _is_uri(claims_dir):
+        claims_dir = Path(claims_dir)
+        if not claims_dir.is_dir():
+            raise ClaimsError(f"{claims_dir}: claims folder not found. Fix: give the folder holding ER_PRS_F.parquet "
+                              "and the other SNDS tables", file=str(claims_dir))
+    rules = options.rules(all_patients=want_panel)
+
+    eng = _make_engine(engine, options, spark, spark_master, spark_conf)
+    report: dict = {"engine": eng.name, "claims_dir": str(claims_dir), "tables": list(tables),
+                    "options": {k: v for k, v in asdict(options).items() if not k.startswith("duckdb_")
+                                and k != "temp_dir"},
+                    "code_lists": sorted(set(code_df["file"])) if "file" in code_df else []}
+    try:
+        found = _register_inputs(eng, claims_dir, options, say)
+        report["inputs"] = found
+        for name, (schema, rows) in codelists.code_tables(code_df).items():
+            eng.register_rows(name, schema, rows)
+        visit_ind = {"ecg_cardio", "fundus"} | ({"general_practice"} if want_panel else set())
+        spe = code_df[(code_df["code_system"] == "PSE_SPE_COD") & code_df["indicator"].isin(visit_ind)]
+        eng.register_rows("ek_visit_spe", [("code", "bigint")], [(int(c),) for c in sorted(set(spe["code"]))])
+
+        gp_rows: list[tuple[str, int]] = []
+        pt_rows: list[tuple[str, int]] = []
+        part = None if _is_uri(claims_dir) else _find_participation(Path(claims_dir))
+        if part is not None:
+            gp_rows, pt_rows = read_participation(part)
+            say(f"{part.name}: {len(gp_rows)} Asalée GPs, {len(pt_rows)} followed patient-years")
+        else:
+            say("no asalee_participation file: asalee_year empty and nurse_followed 0 for everyone")
+        report["participation"] = {"file": part.name if part else None, "gps": len(gp_rows),
+                                   "followed_patient_years": len(pt_rows)}
+        eng.register_rows("ek_asalee_in", [("gp_id", "string"), ("asalee_year", "bigint")], gp_rows)
+        eng.register_rows("ek_followed", [("patient", "string"), ("yr", "bigint")], pt_rows)
+
+        eng.materialize("ek_ben", sql.ben())
+        amb = eng.fetch("SELECT count(*) AS n, min(psa) AS psa FROM ek_ben WHERE n_ano > 1")
+        if int(amb["n"].iloc[0]) > 0:
+            raise ClaimsError(f"{found['IR_BEN_R']}: {int(amb['n'].iloc[0])} (BEN_NIR_PSA, BEN_RNG_GEM) pairs map to "
+                              f"more than one BEN_NIR_ANO (first: {amb['psa'].iloc[0]}); joining would duplicate "
+                              "claims. Fix: keep one BEN_NIR_ANO per (BEN_NIR_PSA, BEN_RNG_GEM) in IR_BEN_R",
+                              file=found["IR_BEN_R"], column="BEN_NIR_ANO", n_rows=int(amb["n"].iloc[0]))
+        eng.materialize("ek_gp_map", sql.gp_map("DA_PRA_R" in found))
+        eng.materialize("ek_events", sql.events(rules))
+        eng.materialize("ek_years", sql.years(rules))
+        eng.materialize("ek_diab", sql.diabetics(rules))
+        eng.materialize("ek_mt", sql.medecin_traitant(rules))
+        counts = eng.fetch("SELECT src, count(*) AS n FROM ek_events GROUP BY src")
+        report["events"] = {str(s): int(n) for s, n in zip(counts["src"], counts["n"])}
+        say("netted events: " + ", ".join(f"{k} {v:,}" for k, v in sorted(report["events"].items())))
+
+        asalee = panel = None
+        if "asalee" in tables:
+            eng.materialize("ek_ind", sql.indicators(rules))
+            raw = eng.fetch(sql.asalee(rules))
+            excl = eng.fetch(sql.asalee_exclusions()).iloc[0]
+            report["asalee"] = {k: int(excl[k]) if pd.notna(excl[k]) else 0 for k in excl.index}
+            report["asalee"]["rows"] = len(raw)
+            dropped_flags = int(((raw["listed_followed"] == 1) & (raw["nurse_followed"] == 0)).sum())
+            report["asalee"]["followed_listed_but_gp_not_in_asalee"] = dropped_flags
+            asalee = normalize_asalee(raw)
+            say(f"asalee: {len(asalee):,} patient-years; left out: "
+                f"{report['asalee']['without_medecin_traitant']:,} without médecin traitant, "
+                f"{report['asalee']['without_valid_sex_or_birth_year']:,} without valid sex/birth year"
+                + (f"; {dropped_flags:,} listed follow-ups ignored (GP not in Asalée that year)" if dropped_flags
+                   else ""))
+        if want_panel:
+            panel = normalize_gp_panel(eng.fetch(sql.gp_panel(rules)))
+            report["gp_panel"] = {"rows": len(panel), "gps": int(panel["gp_id"].nunique())}
+            say(f"gp_panel: {len(panel):,} GP-years, {panel['gp_id'].nunique():,} GPs")
+    finally:
+        eng.close()
+    report["seconds"] = round(time.perf_counter() - t0, 2)
+    return ClaimsTables(asalee, panel, report)
+
+
+def normalize_asalee(df: pd.DataFrame) -> pd.DataFrame:
+    """Contract column order and types, rows sorted by (patient_id, year): identical whatever the engine."""
+    out = df.rename(columns={"yr": "year"})
+    out = out[ASALEE_COLUMNS].copy()
+    out["patient_id"] = out["patient_id"].astype(str)
+    out["gp_id"] = out["gp_id"].astype(str)
+    out["asalee_year"] = pd.array(out["asalee_year"], dtype="Int64")
+    for c in ASALEE_COLUMNS:
+        if c not in ("patient_id", "gp_id", "asalee_year", "sex"):
+            out[c] = out[c].astype("int64")
+    out["sex"] = out["sex"].astype(str)
+    return out.sort_values(["patient_id", "year"], kind="mergesort").reset_index(drop=True)
+
+
+def normalize_gp_panel(df: pd.DataFrame) -> pd.DataFrame:
+    """GP panel column order and types, rows sorted by (gp_id, year)."""
+    out = df.rename(columns={"yr": "year"})[GP_PANEL_COLUMNS].copy()
+    out["gp_id"] = out["gp_id"].astype(str)
+    for c in GP_PANEL_COLUMNS[1:]:
+        out[c] = out[c].astype("int64")
+    return out.sort_values(["gp_id", "year"], kind="mergesort").reset_index(drop=True)
+
+
+def cli_claims(claims_dir: str | Path, out_dir: str | Path, engine: str = "duckdb", spark_master: str | None = None,
+               progress: ProgressFn | None = None, *, options: ClaimsOptions | None = None,
+               codes: str | Path | Iterable | None = None, spark_conf: dict[str, str] | None = None
+               ) -> dict[str, Path]:
+    """``evalkit claims``: SNDS-shaped claims in ``claims_dir`` → ``asalee.csv``, ``gp_panel.csv`` and
+    ``claims_report.json`` in ``out_dir``.
+
+    ``engine``: ``"duckdb"`` (default, embedded) or ``"spark"`` (``spark_master``: a cluster URL, default
+    ``local[*]``). The Asalée table is validated against its contract before anything is written; files are written
+    atomically, so an error never leaves partial outputs. Returns ``{"asalee": path, "gp_panel": path, "report":
+    path}``. Raises :class:`evalkit.contracts.DataError` (a :class:`ClaimsError`) naming the file, the column and
+    the fix.
+    """
+    from evalkit.contracts import validate
+    from evalkit.io import write_bytes_atomic, write_csv_atomic
+
+    say = progress or (lambda _msg: None)
+    out_dir = Path(out_dir)
+    res = build_tables(claims_dir, engine=engine, options=options, codes=codes, spark_master=spark_master,
+                       spark_conf=spark_conf, progress=say)
+    if res.asalee is None or res.asalee.empty:
+        ev = res.report.get("events", {})
+        raise ClaimsError(f"{claims_dir}: no treated diabetic patient-year with a médecin traitant found "
+                          f"({ev.get('PHA', 0):,} antidiabetic dispensing events after filters). Fix: check that "
+                          "IR_PHA_R gives ATC codes for the CIP13 in ER_PHA_F, the years, and IR_MTT_R",
+                          file=str(Path(str(claims_dir)) / "ER_PHA_F.parquet"))
+    validate(res.asalee.copy(), "asalee", file="asalee.csv")  # raises DataError: nothing written
+    paths = {"asalee": out_dir / "asalee.csv", "gp_panel": out_dir / "gp_panel.csv",
+             "report": out_dir / "claims_report.json"}
+    res.report["code_list_sha256"] = codelists.fingerprint(codes)
+    write_csv_atomic(res.asalee, paths["asalee"])
+    write_csv_atomic(res.gp_panel, paths["gp_panel"])
+    write_bytes_atomic(json.dumps(res.report, indent=2, ensure_ascii=False, default=str).encode(), paths["report"])
+    say(f"wrote {paths['asalee']} and {paths['gp_panel']}")
+    return paths
