@@ -8,7 +8,6 @@
 """
 
 import numpy as np
-import pandas as pd
 import pytest
 from sim_panels import (
     staggered_panel,

@@ -21,7 +21,6 @@ from ..results import make_row
 
 LEVEL = 0.95
 Z = float(norm.ppf(0.5 + LEVEL / 2))  # 1.959964
-TABLE_COLUMNS = ["estimate", "std_error", "ci_low", "ci_high", "p_value"]
 
 
 def normal_ci(estimate: float, std_error: float, z: float = Z) -> tuple[float, float]:
@@ -170,21 +169,6 @@ def _label(v: Any) -> str:
     if isinstance(v, (float, np.floating)) and float(v).is_integer():
         return str(int(v))
     return str(v)
-
-
-def tidy(frame: pd.DataFrame, key: str, est: str, se: str, lo: str, hi: str, p: str | None = None) -> pd.DataFrame:
-    """Rename an estimator's table to the house columns ``key, estimate, std_error, ci_low, ci_high, p_value``."""
-    out = pd.DataFrame(
-        {
-            key: frame[key].to_numpy() if key in frame else frame.index.to_numpy(),
-            "estimate": frame[est].to_numpy(float),
-            "std_error": frame[se].to_numpy(float),
-            "ci_low": frame[lo].to_numpy(float),
-            "ci_high": frame[hi].to_numpy(float),
-        }
-    )
-    out["p_value"] = frame[p].to_numpy(float) if p else [normal_p(e, s) for e, s in zip(out.estimate, out.std_error)]
-    return out
 
 
 def clean_cohort(s: pd.Series) -> pd.Series:

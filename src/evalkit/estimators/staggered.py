@@ -22,7 +22,7 @@ from scipy import stats
 
 from ..disclosure import MIN_CELL
 from ..results import make_row
-from .base import Aggregate, Estimate, clean_cohort, normal_ci, normal_p
+from .base import Aggregate, Estimate, clean_cohort
 
 CS = "callaway_santanna"
 FT = "_first_treat"  # cohort column handed to diff-diff (0 = never treated)
