@@ -1,0 +1,869 @@
+"""Helpers of the « Guide de l'évaluateur » chapter (chapters/guide.ipynb).
+
+Everything the guide shows about evalkit's interface is generated from the code, so that the guide cannot drift
+from what ``evalkit validate`` and ``evalkit run`` really do:
+
+- the data dictionary of each input file comes from the pandera schemas (:func:`evalkit.contracts.data_dictionary`),
+  with the rules translated into French (:data:`RULES_FR`);
+- the dictionary of ``results/estimates.csv`` comes from :data:`evalkit.contracts.RESULTS_SCHEMA`, with French
+  descriptions kept here (:data:`RESULTS_DESCRIPTIONS`) and a test that every schema column has one;
+- the command-line options come from the ``argparse`` parser of :mod:`evalkit.cli`;
+- the keys of ``run.json`` come from :func:`evalkit.cli.run_manifest` run on a small example folder;
+- the error messages are produced by running evalkit's validation on small, deliberately broken tables
+  (:func:`broken_examples`, :func:`balance_examples`, :func:`cli_validate_examples`).
+
+French texts keyed by a column or option name are checked against the code by ``tests/test_guide.py``: a column or
+an option added to evalkit without its description fails the tests instead of silently vanishing from the guide.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from . import __version__, contracts, disclosure, plots, results
+from .contracts import RESULTS_SCHEMA, STUDIES, DataError, DataWarning
+
+SOURCE_CODE = f"evalkit {__version__}"
+SOURCE_EXAMPLE = f"exemple fictif construit pour ce guide ; messages produits par evalkit {__version__}"
+
+# --- input contracts: data dictionary ------------------------------------------------------------------------------
+
+#: French wording of the column rules of the input schemas (keyed by the English ``error`` of the pandera check).
+RULES_FR: dict[str, str] = {
+    "must not be empty": "non vide",
+    "must be a year between 1990 and 2035": "année entre 1990 et 2035",
+    "must be ≥ 0 (a count)": "effectif ≥ 0",
+    "must be ≥ 0 (euros)": "montant ≥ 0 (euros)",
+    "must be an age in years (0–120)": "âge en années, de 0 à 120",
+    "must be 0 or 1": "0 ou 1",
+    "must be urban, periurban or rural": "urban, periurban ou rural",
+    "must be a département code such as 01, 2A, 974": "code département en texte : 01 à 95, 2A, 2B, 971 à 976",
+    "must be F or M": "F ou M",
+    "must be third, half or full": "third, half ou full",
+    # table-level rules of the results schema
+    "estimate is empty on a row that is not suppressed": "estimate n'est vide que sur une ligne masquée",
+    "headline rows must have subgroup 'all'": "une ligne headline a subgroup égal à all",
+    "at most one headline per (study, outcome, unit)": "au plus une ligne headline par triplet (study, outcome, "
+                                                       "unit)",
+}
+
+#: French reading of the regular expressions of the results schema (keyed by the pattern).
+PATTERNS_FR: dict[str, str] = {
+    r"^(all|[a-z_]+=[^=\s]+)$": "all, ou clé=valeur (clé en minuscules, valeur sans espace)",
+}
+
+#: What one row of each file is, in French (the panel keys come from the contract).
+ROW_FR: dict[str, str] = {
+    "msp": "médecin généraliste × année",
+    "asalee": "patient diabétique × année",
+    "assistants": "médecin généraliste × année",
+}
+
+
+def dictionary(study: str) -> pd.DataFrame:
+    """The contract of ``study`` in French: one row per column, in the schema's order.
+
+    Built from :func:`evalkit.contracts.data_dictionary` (itself read off the pandera schema); only the wording of
+    the rules is translated (an untranslated rule is shown in English rather than dropped).
+    """
+    dd = contracts.data_dictionary(study)
+
+    def fr(rule: str) -> str:
+        return "; ".join(RULES_FR.get(r.strip(), r.strip()) for r in rule.split(";") if r.strip())
+
+    return pd.DataFrame({
+        "Colonne": dd["colonne"],
+        "Type": dd["type"],
+        "Vide autorisé": dd["vide autorisé"],
+        "Valeurs permises": dd["règle"].map(fr),
+        "Description": dd["description"],
+    })
+
+
+class TextTable(plots.Table):
+    """A :class:`evalkit.plots.Table` whose cells are left-aligned (tables of words rather than numbers); the first
+    column (a column, option or file name) does not wrap."""
+
+    def _repr_html_(self) -> str:
+        out = super()._repr_html_()
+        out = out.replace('<tr style="text-align: right;">', '<tr style="text-align: left;">')
+        out = re.sub(r"<t([dh])(\s[^>]*)?>", lambda m: f'<t{m.group(1)}{m.group(2) or ""} style="text-align:left">',
+                     out)
+        # first cell of each row: no line break inside names such as --version or nurse_followed
+        out = re.sub(r"(<tr[^>]*>\s*<t[dh][^>]*?)style=\"text-align:left\">",
+                     r'\1style="text-align:left;white-space:nowrap">', out)
+        return out
+
+
+def _text_table(df: pd.DataFrame, *, title: str, champ: str, source: str, note: str = "", name: str = "",
+                decimals: int = 0) -> TextTable:
+    return TextTable(df, title, champ, source, decimals, note, False, name)
+
+
+def dictionary_table(study: str) -> TextTable:
+    """The data dictionary of ``study``'s file as a book table (title, Champ/Source lines, CSV download)."""
+    st = STUDIES[study]
+    n = len(st.columns)
+    return _text_table(
+        dictionary(study),
+        title=f"Fichier {study}.csv : {n} colonnes, une ligne par {ROW_FR[study]}",
+        champ=f"colonnes du contrat « {study} » ; le couple ({st.unit}, {st.time}) identifie une ligne",
+        source=f"{SOURCE_CODE}, schéma pandera du module evalkit.contracts (dictionnaire généré, non recopié)",
+        name=f"dictionnaire_{study}",
+    )
+
+
+def files_overview() -> pd.DataFrame:
+    """One row per input file: name, what a row is, panel keys, treatment column, number of columns."""
+    rows = []
+    for name, st in STUDIES.items():
+        rows.append({
+            "Fichier": f"{name}.csv",
+            "Étude": st.title,
+            "Une ligne par": ROW_FR[name],
+            "Clé": f"{st.unit}, {st.time}",
+            "Année d'entrée": st.cohort,
+            "Colonnes": len(st.columns),
+        })
+    return pd.DataFrame(rows)
+
+
+def files_table() -> TextTable:
+    return _text_table(files_overview(), title="Trois fichiers, un par étude ; chacun est facultatif",
+                       champ="contrats d'entrée d'evalkit", source=f"{SOURCE_CODE}, module evalkit.contracts",
+                       note="chaque fichier peut aussi être fourni au format Parquet (msp.parquet…) ou en CSV "
+                            "compressé (msp.csv.gz).",
+                       name="fichiers_attendus")
+
+
+# --- how to build each column from an SNDS extract -----------------------------------------------------------------
+
+_GP_COMMON = {
+    "gp_id": "Numéro statistique du médecin (DA_PRA_R.STA_PFS_NUM), obtenu en joignant le numéro de cabinet des "
+             "prestations (ER_PRS_F.PFS_EXE_NUM) à DA_PRA_R.PFS_PFS_NUM, puis pseudonymisé. Ce numéro regroupe les "
+             "cabinets secondaires et suit le médecin qui déménage ; le numéro de cabinet seul ne le suit pas.",
+    "year": "Année civile de la date des soins (ER_PRS_F.EXE_SOI_DTD), et non du mois de flux (FLX_DIS_DTD).",
+    "patients_mt": "Patients distincts (BEN_NIR_ANO) dont la déclaration de médecin traitant en vigueur au "
+                   "31 décembre (IR_MTT_R : MTT_DEP_DTE avant le 31/12, MTT_FIN_DTE vide ou postérieure) désigne un "
+                   "numéro du médecin (MTT_PFS_NUM). La déclaration survit au départ du médecin : ne compter que les "
+                   "années où il exerce.",
+    "file_active": "Patients distincts (BEN_NIR_ANO) ayant eu dans l'année au moins une consultation ou visite "
+                   "exécutée par le médecin (PRS_NAT_REF de la liste « consultation », lignes de majoration "
+                   "CPL_MAJ_TOP ≥ 2 exclues), après filtres standard et neutralisation des régularisations.",
+    "age": "Âge au 31 décembre : année observée moins l'année de naissance du médecin (DA_PRA_R.IPP_ANN_NAI).",
+    "female": "Sexe du médecin (DA_PRA_R.IPP_SEX_COD), recodé 1 pour une femme, 0 pour un homme.",
+    "department": "Département du cabinet : deux premiers caractères du code commune (DA_PRA_R.PFS_EXC_COM), trois "
+                  "pour 971 à 976, écrit en texte (01, 2A, 974). Ne pas le tirer du numéro de cabinet, qui ne compte "
+                  "que des chiffres et ne peut donc pas porter 2A ou 2B.",
+}
+
+#: How each column of each contract is built from an SNDS extract (or from another source, said so).
+SNDS_RECIPES: dict[str, dict[str, str]] = {
+    "msp": {
+        **_GP_COMMON,
+        "fees": "Honoraires de l'année en euros courants : somme du montant payé (ER_PRS_F.PRS_PAI_MNT) des "
+                "prestations exécutées par le médecin, régularisations déduites. Dire si les dépassements et les "
+                "forfaits sont inclus, et garder la même définition toutes les années.",
+        "rurality": "Commune du cabinet (DA_PRA_R.PFS_EXC_COM) classée urban, periurban ou rural selon un zonage de "
+                    "l'Insee choisi et documenté par l'évaluateur ; le même zonage pour toutes les années.",
+        "msp_year": "Hors SNDS : année civile d'entrée du médecin dans une MSP, d'après la liste des MSP et de leurs "
+                    "membres (ARS, signataires de l'accord conventionnel interprofessionnel). DA_PRA_R n'a pas "
+                    "d'indicateur d'exercice en MSP. Vide si le médecin n'y est jamais entré.",
+    },
+    "assistants": {
+        **_GP_COMMON,
+        "acts": "Somme des quantités (ER_PRS_F.PRS_ACT_QTE) des consultations et visites exécutées par le médecin "
+                "dans l'année, régularisations neutralisées, lignes de majoration exclues.",
+        "underserved": "1 si la commune du cabinet est en zone d'intervention prioritaire du zonage médecin de l'ARS, "
+                       "0 sinon ; dire quelle édition du zonage est retenue.",
+        "am_year": "Hors SNDS : année civile de début du premier contrat d'assistant médical (liste de l'Assurance "
+                   "maladie) ; vide si jamais. Les natures de prestation 1176, 1184 et 1186 (« contrat individuel "
+                   "embauche », IR_NAT_V) pourraient repérer l'aide versée, mais ce lien n'a pas été vérifié.",
+        "am_option": "Option du premier contrat : third (tiers temps), half (mi-temps), full (temps plein), la même "
+                     "sur toutes les lignes du médecin ; vide si jamais.",
+    },
+    "asalee": {
+        "patient_id": "Pseudonyme stable de la personne : BEN_NIR_ANO, lu dans IR_BEN_R sur le couple BEN_NIR_PSA et "
+                      "BEN_RNG_GEM. BEN_NIR_PSA seul ne convient pas : il change dans le temps et des jumeaux le "
+                      "partagent.",
+        "gp_id": "Médecin traitant de l'année : la déclaration IR_MTT_R la plus récente en vigueur pendant l'année "
+                 "(après un changement en cours d'année, le médecin en place au 31 décembre), numéro chaîné par "
+                 "DA_PRA_R.STA_PFS_NUM comme dans les fichiers médecins.",
+        "year": "Année civile des soins. Une ligne si le patient est diabétique traité cette année-là : antidiabétique "
+                "(ATC A10, benfluorex A10BX06 exclu ; code ATC lu dans IR_PHA_R) délivré à au moins trois dates "
+                "distinctes, ou deux s'il y a un grand conditionnement (PHA_CND_TOP = 'GC') ; à partir de 2022, la "
+                "monothérapie par inhibiteur de SGLT2 (A10BK) ne compte pas.",
+        "asalee_year": "Hors SNDS : année d'entrée du médecin traitant dans Asalée (liste de l'association), la même "
+                       "sur toutes les lignes du médecin ; vide s'il n'y est jamais entré.",
+        "nurse_followed": "Hors SNDS : 1 si le patient figure, cette année-là, sur la liste des patients vus par "
+                          "l'infirmière Asalée et si son médecin est dans Asalée cette année-là ; 0 sinon.",
+        "age": "Année observée moins l'année de naissance (IR_BEN_R.BEN_NAI_ANN).",
+        "sex": "Code sexe du bénéficiaire (IR_BEN_R.BEN_SEX_COD), recodé F ou M.",
+        "hba1c_3plus": "1 si au moins trois dosages d'HbA1c (NABM 1577, ER_BIO_F.BIO_PRS_IDE) à des dates "
+                       "distinctes dans l'année.",
+        "microalb": "1 si au moins un dosage de microalbuminurie (NABM 1133) dans l'année.",
+        "creatinine": "1 si au moins un dosage de créatinine sanguine (NABM 0592 ou 0593, stockés 592 et 593) dans "
+                      "l'année.",
+        "lipids": "1 si au moins une exploration d'une anomalie lipidique (NABM 0996) dans l'année.",
+        "ecg_cardio": "1 si un ECG (CCAM DEQP003, ER_CAM_F.CAM_PRS_IDE) ou une consultation de cardiologue "
+                      "(PSE_SPE_COD = 3) dans l'année.",
+        "fundus_2y": "1 si un examen du fond d'œil ou une rétinographie (CCAM BGQP002, BGQP007, BGQP140) ou une "
+                     "consultation d'ophtalmologiste (PSE_SPE_COD = 15) dans l'année ou l'année précédente : extraire "
+                     "une année de plus avant la première année du fichier.",
+    },
+}
+
+
+def recipes(study: str) -> pd.DataFrame:
+    """Column → how to build it, in the schema's column order (a column without a recipe raises KeyError)."""
+    rec = SNDS_RECIPES[study]
+    return pd.DataFrame({"Colonne": STUDIES[study].columns, "Construction": [rec[c] for c in STUDIES[study].columns]})
+
+
+def recipe_table(study: str) -> TextTable:
+    return _text_table(
+        recipes(study),
+        title=f"Construire {study}.csv à partir d'une extraction du SNDS",
+        champ=f"colonnes du contrat « {study} » (dans l'ordre du fichier)",
+        source="documentation collaborative du SNDS (Health Data Hub) et schémas des tables (schema-snds) ; "
+               "règles par défaut de la commande evalkit claims",
+        name=f"construction_{study}",
+    )
+
+
+#: Where each code system of the code lists is looked up in the claims (see evalkit.claims.codelists).
+CODE_SYSTEM_COLUMNS: dict[str, str] = {
+    "NABM": "ER_BIO_F.BIO_PRS_IDE",
+    "CCAM": "ER_CAM_F.CAM_PRS_IDE",
+    "ATC": "IR_PHA_R.PHA_ATC_C07 (préfixe)",
+    "PSE_SPE_COD": "ER_PRS_F.PSE_SPE_COD",
+    "PRS_NAT_REF": "ER_PRS_F.PRS_NAT_REF",
+}
+
+
+def codelist_summary() -> pd.DataFrame | None:
+    """The code lists shipped with ``evalkit claims``, one row per (indicator, code system), or None if absent."""
+    try:
+        from .claims import codelists
+    except ImportError:  # pragma: no cover - the claims pipeline is an optional part of evalkit
+        return None
+    codes = codelists.load_codes()
+    rows = []
+    for (ind, system), grp in codes.groupby(["indicator", "code_system"], sort=False):
+        few = len(grp) <= 3
+        listed = ", ".join(f"{c} ({lab})" if few else str(c) for c, lab in zip(grp["code"], grp["label"]))
+        rows.append({"Indicateur": ind, "Lu dans": CODE_SYSTEM_COLUMNS.get(system, system), "Codes": listed,
+                     "Vérifiés": "oui" if grp["verified"].all() else "non"})
+    out = pd.DataFrame(rows)
+    out.attrs["files"] = sorted(codes["file"].unique())
+    return out
+
+
+def codelist_table() -> TextTable | None:
+    tab = codelist_summary()
+    if tab is None:
+        return None
+    return _text_table(
+        tab,
+        title="Les listes de codes d'evalkit claims, par indicateur",
+        champ="listes livrées avec evalkit (" + ", ".join(tab.attrs["files"]) + ")",
+        source="fichiers de codes d'evalkit ; libellés vérifiés sur les nomenclatures de schema-snds (version 2020)",
+        note="codes NABM sans zéro initial, comme dans ER_BIO_F ; libellés des nomenclatures, en anglais pour ceux "
+             "qu'evalkit a résumés ; correspondance code → indicateur propre à evalkit, ni Santé publique France ni "
+             "l'Irdes n'ayant publié les leurs.",
+        name="listes_de_codes",
+    )
+
+
+# --- results table ---------------------------------------------------------------------------------------------------
+
+#: French description of every column of ``results/estimates.csv`` (checked against RESULTS_SCHEMA by the tests).
+RESULTS_DESCRIPTIONS: dict[str, str] = {
+    "study": "Étude : msp, asalee ou assistants (methodes pour les illustrations du chapitre Méthodes).",
+    "outcome": "Résultat estimé : une colonne du fichier d'entrée (patients_mt, hba1c_3plus…) ou une grandeur "
+               "définie dans le chapitre (coût par patient, projection nationale…).",
+    "subgroup": "all pour l'ensemble ; sinon clé=valeur : un sous-groupe (option=half, rurality=rural) ou une "
+                "composante d'un agrégat (event_time=2 : deuxième année après l'entrée ; cohort=2019 : médecins "
+                "entrés en 2019).",
+    "estimator": "Méthode : naive_cross_section (écart brut entre groupes), did_2x2, twfe, cs_simple, cs_dynamic, "
+                 "cs_group, cs_calendar (Callaway et Sant'Anna), variantes suffixées (_matched…). Le suffixe "
+                 "{tag} marque une ligne masquée (moins de {min_cell} unités).",
+    "estimate": "Estimation ponctuelle, dans l'unité de la colonne unit : effet moyen sur les unités traitées (ATT) "
+                "sauf pour naive_cross_section, simple écart de moyennes. Vide sur une ligne masquée.",
+    "std_error": "Écart-type de l'estimation (erreurs-types regroupées par unité, ou bootstrap, selon l'estimateur).",
+    "ci_low": "Borne basse de l'intervalle de confiance à 95 %.",
+    "ci_high": "Borne haute de l'intervalle de confiance à 95 %.",
+    "unit": "Unité de estimate, std_error et des bornes (voir le tableau des unités).",
+    "n_units": "Nombre d'unités (médecins ou patients) sur lequel repose l'estimation ; selon l'estimateur, "
+               "toutes les unités ou les seules unités traitées (encadré Méthode du chapitre). Vide sur une ligne "
+               "masquée.",
+    "n_obs": "Nombre d'observations (unité × année) utilisées. Vide sur une ligne masquée.",
+    "headline": "true pour l'estimation que le chapitre retient et commente ; seulement si subgroup vaut all, et au "
+                "plus une par triplet (study, outcome, unit).",
+    "data": "synthetic pour les données générées par evalkit, user pour les données de l'évaluateur.",
+}
+
+#: French meaning of the values of ``unit`` (keyed by :data:`evalkit.results.UNITS`).
+UNIT_DESCRIPTIONS: dict[str, str] = {
+    "patients": "nombre de patients",
+    "euros": "euros courants",
+    "pp": "points de pourcentage (échelle de 0 à 100)",
+    "percent": "pourcentage de la moyenne des unités traitées avant leur entrée dans le dispositif",
+    "ratio": "rapport sans dimension",
+    "eur_per_patient": "euros par patient",
+    "acts": "nombre d'actes",
+    "log_points": "différence de logarithmes, multipliée par 100 (proche d'un pourcentage pour de petits écarts)",
+    "count": "effectif (nombre d'unités ou d'événements)",
+}
+
+_DTYPE_FR = {"str": "texte", "float64": "nombre", "Int64": "entier", "bool": "booléen (true / false)"}
+
+
+def _describe_check(check) -> str:
+    stats = getattr(check, "statistics", {}) or {}
+    if check.name == "isin":
+        return ", ".join(str(v) for v in stats["allowed_values"])
+    if check.name == "str_length" and stats.get("min_value") == 1 and stats.get("max_value") is None:
+        return "non vide"
+    if check.name == "str_matches":
+        return PATTERNS_FR.get(stats["pattern"], f"motif {stats['pattern']}")
+    return str(check.error or check.name)
+
+
+def results_dictionary() -> pd.DataFrame:
+    """The columns of ``results/estimates.csv``, in file order, read off RESULTS_SCHEMA, with French descriptions."""
+    rows = []
+    for name, col in RESULTS_SCHEMA.columns.items():
+        rows.append({
+            "Colonne": name,
+            "Type": _DTYPE_FR.get(str(col.dtype), str(col.dtype)),
+            "Vide autorisé": "oui" if col.nullable else "non",
+            "Valeurs permises": "; ".join(_describe_check(c) for c in col.checks),
+            "Description": RESULTS_DESCRIPTIONS[name].format(tag=results.SUPPRESSED_TAG, min_cell=disclosure.MIN_CELL),
+        })
+    return pd.DataFrame(rows)
+
+
+def results_table() -> TextTable:
+    return _text_table(
+        results_dictionary(),
+        title=f"Le fichier estimates.csv : {len(RESULTS_SCHEMA.columns)} colonnes, une ligne par estimation",
+        champ="toutes les estimations enregistrées par les chapitres exécutés",
+        source=f"{SOURCE_CODE}, schéma RESULTS_SCHEMA du module evalkit.contracts",
+        note="règles portant sur plusieurs colonnes : "
+             + " ; ".join(RULES_FR.get(c.error, c.error) for c in RESULTS_SCHEMA.checks) + ".",
+        name="dictionnaire_estimates",
+    )
+
+
+def units_table() -> TextTable:
+    tab = pd.DataFrame({"unit": list(results.UNITS), "Signification": [UNIT_DESCRIPTIONS[u] for u in results.UNITS]})
+    return _text_table(tab, title="Les valeurs de la colonne unit", champ="unités prévues par evalkit.results",
+                       source=f"{SOURCE_CODE}, module evalkit.results", name="unites")
+
+
+# --- command line ----------------------------------------------------------------------------------------------------
+
+CLAIMS_USAGE = "evalkit claims --claims DIR --out DIR [--engine duckdb|spark]"
+
+#: French description of each option of the commands the guide documents ("" = options before the command).
+CLI_OPTIONS_FR: dict[str, dict[str, str]] = {
+    "": {
+        "--version": "affiche la version d'evalkit",
+        "--debug": "affiche la trace Python complète en cas d'erreur (pour signaler un problème)",
+        "--quiet": "supprime les lignes d'avancement",
+    },
+    "validate": {
+        "--data": "dossier contenant msp.csv, asalee.csv, assistants.csv (ou .parquet) ; il n'est jamais modifié",
+        "--studies": "sous-ensemble d'études, séparées par des virgules (msp,asalee,assistants)",
+    },
+    "run": {
+        "--data": "dossier des fichiers d'étude ; il n'est jamais modifié",
+        "--out": "dossier de sortie : results/estimates.csv, results/run.json, html/ ; hors du dossier --data",
+        "--studies": "sous-ensemble d'études, séparées par des virgules ; par défaut, toutes celles dont le fichier "
+                     "est présent",
+        "--seed": "graine des étapes aléatoires (bootstrap, appariement) ; par défaut, celle du livre",
+        "--balance": "panels non cylindrés : warn les garde avec un avertissement, drop retire les unités "
+                     "incomplètes, error refuse les données",
+        "--strict": "traite les avertissements de construction du livre (Sphinx) comme des erreurs",
+    },
+    "claims": {
+        "--claims": "dossier des tables du SNDS au format Parquet (ER_PRS_F, ER_BIO_F, IR_BEN_R…)",
+        "--out": "dossier où écrire asalee.csv, gp_panel.csv et claims_report.json",
+        "--engine": "moteur de calcul : duckdb (par défaut, sur une machine) ou spark (grappe de calcul)",
+    },
+}
+
+
+def _subparser(command: str):
+    from . import cli
+
+    parser = cli.build_parser()
+    if not command:
+        return parser
+    for action in parser._actions:  # argparse keeps sub-commands in a _SubParsersAction
+        if hasattr(action, "choices") and isinstance(action.choices, dict) and command in action.choices:
+            return action.choices[command]
+    return None
+
+
+def cli_options(command: str) -> pd.DataFrame | None:
+    """The options of ``evalkit <command>`` (``""``: the global options), read off the real parser, or None."""
+    import argparse
+
+    p = _subparser(command)
+    if p is None:
+        return None
+    rows = []
+    for a in p._actions:
+        if isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)) or not a.option_strings:
+            continue
+        opt = max(a.option_strings, key=len)
+        default = a.default if a.default not in (None, False, argparse.SUPPRESS) else "—"
+        rows.append({
+            "Option": opt + (f" {'|'.join(a.choices)}" if a.choices else ""),
+            "Obligatoire": "oui" if a.required else "non",
+            "Par défaut": str(default),
+            "Rôle": CLI_OPTIONS_FR.get(command, {}).get(opt, a.help or ""),
+            "_option": opt,
+        })
+    return pd.DataFrame(rows)
+
+
+def options_table(command: str) -> TextTable | None:
+    tab = cli_options(command)
+    if tab is None:
+        return None
+    label = f"evalkit {command}" if command else "evalkit (options placées avant la commande)"
+    return _text_table(tab.drop(columns="_option"), title=f"Les options de {label}",
+                       champ=f"options de la commande {label}",
+                       source=f"{SOURCE_CODE}, analyseur de la ligne de commande (evalkit.cli)",
+                       name=f"options_{command or 'globales'}")
+
+
+# --- small example tables ------------------------------------------------------------------------------------------
+
+EXAMPLE_YEARS = (2016, 2017, 2018, 2019)
+
+
+def example_table(study: str, n_units: int = 12, years: tuple[int, ...] = EXAMPLE_YEARS) -> pd.DataFrame:
+    """A small, valid, fictional table of ``study`` (deterministic; no random numbers)."""
+    rows = []
+    if study in ("msp", "assistants"):
+        rural = ["urban", "periurban", "rural"]
+        deps = ["01", "2A", "75", "974", "59", "13"]
+        options = ["third", "half", "full"]
+        for g in range(n_units):
+            treated = g < n_units // 3 if study == "msp" else g < n_units // 2
+            for k, y in enumerate(years):
+                base = 700 + 37 * g + 11 * k
+                row = {"gp_id": f"M{g + 1:03d}" if study == "msp" else f"A{g + 1:03d}", "year": y,
+                       "patients_mt": base, "file_active": int(base * 1.6)}
+                if study == "msp":
+                    row.update(fees=round(90_412.35 + 1_517.2 * g + 803.1 * k, 2), age=38 + g % 25, female=g % 2,
+                               rurality=rural[g % 3], department=deps[g % len(deps)],
+                               msp_year=years[2] if treated else None)
+                else:
+                    row.update(acts=4 * base, age=40 + g % 22, female=(g + 1) % 2,
+                               department=deps[g % len(deps)], underserved=int(g % 3 == 0),
+                               am_year=years[2] if treated else None,
+                               am_option=options[g % 3] if treated else None)
+                rows.append(row)
+    elif study == "asalee":
+        n_gps = max(2, n_units // 3)
+        for g in range(n_gps):
+            entry = years[2] if g < n_gps // 2 else None
+            for p in range(3):
+                for k, y in enumerate(years):
+                    row = {"patient_id": f"P{g + 1:03d}{p + 1}", "gp_id": f"G{g + 1:03d}", "year": y,
+                           "asalee_year": entry,
+                           "nurse_followed": int(entry is not None and y >= entry and p == 0),
+                           "age": 55 + 3 * p + g, "sex": "F" if (g + p) % 2 else "M"}
+                    for j, ind in enumerate(contracts.INDICATORS):
+                        row[ind] = int((g + p + k + j) % 3 != 0)
+                    rows.append(row)
+    else:
+        raise ValueError(f"unknown study {study!r}")
+    df = pd.DataFrame(rows)
+    st = STUDIES[study]
+    df[st.cohort] = df[st.cohort].astype("Int64")  # empty = never treated, written as an empty cell
+    return df[st.columns]
+
+
+# --- broken tables and the messages evalkit gives --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Case:
+    """A deliberately broken table and what evalkit says about it."""
+
+    label: str  # French: what was broken
+    study: str
+    file: str
+    column: str  # the column the message must name
+    message: str  # evalkit's message, verbatim
+    kind: str = "erreur"  # "erreur" or "avertissement"
+
+
+def _write(tables: dict[str, pd.DataFrame], folder: Path) -> None:
+    for study, df in tables.items():
+        df.to_csv(folder / f"{study}.csv", index=False)
+
+
+def _load(study: str, df: pd.DataFrame, balance: str = "warn") -> tuple[str | None, list[str]]:
+    """Write ``df`` as ``<study>.csv`` and read it back through :func:`evalkit.io.load`, as ``evalkit`` does.
+
+    Returns (error message or None, warning messages).
+    """
+    from .io import load
+
+    with tempfile.TemporaryDirectory(prefix="evalkit-guide-") as tmp:
+        _write({study: df}, Path(tmp))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            try:
+                load(study, tmp, balance=balance)
+                err = None
+            except DataError as e:
+                err = str(e)
+    return err, [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+
+
+def _drop_col(col):
+    return lambda d: d.drop(columns=[col])
+
+
+def _set(rows, col, value):
+    def f(d):
+        d = d.copy()
+        d[col] = d[col].astype(object)
+        d.loc[rows(d), col] = value
+        return d
+    return f
+
+
+#: (label in French, study, column the message must name, how the valid example is broken)
+BROKEN: list[tuple[str, str, str, Callable[[pd.DataFrame], pd.DataFrame]]] = [
+    ("Une colonne manque (fees)", "msp", "fees", _drop_col("fees")),
+    ("Un effectif négatif", "msp", "file_active", _set(lambda d: d.index[[1, 5]], "file_active", -12)),
+    ("Du texte dans une colonne de nombres", "assistants", "patients_mt",
+     _set(lambda d: d.index[[0, 3, 4]], "patients_mt", "n.d.")),
+    ("Un indicateur codé autrement que 0 ou 1", "asalee", "hba1c_3plus",
+     _set(lambda d: d.index[:3], "hba1c_3plus", 2)),
+    ("Un code commune à la place du code département", "msp", "department",
+     _set(lambda d: d.index[d["department"] == "75"], "department", "75056")),
+    ("Un couple médecin-année en double", "msp", "gp_id, year",
+     lambda d: pd.concat([d, d.iloc[[0]]], ignore_index=True)),
+    ("Une année d'entrée qui change pour un même médecin", "msp", "msp_year",
+     _set(lambda d: d.index[(d["gp_id"] == d["gp_id"].iloc[0]) & (d["year"] == d["year"].max())], "msp_year",
+          EXAMPLE_YEARS[1])),
+    ("Une option de contrat sans année de contrat", "assistants", "am_option",
+     _set(lambda d: d.index[d["gp_id"] == d.loc[d["am_year"].isna(), "gp_id"].iloc[0]], "am_option", "half")),
+    ("Un suivi infirmier déclaré chez un médecin hors Asalée", "asalee", "nurse_followed",
+     _set(lambda d: d.index[d["asalee_year"].isna()][:2], "nurse_followed", 1)),
+]
+
+
+def broken_examples() -> list[Case]:
+    """Each entry of :data:`BROKEN` applied to the valid example table, and evalkit's real message about it."""
+    out = []
+    for label, study, column, breaker in BROKEN:
+        err, _ = _load(study, breaker(example_table(study)))
+        if err is None:  # the guide must not show a defect evalkit lets through
+            raise AssertionError(f"evalkit accepted the broken example {label!r}")
+        out.append(Case(label, study, f"{study}.csv", column, err))
+    return out
+
+
+def unbalanced_example(study: str = "assistants") -> pd.DataFrame:
+    """The valid example with two GPs missing a year (one retired before the last year, one installed late)."""
+    d = example_table(study)
+    ids = list(dict.fromkeys(d[STUDIES[study].unit]))
+    gone = (d[STUDIES[study].unit] == ids[-1]) & (d["year"] == d["year"].max())
+    late = (d[STUDIES[study].unit] == ids[-2]) & (d["year"] == d["year"].min())
+    return d[~(gone | late)].reset_index(drop=True)
+
+
+def balance_examples(study: str = "assistants") -> list[Case]:
+    """What each ``--balance`` rule does with :func:`unbalanced_example`: real warning or error messages."""
+    d = unbalanced_example(study)
+    st = STUDIES[study]
+    out = []
+    for rule in ("warn", "drop", "error"):
+        err, warns = _load(study, d, balance=rule)
+        msg = err if err is not None else "\n".join(warns)
+        out.append(Case(f"--balance {rule}", study, f"{study}.csv", st.unit, msg,
+                        "erreur" if err is not None else "avertissement"))
+    return out
+
+
+def _run_cli(args: list[str]) -> tuple[int, str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVALKIT_")}
+    env["PYTHONWARNINGS"] = "ignore"
+    r = subprocess.run([sys.executable, "-m", "evalkit.cli", *args], capture_output=True, text=True, env=env,
+                       timeout=300)
+    return r.returncode, r.stdout, r.stderr
+
+
+@dataclass(frozen=True)
+class CliRun:
+    command: str
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def cli_validate_examples() -> list[CliRun]:
+    """Two real runs of ``evalkit validate``: a folder that passes with a warning, and one with two broken files."""
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="evalkit-guide-") as tmp:
+        ok, bad = Path(tmp) / "extraction_2024", Path(tmp) / "extraction_2025"
+        ok.mkdir()
+        bad.mkdir()
+        _write({"msp": example_table("msp"), "assistants": unbalanced_example("assistants")}, ok)
+        broken = dict((b[0], b) for b in BROKEN)
+        _write({"msp": broken["Un effectif négatif"][3](example_table("msp")),
+                "assistants": broken["Une option de contrat sans année de contrat"][3](example_table("assistants"))},
+               bad)
+        for folder in (ok, bad):
+            code, out, err = _run_cli(["--quiet", "validate", "--data", str(folder)])
+            err = err.replace(str(folder), folder.name)
+            runs.append(CliRun(f"evalkit --quiet validate --data {folder.name}", code, out, err))
+    return runs
+
+
+# --- small cells -----------------------------------------------------------------------------------------------------
+
+def suppression_example() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A fictional count table before and after :func:`evalkit.disclosure.suppress`."""
+    tab = pd.DataFrame({
+        "Option du contrat": ["tiers temps", "mi-temps", "temps plein"],
+        "Médecins": [48, 23, 7],
+        "Patients MT en moyenne": [1_212.4, 1_307.9, 1_455.0],
+    })
+    return tab, disclosure.suppress(tab, ["Médecins"], ["Patients MT en moyenne"])
+
+
+def suppression_table() -> plots.Table:
+    _, after = suppression_example()
+    return plots.table(after, title="Une case sous le seuil est masquée, avec la moyenne qui en dépend",
+                       champ="exemple fictif : médecins signataires par option du contrat",
+                       source="exemple fictif construit pour ce guide ; masquage appliqué par "
+                              "evalkit.disclosure.suppress", decimals={"Patients MT en moyenne": 1})
+
+
+def results_suppression_example() -> pd.DataFrame:
+    """Two fictional results rows, one on fewer than 11 units, through :func:`evalkit.results.suppress_small`."""
+    rows = [results.make_row(study="assistants", outcome="patients_mt", estimator="cs_simple", estimate=v, ci_low=lo,
+                             ci_high=hi, std_error=se, unit="patients", n_units=n, n_obs=4 * n, subgroup=sg,
+                             data="user")
+            for v, lo, hi, se, n, sg in [(131.0, 92.4, 169.6, 19.7, 48, "option=third"),
+                                         (212.0, 40.1, 383.9, 87.7, 7, "option=full")]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the warning only repeats what the table shows
+        out = results.suppress_small(results.to_frame(rows))
+    return out
+
+
+def results_suppression_table() -> plots.Table:
+    d = results_suppression_example()
+    cols = ["subgroup", "estimator", "estimate", "ci_low", "ci_high", "n_units"]
+    return _text_table(d[cols], title=f"Une ligne de résultats sur moins de {disclosure.MIN_CELL} unités reste "
+                       "visible mais vide", champ="exemple fictif : deux lignes d'estimates.csv",
+                       source="exemple fictif construit pour ce guide ; masquage appliqué par "
+                              "evalkit.results.suppress_small", decimals=1)
+
+
+# --- run.json ---------------------------------------------------------------------------------------------------------
+
+#: French description of every key of run.json (checked against evalkit.cli.run_manifest by the tests).
+RUN_JSON_DESCRIPTIONS: dict[str, str] = {
+    "evalkit_version": "version d'evalkit",
+    "python": "version de Python",
+    "dependencies": "versions des bibliothèques dont dépendent les calculs et le livre (pandas, numpy, diff-diff, "
+                    "linearmodels, pandera…)",
+    "data_dir": "dossier de données lu (chemin absolu)",
+    "data": "nature des données : user, ou synthetic si le dossier porte le marqueur SYNTHETIC",
+    "files": "pour chaque étude : nom du fichier, nombre de lignes, empreinte SHA-256 du fichier, avertissements de "
+             "la validation",
+    "seed": "graine passée par --seed ; null si l'option n'a pas été donnée (les chapitres utilisent alors la "
+            "graine par défaut du livre)",
+    "simulation": "pour des données synthétiques : paramètres de génération (graine, échelle, études) ; sinon null",
+    "timings_seconds": "durée d'exécution de chaque chapitre et durée totale, en secondes",
+    "estimates_rows": "nombre de lignes d'estimates.csv",
+    "finished_utc": "date et heure de fin (temps universel)",
+}
+
+
+def example_run_manifest() -> dict:
+    """The manifest ``evalkit run`` would write for a folder holding the example msp.csv (no chapter executed)."""
+    from . import cli
+
+    with tempfile.TemporaryDirectory(prefix="evalkit-guide-") as tmp:
+        folder = Path(tmp)
+        _write({"msp": example_table("msp")}, folder)
+        found = cli.validate_dir(folder, ["msp"])
+        return cli.run_manifest(folder, found, "user", None, {"total": 0.0}, n_rows=0)
+
+
+def run_json_table() -> TextTable:
+    man = example_run_manifest()
+    tab = pd.DataFrame({"Clé": list(man), "Contenu": [RUN_JSON_DESCRIPTIONS[k] for k in man]})
+    return _text_table(tab, title="Le fichier run.json : ce qu'un calcul a utilisé",
+                       champ="clés écrites par evalkit run", source=f"{SOURCE_CODE}, fonction run_manifest "
+                       "(evalkit.cli), appelée sur un dossier d'exemple", name="run_json")
+
+
+def fingerprint_example() -> str:
+    """The SHA-256 fingerprint of the example msp.csv as written by pandas (shows what run.json records)."""
+    from .io import sha256
+
+    with tempfile.TemporaryDirectory(prefix="evalkit-guide-") as tmp:
+        _write({"msp": example_table("msp")}, Path(tmp))
+        return sha256(Path(tmp) / "msp.csv")
+
+
+# --- texts glued into the prose -------------------------------------------------------------------------------------
+
+def claims_status() -> tuple[bool, bool]:
+    """(``evalkit claims`` is a command of this evalkit, the claims pipeline module is installed)."""
+    try:
+        from .claims import pipeline  # noqa: F401
+        has_pipeline = True
+    except ImportError:
+        has_pipeline = False
+    return _subparser("claims") is not None, has_pipeline
+
+
+def texts() -> dict[str, str]:
+    """French texts and numbers the chapter glues into its prose (all read off evalkit)."""
+    from . import cli, paths
+
+    has_cmd, has_pipeline = claims_status()
+    if has_cmd:
+        claims_note = ""
+    elif has_pipeline:
+        claims_note = (" La commande est en cours de raccordement à la ligne de commande ; le module qui fait le "
+                       "travail (evalkit.claims.pipeline, fonction cli_claims) est déjà livré.")
+    else:
+        claims_note = " Cette version d'evalkit ne contient pas encore le module evalkit.claims."
+    claims = _claims_texts() if has_pipeline else {
+        "guide_claims_tables": "les tables de prestations et les référentiels du SNDS",
+        "guide_gp_panel_cols": "gp_id, year, patients_mt, file_active, acts",
+    }
+    gp_cols = [c.strip() for c in claims["guide_gp_panel_cols"].replace("`", "").split(",")]
+    for study in ("msp", "assistants"):
+        rest = [c for c in STUDIES[study].columns if c not in gp_cols]
+        claims[f"guide_{study}_rest"] = ", ".join(f"`{c}`" for c in rest)
+    return {
+        **claims,
+        "guide_version": __version__,
+        "guide_min_cell": str(disclosure.MIN_CELL),
+        "guide_mark": f"« {disclosure.MARK} »",
+        "guide_tag": f"`{results.SUPPRESSED_TAG}`",
+        "guide_seed": str(paths.DEFAULT_SEED),
+        "guide_exit_ok": str(cli.EXIT_OK),
+        "guide_exit_fail": str(cli.EXIT_FAIL),
+        "guide_exit_usage": str(cli.EXIT_USAGE),
+        "guide_claims_note": claims_note,
+        "guide_n_results_cols": str(len(RESULTS_SCHEMA.columns)),
+        "guide_sha_example": f"`{fingerprint_example()[:16]}…`",
+        "guide_year_min": str(_year_bounds()[0]),
+        "guide_year_max": str(_year_bounds()[1]),
+    }
+
+
+def _claims_texts() -> dict[str, str]:
+    from .claims import pipeline
+
+    req = [t for t, (required, _cols, _what) in pipeline.TABLES.items() if required]
+    opt = [t for t, (required, _cols, _what) in pipeline.TABLES.items() if not required]
+    tables = ", ".join(req) + (" et, s'il est fourni, " + ", ".join(opt) if opt else "")
+    return {"guide_claims_tables": tables,
+            "guide_gp_panel_cols": ", ".join(f"`{c}`" for c in pipeline.GP_PANEL_COLUMNS)}
+
+
+def check_invariants() -> None:
+    """What the chapter asserts before it is published: the guide shows what the code does."""
+    for study, st in STUDIES.items():
+        assert list(dictionary(study)["Colonne"]) == st.columns, study
+        assert list(recipes(study)["Colonne"]) == st.columns, study
+    assert list(results_dictionary()["Colonne"]) == list(RESULTS_SCHEMA.columns)
+    for case in broken_examples():
+        assert case.file in case.message and f"'{case.column}'" in case.message, case.label
+    kinds = [c.kind for c in balance_examples()]
+    assert kinds == ["avertissement", "avertissement", "erreur"], kinds
+
+
+def _year_bounds() -> tuple[int, int]:
+    chk = next(c for c in STUDIES["msp"].schema.columns["year"].checks if c.name == "in_range")
+    return int(chk.statistics["min_value"]), int(chk.statistics["max_value"])
+
+
+def csv_excerpt(study: str, n_rows: int = 6) -> "Messages":
+    """The first lines of the example ``<study>.csv`` exactly as written to disk."""
+    d = example_table(study)
+    unit = STUDIES[study].unit
+    first, last = d[unit].iloc[0], d[unit].iloc[-1]  # a treated unit and a never-treated one
+    half = n_rows // 2
+    text = pd.concat([d[d[unit] == first].head(half), d[d[unit] == last].head(n_rows - half)]).to_csv(index=False)
+    return Messages([("", text.rstrip())],
+                    f"À quoi ressemble un fichier {study}.csv valide : l'en-tête et {n_rows} lignes de deux {unit}",
+                    source="exemple fictif construit pour ce guide (evalkit.guide.example_table)")
+
+
+# --- display of messages ----------------------------------------------------------------------------------------------
+
+class Messages:
+    """Verbatim messages (errors, warnings, command output) with a French label each, as an HTML block."""
+
+    def __init__(self, items: list[tuple[str, str]], title: str, source: str = SOURCE_EXAMPLE):
+        self.items, self.title, self.source = items, title, source
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        body = "".join(
+            (f"<dt style='font-weight:600;margin-top:0.6em'>{e(label)}</dt>" if label else "")
+            + f"<dd style='margin-left:0'><pre style='white-space:pre-wrap;word-break:break-word;font-size:0.82em;"
+            f"margin:0.2em 0'>{e(text)}</pre></dd>"
+            for label, text in self.items)
+        return (f"<div class='ek-messages'><p class='ek-figtitle'><strong>{e(self.title)}</strong></p><dl>{body}</dl>"
+                f"<p class='ek-caption'>Source : {e(self.source)}</p></div>")
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        text = "\n\n".join(f"{label}\n{msg}".strip("\n") for label, msg in self.items)
+        return {"text/html": self._repr_html_(), "text/plain": f"{self.title}\n\n{text}"}
+
+
+def messages_block(cases: list[Case], title: str) -> Messages:
+    return Messages([(c.label, c.message) for c in cases], title)
+
+
+def cli_block(runs: list[CliRun], title: str) -> Messages:
+    items = []
+    for r in runs:
+        shown = "$ " + r.command + "\n" + r.stdout + r.stderr.rstrip() + f"\n(code de sortie : {r.exit_code})"
+        items.append((f"Code de sortie {r.exit_code}" + (" : données acceptées" if r.exit_code == 0 else
+                                                          " : données refusées, rien n'est écrit"), shown))
+    return Messages(items, title)
+
+
+__all__ = [
+    "BROKEN", "CLAIMS_USAGE", "CLI_OPTIONS_FR", "CODE_SYSTEM_COLUMNS", "Case", "CliRun", "Messages", "PATTERNS_FR",
+    "RESULTS_DESCRIPTIONS", "ROW_FR", "RULES_FR", "RUN_JSON_DESCRIPTIONS", "SNDS_RECIPES", "TextTable",
+    "UNIT_DESCRIPTIONS", "balance_examples", "broken_examples", "check_invariants", "claims_status", "cli_block",
+    "cli_options", "cli_validate_examples", "codelist_summary", "codelist_table", "csv_excerpt", "dictionary",
+    "dictionary_table", "example_run_manifest", "example_table", "files_table", "fingerprint_example",
+    "messages_block", "options_table", "recipe_table", "recipes", "results_dictionary", "results_suppression_table",
+    "results_table", "suppression_table", "texts", "unbalanced_example", "units_table",
+]
