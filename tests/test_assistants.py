@@ -321,7 +321,7 @@ def _analyse_ok(df: pd.DataFrame) -> S.AssistantsAnalysis:
 
 
 def test_fewer_cohorts():
-    df = sim_mod.simulate(seed=8)
+    df = sim_mod.simulate(seed=8, scale=0.7)
     df = df[~df["am_year"].isin([2019, 2022])].reset_index(drop=True)  # two cohorts left
     a = _analyse_ok(df)
     assert a.cohorts == [2020, 2021]
@@ -329,7 +329,7 @@ def test_fewer_cohorts():
 
 
 def test_option_absent():
-    df = sim_mod.simulate(seed=9, option_shares={"third": 0.4, "half": 0.6, "full": 0.0})
+    df = sim_mod.simulate(seed=9, scale=0.7, option_shares={"third": 0.4, "half": 0.6, "full": 0.0})
     a = _analyse_ok(df)
     assert set(a.by_option) == {"third", "half"}
     assert "option=full" not in set(a.rows.subgroup)
@@ -337,7 +337,8 @@ def test_option_absent():
 
 
 def test_extra_year_and_other_cohorts():
-    df = sim_mod.simulate(seed=10, last_year=2024, cohort_shares={2019: 0.2, 2020: 0.3, 2021: 0.3, 2023: 0.2})
+    df = sim_mod.simulate(seed=10, scale=0.7, last_year=2024,
+                          cohort_shares={2019: 0.2, 2020: 0.3, 2021: 0.3, 2023: 0.2})
     a = _analyse_ok(df)
     assert a.data_years == (2016, 2024)
     assert 2023 in a.cohorts

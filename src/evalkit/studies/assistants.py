@@ -129,9 +129,13 @@ def aid_schedule_table() -> pd.DataFrame:
     return pd.DataFrame([
         {"Option": OPTION_LABELS[o], "Assistant (ETP)": fmt_num(OPTION_FTE[o], 2),
          "1re année (€)": v[0], "2e année (€)": v[1], "3e année et suivantes (€)": v[2],
-         "Objectif de patientèle": f"+{fmt_num(min(TARGETS[o][:4]), 1)} à +{fmt_num(max(TARGETS[o]), 1)} %"}
+         "Objectif de patientèle": f"+{_fmt_smart(min(TARGETS[o][:4]))} à +{_fmt_smart(max(TARGETS[o]))}{NBSP}%"}
         for o, v in AID_SCHEDULE.items()
     ])
+
+
+def _fmt_smart(x: float) -> str:
+    return fmt_num(x, 0 if float(x).is_integer() else 1)
 
 
 def contract_target(option: str, percentile: float | np.ndarray) -> np.ndarray:
@@ -381,27 +385,29 @@ class AssistantsAnalysis:
     def figure_trends(self) -> plots.Figure:
         t = self.trends
         first = t.attrs.get("cohorts", self.cohorts[:1])
-        base_year = min(first) - 1
-        g1 = t[t["group"] == "signataires"]
-        end = float(g1.sort_values(TIME)["index"].iloc[-1]) - 100
-        g0 = t[t["group"] == "non-signataires"]
-        end0 = float(g0.sort_values(TIME)["index"].iloc[-1]) - 100
-        title = (f"La patientèle des premiers signataires progresse de {fmt_pct(end, 1, sign=True)}, celle des "
-                 f"non-signataires de {fmt_pct(end0, 1, sign=True)} sur la même période")
+        last_e = int(t["event_time"].max())
+        end = {g: float(t[(t.group == g) & (t.event_time == last_e)]["index"].iloc[0]) - 100
+               for g in ("signataires", "non-signataires")}
+        months = 12 * (last_e + 1)
+        title = (f"En {fmt_num(months, 0)} mois, la patientèle des premiers signataires progresse de "
+                 f"{fmt_pct(end['signataires'], 1, sign=True)}, celle des non-signataires de "
+                 f"{fmt_pct(end['non-signataires'], 1, sign=True)}")
         return plots.trends(
-            t, x=TIME, y="index", hue="group", xlabel="Année (au 31 décembre)",
-            ylabel=f"Patientèle médecin traitant moyenne (indice 100 en {base_year})", title=title,
-            champ=self.champ + f" ; signataires des cohortes {', '.join(map(str, first))}",
+            t, x="event_time", y="index", hue="group",
+            xlabel="Années depuis la signature (−1 = année précédant le contrat)",
+            ylabel="Patientèle médecin traitant (indice 100 en −1)", title=title,
+            champ=self.champ + f" ; signataires des cohortes {' et '.join(map(str, first))}, non-signataires "
+                               "sur les mêmes années",
             source=self.source, name="assistants_tendances",
             hue_labels={"signataires": "Signataires (premières cohortes)", "non-signataires": "Non-signataires"},
-            vline=base_year + 0.5, vline_label="début des contrats")
+            vline=-0.5, vline_label="signature")
 
     def table_estimators(self) -> plots.Table:
         t = self.estimators.copy()
         show = pd.DataFrame({
             "Méthode": t["label"],
-            "Écart ou effet (patients)": t["estimate"],
-            "IC à 95 %": [fmt_ci(a, b, 0) if np.isfinite(a) else "" for a, b in zip(t["ci_low"], t["ci_high"])],
+            "Écart ou effet, patients [IC à 95 %]": [_est_ci(e, a, b) for e, a, b in
+                                                      zip(t["estimate"], t["ci_low"], t["ci_high"])],
             "Ce que mesure le chiffre": t["reads"],
         })
         return plots.table(show, title="Du simple avant/après à la double différence : le gain attribuable à "
@@ -414,9 +420,13 @@ class AssistantsAnalysis:
         tab = cs.dynamic.table
         tab = tab[tab["n_units"] >= MIN_CELL]
         post = tab[tab["event_time"] >= 0]
-        last = post.sort_values("event_time").iloc[-1]
-        title = (f"Le gain de patientèle croît avec l'ancienneté du contrat : {fmt_num(last.estimate, 0, sign=True)} "
-                 f"patients après {int(last.event_time) + 1} ans")
+        at_h = post[post["event_time"] == self.horizon]
+        last = at_h.iloc[0] if len(at_h) else post.sort_values("event_time").iloc[-1]
+        first = post.sort_values("event_time").iloc[0]
+        verb = "croît" if last.estimate > first.estimate else "ne croît pas"
+        title = (f"Le gain de patientèle {verb} avec l'ancienneté du contrat : "
+                 f"{fmt_num(first.estimate, 0, sign=True)} patients l'année de la signature, "
+                 f"{fmt_num(last.estimate, 0, sign=True)} après {int(last.event_time) + 1} ans")
         return plots.event_study(tab, ylabel="Effet sur la patientèle médecin traitant (patients)", title=title,
                                  champ=self.champ, source=self.source, name="assistants_dynamique",
                                  alt_unit=" patients", decimals=0)
@@ -458,24 +468,25 @@ class AssistantsAnalysis:
 
     def table_dose(self) -> plots.Table:
         t = self.dose
+        m = 12 * (self.horizon + 1)
         show = pd.DataFrame({
             "Option": [OPTION_LABELS[o] for o in t["option"]],
             "Médecins": t["n_gps"].astype("Int64"),
-            "Effet moyen (patients)": t["att"],
-            "Effet moyen (%)": t["att_pct"],
-            f"Gain à {12 * (self.horizon + 1)} mois (patients)": t["gain"],
-            "IC à 95 %": [fmt_ci(a, b, 0) for a, b in zip(t["gain_ci_low"], t["gain_ci_high"])],
-            "Gain par ETP d'assistant": t["gain_per_fte"],
-            "Écart au tiers temps": [fmt_num(x, 0, sign=True) + (f" {fmt_ci(a, b, 0)}" if np.isfinite(a) else "")
-                                     if np.isfinite(x) else "" for x, a, b in
-                                     zip(t["diff_third"], t["diff_third_ci_low"], t["diff_third_ci_high"])],
+            "Effet moyen, % [IC]": [_est_ci(e, a, b, 1, True) for e, a, b in
+                                    zip(t["att_pct"], t["att_pct_ci_low"], t["att_pct_ci_high"])],
+            f"Gain à {m} mois, patients [IC]": [_est_ci(e, a, b, 0, True) for e, a, b in
+                                                 zip(t["gain"], t["gain_ci_low"], t["gain_ci_high"])],
+            "Gain par ETP d'assistant": [fmt_num(x, 0) for x in t["gain_per_fte"]],
+            "Écart au tiers temps [IC]": [_est_ci(x, a, b, 0, True) for x, a, b in
+                                          zip(t["diff_third"], t["diff_third_ci_low"], t["diff_third_ci_high"])],
         })
         show = suppress(show, ["Médecins"], [c for c in show.columns if c not in ("Option", "Médecins")])
         return plots.table(show, title=self._dose_title("L'effet du contrat"), champ=self.champ, source=self.source,
-                           decimals={"Effet moyen (%)": 1, "Gain par ETP d'assistant": 0}, name="assistants_options",
+                           name="assistants_options",
                            note="Effet moyen : moyenne sur toutes les années suivant le contrat (agrégation « simple » "
-                                "de Callaway et Sant'Anna). Écart au tiers temps : IC calculé avec la covariance "
-                                "des estimations (groupe de comparaison commun).")
+                                "de Callaway et Sant'Anna), en % de la patientèle l'année précédant le contrat. Écart au "
+                                "tiers temps : IC calculé avec la covariance des estimations (groupe de comparaison "
+                                "commun).")
 
     def _dose_title(self, prefix: str) -> str:
         """« <prefix> croît avec … » only when the point estimates are ordered third < half < full."""
@@ -526,21 +537,20 @@ class AssistantsAnalysis:
         t = self.cost
         show = pd.DataFrame({
             "Option": [OPTION_LABELS.get(o, "Ensemble") for o in t["option"]],
-            f"Aide sur {self.horizon + 1} ans (€)": t["aid_total"],
-            "Patients-années gagnés": t["gain_total"],
-            "Coût par patient et par an (€)": t["estimate"],
-            "IC à 95 %": [fmt_ci(a, b, 0) if np.isfinite(b) else f"[{fmt_num(a, 0)} ; ∞[" for a, b in
-                          zip(t["ci_low"], t["ci_high"])],
-            "En régime de croisière (€)": t["steady"],
-            "IC à 95 % (croisière)": [fmt_ci(a, b, 0) if np.isfinite(b) else f"[{fmt_num(a, 0)} ; ∞["
-                                      for a, b in zip(t["steady_ci_low"], t["steady_ci_high"])],
+            f"Aide sur {self.horizon + 1} ans (€)": [fmt_num(x, 0) for x in t["aid_total"]],
+            "Patients-années gagnés": [fmt_num(x, 0) for x in t["gain_total"]],
+            "Coût par patient et par an, € [IC]": [_est_ci(e, a, b) for e, a, b in
+                                                    zip(t["estimate"], t["ci_low"], t["ci_high"])],
+            "En régime de croisière, € [IC]": [_est_ci(e, a, b) for e, a, b in
+                                                zip(t["steady"], t["steady_ci_low"], t["steady_ci_high"])],
         })
         return plots.table(show, title="Ce que coûte à l'Assurance maladie chaque patient médecin traitant "
                            "supplémentaire", champ=self.champ, source=self.source + " ; barème : " + AID_SOURCE,
-                           decimals=0, name="assistants_cout",
+                           name="assistants_cout",
                            note="Coût = aide versée sur les premières années du contrat ÷ somme des gains annuels "
                                 "estimés (patients-années). Régime de croisière : aide de la 3e année ÷ gain estimé "
-                                "la dernière année observée. IC : transformation de l'IC du gain (delta exact).")
+                                "la dernière année retenue. IC : image de l'IC du gain par la fonction coût ÷ gain. "
+                                "Ensemble : options pondérées par leur part parmi les signataires.")
 
     def figure_projection(self) -> plots.Figure:
         t = self.projection
@@ -576,22 +586,24 @@ class AssistantsAnalysis:
     def table_projection(self) -> plots.Table:
         t = self.projection
         show = pd.DataFrame({
-            "Date": t["label"], "Contrats (toutes spécialités)": t["contracts"],
-            "Contrats de généralistes": t["gp_contracts"],
-            "Patients gagnés (projection)": t["estimate"],
-            "IC à 95 %": [fmt_ci(a, b, 0) for a, b in zip(t["ci_low"], t["ci_high"])],
-            "Part de l'annonce de 500 000 (%)": 100 * t["estimate"] / CLAIM_PATIENTS,
-            "Part des 6 millions sans MT (%)": 100 * t["estimate"] / WITHOUT_MT,
-            "Source des effectifs": t["source"],
+            "Date": t["label"], "Contrats (toutes spécialités)": [fmt_num(x, 0) for x in t["contracts"]],
+            "Contrats de généralistes": [fmt_num(x, 0) for x in t["gp_contracts"]],
+            "Patients gagnés [IC]": [_est_ci(*(round(x, -3) for x in v)) for v in
+                                     zip(t["estimate"], t["ci_low"], t["ci_high"])],
+            "En % de l'annonce (500 000)": [fmt_num(100 * x / CLAIM_PATIENTS, 0) for x in t["estimate"]],
+            "En % des 6 millions sans médecin traitant": [fmt_num(100 * x / WITHOUT_MT, 1) for x in t["estimate"]],
         })
         return plots.table(show, title="Projection nationale : contrats signés × gain estimé par contrat",
-                           champ="contrats d'assistant médical ; effectifs publiés", source=self.source,
-                           decimals={"Part de l'annonce de 500 000 (%)": 0, "Part des 6 millions sans MT (%)": 1,
-                                     "Patients gagnés (projection)": 0},
+                           champ="contrats d'assistant médical ; effectifs publiés",
+                           source=self.source + " ; contrats : HCAAM (2022, Encadré 4) pour novembre 2021, Cnam "
+                                                "(2022) pour janvier et juin 2022, Assurance maladie (2024) pour "
+                                                "octobre 2024",
                            name="assistants_projection",
-                           note="Gain par contrat de généraliste = effet estimé par option "
+                           note="Contrats de généralistes : 79 % des contrats (novembre 2021) sauf octobre 2024 "
+                                "(5 283 publiés). Gain par contrat = effet estimé par option "
                                 f"{12 * (self.horizon + 1)} mois après la signature, pondéré par la répartition des "
-                                "options ; les patients gagnés peuvent avoir quitté un autre médecin (voir limites).")
+                                "options de novembre 2021 ; les patients gagnés peuvent avoir quitté un autre médecin "
+                                "(voir limites).")
 
     def table_honest(self) -> plots.Table | None:
         if self.honest is None:
@@ -612,8 +624,13 @@ class AssistantsAnalysis:
 
     def table_published(self) -> plots.Table:
         return plots.table(self.published, title="Chiffres publiés et chiffres reproduits sur les données "
-                           "synthétiques", champ=self.champ, source=self.source + " ; chiffres publiés : voir "
-                           "colonne Source", decimals=1, name="assistants_publie_reproduit")
+                           "synthétiques", champ=self.champ,
+                           source=self.source + " ; chiffres publiés : Cnam 2022 = analyse de 305 contrats ; Cnam 2024 "
+                                                "= Points de repère, 402 généralistes signataires de septembre 2019 à "
+                                                "août 2020 ; Cnam, février 2022 = directeur général, cité par le HCAAM "
+                                                "(2022)", name="assistants_publie_reproduit",
+                           note="Actes : le chiffre publié porte sur les actes par jour travaillé, le chiffre reproduit "
+                                "sur les actes annuels (jours travaillés supposés constants).")
 
 
 def _forest(tab: pd.DataFrame, *, label: str, xlabel: str, title: str, champ: str, source: str, name: str,
@@ -846,18 +863,45 @@ def _target_row(option: str, e: pd.DataFrame, placebo: float) -> dict:
 
 
 def _trends(d: pd.DataFrame, first: Sequence[int]) -> pd.DataFrame:
-    """Mean MT patientèle by year, earliest signatory cohorts vs never-signatories, index 100 the year before."""
-    base_year = min(first) - 1
-    sig = d[d[COHORT].isin(first)]
-    nev = d[d[COHORT].isna()]
-    parts = []
-    for lab, g in (("signataires", sig), ("non-signataires", nev)):
-        m = g.groupby(TIME)["patients_mt"].mean()
-        parts.append(pd.DataFrame({TIME: m.index, "mean": m.values, "index": 100 * m.values / m.loc[base_year],
-                                   "group": lab, "n_gps": g[UNIT].nunique()}))
-    out = pd.concat(parts, ignore_index=True)
+    """Mean MT patientèle by years since the contract (e = year − g), earliest signatory cohorts vs never-signatories
+    over the same calendar years, index 100 in the year before the contract (e = −1); cohorts weighted by size.
+
+    Only event times observed for every kept cohort are shown, so the last point is the « 48 months » of
+    :func:`cnam_descriptive`.
+    """
+    years = set(int(y) for y in d[TIME].unique())
+    wide = d.pivot(index=UNIT, columns=TIME, values="patients_mt")
+    cohort_of = d.drop_duplicates(UNIT).set_index(UNIT)[COHORT]
+    never = cohort_of.index[cohort_of.isna()]
+    ev = sorted(set.intersection(*[{y - c for y in years} for c in first]))
+    rows = []
+    for lab, pick in (("signataires", lambda c: cohort_of.index[cohort_of == c]), ("non-signataires",
+                                                                                    lambda c: never)):
+        for e in ev:
+            num = den = 0.0
+            for c in first:
+                n_c = float((cohort_of == c).sum())
+                ids = pick(c)
+                num += n_c * wide.loc[ids, c + e].mean() / wide.loc[ids, c - 1].mean()
+                den += n_c
+            rows.append({"event_time": e, "index": 100 * num / den, "group": lab})
+    out = pd.DataFrame(rows)
     out.attrs["cohorts"] = list(first)
     return out
+
+
+def _p(p: float) -> str:
+    return "< 0,001" if p < 0.001 else f"= {fmt_num(p, 3)}"
+
+
+def _est_ci(est: float, lo: float, hi: float, decimals: int = 0, sign: bool = False) -> str:
+    """« 95 [72 ; 118] » — an estimate and its CI in one cell (narrow tables)."""
+    if not np.isfinite(est):
+        return ""
+    if not (np.isfinite(lo) or np.isfinite(hi)):
+        return fmt_num(est, decimals, sign=sign)
+    hi_s = fmt_num(hi, decimals) if np.isfinite(hi) else "∞"
+    return f"{fmt_num(est, decimals, sign=sign)} [{fmt_num(lo, decimals)} ; {hi_s}]"
 
 
 def _estimator_table(d: pd.DataFrame, desc: pd.DataFrame, main: CSResult, variants: dict[str, CSResult],
@@ -885,16 +929,14 @@ def _estimator_table(d: pd.DataFrame, desc: pd.DataFrame, main: CSResult, varian
     nc = variants["no_covariates"]
     rows.append({"key": "cs_nocov", "label": "Callaway–Sant'Anna sans covariables",
                  "estimate": nc.simple.estimate, "ci_low": nc.simple.ci_low, "ci_high": nc.simple.ci_high,
-                 "reads": f"tendances parallèles non conditionnelles (test avant contrat : p = "
-                          f"{fmt_num(nc.pretest_p, 3)})"})
+                 "reads": f"tendances parallèles non conditionnelles (test avant contrat : p {_p(nc.pretest_p)})"})
     nyt = variants["not_yet_treated"]
     rows.append({"key": "cs_nyt", "label": "Callaway–Sant'Anna, comparaison aux futurs signataires",
                  "estimate": nyt.simple.estimate, "ci_low": nyt.simple.ci_low, "ci_high": nyt.simple.ci_high,
                  "reads": "tendances parallèles conditionnelles, autre groupe de comparaison"})
     rows.append({"key": "cs", "label": "Callaway–Sant'Anna avec covariables (estimation retenue)",
                  "estimate": main.simple.estimate, "ci_low": main.simple.ci_low, "ci_high": main.simple.ci_high,
-                 "reads": f"effet moyen attribuable à l'assistant (test avant contrat : p = "
-                          f"{fmt_num(main.pretest_p, 3)})"})
+                 "reads": f"effet moyen attribuable à l'assistant (test avant contrat : p {_p(main.pretest_p)})"})
     row_h = main.dynamic.table[main.dynamic.table.event_time == h]
     if len(row_h):
         r = row_h.iloc[0]
@@ -912,8 +954,8 @@ def _published_table(desc: pd.DataFrame, targets: pd.DataFrame, main: CSResult, 
         s = desc[(desc.outcome == outcome) & (desc.group == group)]
         return float(s[col].iloc[0]) if len(s) else float("nan")
 
-    cnam22 = "Assurance maladie, analyse de 305 contrats (2022)"
-    cnam24 = "Assurance maladie, Points de repère (déc. 2024), 402 généralistes"
+    cnam22 = "Cnam 2022"
+    cnam24 = "Cnam 2024"
     first_target = targets[targets.option == "all"]["target_mean"]
     row22 = proj[proj.date == "2022-01"]
     rows = [
@@ -930,7 +972,7 @@ def _published_table(desc: pd.DataFrame, targets: pd.DataFrame, main: CSResult, 
         ("File active à 48 mois, non-signataires (%)", PUBLISHED["fa_change_48m_ctrl"], cnam24,
          get("file_active", "non-signataires", "change_48m_pct"), "calibrage"),
         ("Actes à 48 mois, signataires (%)", PUBLISHED["acts_change_48m"], cnam24,
-         get("acts", "signataires", "change_48m_pct"), "calibrage (actes annuels ; publié : par jour travaillé)"),
+         get("acts", "signataires", "change_48m_pct"), "calibrage"),
         ("Objectif contractuel moyen (%)", PUBLISHED["mt_objective_48m"], cnam24,
          float(first_target.iloc[0]) if len(first_target) else float("nan"),
          "vérifie la règle d'objectifs appliquée (tranches interpolées)"),
@@ -939,12 +981,17 @@ def _published_table(desc: pd.DataFrame, targets: pd.DataFrame, main: CSResult, 
                main.pre_mean * 100) if len(dose) else float("nan"),
          "estimation de ce chapitre (double différence)"),
         ("Patients gagnés, 2 700 contrats (janvier 2022)", float(CLAIM_PATIENTS),
-         "Cnam, directeur général (février 2022), cité par le HCAAM (2022)",
-         float(row22["estimate"].iloc[0]) if len(row22) else float("nan"),
+         "Cnam, février 2022",
+         float(round(row22["estimate"].iloc[0], -3)) if len(row22) else float("nan"),
          "l'annonce suppose les objectifs atteints et ne retranche pas la tendance"),
     ]
-    return pd.DataFrame(rows, columns=["Indicateur", "Publié", "Source", "Reproduit (synthétique)",
-                                       "Ce que montre la comparaison"])
+    out = pd.DataFrame(rows, columns=["Indicateur", "Publié", "Source", "Reproduit (synthétique)",
+                                      "Ce que montre la comparaison"])
+    pct = out["Indicateur"].str.endswith("(%)")
+    for c in ("Publié", "Reproduit (synthétique)"):
+        out[c] = [("" if not np.isfinite(v) else fmt_num(v, 1) if is_pct else fmt_num(v, 0))
+                  for v, is_pct in zip(out[c], pct)]
+    return out
 
 
 def _rows(a: AssistantsAnalysis) -> pd.DataFrame:
@@ -1014,7 +1061,32 @@ def _texts(a: AssistantsAnalysis, seed: int) -> dict[str, str]:
     """French strings for the prose (glued in the notebook)."""
     m = a.cs["patients_mt"]
     rel = m.relative("simple")
-    t: dict[str, str] = {}
+    # every key the chapter pastes exists, « n.d. » when the data do not allow it (e.g. an option absent)
+    t: dict[str, str] = {f"{o}_{k}": "n.d." for o in OPTIONS
+                         for k in ("att", "gain", "gain_ci", "gain_pct", "gain_fte", "n", "diff", "diff_ci")}
+    t.update({f"cost_{o}{k}": "n.d." for o in (*OPTIONS, "all") for k in ("", "_ci", "_steady")})
+    t.update({f"target_{o}_{k}": "n.d." for o in (*OPTIONS, "all") for k in ("share", "placebo", "mean")})
+    t.update({k: "n.d." for k in ("gain_h", "gain_h_ci", "gain_h_pct", "gain_0", "share_trend", "honest_m1_ci",
+                                  "desc_cohorts", "desc_n", "desc_base", "desc_after48", "desc_change48",
+                                  "desc_change48_pct", "desc_change30_pct", "desc_ctrl48_pct", "desc_ctrl48",
+                                  "desc_ctrl_base", "desc_rawdid", "dose_ratio", "gain_per_contract",
+                                  "honest_breakdown", "honest_target")})
+    t["n_never"] = fmt_num(a.n_gps - a.n_signatories, 0)
+    labels = {"underserved": "zone sous-dense", "age": "âge", "female": "sexe",
+              "patients_mt_first": "patientèle médecin traitant de la première année"}
+    cov = m.settings.get("covariates", [])
+    t["cov_list"] = ", ".join(labels.get(c, c) for c in cov) if cov else "aucune"
+    t["full_note"] = ("les médecins à temps plein, tous en zone sous-dense, sont comparés aux seuls médecins des zones "
+                      "sous-denses" if a.option_notes.get("full") else "")
+    t["claim_per_contract"] = fmt_num(CLAIM_PATIENTS / CLAIM_CONTRACTS, 0)
+    t["claim_per_gp_contract"] = fmt_num(CLAIM_PATIENTS / float(CONTRACTS.loc[CONTRACTS.date == "2022-01",
+                                                                              "gp_contracts"].iloc[0]), 0)
+    if len(a.dose):
+        g = a.dose.set_index("option")["gain"]
+        if "third" in g and "full" in g and g["third"] > 0:
+            t["dose_ratio"] = fmt_num(g["full"] / g["third"], 1)
+        sh = {o: OPTION_SHARES_2021[o] for o in g.index}
+        t["gain_per_contract"] = fmt_num(sum(sh[o] * g[o] for o in g.index) / sum(sh.values()), 0)
     t["att"] = fmt_num(m.simple.estimate, 0, sign=True)
     t["att_ci"] = fmt_ci(m.simple.ci_low, m.simple.ci_high, 0)
     t["att_pct"] = fmt_pct(rel.estimate, 1, sign=True)
@@ -1022,7 +1094,7 @@ def _texts(a: AssistantsAnalysis, seed: int) -> dict[str, str]:
     t["pre_mean"] = fmt_num(m.pre_mean, 0)
     t["pretest_p"] = fmt_num(m.pretest_p, 2)
     nc = a.cs_variants["no_covariates"]
-    t["pretest_p_nocov"] = fmt_num(nc.pretest_p, 3) if nc.pretest_p >= 0.001 else "< 0,001"
+    t["pretest_p_nocov"] = f"= {fmt_num(nc.pretest_p, 3)}" if nc.pretest_p >= 0.001 else "< 0,001"
     t["att_nocov"] = fmt_num(nc.simple.estimate, 0, sign=True)
     ny = a.cs_variants["not_yet_treated"]
     t["att_nyt"] = fmt_num(ny.simple.estimate, 0, sign=True)
@@ -1084,13 +1156,16 @@ def _texts(a: AssistantsAnalysis, seed: int) -> dict[str, str]:
         t[f"target_{o}_mean"] = fmt_pct(r.target_mean, 1, sign=True)
     for r in a.projection.itertuples():
         key = r.date.replace("-", "_")
-        t[f"proj_{key}"] = fmt_num(r.estimate, 0)
-        t[f"proj_{key}_ci"] = fmt_ci(r.ci_low, r.ci_high, 0)
+        t[f"proj_{key}"] = fmt_num(round(r.estimate, -3), 0)  # rounded to the thousand: a projection
+        t[f"proj_{key}_ci"] = fmt_ci(round(r.ci_low, -3), round(r.ci_high, -3), 0)
         t[f"proj_{key}_claim_pct"] = fmt_pct(100 * r.estimate / CLAIM_PATIENTS, 0)
         t[f"proj_{key}_nomt_pct"] = fmt_pct(100 * r.estimate / WITHOUT_MT, 1)
     if a.honest is not None:
         hb = a.honest.breakdown
-        t["honest_breakdown"] = ("au-delà de M̄ = 2" if hb is None else fmt_num(hb, 2))
+        m_max = fmt_num(float(a.honest.grid["M"].max()), 1)
+        t["honest_breakdown"] = (f"le gain reste significatif pour toutes les valeurs testées, jusqu'à M̄ = {m_max}"
+                                 if hb is None else f"le gain cesse d'être significatif à partir de M̄ = "
+                                                    f"{fmt_num(hb, 2)}")
         t["honest_target"] = f"effet à {12 * (h + 1)} mois"
         g = a.honest.grid
         one = g[np.isclose(g["M"], 1.0)]
