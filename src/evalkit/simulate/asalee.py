@@ -190,7 +190,7 @@ def params(**overrides: Any) -> AsaleeParams:
 # --- the truth -------------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)  # identity equality: pandas compares attrs when it propagates them (df.attrs["truth"])
 class Truth:
     """What the generator planted.
 

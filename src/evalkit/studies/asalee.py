@@ -427,9 +427,9 @@ class AsaleeAnalysis:
     def table_sample(self) -> plots.Table:
         """Sample by group and entry cohort: GPs, patients, patient-years (small cells suppressed)."""
         t = self.sample.copy()
-        t = suppress(t, ["Médecins", "Patients"], ["Patients-années", "Part suivie par l'infirmière (%)"])
+        t = suppress(t, ["Médecins", "Patients"], [c for c in t.columns if c not in ("Groupe", "Médecins", "Patients")])
         return plots.table(t, title="Les médecins Asalée entrent dans le dispositif par vagues successives",
-                           champ=self.champ, source=self.source, decimals={"Part suivie par l'infirmière (%)": 1},
+                           champ=self.champ, source=self.source,
                            name="asalee_echantillon",
                            note="« < 11 » : effectif inférieur à 11, masqué (secret statistique).")
 
@@ -438,7 +438,7 @@ class AsaleeAnalysis:
         diabetics of Asalée GPs, and diabetics of comparison GPs — in the style of Irdes' figure."""
         tr = self.trends
         inds = [i for i in indicators if i in self.indicators]
-        fig, axes = plots.new(1, len(inds), width=11, height=4.0, sharey=False)
+        fig, axes = plots.new(1, len(inds), width=10, height=4.2, sharey=False)
         axes = np.atleast_1d(axes)
         groups = [g for g in GROUP_LABELS if g in set(tr["group"])]
         styles = {"followed": dict(color=plots.TREATED, ls="-", marker="o"),
@@ -448,14 +448,18 @@ class AsaleeAnalysis:
             for g in groups:
                 d = tr[(tr["group"] == g) & (tr["outcome"] == ind)].sort_values("year")
                 ax.plot(d["year"], d["share"], label=GROUP_LABELS[g], ms=4, **styles[g])
-            ax.set_title(LABELS[ind], fontsize=10)
-            ax.set_xlabel("Année")
-            ax.set_ylabel("Patients concernés (%)")
-            ax.xaxis.set_major_locator(plots.mticker.MaxNLocator(integer=True, nbins=5))
+            ax.set_title(SHORT[ind][0].upper() + SHORT[ind][1:], fontsize=12)
+            ax.set_xlabel("Année", fontsize=11)
+            ax.set_ylabel("Patients concernés (%)", fontsize=11)
+            ax.tick_params(labelsize=10)
+            ax.xaxis.set_major_locator(plots.mticker.MaxNLocator(integer=True, nbins=4))
+            ax.xaxis.set_major_formatter(plots.mticker.FuncFormatter(lambda v, _p: f"{int(v)}"))
             plots.french_axis(ax, "y", decimals=0)
             if self.cohorts:
                 ax.axvspan(min(self.cohorts) - 0.5, max(self.cohorts) + 0.5, color="#eeeeee", zorder=0)
-        axes[0].legend(frameon=False, fontsize=8, loc="upper left")
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=11,
+                   bbox_to_anchor=(0.5, -0.06))
         parts = []
         for ind in inds:
             seg = []
@@ -497,12 +501,12 @@ class AsaleeAnalysis:
             "Effet (points)": t["estimate"],
             "IC 95 % bas": t["ci_low"],
             "IC 95 % haut": t["ci_high"],
-            "p": t["p_value"],
+            "p": t["p_value"].map(_fmt_p),
         })
         sig = int((t["ci_low"] > 0).sum())
         return plots.table(out, title=f"Intention de traiter : effet positif et significatif sur {sig} indicateur"
                                       f"{'s' if sig > 1 else ''} sur {len(t)}",
-                           champ=self.champ, source=self.source, decimals={"p": 3},
+                           champ=self.champ, source=self.source,
                            note=("double différence échelonnée de Callaway et Sant'Anna sur le panel médecin × année "
                                  "des parts de patients, pondérée par le nombre de patients, médecins jamais entrés "
                                  "comme témoins ; IC clusterisés au niveau du médecin."),
@@ -564,8 +568,11 @@ class AsaleeAnalysis:
             "IC 95 % haut": t["ci_high"],
             "Intention de traiter (points)": t["itt"],
         })
-        return plots.table(out, title="Pour les patients effectivement suivis par l'infirmière, l'écart est bien plus "
-                                      "grand qu'en intention de traiter — mais il mêle effet et sélection",
+        bigger = bool((t["estimate"] > t["itt"]).all())
+        title = ("Pour les patients effectivement suivis par l'infirmière, l'écart est plus grand qu'en intention de "
+                 "traiter — mais il peut mêler effet et sélection" if bigger else
+                 "Per-protocole et intention de traiter, indicateur par indicateur")
+        return plots.table(out, title=title,
                            champ=self.champ + " ; per-protocole : patients présents chaque année, suivis par "
                            "l'infirmière (médecins Asalée) ou patients des médecins témoins",
                            source=self.source, name="asalee_per_protocole",
@@ -579,21 +586,28 @@ class AsaleeAnalysis:
             return plots.table(pd.DataFrame({"Message": ["Trop peu de médecins Asalée pour former des groupes "
                                                          "d'intensité d'au moins 11 médecins"]}),
                                title="Intensité : non disponible", champ=self.champ, source=self.source)
-        d = self.dose.pivot_table(index=["group", "n_gps", "intensity_mean"], columns="outcome", values="estimate",
-                                  observed=True).reset_index()
-        d = d.sort_values("intensity_mean")
-        out = pd.DataFrame({"Intensité": d["group"].map(INTENSITY_FR), "Médecins": d["n_gps"].astype(int),
-                            "Patients suivis par l'infirmière (%)": d["intensity_mean"]})
-        for ind in self.indicators:
-            if ind in d:
-                out[SHORT[ind] + " (points)"] = d[ind].to_numpy()
-        dep = [c for c in out.columns if c not in ("Intensité", "Médecins")]
-        out = suppress(out, ["Médecins"], dep)
-        return plots.table(out, title="Plus l'infirmière suit de patients du médecin, plus l'effet est grand",
+        groups = (self.dose.drop_duplicates("group")[["group", "n_gps", "intensity_mean"]]
+                  .sort_values("intensity_mean").reset_index(drop=True))
+        small = groups["n_gps"] < MIN_CELL  # never the case (groups have ≥ 11 GPs), checked anyway
+        cols = {}
+        for r in groups.itertuples():
+            cols[r.group] = (f"Intensité {INTENSITY_FR[r.group]} ({fmt_int(r.n_gps) if r.n_gps >= MIN_CELL else '< 11'}"
+                             f" médecins, {fmt_num(r.intensity_mean, 0)} % suivis)")
+        wide = self.dose.pivot_table(index="outcome", columns="group", values="estimate", observed=True)
+        out = pd.DataFrame({"Indicateur (effet en points)": [LABELS[i] for i in self.indicators if i in wide.index]})
+        for r in groups.itertuples():
+            v = [wide.loc[i, r.group] for i in self.indicators if i in wide.index]
+            out[cols[r.group]] = v if not small[r.Index] else ["< 11"] * len(v)
+        main = "hba1c_3plus" if "hba1c_3plus" in wide.index else self.indicators[0]
+        up = bool(np.all(np.diff([wide.loc[main, g] for g in groups["group"]]) > 0))
+        title = ("L'effet sur l'HbA1c croît avec la part de patients suivis par l'infirmière" if up else
+                 "Effet selon l'intensité de la coopération, indicateur par indicateur")
+        return plots.table(out, title=title,
                            champ=self.champ + " ; groupes de médecins Asalée selon la part de leurs patients "
                            "diabétiques suivis par l'infirmière", source=self.source, name="asalee_intensite",
                            note="effet en intention de traiter (points) ; chaque groupe est comparé à tous les "
-                                "médecins témoins.")
+                                "médecins témoins ; « % suivis » : part moyenne des patients-années suivis par "
+                                "l'infirmière après l'entrée du médecin.")
 
     def figure_dose(self, indicator: str = "hba1c_3plus") -> plots.Figure | plots.Table:
         d = self.dose[self.dose["outcome"] == indicator].sort_values("intensity_mean")
@@ -648,8 +662,16 @@ class AsaleeAnalysis:
         t = self.robustness.copy()
         out = pd.DataFrame({"Spécification": t["label"], "Effet HbA1c (points)": t["estimate"],
                             "IC 95 % bas": t["ci_low"], "IC 95 % haut": t["ci_high"]})
-        return plots.table(out, title="L'estimation naïve s'écarte des doubles différences, qui concordent entre elles",
-                           champ=self.champ, source=self.source, name="asalee_robustesse")
+        did = t[~t["label"].str.startswith("Comparaison naïve")]
+        naive = t[t["label"].str.startswith("Comparaison naïve")]
+        ref = did.iloc[0] if len(did) else None
+        agree = ref is not None and bool(((did["estimate"] >= ref["ci_low"]) & (did["estimate"] <= ref["ci_high"])).all())
+        apart = ref is not None and len(naive) and not (ref["ci_low"] <= naive["estimate"].iloc[0] <= ref["ci_high"])
+        title = ("La comparaison naïve s'écarte des doubles différences, qui concordent entre elles"
+                 if agree and apart else "HbA1c : comparaison naïve et variantes de la double différence")
+        return plots.table(out, title=title, champ=self.champ, source=self.source, name="asalee_robustesse",
+                           note="comparaison naïve : écart de niveau la dernière année, sans tenir compte de l'écart "
+                                "qui existait avant l'entrée ; CS : Callaway et Sant'Anna (intention de traiter).")
 
     def table_published(self) -> plots.Table:
         """Published vs reproduced (per-protocol compared with per-protocol, ITT with ITT)."""
@@ -661,38 +683,38 @@ class AsaleeAnalysis:
         cal = "calibré : le générateur pose cet écart, le retrouver vérifie la chaîne de calcul" if synthetic else \
             "comparaison directe"
         if pp is not None:
+            gap = pp["pre_t"] - pp["pre_c"]
+            pub_gap = pub["pp_2010_asalee"] - pub["pp_2010_control"]
             rows.append(("Per-protocole, HbA1c : niveaux en 2010, suivis vs témoins (%)",
-                         f"{fmt_num(pub['pp_2010_asalee'], 1)} vs {fmt_num(pub['pp_2010_control'], 1)}",
-                         f"{fmt_num(pp['pre_t'], 1)} vs {fmt_num(pp['pre_c'], 1)} ({y0})",
-                         ("écart de départ " + (cal if synthetic else "") + "; niveaux alignés sur les taux "
-                          "nationaux (51 % en 2013), pas sur l'échantillon apparié de l'Irdes") if synthetic else
-                         "écart de départ : sélection des patients suivis"))
+                         f"{fmt_num(pub['pp_2010_asalee'], 1)} vs {fmt_num(pub['pp_2010_control'], 1)} "
+                         f"(écart {fmt_num(pub_gap, 1)})",
+                         f"{fmt_num(pp['pre_t'], 1)} vs {fmt_num(pp['pre_c'], 1)} (écart {fmt_num(gap, 1)}, {y0})",
+                         "écart de départ calibré ; niveaux calés sur les taux nationaux, pas sur l'échantillon "
+                         "apparié de l'Irdes" if synthetic else "écart de départ : sélection des patients suivis"))
             rows.append(("Per-protocole, HbA1c : niveaux en 2017, suivis vs témoins (%)",
                          f"{fmt_num(pub['pp_2017_asalee'], 1)} vs {fmt_num(pub['pp_2017_control'], 1)}",
                          f"{fmt_num(pp['post_t'], 1)} vs {fmt_num(pp['post_c'], 1)} ({y1})",
-                         "les niveaux ne sont pas comparables (populations différentes) ; seule la double "
-                         "différence l'est" if synthetic else "comparaison directe des niveaux"))
+                         "niveaux non comparables (populations différentes) ; seule la double différence l'est"
+                         if synthetic else "comparaison directe des niveaux"))
+            covered = pp["ci_low"] <= pub["pp_did"] <= pp["ci_high"]
             rows.append(("Per-protocole, HbA1c : double différence 2010–2017 (points)",
                          fmt_num(pub["pp_did"], 1, sign=True),
                          f"{fmt_num(pp['estimate'], 1, sign=True)} {fmt_ci(pp['ci_low'], pp['ci_high'])}",
-                         ("l'effet planté est la valeur publiée : l'estimation la retrouve"
-                          if pp["ci_low"] <= pub["pp_did"] <= pp["ci_high"] else
-                          "l'estimation s'écarte de la valeur publiée") if synthetic else
-                         ("compatible avec la valeur publiée" if pp["ci_low"] <= pub["pp_did"] <= pp["ci_high"]
-                          else "différente de la valeur publiée")))
+                         ("effet planté = valeur publiée ; l'IC la contient" if covered else
+                          "effet planté = valeur publiée ; l'IC ne la contient pas") if synthetic else
+                         ("IC compatible avec la valeur publiée" if covered else "différent de la valeur publiée")))
         ppc = self.per_protocol[self.per_protocol["outcome"] == "hba1c_3plus"]
         if len(ppc):
             r = ppc.iloc[0]
             rows.append(("Per-protocole, HbA1c : DiD échelonnée, moyenne des années suivies (points)", "non publié",
                          f"{fmt_num(r['estimate'], 1, sign=True)} {fmt_ci(r['ci_low'], r['ci_high'])}",
-                         "moyenne sur toutes les années de suivi, y compris la première : plus faible que l'écart "
-                         "mesuré en fin de période"))
+                         "moyenne de toutes les années de suivi (méthode de cette page)"))
         itt = self.itt.set_index("outcome")
         if "hba1c_3plus" in itt.index:
             r = itt.loc["hba1c_3plus"]
             smaller = len(ppc) and r["estimate"] < ppc.iloc[0]["estimate"]
             rows.append(("Intention de traiter, HbA1c (points)", "positif, significatif, plus faible qu'en "
-                         "per-protocole (niveau non publié dans les synthèses)",
+                         "per-protocole (valeur non reprise dans les synthèses)",
                          f"{fmt_num(r['estimate'], 1, sign=True)} {fmt_ci(r['ci_low'], r['ci_high'])}",
                          ("même conclusion : " if (r["ci_low"] > 0 and smaller) else "conclusion différente : ")
                          + ("positif et significatif" if r["ci_low"] > 0 else "non significatif")
@@ -714,12 +736,18 @@ class AsaleeAnalysis:
                      f"{fmt_int(s.get('patients_followed', 0))} patients suivis (cohorte fermée) ; "
                      f"{fmt_int(self.settings['n_patients'])} diabétiques",
                      "tailles calées sur l'étude publiée" if synthetic else "tailles de l'extraction"))
-        t = pd.DataFrame(rows, columns=["Résultat", "Publié (QES n°264)", "Reproduit (cette page)",
-                                        "Ce que montre la comparaison"])
+        t = pd.DataFrame(rows, columns=["Résultat", "Publié (QES n°264)", "Reproduit (cette page)", "Lecture"])
         return plots.table(t, title="Publié et reproduit : le per-protocole se compare au per-protocole, "
                                     "l'intention de traiter à l'intention de traiter",
                            champ=self.champ, source="Irdes (QES n°264, graphique du mois de décembre 2021) ; "
                            + self.source, name="asalee_publie_reproduit")
+
+
+def _fmt_p(p: float) -> str:
+    """p-value in French notation (« < 0,001 » below one in a thousand)."""
+    if p is None or not np.isfinite(p):
+        return "n.d."
+    return "< 0,001" if p < 0.001 else fmt_num(p, 3)
 
 
 GROUP_LABELS = {"followed": "Patients suivis par l'infirmière", "asalee_all": "Tous les diabétiques des médecins Asalée",
@@ -761,6 +789,7 @@ def analyse(df: pd.DataFrame, *, seed: int = 0, weights: Literal["patients", "un
     if not inds:
         raise ValueError("analyse: no indicator column in the data")
     df = df.copy()
+    df.attrs = {}  # metadata (e.g. a simulator's planted truth) must not travel into every derived frame
     df["year"] = df["year"].astype(int)
     years = sorted(int(y) for y in df["year"].unique())
     notes: list[str] = []
@@ -795,12 +824,13 @@ def analyse(df: pd.DataFrame, *, seed: int = 0, weights: Literal["patients", "un
     pk = df[df["gp_id"].isin(kept)]
     cg = clean_cohort(pk["asalee_year"])
     lab = np.where(cg.isna(), "Médecins témoins", "Asalée, entrée " + cg.fillna(0).astype(int).astype(str))
-    sample = (pk.assign(Groupe=lab).groupby("Groupe")
+    share_col = "Patients-années suivis par l'infirmière après l'entrée (%)"
+    followed_post = pd.to_numeric(pk["nurse_followed"]).astype(float).where(cg.notna() & (pk["year"] >= cg))
+    sample = (pk.assign(Groupe=lab, _fp=followed_post).groupby("Groupe")
               .agg(**{"Médecins": ("gp_id", "nunique"), "Patients": ("patient_id", "nunique"),
-                      "Patients-années": ("patient_id", "size"),
-                      "Part suivie par l'infirmière (%)": ("nurse_followed", "mean")})
+                      "Patients-années": ("patient_id", "size"), share_col: ("_fp", "mean")})
               .reset_index())
-    sample["Part suivie par l'infirmière (%)"] *= 100
+    sample[share_col] *= 100
     sample = sample.sort_values("Groupe", key=lambda s: s.str.startswith("Médecins témoins")).reset_index(drop=True)
 
     # --- per protocol ---------------------------------------------------------------------------------------------
@@ -1018,17 +1048,26 @@ def _texts(a: AsaleeAnalysis) -> dict[str, str]:
     t["itt_others"] = (f"{t['n_itt_positive']} des {t['n_indicators']} indicateurs progressent significativement"
                        + (f", {n_neg} reculent" if n_neg else ""))
     pp = a.per_protocol.set_index("outcome") if len(a.per_protocol) else None
+    share = float(a.intensity.mean()) if len(a.intensity) else np.nan
+    t["share_followed"] = fmt_pct(share, 0)
     if pp is not None and main in pp.index:
         p = pp.loc[main]
         t["pp_hba1c"] = fmt_pp(p["estimate"], 1, sign=True)
         t["pp_hba1c_ci"] = fmt_ci(p["ci_low"], p["ci_high"])
-        t["pp_n_patients"] = fmt_int(p["n_patients"])
+        t["pp_n_followed"] = fmt_int(a.pp_counts.get("patients_followed", 0))
         ratio = r["estimate"] / p["estimate"] if p["estimate"] else np.nan
-        t["itt_pp_ratio"] = fmt_num(ratio, 1) if np.isfinite(ratio) else "n.d."
-        t["share_followed"] = fmt_pct(float(a.intensity.mean()) if len(a.intensity) else np.nan, 0)
+        t["itt_pp_ratio"] = fmt_pct(100 * ratio, 0) if np.isfinite(ratio) else "n.d."
+        t["pp_sentence"] = (
+            f"Pour les seuls patients effectivement suivis par l'infirmière ({t['pp_n_followed']} patients présents "
+            f"toutes les années, comparés aux patients des médecins témoins), l'écart estimé atteint {t['pp_hba1c']} "
+            f"(IC à 95 % {t['pp_hba1c_ci']}). L'effet en intention de traiter n'en représente que "
+            f"{t['itt_pp_ratio']} : l'infirmière ne suit qu'une partie des diabétiques du médecin "
+            f"({t['share_followed']} en moyenne des patients-années après l'entrée).")
     else:
-        for k in ("pp_hba1c", "pp_hba1c_ci", "pp_n_patients", "itt_pp_ratio", "share_followed"):
+        for k in ("pp_hba1c", "pp_hba1c_ci", "pp_n_followed", "itt_pp_ratio"):
             t[k] = "n.d."
+        t["pp_sentence"] = ("Les données ne permettent pas d'estimer l'effet pour les seuls patients suivis par "
+                            "l'infirmière (suivi infirmier non renseigné ou absence de témoins).")
     if a.pp_2x2 is not None:
         q = a.pp_2x2
         t["pp2x2"] = fmt_pp(q["estimate"], 1, sign=True)
@@ -1045,21 +1084,51 @@ def _texts(a: AsaleeAnalysis) -> dict[str, str]:
         t["dose_high"] = fmt_pp(hi["estimate"], 1, sign=True)
         t["dose_low_share"] = fmt_pct(lo["intensity_mean"], 0)
         t["dose_high_share"] = fmt_pct(hi["intensity_mean"], 0)
-        t["dose_groups"] = "tiers" if len(d) == 3 else "moitiés"
+        part = "tiers" if len(d) == 3 else "moitié"
+        t["dose_groups"] = part
+        up = bool(np.all(np.diff(d["estimate"].to_numpy()) > 0))
+        t["dose_sentence"] = (
+            ("L'effet croît avec l'intensité de la coopération : " if up else
+             "L'effet ne croît pas régulièrement avec l'intensité de la coopération : ")
+            + f"{t['dose_low']} pour le {part} des médecins Asalée dont l'infirmière suit la plus petite part des "
+            f"diabétiques ({t['dose_low_share']} en moyenne), {t['dose_high']} pour le {part} où elle en suit la plus "
+            f"grande part ({t['dose_high_share']}).")
     else:
         for k in ("dose_low", "dose_high", "dose_low_share", "dose_high_share", "dose_groups"):
             t[k] = "n.d."
+        t["dose_sentence"] = ("Trop peu de médecins Asalée pour comparer des groupes d'intensité d'au moins "
+                              f"{MIN_CELL} médecins.")
     t["pretest_p"] = fmt_num(a.pretest_p, 2)
     t["pretest_verdict"] = ("ne rejette pas l'hypothèse de tendances parallèles avant l'entrée"
                             if a.pretest_p >= 0.05 else "rejette l'hypothèse de tendances parallèles avant l'entrée")
     if a.honest is not None:
         bd = a.honest.breakdown
-        t["honest_breakdown"] = fmt_num(bd, 2) if bd is not None else "plus de " + fmt_num(a.honest.grid["M"].max(), 0)
+        g = a.honest.grid
         t["honest_estimate"] = fmt_pp(a.honest.estimate, 1, sign=True)
+        if bd is None:
+            t["honest_breakdown"] = "n.d."
+            t["honest_sentence"] = (
+                "l'intervalle robuste exclut zéro pour toutes les valeurs essayées, jusqu'à M̄ = "
+                f"{fmt_num(g['M'].max(), 0)} (violations après l'entrée deux fois plus grandes que la plus grande "
+                "observée avant)")
+        elif bd <= 0 or not bool(g["significant"].iloc[0]):
+            t["honest_breakdown"] = fmt_num(0, 0)
+            t["honest_sentence"] = "l'intervalle robuste contient zéro même sans violation des tendances parallèles"
+        else:
+            t["honest_breakdown"] = fmt_num(bd, 2)
+            t["honest_sentence"] = (
+                f"l'effet moyen reste significatif tant que l'écart de tendance après l'entrée ne dépasse pas "
+                f"{t['honest_breakdown']} fois le plus grand écart d'une année sur l'autre observé avant l'entrée ; "
+                "au-delà, les données ne permettent plus de conclure")
     else:
         t["honest_breakdown"] = t["honest_estimate"] = "n.d."
+        t["honest_sentence"] = "la sensibilité ne peut pas être calculée (pas d'année observée avant l'entrée)"
     nv = a.naive.set_index("outcome") if len(a.naive) else None
     t["naive_hba1c"] = fmt_pp(nv.loc[main, "estimate"], 1, sign=True) if nv is not None and main in nv.index else "n.d."
+    t["last_year"] = str(y1)
+    t["first_year"] = str(y0)
+    t["pretest_sentence"] = (f"le test joint de nullité des écarts avant l'entrée (p = {t['pretest_p']}) "
+                             + t["pretest_verdict"])
     return t
 
 
