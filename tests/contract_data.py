@@ -14,7 +14,7 @@ def msp(n_gps: int = 30, years=range(2010, 2016), seed: int = 1) -> pd.DataFrame
             rows.append({"gp_id": f"G{g:04d}", "year": y, "patients_mt": int(rng.integers(600, 1400)),
                          "file_active": int(rng.integers(1000, 2200)), "fees": float(rng.uniform(8e4, 1.6e5)),
                          "age": float(40 + g % 20), "female": g % 2, "rurality": rur,
-                         "department": f"{1 + g % 95:02d}", "msp_year": entry})
+                         "department": ["01", "13", "2A", "33", "59", "69", "75", "974"][g % 8], "msp_year": entry})
     df = pd.DataFrame(rows)
     df["msp_year"] = df["msp_year"].astype("Int64")
     return df

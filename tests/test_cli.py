@@ -90,3 +90,22 @@ def test_rejected_run_writes_nothing(good_dir, tmp_path):
 def test_unknown_study_option(good_dir, tmp_path):
     r = run("run", "--data", str(good_dir), "--out", str(tmp_path / "o"), "--studies", "msp,foo")
     assert r.returncode == 2 and "unknown study foo" in r.stderr
+
+
+def test_claims_command_end_to_end(tmp_path):
+    """`evalkit claims` turns SNDS-shaped claims into an asalee.csv that `evalkit validate` accepts."""
+    from evalkit.claims import SyntheticSpec, generate_claims
+
+    claims, out = tmp_path / "claims", tmp_path / "tables"
+    generate_claims(claims, SyntheticSpec(n_patients=300, seed=7))
+    r = run("claims", "--claims", str(claims), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert (out / "asalee.csv").exists() and (out / "gp_panel.csv").exists()
+    v = run("validate", "--data", str(out))
+    assert v.returncode == 0 and "asalee.csv: OK" in v.stdout
+
+
+def test_claims_missing_folder_is_clear(tmp_path):
+    r = run("claims", "--claims", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "no such folder" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "o").exists()

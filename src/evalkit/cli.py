@@ -124,7 +124,8 @@ def cmd_run(args) -> int:
     progress = Progress(args.quiet)
     studies = _studies(args.studies, list(STUDIES))
     found = validate_dir(data_dir, studies, progress, balance=args.balance)
-    return run_book(data_dir, out, list(found), found, progress, seed=args.seed, strict=args.strict)
+    seed = args.seed if args.seed is not None else paths.DEFAULT_SEED
+    return run_book(data_dir, out, list(found), found, progress, seed=seed, strict=args.strict)
 
 
 def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progress: Progress,
@@ -319,6 +320,26 @@ def cmd_power(args) -> int:
     return EXIT_OK
 
 
+def cmd_claims(args) -> int:
+    """SNDS-shaped claims → asalee.csv (contract) + gp_panel.csv, on DuckDB (default) or Spark."""
+    from .claims import cli_claims
+
+    claims_dir, out = Path(args.claims).resolve(), Path(args.out).resolve()
+    if not claims_dir.is_dir():
+        raise UserError(f"{claims_dir}: no such folder. Fix: give --claims the folder holding ER_PRS_F, ER_BIO_F, "
+                        "ER_CAM_F, ER_PHA_F, IR_PHA_R, IR_MTT_R, IR_BEN_R (Parquet)")
+    if out == claims_dir or claims_dir in out.parents:
+        raise UserError(f"--out {out} is the claims folder or inside it. Fix: choose an output folder outside it")
+    if args.engine == "spark":
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    written = cli_claims(claims_dir, out, engine=args.engine, spark_master=args.spark_master,
+                         progress=Progress(args.quiet), codes=args.codes)
+    for p in written.values():
+        print(p)
+    return EXIT_OK
+
+
 # --- plumbing ----------------------------------------------------------------------------------------------------
 
 def _studies(arg: str | None, allowed: list[str]) -> list[str]:
@@ -376,6 +397,14 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--study", choices=list(STUDIES), default="msp")
     w.add_argument("--outcome", default="patients_mt")
     w.set_defaults(func=cmd_power)
+
+    c = sub.add_parser("claims", help="build the Asalée table (and GP-year panel) from SNDS-shaped claims")
+    c.add_argument("--claims", required=True, help="folder of SNDS-shaped Parquet tables")
+    c.add_argument("--out", required=True, help="folder to write asalee.csv, gp_panel.csv, claims_report.json")
+    c.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
+    c.add_argument("--spark-master", default=None, help="Spark master URL (default local[*])")
+    c.add_argument("--codes", default=None, help="folder or CSV of code lists replacing the shipped ones")
+    c.set_defaults(func=cmd_claims)
 
     b = sub.add_parser("build", help="build the book on the bundled data into _build/html")
     b.add_argument("--strict", action="store_true")

@@ -89,7 +89,7 @@ MSP_SCHEMA = pa.DataFrameSchema(
         "rurality": pa.Column(str, pa.Check.isin(["urban", "periurban", "rural"],
                                                  error="must be urban, periurban or rural"),
                               coerce=True, description="Type de commune d'exercice : urban, periurban, rural"),
-        "department": pa.Column(str, pa.Check.str_matches(r"^(\d{2}|2A|2B|97\d)$",
+        "department": pa.Column(str, pa.Check.str_matches(r"^(0[1-9]|1\d|2[1-9]|[3-8]\d|9[0-5]|2A|2B|97[1-6])$",
                                                           error="must be a département code such as 01, 2A, 974"),
                                 coerce=True, description="Code du département d'exercice (01…95, 2A, 2B, 971…976)"),
         "msp_year": _year("Année d'entrée en maison de santé pluriprofessionnelle ; vide si jamais", nullable=True),
@@ -150,8 +150,9 @@ def _constant_within(unit: str, col: str, fix: str):
         if len(bad_units) == 0:
             return []
         rows = df[df[unit].isin(bad_units)]
-        return [(col, rows[unit].astype(str).drop_duplicates(),
-                 f"of {len(bad_units)} {unit} values whose {col} changes within the {unit}; {fix}")]
+        return [(col, rows[unit].astype(str),
+                 f"belonging to {len(bad_units)} {unit} value{'s' if len(bad_units) > 1 else ''} whose {col} "
+                 f"changes within the {unit}; {fix}")]
     return check
 
 
@@ -237,7 +238,7 @@ _MAX_SHOWN = 5
 
 def _fmt_values(values: pd.Series) -> str:
     vals = list(pd.Series(values).drop_duplicates().head(_MAX_SHOWN))
-    return ", ".join("empty" if pd.isna(v) else repr(v) for v in vals)
+    return ", ".join("empty" if pd.isna(v) else repr(v.item() if hasattr(v, "item") else v) for v in vals)
 
 
 def _problem(file: str, column: str, n: int, values, what: str, fix: str = "") -> str:
@@ -402,11 +403,14 @@ def _balance(df: pd.DataFrame, st: Study, file: str, rule: str) -> pd.DataFrame:
     msg = (f"{file}: unbalanced panel: {len(short)} of {len(per_unit)} units ({st.unit}) are not observed in all "
            f"{years} years (first: {_fmt_values(pd.Series(short.index))})")
     if rule == "error":
-        raise DataError(msg + ". Fix: provide every year for every unit, or rerun with balance='drop'", file=file)
+        raise DataError(msg + ". Fix: provide every year for every unit, or rerun with --balance drop "
+                        "(evalkit run) to keep only the complete units", file=file)
     if rule == "drop":
         warnings.warn(msg + f"; rule applied: these {len(short)} units are dropped", DataWarning, stacklevel=3)
         return df[~df[st.unit].isin(short.index)].reset_index(drop=True)
-    warnings.warn(msg + "; rule applied: kept as is (estimators use the units observed in each comparison)",
+    warnings.warn(msg + "; rule applied: kept as is — descriptive tables use every row, the difference-in-"
+                  "differences estimators (Callaway–Sant'Anna) use the units observed in every year and say how "
+                  "many they left out",
                   DataWarning, stacklevel=3)
     return df
 
