@@ -97,7 +97,7 @@ def test_claims_command_end_to_end(tmp_path):
     from evalkit.claims import SyntheticSpec, generate_claims
 
     claims, out = tmp_path / "claims", tmp_path / "tables"
-    generate_claims(claims, SyntheticSpec(n_patients=300, seed=7))
+    generate_claims(claims, SyntheticSpec(n_patients=500, seed=7))
     r = run("claims", "--claims", str(claims), "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert (out / "asalee.csv").exists() and (out / "gp_panel.csv").exists()
