@@ -193,7 +193,7 @@ def test_truth_is_found_for_the_bundled_synthetic_file(tmp_path, monkeypatch):
 def test_other_effects_and_selection_are_recovered():
     """Different planted effects, twice the published selection, and rural GPs on a steeper trend (parallel trends
     hold only conditional on rurality): the headline's 95 % CI contains the truth, the naive gap does not."""
-    d = sim.simulate(seed=7, n_gps=2400, treated_share=0.2, effect_mt=40.0, effect_fa=160.0, effect_fees=5000.0,
+    d = sim.simulate(seed=7, n_gps=1600, treated_share=0.25, effect_mt=40.0, effect_fa=160.0, effect_fees=5000.0,
                      selection_strength=2.0, trend_gap_rural=0.015, ramp=(0.5,))
     tr = sim.truth(d)
     a = st.analyse(d, honest=False, subgroups=False)
@@ -214,7 +214,7 @@ def test_other_effects_and_selection_are_recovered():
 # --- robustness: an evaluator's table that differs from the synthetic design ----------------------------------------
 
 def _modified(seed: int = 5) -> pd.DataFrame:
-    d = sim.simulate(seed=seed, n_gps=2500, treated_share=0.15)
+    d = sim.simulate(seed=seed, n_gps=1500, treated_share=0.2)
     d = d[d["rurality"] != "periurban"]  # a subgroup absent
     d = d[~d["msp_year"].isin([2009, 2011, 2013, 2015])]  # fewer cohorts
     extra = d[d["year"] == 2019].copy()  # an extra year

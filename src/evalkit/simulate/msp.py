@@ -315,6 +315,8 @@ def simulate(seed: int = 0, scale: float = 1.0, **overrides) -> pd.DataFrame:
     df.attrs["params"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(p).items()}
     df.attrs["seed"] = seed
     df.attrs["truth"] = _truth(df, {k: tau[k].ravel() for k in OUTCOMES})
+    # Parallel trends hold by construction (unconditionally) unless a differential trend was planted.
+    df.attrs["truth"]["parallel_trends"] = bool(p.trend_gap_rural == 0 and p.trend_gap_msp == 0)
     return df
 
 
