@@ -931,7 +931,7 @@ def _estimator_table(d: pd.DataFrame, desc: pd.DataFrame, main: CSResult, varian
                  "estimate": nc.simple.estimate, "ci_low": nc.simple.ci_low, "ci_high": nc.simple.ci_high,
                  "reads": f"tendances parallèles non conditionnelles (test avant contrat : p {_p(nc.pretest_p)})"})
     nyt = variants["not_yet_treated"]
-    rows.append({"key": "cs_nyt", "label": "Callaway–Sant'Anna, comparaison aux futurs signataires",
+    rows.append({"key": "cs_nyt", "label": "Callaway–Sant'Anna, comparaison élargie aux futurs signataires",
                  "estimate": nyt.simple.estimate, "ci_low": nyt.simple.ci_low, "ci_high": nyt.simple.ci_high,
                  "reads": "tendances parallèles conditionnelles, autre groupe de comparaison"})
     rows.append({"key": "cs", "label": "Callaway–Sant'Anna avec covariables (estimation retenue)",
@@ -1096,6 +1096,18 @@ def _texts(a: AssistantsAnalysis, seed: int) -> dict[str, str]:
     nc = a.cs_variants["no_covariates"]
     t["pretest_p_nocov"] = f"= {fmt_num(nc.pretest_p, 3)}" if nc.pretest_p >= 0.001 else "< 0,001"
     t["att_nocov"] = fmt_num(nc.simple.estimate, 0, sign=True)
+    t["pretest_nocov_sentence"] = ("est rejetée avant même la signature" if nc.pretest_p < 0.05
+                                   else "n'est pas rejetée avant la signature")
+    t["pretest_cov_sentence"] = ("les écarts avant contrat sont compatibles avec zéro" if m.pretest_p >= 0.05
+                                 else "des écarts significatifs subsistent avant le contrat")
+    est = a.estimators.set_index("key")
+    if "twfe" in est.index:
+        t["twfe"] = fmt_num(est.loc["twfe", "estimate"], 0, sign=True)
+        t["twfe_ci"] = fmt_ci(est.loc["twfe", "ci_low"], est.loc["twfe", "ci_high"], 0)
+    for o in OPTIONS:
+        r = a.by_option_nyt.get(o)
+        t[f"{o}_att_nyt"] = fmt_num(r.simple.estimate, 0, sign=True) if r is not None else "n.d."
+        t[f"{o}_att_nyt_ci"] = fmt_ci(r.simple.ci_low, r.simple.ci_high, 0) if r is not None else "n.d."
     ny = a.cs_variants["not_yet_treated"]
     t["att_nyt"] = fmt_num(ny.simple.estimate, 0, sign=True)
     t["att_nyt_ci"] = fmt_ci(ny.simple.ci_low, ny.simple.ci_high, 0)
