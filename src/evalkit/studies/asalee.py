@@ -41,7 +41,7 @@ from scipy import stats
 
 from .. import paths, plots
 from ..disclosure import MIN_CELL, suppress
-from ..estimators import did_2x2, naive_cross_section
+from ..estimators import did_2x2, naive_cross_section, twfe
 from ..estimators.base import Estimate, clean_cohort
 from ..results import fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_pp, make_row, to_frame
 
@@ -504,8 +504,9 @@ class AsaleeAnalysis:
             "p": t["p_value"].map(_fmt_p),
         })
         sig = int((t["ci_low"] > 0).sum())
-        return plots.table(out, title=f"Intention de traiter : effet positif et significatif sur {sig} indicateur"
-                                      f"{'s' if sig > 1 else ''} sur {len(t)}",
+        title = (f"Intention de traiter : effet positif et significatif sur {sig} indicateur{'s' if sig > 1 else ''} "
+                 f"sur {len(t)}" if sig else "Intention de traiter : aucun effet significatif à 5 %")
+        return plots.table(out, title=title,
                            champ=self.champ, source=self.source,
                            note=("double différence échelonnée de Callaway et Sant'Anna sur le panel médecin × année "
                                  "des parts de patients, pondérée par le nombre de patients, médecins jamais entrés "
@@ -747,7 +748,7 @@ def _fmt_p(p: float) -> str:
     """p-value in French notation (« < 0,001 » below one in a thousand)."""
     if p is None or not np.isfinite(p):
         return "n.d."
-    return "< 0,001" if p < 0.001 else fmt_num(p, 3)
+    return "<\u00a00,001" if p < 0.001 else fmt_num(p, 3)
 
 
 GROUP_LABELS = {"followed": "Patients suivis par l'infirmière", "asalee_all": "Tous les diabétiques des médecins Asalée",
@@ -904,6 +905,12 @@ def analyse(df: pd.DataFrame, *, seed: int = 0, weights: Literal["patients", "un
            ("CS, témoins jamais entrés, pondéré par patient (référence)", fits[main].simple)]
     alt_w = cs_fit(gp, main, weight=None if wcol else "weight", control_group=control_group)
     rob.append(("CS, chaque médecin compte pour un" if wcol else "CS, pondéré par patient", alt_w.simple))
+    tw = None
+    try:  # the classic estimator, for the lesson: GP and year fixed effects, each GP counts once (no weights)
+        tw = twfe(first.panel.assign(_c=first.panel["_ft"].replace(0, np.nan)), main, "gp_id", "year", "_c")
+        rob.append(("Effets fixes médecin et année (TWFE), chaque médecin compte pour un", tw))
+    except Exception as e:  # noqa: BLE001 — a failed TWFE must not stop the chapter; it is reported in the notes
+        notes.append(f"TWFE non estimé : {e}")
     alt_c = None
     if control_group == "never_treated" and len(cohorts) > 1:
         alt_c = cs_fit(gp, main, weight=wcol, control_group="not_yet_treated")
@@ -934,6 +941,8 @@ def analyse(df: pd.DataFrame, *, seed: int = 0, weights: Literal["patients", "un
                 rows.append(_row(est, main, "cs_dynamic", subgroup=f"event_time={int(r.event_time)}", data=data))
         if alt_c is not None:
             rows.append(_row(alt_c.simple, main, "cs_simple_not_yet_treated", data=data))
+        if tw is not None:
+            rows.append(_row(tw, main, "twfe", data=data))
         rows.append(_row(alt_w.simple, main, "cs_simple_gp_weighted" if wcol else "cs_simple_patient_weighted",
                          data=data))
         if hon is not None:
@@ -1099,8 +1108,12 @@ def _texts(a: AsaleeAnalysis) -> dict[str, str]:
         t["dose_sentence"] = ("Trop peu de médecins Asalée pour comparer des groupes d'intensité d'au moins "
                               f"{MIN_CELL} médecins.")
     t["pretest_p"] = fmt_num(a.pretest_p, 2)
-    t["pretest_verdict"] = ("ne rejette pas l'hypothèse de tendances parallèles avant l'entrée"
-                            if a.pretest_p >= 0.05 else "rejette l'hypothèse de tendances parallèles avant l'entrée")
+    if not np.isfinite(a.pretest_p):
+        t["pretest_verdict"] = "ne peut pas être calculé (pas d'écart observable avant l'entrée)"
+    elif a.pretest_p >= 0.05:
+        t["pretest_verdict"] = "ne rejette pas l'hypothèse de tendances parallèles avant l'entrée"
+    else:
+        t["pretest_verdict"] = "rejette l'hypothèse de tendances parallèles avant l'entrée : la comparaison est fragile"
     if a.honest is not None:
         bd = a.honest.breakdown
         g = a.honest.grid
