@@ -25,8 +25,9 @@ Design (every number is a field of :class:`MSPParams`, commented with its source
 
 The planted truth is exposed in ``df.attrs["truth"]`` (read it with :func:`truth`): the ATT averaged like the
 Callaway–Sant'Anna aggregations (simple, by event time, by cohort, by rurality), in outcome units and in percent of
-the treated group's pre-entry mean. Generation is vectorised over GPs (the only loops run over the 15 years or the
-handful of cohorts).
+the treated GPs' mean in the year before their entry (the denominator of evalkit's ``CSResult.pre_mean``), plus
+``parallel_trends`` (True when no differential trend was planted). Generation is vectorised over GPs (the only loops
+run over the 15 years or the three GP groups).
 """
 
 from __future__ import annotations

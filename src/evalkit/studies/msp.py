@@ -1000,8 +1000,9 @@ def _texts(a: MSPAnalysis) -> dict[str, str]:
     t["msp_nat_gps"] = _num(PUBLISHED["gps_in_msp"]["value"])
     t["msp_nat_claim_total"] = _num(a.national.iloc[-1]["total"])
     t["msp_national_title"] = (f"Appliqué aux quelque {t['msp_nat_gps']} médecins en MSP, l'effet estimé représente "
-                               f"de l'ordre de {t['msp_nat_total']} patients ayant un médecin traitant en MSP, "
-                               f"loin des {t['msp_nat_claim_total']} qu'impliquerait l'écart brut publié")
+                               f"de l'ordre de {t['msp_nat_total']} patients de plus suivis comme médecin traitant par "
+                               f"des médecins en MSP, loin des {t['msp_nat_claim_total']} qu'impliquerait l'écart brut "
+                               "publié")
     claim, eff = PUBLISHED["naive_claim"]["value"], PUBLISHED["effect_mt"]["value"]
     t["msp_claim_minus_effect"] = _num(claim - eff)
     t["msp_claim_ratio"] = _num(claim / eff, 1)
