@@ -11,7 +11,7 @@ export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 export MPLBACKEND := Agg
 
-.PHONY: book test venv data strict-build unit lock clean bench-coverage bench-claims
+.PHONY: book test venv data strict-build unit lock clean bench-coverage bench-claims browser-deps
 
 venv: $(STAMP)
 
@@ -29,14 +29,22 @@ $(DATA): $(STAMP) $(wildcard src/evalkit/simulate/*.py) src/evalkit/contracts.py
 	$(VENV)/bin/evalkit --quiet simulate --out data/synthetic
 
 book: venv data
-	$(VENV)/bin/jupyter-book build . --keep-going
+	$(VENV)/bin/jupyter-book build . --all --keep-going
 
 strict-build: venv data
-	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
 
-test: venv data
-	$(VENV)/bin/pytest -m "not slow" --nbval-lax -p no:cacheprovider tests chapters index.ipynb
+# The strict build runs first; the browser test then checks the pages it produced (EVALKIT_BOOK_HTML).
+test: venv data browser-deps
 	$(MAKE) strict-build
+	EVALKIT_BOOK_HTML=_build/html $(VENV)/bin/pytest -m "not slow" --nbval-lax -p no:cacheprovider \
+		tests chapters index.ipynb
+
+# Headless Chromium and its driver for the browser test (Debian packages; root, or sudo).
+browser-deps:
+	@command -v chromedriver >/dev/null && command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 unit: venv data
 	$(VENV)/bin/pytest -m "not slow" -p no:cacheprovider tests

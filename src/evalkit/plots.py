@@ -9,7 +9,9 @@ caption, download link), so chapters stay thin: build the matplotlib axes, then 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
+import re
 import io
 from dataclasses import dataclass, field
 
@@ -107,6 +109,12 @@ class Figure:
         return {"text/html": self._repr_html_(), "text/plain": f"[Figure] {self.title}"}
 
 
+def _categorical(axis) -> bool:
+    """True when an axis shows category names (e.g. a forest plot's rows): it needs no unit label."""
+    labels = [t.get_text() for t in axis.get_ticklabels() if t.get_text()]
+    return bool(labels) and not all(re.fullmatch(r"[−\-+]?[\d\s\u202f,.]+%?", x) for x in labels)
+
+
 def figure(fig, *, title: str, alt: str, champ: str, source: str, name: str, note: str = "") -> Figure:
     """Close ``fig`` and wrap it as an accessible :class:`Figure`.
 
@@ -115,9 +123,9 @@ def figure(fig, *, title: str, alt: str, champ: str, source: str, name: str, not
     for ax in fig.axes:
         if not ax.get_visible() or not ax.has_data():
             continue
-        if not ax.get_xlabel() and ax.xaxis.get_visible() and ax.get_xticks().size:
+        if not ax.get_xlabel() and ax.xaxis.get_visible() and ax.get_xticks().size and not _categorical(ax.xaxis):
             raise ValueError(f"figure {name!r}: an x axis has no label (with its unit)")
-        if not ax.get_ylabel() and ax.yaxis.get_visible() and ax.get_yticks().size:
+        if not ax.get_ylabel() and ax.yaxis.get_visible() and ax.get_yticks().size and not _categorical(ax.yaxis):
             raise ValueError(f"figure {name!r}: a y axis has no label (with its unit)")
     if not alt.strip():
         raise ValueError(f"figure {name!r}: alt text is empty")
@@ -163,10 +171,33 @@ class Table:
                                                                                  np.isnan(v)) else v))
         return out
 
+    def _numeric_columns(self) -> list[int]:
+        """1-based positions (in the HTML table) of the columns holding numbers, to align them right."""
+        offset = (self.df.index.nlevels if self.index else 0)
+        out = []
+        for i, c in enumerate(self.df.columns):
+            col = self.df[c]
+            if pd.api.types.is_bool_dtype(col):
+                continue
+            if pd.api.types.is_numeric_dtype(col):
+                out.append(i + 1 + offset)
+                continue
+            vals = col.dropna().astype(str)
+            if len(vals) and vals.str.fullmatch(r"[\s\u202f\u00a0+−\-\d,.%€\[\];<>]*(points?)?\s*").all():
+                out.append(i + 1 + offset)
+        return out
+
     def _repr_html_(self) -> str:
         e = html.escape
         body = self.formatted().to_html(index=self.index, escape=True, border=0, classes="ek-table",
                                         na_rep="")
+        tid = "ek-t" + hashlib.sha1((self.title + self.name).encode()).hexdigest()[:10]
+        body = body.replace('<table border="0" class="dataframe ek-table"',
+                            f'<table border="0" class="dataframe ek-table" id="{tid}"', 1)
+        rules = "".join(f"#{tid} td:nth-child({k}),#{tid} th:nth-child({k}){{text-align:right;"
+                        f"white-space:nowrap}}" for k in self._numeric_columns())
+        if rules:
+            body = f"<style>{rules}</style>" + body
         csv = self.df.to_csv(index=self.index).encode("utf-8")
         b64 = base64.b64encode(csv).decode("ascii")
         note = f"<br>Note : {e(self.note)}" if self.note else ""
@@ -266,7 +297,7 @@ def trends(df: pd.DataFrame, *, x: str, y: str, hue: str, xlabel: str, ylabel: s
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
-    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _p: f"{int(v)}"))
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _p: fmt_num(v, 0).replace(NBSP, "")))
     french_axis(ax, "y")
     ax.legend(frameon=False, fontsize=8)
     parts = []

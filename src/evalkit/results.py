@@ -224,7 +224,14 @@ def fmt_pp(x: float, decimals: int = 1, sign: bool = False) -> str:
 def fmt_ci(lo: float, hi: float, decimals: int = 1, unit: str = "") -> str:
     """``[8,1 ; 17,3]`` — French interval notation, with an optional unit suffix."""
     u = f"{NBSP}{unit}" if unit else ""
-    return f"[{fmt_num(lo, decimals)}{u} ; {fmt_num(hi, decimals)}{u}]"
+    return f"[{fmt_num(lo, decimals)}{u}\u00a0; {fmt_num(hi, decimals)}{u}]"
+
+
+def fmt_p(p: float) -> str:
+    """p-value in French: ``0,034``, or ``< 0,001``."""
+    if p is None or pd.isna(p):
+        return "n.d."
+    return f"<{NBSP}0,001" if p < 0.001 else fmt_num(p, 3)
 
 
 def fmt_eur(x: float, decimals: int = 0) -> str:

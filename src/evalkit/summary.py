@@ -176,8 +176,8 @@ def missing_note():
     if not miss:
         return None
     names = ", ".join(_TITLES[s] for s in miss)
-    return _HTML(f"<div class='admonition note'><p>Études non traitées faute de données dans "
-                 f"<code>{paths.data_dir()}</code> : {names}. Leurs chapitres sont retirés du livre.</p></div>",
+    return _HTML(f"<div class='admonition note'><p>Études non traitées faute de fichier de données : {names}. "
+                 "Leurs chapitres sont retirés du livre.</p></div>",
                  f"Études non traitées : {names}")
 
 
@@ -207,4 +207,5 @@ def show_extras() -> None:
     note = missing_note()
     if note is not None:
         display(note)
-    display(download_link())
+    if len(results_table()):
+        display(download_link())

@@ -53,6 +53,12 @@ def prepare_panel(
     covariates = list(covariates or [])
     baseline_cols = covariates + ([weights] if weights else [])
     d = df[[unit, time, outcome, cohort, *baseline_cols]].reset_index(drop=True)
+    # Nullable extension dtypes (Int64/Float64/boolean, as returned by evalkit.io.load) → plain floats for diff-diff.
+    for c in [time, outcome, cohort, *baseline_cols]:
+        if isinstance(d[c].dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_numeric_dtype(d[c]):
+            d[c] = d[c].astype("float64")
+    if pd.api.types.is_float_dtype(d[time]) and (d[time] % 1 == 0).all():
+        d[time] = d[time].astype("int64")
     notes: list[str] = []
     n0 = d[unit].nunique()
     d["_c"] = clean_cohort(d[cohort])

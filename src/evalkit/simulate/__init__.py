@@ -49,7 +49,14 @@ def write_all(out_dir: Path | str, seed: int = DEFAULT_SEED, scale: float = 1.0,
         df = simulate(study, seed=seed, scale=scale)
         validate(df, study, file=f"{study}.csv (generated)")
         written.append(write_csv_atomic(df, out_dir / f"{study}.csv"))
-    meta = {"generator": "evalkit.simulate", "seed": seed, "scale": scale,
-            "studies": [p.stem for p in written]}
+    marker = out_dir / MARKER
+    previous = {}
+    if marker.exists():
+        try:
+            previous = json.loads(marker.read_text()).get("files", {})
+        except (ValueError, AttributeError):
+            previous = {}
+    files = {**previous, **{p.stem: {"seed": seed, "scale": scale} for p in written}}
+    meta = {"generator": "evalkit.simulate", "seed": seed, "scale": scale, "studies": sorted(files), "files": files}
     write_bytes_atomic(json.dumps(meta, indent=2).encode(), out_dir / MARKER)
     return written
