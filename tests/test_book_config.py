@@ -16,6 +16,7 @@ def _book(tmp_path: Path, root: Path, code: str) -> Path:
     book.mkdir()
     shutil.copy(root / "_config.yml", book / "_config.yml")
     shutil.copytree(root / "_static", book / "_static")
+    shutil.copytree(root / "_ext", book / "_ext")
     (book / "references.bib").write_text((root / "references.bib").read_text())
     (book / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: nb\n")
     (book / "index.md").write_text("# Accueil\n\nTexte.\n")

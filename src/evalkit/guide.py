@@ -375,7 +375,7 @@ def units_table() -> TextTable:
 
 # --- command line ----------------------------------------------------------------------------------------------------
 
-CLAIMS_USAGE = "evalkit claims --claims DIR --out DIR [--engine duckdb|spark]"
+CLAIMS_USAGE = "evalkit claims --claims DIR --out DIR [--engine duckdb|spark] [--spark-master URL] [--codes DIR]"
 
 #: French description of each option of the commands the guide documents ("" = options before the command).
 CLI_OPTIONS_FR: dict[str, dict[str, str]] = {
@@ -402,6 +402,8 @@ CLI_OPTIONS_FR: dict[str, dict[str, str]] = {
         "--claims": "dossier des tables du SNDS au format Parquet (ER_PRS_F, ER_BIO_F, IR_BEN_R…)",
         "--out": "dossier où écrire asalee.csv, gp_panel.csv et claims_report.json",
         "--engine": "moteur de calcul : duckdb (par défaut, sur une machine) ou spark (grappe de calcul)",
+        "--spark-master": "adresse du gestionnaire Spark (par défaut local[*], sur la machine)",
+        "--codes": "dossier ou fichier CSV de listes de codes remplaçant celles fournies avec evalkit",
     },
 }
 
