@@ -117,10 +117,13 @@ def check(df: pd.DataFrame) -> pd.DataFrame:
     return validate_results(to_frame(df))
 
 
-def record(rows: Iterable[Mapping] | pd.DataFrame, chapter: str, out_dir: Path | None = None) -> Path:
+def record(rows: Iterable[Mapping] | pd.DataFrame, chapter: str, out_dir: Path | None = None,
+           tables: Mapping[str, pd.DataFrame] | None = None) -> Path:
     """Write a chapter's rows to ``<results_dir>/<chapter>.csv`` (atomically), after validation.
 
-    Small-cell rule: rows whose ``n_units`` is below 11 are refused (a chapter must not publish them).
+    Small-cell rule: rows whose ``n_units`` is below 11 are suppressed (:func:`suppress_small`). ``tables``: other
+    tables the chapter publishes and other pages reuse (e.g. ``{"published": published_vs_reproduced}``), written
+    beside the rows as ``<chapter>.<name>.tsv``.
     """
     from .io import write_csv_atomic
 
@@ -128,6 +131,8 @@ def record(rows: Iterable[Mapping] | pd.DataFrame, chapter: str, out_dir: Path |
     out = Path(out_dir) if out_dir else paths.results_dir()
     target = out / f"{chapter}.csv"
     write_csv_atomic(df, target)
+    for name, table in (tables or {}).items():
+        write_csv_atomic(table, out / f"{chapter}.{name}.tsv", sep="\t")
     fp = data_fingerprint(chapter)
     if fp:
         from .io import write_bytes_atomic

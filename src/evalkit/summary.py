@@ -18,25 +18,47 @@ from .results import fmt_ci, fmt_eur, fmt_num, fmt_pct
 STUDY_ORDER = ("msp", "asalee", "assistants")
 
 
-def study_rows(study: str) -> pd.DataFrame | None:
-    """Results rows of ``study`` on the current data, or None if the study's file is absent."""
-    if io.find_file(study, paths.data_dir()) is None:
-        return None
-    fp = results.data_fingerprint(study)
+def _fresh(study: str) -> bool:
     cached = paths.results_dir() / f"{study}.csv"
     side = cached.with_suffix(".fingerprint")
-    if cached.exists() and side.exists() and side.read_text() == fp:
-        return results.to_frame(pd.read_csv(cached, dtype={"subgroup": str}))
+    return cached.exists() and side.exists() and side.read_text() == results.data_fingerprint(study)
+
+
+def _compute(study: str) -> bool:
+    """Run ``study``'s analysis and record its rows and tables as its chapter does. False if no module."""
     try:
         mod = importlib.import_module(f"evalkit.studies.{study}")
     except ModuleNotFoundError as e:
         if e.name != f"evalkit.studies.{study}":
             raise
-        return None  # no chapter for this study in this version of evalkit
+        return False  # no chapter for this study in this version of evalkit
     analysis = mod.analyse(io.load(study), seed=paths.seed())
-    rows = results.to_frame(analysis.rows)
-    results.record(rows, study)
-    return rows
+    results.record(analysis.rows, study, tables=chapter_tables(analysis))
+    return True
+
+
+def chapter_tables(analysis) -> dict[str, pd.DataFrame]:
+    """The tables a study chapter shares with the summary pages (its published-vs-reproduced table)."""
+    return {"published": analysis.table_published().df}
+
+
+def study_rows(study: str) -> pd.DataFrame | None:
+    """Results rows of ``study`` on the current data, or None if the study's file is absent."""
+    if io.find_file(study, paths.data_dir()) is None:
+        return None
+    if not _fresh(study) and not _compute(study):
+        return None
+    return results.to_frame(pd.read_csv(paths.results_dir() / f"{study}.csv", dtype={"subgroup": str}))
+
+
+def study_table(study: str, name: str) -> pd.DataFrame | None:
+    """A table a study chapter recorded (``published``…), computed now if the chapter has not run on these data."""
+    if study_rows(study) is None:
+        return None
+    path = paths.results_dir() / f"{study}.{name}.tsv"
+    if not path.exists():
+        _compute(study)
+    return pd.read_csv(path, sep="\t", keep_default_na=False) if path.exists() else None
 
 
 def all_rows() -> dict[str, pd.DataFrame]:
@@ -209,3 +231,71 @@ def show_extras() -> None:
         display(note)
     if len(results_table()):
         display(download_link())
+
+
+_STUDY_FR = {"msp": "MSP", "asalee": "Asalée", "assistants": "Assistants médicaux"}
+_PUB_COLUMNS = ["Étude", "Indicateur", "Publié (source)", "Reproduit (données du livre)", "Lecture"]
+
+
+def _harmonise(study: str, t: pd.DataFrame) -> pd.DataFrame:
+    """One study's published-vs-reproduced table in the annex's common columns."""
+    cols = list(t.columns)
+    ind = cols[0]
+    pub = next(c for c in cols if c.startswith("Publié"))
+    rep = next(c for c in cols if c.startswith("Reproduit"))
+    src = next((c for c in cols if c == "Source"), None)
+    lec = next((c for c in cols if c in ("Lecture", "Ce que montre la comparaison")), None)
+    sim = next((c for c in cols if c.startswith("Effet simulé")), None)
+    pub_src = pub[pub.find("(") + 1:pub.rfind(")")] if "(" in pub and pub.rstrip().endswith(")") else ""
+    out = pd.DataFrame({"Étude": _STUDY_FR[study], "Indicateur": t[ind].astype(str)})
+    if src is not None:
+        out["Publié (source)"] = t[pub].astype(str) + " — " + t[src].astype(str)
+    elif pub_src and pub_src != "source":
+        out["Publié (source)"] = t[pub].astype(str) + " — " + pub_src
+    else:
+        out["Publié (source)"] = t[pub].astype(str)
+    out["Reproduit (données du livre)"] = t[rep].astype(str)
+    if lec is not None:
+        out["Lecture"] = t[lec].astype(str)
+    elif sim is not None:
+        out["Lecture"] = "effet introduit dans les données synthétiques : " + t[sim].astype(str)
+    else:
+        out["Lecture"] = ""
+    return out[_PUB_COLUMNS]
+
+
+def published_vs_reproduced() -> pd.DataFrame:
+    """The three studies' published figures beside the book's estimates, in one table."""
+    parts = []
+    for s in STUDY_ORDER:
+        t = study_table(s, "published")
+        if t is not None and len(t):
+            parts.append(_harmonise(s, t))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_PUB_COLUMNS)
+
+
+def english_page(answers_: list[Answer]) -> _HTML:
+    """The English summary (``lang="en"``), built from the same answers as « L'essentiel »."""
+    items = "".join(f"<h3>{a.title_en}</h3><p>{a.text_en}</p>" for a in answers_)
+    kind = paths.data_kind()
+    data_note = ("These figures are computed on <strong>synthetic data generated by evalkit and calibrated on "
+                 "published results</strong>: finding the planted effects back validates the methods; the "
+                 "published evaluations remain the evidence." if kind == "synthetic" else
+                 "These figures are computed on the user's own data (evalkit contract format).")
+    miss = missing_studies()
+    miss_note = (f"<p>Not covered (no data file): {', '.join(miss)}.</p>" if miss else "")
+    html = (
+        "<div lang='en' class='ek-english'>"
+        "<p>This book reproduces the counterfactual evaluations of three French primary-care reforms — "
+        "multi-professional health centres (<em>maisons de santé pluriprofessionnelles</em>), GP–nurse cooperation "
+        "(<em>Asalée</em>) and medical assistants (<em>assistants médicaux</em>) — with validated "
+        "difference-in-differences estimators (Callaway and Sant'Anna for staggered adoption, with matching, "
+        "event studies and HonestDiD sensitivity analysis). Each answer below gives the average effect on the "
+        "units that joined the scheme, with its 95% confidence interval.</p>"
+        f"{items}{miss_note}<p><em>{data_note}</em></p>"
+        "<p>Main limit: the estimates rely on parallel trends — without the reform, participating GPs would have "
+        "evolved like their comparison group. Pre-entry tests and the Rambachan–Roth sensitivity analysis measure "
+        "how fragile this is, without ruling it out. Evaluators can rerun everything on their own extract with "
+        "<code>evalkit run --data DIR --out DIR</code> (see the evaluator's guide, in French).</p></div>"
+    )
+    return _HTML(html, "English summary")
