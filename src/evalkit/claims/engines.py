@@ -5,7 +5,7 @@ Both expose the same five operations, so the pipeline is written once:
 - ``register_parquet(name, paths)`` — a view over Parquet files, returns its column names;
 - ``register_rows(name, schema, rows)`` — a small table (code lists, participation lists);
 - ``materialize(name, sql)`` — compute a query once and keep it under ``name`` (DuckDB: a temporary table;
-  Spark: a persisted DataFrame registered as a temporary view);
+  Spark: an eagerly, locally checkpointed DataFrame registered as a temporary view);
 - ``fetch(sql)`` — run a query, return a pandas DataFrame;
 - ``close()``.
 
@@ -117,35 +117,51 @@ class SparkEngine:
 
     ``spark``: an existing SparkSession to use (it is left running by :meth:`close`); otherwise one is started with
     :func:`spark_session` and stopped by :meth:`close`. On a cluster, the claims folder must be readable by every
-    executor (HDFS, S3, a shared file system); results are collected to the driver.
+    executor (HDFS, S3, a shared file system); results are collected to the driver. ``merge_schema``: reconcile
+    Parquet files of one table whose columns differ (e.g. yearly archives); off by default because it reads every
+    file footer first (DuckDB always unions by column name).
     """
 
     name = "spark"
 
-    def __init__(self, master: str | None = None, spark=None, conf: dict[str, str] | None = None):
+    def __init__(self, master: str | None = None, spark=None, conf: dict[str, str] | None = None,
+                 merge_schema: bool = False):
         from pyspark.sql import SparkSession
 
+        self.merge_schema = merge_schema
         self._own = spark is None and SparkSession.getActiveSession() is None
         self.spark = spark if spark is not None else spark_session(master, conf)
         self._cached: list = []
         self._views: list[str] = []
 
     def register_parquet(self, name: str, paths: Sequence[str | Path]) -> list[str]:
-        df = self.spark.read.option("mergeSchema", "true").parquet(*[str(p) for p in paths])
+        reader = self.spark.read.option("mergeSchema", "true") if self.merge_schema else self.spark.read
+        df = reader.parquet(*[str(p) for p in paths])
         df.createOrReplaceTempView(name)
         self._views.append(name)
         return list(df.columns)
 
     def register_rows(self, name: str, schema: Sequence[tuple[str, str]], rows: Sequence[tuple]) -> None:
-        ddl = ", ".join(f"{c} {t}" for c, t in schema)
-        df = self.spark.createDataFrame([tuple(r) for r in rows], schema=ddl)
+        # Through pandas + Arrow: a JVM-side local relation. A Python list would make a Python RDD, and every stage
+        # reading it would start Python worker processes.
+        cols = [c for c, _ in schema]
+        if rows:
+            pdf = pd.DataFrame([tuple(r) for r in rows], columns=cols)
+            for c, t in schema:
+                pdf[c] = pdf[c].astype({"string": object, "bigint": "int64", "double": "float64"}.get(t, object))
+            df = self.spark.createDataFrame(pdf, schema=", ".join(f"{c} {t}" for c, t in schema))
+        else:
+            df = self.spark.sql("SELECT " + ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in schema) + " WHERE 1 = 0")
         df.createOrReplaceTempView(name)
         self._views.append(name)
 
     def materialize(self, name: str, sql: str) -> None:
+        # An eager local checkpoint computes the result once and cuts its lineage: later queries read the stored
+        # blocks. (A persisted DataFrame registered as a view is not reliably substituted by Spark's cache manager
+        # inside larger queries: the Asalée query recomputed every intermediate table from the Parquet files.)
         from pyspark import StorageLevel
 
-        df = self.spark.sql(sql).persist(StorageLevel.MEMORY_AND_DISK)
+        df = self.spark.sql(sql).localCheckpoint(eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK)
         df.createOrReplaceTempView(name)
         self._cached.append(df)
         self._views.append(name)
