@@ -88,8 +88,7 @@ class Answer:
     numbers: dict
 
     def _repr_html_(self) -> str:
-        return (f"<div class='ek-answer'><p><strong>{self.title_fr}</strong></p>"
-                f"<p>{self.text_fr}</p></div>")
+        return f"<div class='ek-answer'><p><strong>{self.title_fr}.</strong> {self.text_fr}</p></div>"
 
 
 def _en(x: float, d: int = 1, sign: bool = False) -> str:

@@ -1,0 +1,131 @@
+"""`evalkit run` as an evaluator runs it, on data evalkit has never seen, in the formats evaluators have.
+
+- MSP: a panel drawn here by an independent data-generating process (not evalkit's generator), written as a French
+  CSV (`;`, decimal comma, Latin-1); its headline estimate must cover the effect planted here.
+- Asalée: evalkit's generator with another seed and other planted effects, as Parquet.
+- Assistants: evalkit's generator with another seed, and only 6 full-time contracts left (a small cell).
+Then: an interrupted run leaves the previous output intact.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+EFFECT_MT = 50.0  # planted effect on patients_mt (patients), constant after entry
+
+
+def independent_msp(seed: int = 11) -> pd.DataFrame:
+    """A GP panel with staggered MSP entry and selection on levels, drawn without evalkit."""
+    rng = np.random.default_rng(seed)
+    n, years = 1500, np.arange(2012, 2022)
+    rur = rng.choice(["urban", "periurban", "rural"], n, p=[0.6, 0.2, 0.2])
+    rural = rur == "rural"
+    p_entry = np.where(rural, 0.35, 0.12)
+    entry = np.where(rng.random(n) < p_entry, rng.choice([2015, 2016, 2017, 2018], n), 0)
+    level = 900 + 120 * rural + 80 * (entry > 0) + rng.normal(0, 150, n)  # entrants already larger
+    rows = []
+    for t in years:
+        treated = (entry > 0) & (t >= entry)
+        mt = level + 8 * (t - years[0]) + EFFECT_MT * treated + rng.normal(0, 25, n)
+        rows.append(pd.DataFrame({
+            "gp_id": [f"M{i:05d}" for i in range(n)], "year": t, "patients_mt": np.round(mt).astype(int),
+            "file_active": np.round(mt * 1.7 + rng.normal(0, 40, n)).astype(int),
+            "fees": np.round(90 * mt + rng.normal(0, 2000, n), 2), "age": np.round(40 + 10 * rng.random(n), 1),
+            "female": (np.arange(n) % 3 == 0).astype(int), "rurality": rur,
+            "department": np.where(np.arange(n) % 7 == 0, "2A", "69"),
+            "msp_year": np.where(entry > 0, entry, np.nan)}))
+    df = pd.concat(rows, ignore_index=True)
+    df["msp_year"] = df["msp_year"].astype("Int64")
+    return df
+
+
+def _evalkit(*args, timeout=1500, **kw):
+    env = dict(os.environ)
+    env.pop("EVALKIT_DATA", None)
+    env.pop("EVALKIT_RESULTS_DIR", None)
+    return subprocess.run([sys.executable, "-m", "evalkit.cli", "--quiet", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, **kw)
+
+
+@pytest.fixture(scope="module")
+def user_data(tmp_path_factory) -> Path:
+    from evalkit.simulate import asalee, assistants
+
+    d = tmp_path_factory.mktemp("extract")
+    independent_msp().to_csv(d / "msp.csv", sep=";", decimal=",", index=False, encoding="latin-1")
+    a = asalee.simulate(seed=5, scale=0.4)
+    a.attrs = {}  # the planted truth rides in attrs; an extract has none
+    a.to_parquet(d / "asalee.parquet")
+    am = assistants.simulate(seed=9, scale=0.6)
+    full = am.loc[am.am_option == "full", "gp_id"].unique()
+    am = am[~am.gp_id.isin(full[6:])]  # keep 6 full-time GPs: a cell below the disclosure threshold
+    am.to_csv(d / "assistants.csv", index=False)
+    return d
+
+
+@pytest.fixture(scope="module")
+def run_out(user_data, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "out"
+    before = {p.name: p.stat().st_mtime for p in user_data.iterdir()}
+    r = _evalkit("run", "--data", str(user_data), "--out", str(out), "--seed", "7")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert {p.name: p.stat().st_mtime for p in user_data.iterdir()} == before  # inputs untouched
+    return out
+
+
+def test_run_writes_results_manifest_and_book(run_out, user_data):
+    est = pd.read_csv(run_out / "results" / "estimates.csv")
+    assert set(est.study) >= {"msp", "asalee", "assistants"}
+    assert (est[est.study != "methodes"].data == "user").all()  # the methods chapter runs its own simulation
+    run = json.loads((run_out / "results" / "run.json").read_text())
+    assert run["seed"] == 7 and run["data"] == "user"
+    assert set(run["files"]) == {"msp", "asalee", "assistants"}
+    assert all(len(f["sha256"]) == 64 for f in run["files"].values())
+    html = (run_out / "html" / "index.html").read_text()
+    assert '<html lang="fr"' in html and "Traceback" not in html
+    assert "données fournies par l'utilisateur" in (run_out / "html" / "chapters" / "msp.html").read_text()
+    assert not list(user_data.glob("*.tmp"))
+
+
+def test_headline_covers_independently_planted_effect(run_out):
+    est = pd.read_csv(run_out / "results" / "estimates.csv")
+    h = est[(est.study == "msp") & (est.outcome == "patients_mt") & (est.unit == "patients") & est.headline]
+    assert len(h) == 1
+    h = h.iloc[0]
+    assert h.ci_low <= EFFECT_MT <= h.ci_high, (h.estimate, h.ci_low, h.ci_high)
+    naive = est[(est.study == "msp") & (est.estimator == "naive_cross_section") & (est.outcome == "patients_mt")
+                & (est.unit == "patients") & (est.subgroup == "all")]
+    assert (naive.estimate > EFFECT_MT + 50).all()  # selection on levels: the naive gap is far off
+
+
+def test_small_cells_are_suppressed_everywhere(run_out):
+    est = pd.read_csv(run_out / "results" / "estimates.csv")
+    shown = est.n_units.dropna()
+    assert (shown >= 11).all()
+    full = est[(est.study == "assistants") & est.subgroup.astype(str).str.contains("option=full")]
+    assert full.estimate.isna().all()  # 6 full-time GPs: nothing published about them
+
+
+def test_interrupted_run_leaves_previous_output_intact(run_out, user_data):
+    snapshot = {p: p.read_bytes() for p in (run_out / "results").iterdir()}
+    env = dict(os.environ)
+    proc = subprocess.Popen([sys.executable, "-m", "evalkit.cli", "--quiet", "run", "--data", str(user_data),
+                             "--out", str(run_out), "--studies", "msp"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(run_out.parent.glob(".out.*.tmp")):
+        time.sleep(0.2)  # wait until the run is building in its temporary folder
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0 and "interrupted" in err
+    assert {p: p.read_bytes() for p in (run_out / "results").iterdir()} == snapshot
+    assert not list(run_out.parent.glob(".out.*"))  # temporary folder removed
