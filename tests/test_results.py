@@ -75,7 +75,7 @@ def test_fmt_num(x, dec, sign, expected):
 def test_fmt_units():
     assert results.fmt_pp(12.7) == "12,7 points"
     assert results.fmt_pct(9.9) == "9,9\u202f%"
-    assert results.fmt_ci(8.14, 17.26) == "[8,1\u00a0; 17,3]"
+    assert results.fmt_ci(8.14, 17.26) == "[8,1\u202f;\u00a017,3]"  # never broken across lines
 
 
 def test_suppress_marks_small_cells_and_dependents():

@@ -229,7 +229,7 @@ def fmt_pp(x: float, decimals: int = 1, sign: bool = False) -> str:
 def fmt_ci(lo: float, hi: float, decimals: int = 1, unit: str = "") -> str:
     """``[8,1 ; 17,3]`` — French interval notation, with an optional unit suffix."""
     u = f"{NBSP}{unit}" if unit else ""
-    return f"[{fmt_num(lo, decimals)}{u}\u00a0; {fmt_num(hi, decimals)}{u}]"
+    return f"[{fmt_num(lo, decimals)}{u}{NBSP};\u00a0{fmt_num(hi, decimals)}{u}]"
 
 
 def fmt_p(p: float) -> str:

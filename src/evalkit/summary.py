@@ -147,9 +147,9 @@ def answer(study: str, rows: pd.DataFrame) -> Answer | None:
         if len(cost) == 1:
             c = cost.iloc[0]
             cost_fr = (f" Chaque patient supplémentaire coûte à l'Assurance maladie environ "
-                       f"<strong>{fmt_eur(c.estimate)}</strong> d'aide (intervalle : {fmt_ci(c.ci_low, c.ci_high, 0)}"
-                       f"\u202f€).")
-            cost_en = f" Each extra patient costs about €{_en(c.estimate, 0)} of subsidy."
+                       f"<strong>{fmt_eur(c.estimate)} d'aide par an</strong> (intervalle : "
+                       f"{fmt_ci(c.ci_low, c.ci_high, 0, unit='€')}).")
+            cost_en = f" Each extra patient costs about €{_en(c.estimate, 0)} of subsidy a year."
         return Answer(
             "assistants", "Assistants médicaux",
             f"Recruter un assistant médical accroît la patientèle « médecin traitant » de "
