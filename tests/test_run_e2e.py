@@ -129,3 +129,20 @@ def test_interrupted_run_leaves_previous_output_intact(run_out, user_data):
     assert proc.returncode != 0 and "interrupted" in err
     assert {p: p.read_bytes() for p in (run_out / "results").iterdir()} == snapshot
     assert not list(run_out.parent.glob(".out.*"))  # temporary folder removed
+
+
+def test_essentiel_numbers_equal_estimates(run_out):
+    """The home page quotes the headline rows of estimates.csv, formatted in French, nothing else."""
+    from evalkit.results import fmt_ci, fmt_num
+
+    est = pd.read_csv(run_out / "results" / "estimates.csv")
+    html = (run_out / "html" / "index.html").read_text()
+
+    def head(study, outcome, unit):
+        return est[(est.study == study) & (est.outcome == outcome) & (est.unit == unit) & est.headline].iloc[0]
+
+    for study, outcome, unit, dec in [("msp", "patients_mt", "patients", 0), ("asalee", "hba1c_3plus", "pp", 1),
+                                      ("assistants", "patients_mt", "patients", 0)]:
+        h = head(study, outcome, unit)
+        assert fmt_num(h.estimate, dec, sign=True) in html, (study, h.estimate)
+        assert fmt_ci(h.ci_low, h.ci_high, dec) in html, (study, h.ci_low, h.ci_high)

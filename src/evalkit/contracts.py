@@ -194,6 +194,8 @@ STUDIES: dict[str, Study] = {
                          _option_needs_year)),
 }
 
+RESULT_UNITS = ("patients", "euros", "pp", "percent", "ratio", "eur_per_patient", "acts", "log_points", "count")
+
 RESULTS_SCHEMA = pa.DataFrameSchema(
     {
         "study": pa.Column(str, pa.Check.isin(["msp", "asalee", "assistants", "methodes"])),
@@ -204,11 +206,11 @@ RESULTS_SCHEMA = pa.DataFrameSchema(
         "std_error": pa.Column(float, nullable=True),
         "ci_low": pa.Column(float, nullable=True),
         "ci_high": pa.Column(float, nullable=True),
-        "unit": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "unit": pa.Column(str, pa.Check.isin(list(RESULT_UNITS))),
         "n_units": pa.Column("Int64", nullable=True),
         "n_obs": pa.Column("Int64", nullable=True),
         "headline": pa.Column(bool),
-        "data": pa.Column(str, pa.Check.isin(["synthetic", "user"])),
+        "data": pa.Column(str, pa.Check.isin(["synthetic", "user", "reference"])),
     },
     checks=[
         pa.Check(lambda d: d["estimate"].notna() | d["estimator"].str.endswith("[suppressed<11]"),

@@ -311,7 +311,8 @@ RESULTS_DESCRIPTIONS: dict[str, str] = {
     "n_obs": "Nombre d'observations (unité × année) utilisées. Vide sur une ligne masquée.",
     "headline": "true pour l'estimation que le chapitre retient et commente ; seulement si subgroup vaut all, et au "
                 "plus une par triplet (study, outcome, unit).",
-    "data": "synthetic pour les données générées par evalkit, user pour les données de l'évaluateur.",
+    "data": "synthetic pour les données générées par evalkit, user pour les données de l'évaluateur, reference "
+            "pour le jeu public de référence (mpdta) du chapitre Méthodes.",
 }
 
 #: French meaning of the values of ``unit`` (keyed by :data:`evalkit.results.UNITS`).
@@ -323,7 +324,7 @@ UNIT_DESCRIPTIONS: dict[str, str] = {
     "ratio": "rapport sans dimension",
     "eur_per_patient": "euros par patient",
     "acts": "nombre d'actes",
-    "log_points": "différence de logarithmes, multipliée par 100 (proche d'un pourcentage pour de petits écarts)",
+    "log_points": "différence de logarithmes (0,01 correspond à environ 1 % pour de petits écarts)",
     "count": "effectif (nombre d'unités ou d'événements)",
 }
 

@@ -33,17 +33,7 @@ RESULT_COLUMNS = [
     "data",
 ]
 STUDIES = ("msp", "asalee", "assistants", "methodes")
-UNITS = (
-    "patients",
-    "euros",
-    "pp",
-    "percent",
-    "ratio",
-    "eur_per_patient",
-    "acts",
-    "log_points",
-    "count",
-)
+from .contracts import RESULT_UNITS as UNITS  # noqa: E402  (the contract holds the list)
 _SUBGROUP_RE = re.compile(r"^(all|[a-z_]+=[^=\s]+)$")
 
 

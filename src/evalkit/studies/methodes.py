@@ -940,6 +940,7 @@ def analyse(
     hr = honest.to_rows(STUDY, MPDTA_OUTCOME, MPDTA_UNIT, data=DATA, n_units=mcs.n_units, n_obs=mcs.n_obs)
     rows += [r for r in hr if any(math.isclose(float(r["subgroup"].split("=")[1]), m) for m in (0, 0.5, 1, 1.5, 2))]
     rows = to_frame([r for r in rows if pd.isna(r["n_units"]) or r["n_units"] >= MIN_CELL])
+    rows.loc[rows["outcome"] == MPDTA_OUTCOME, "data"] = "reference"  # public reference data (R did's mpdta)
 
     a = MethodesAnalysis(
         sim=sim, settings=settings, truth=truth, estimates=estimates, trends=group_trends(sim), naive=naive,
