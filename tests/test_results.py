@@ -85,3 +85,13 @@ def test_suppress_marks_small_cells_and_dependents():
     assert out.loc[1, "mean_mt"] == "< 11" and out.loc[0, "mean_mt"] == 950.0
     assert out.attrs["suppressed_cells"] == 1
     assert t.loc[1, "n_gps"] == 7  # input untouched
+
+
+def test_forest_plot_accepts_category_axis_and_states_values():
+    from evalkit import plots
+
+    tab = pd.DataFrame({"label": ["Tiers temps", "Mi-temps"], "estimate": [35.5, 58.7], "ci_low": [25.0, 50.0],
+                        "ci_high": [46.0, 68.0]})
+    fig = plots.forest(tab, label="label", xlabel="Patients gagnés", title="t", champ="c", source="s", name="f",
+                       decimals=0)
+    assert "Tiers temps : 36 [25\u202f;\u00a046]" in fig.alt and fig.png.startswith(b"\x89PNG")

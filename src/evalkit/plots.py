@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from . import paths  # noqa: E402
-from .results import NBSP, fmt_num  # noqa: E402
+from .results import NBSP, fmt_ci, fmt_num  # noqa: E402
 
 # Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -214,7 +214,7 @@ class Table:
 # --- common figure types ----------------------------------------------------------------------------------------
 
 def ci_label(est: float, lo: float, hi: float, decimals: int = 1) -> str:
-    return f"{fmt_num(est, decimals)} [{fmt_num(lo, decimals)} ; {fmt_num(hi, decimals)}]"
+    return f"{fmt_num(est, decimals)} {fmt_ci(lo, hi, decimals)}"
 
 
 def event_study(tab: pd.DataFrame, *, ylabel: str, title: str, champ: str, source: str, name: str,
@@ -250,7 +250,8 @@ def event_study(tab: pd.DataFrame, *, ylabel: str, title: str, champ: str, sourc
 
 
 def forest(tab: pd.DataFrame, *, label: str, xlabel: str, title: str, champ: str, source: str, name: str,
-           reference: float | None = 0.0, decimals: int = 1, alt_unit: str = "", color_by: str | None = None) -> Figure:
+           reference: float | None = 0.0, decimals: int = 1, alt_unit: str = "", color_by: str | None = None,
+           ylabel: str = "") -> Figure:
     """Forest plot: one line per row of ``tab`` (columns ``label``, estimate, ci_low, ci_high)."""
     t = tab.reset_index(drop=True)
     fig, ax = new(height=0.45 * len(t) + 1.4)
@@ -267,8 +268,7 @@ def forest(tab: pd.DataFrame, *, label: str, xlabel: str, title: str, champ: str
     ax.set_yticks(y)
     ax.set_yticklabels(t[label])
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("")
-    ax.yaxis.set_visible(True)
+    ax.set_ylabel(ylabel)
     french_axis(ax, "x")
     lo, hi = t["ci_low"].min(), t["ci_high"].max()
     span = hi - lo if hi > lo else 1

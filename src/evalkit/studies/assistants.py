@@ -636,31 +636,9 @@ class AssistantsAnalysis:
 def _forest(tab: pd.DataFrame, *, label: str, xlabel: str, title: str, champ: str, source: str, name: str,
             decimals: int = 0, alt_unit: str = "", reference: float | None = 0.0,
             ylabel: str = "Option du contrat") -> plots.Figure:
-    """Forest plot (one line per row: estimate and CI), as :func:`evalkit.plots.forest` but with a y-axis label —
-    plots.forest blanks it, which plots.figure then refuses."""
-    t = tab.reset_index(drop=True)
-    fig, ax = plots.new(height=0.5 * len(t) + 1.6)
-    y = np.arange(len(t))[::-1]
-    for i, (yi, r) in enumerate(zip(y, t.itertuples(index=False))):
-        ax.errorbar(r.estimate, yi, xerr=[[r.estimate - r.ci_low], [r.ci_high - r.estimate]], fmt="o",
-                    color=plots.PALETTE[i % len(plots.PALETTE)], capsize=3)
-        ax.annotate(plots.ci_label(r.estimate, r.ci_low, r.ci_high, decimals), (r.ci_high, yi), xytext=(6, 0),
-                    textcoords="offset points", va="center", fontsize=8)
-    if reference is not None:
-        ax.axvline(reference, color=plots.NEUTRAL, lw=1)
-    ax.set_yticks(y)
-    ax.set_yticklabels(t[label])
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    plots.french_axis(ax, "x")
-    lo, hi = float(t["ci_low"].min()), float(t["ci_high"].max())
-    left = min(lo, reference) if reference is not None else lo
-    span = hi - left if hi > left else 1.0
-    ax.set_xlim(left - 0.05 * span, hi + 0.45 * span)
-    alt = "Graphique en forêt : " + " ; ".join(
-        f"{getattr(r, label)} : {plots.ci_label(r.estimate, r.ci_low, r.ci_high, decimals)}{alt_unit}"
-        for r in t.itertuples(index=False))
-    return plots.figure(fig, title=title, alt=alt, champ=champ, source=source, name=name)
+    """Forest plot of the options (evalkit.plots.forest with this chapter's defaults)."""
+    return plots.forest(tab, label=label, xlabel=xlabel, title=title, champ=champ, source=source, name=name,
+                        reference=reference, decimals=decimals, alt_unit=alt_unit, ylabel=ylabel)
 
 
 def analyse(df: pd.DataFrame, *, seed: int = 0, covariates: Sequence[str] | None = None,
