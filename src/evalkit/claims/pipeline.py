@@ -286,6 +286,7 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
     ``engine``: ``"duckdb"`` (embedded, default) or ``"spark"`` (``spark`` session, or ``spark_master`` URL,
     default ``local[*]``). ``tables``: any of ``"asalee"``, ``"gp_panel"``. ``codes``: code lists (path, folder,
     list of files or the DataFrame of :func:`evalkit.claims.load_codes`; default: the shipped lists).
+    ``spark_conf``: extra Spark settings when a session is started here (e.g. ``{"spark.driver.memory": "8g"}``).
     ``progress``: called with one line of text per step. Raises :class:`ClaimsError` for missing tables or columns.
     """
     t0 = time.perf_counter()
@@ -397,8 +398,8 @@ def normalize_gp_panel(df: pd.DataFrame) -> pd.DataFrame:
 
 def cli_claims(claims_dir: str | Path, out_dir: str | Path, engine: str = "duckdb", spark_master: str | None = None,
                progress: ProgressFn | None = None, *, options: ClaimsOptions | None = None,
-               codes: str | Path | Iterable | None = None, spark_conf: dict[str, str] | None = None
-               ) -> dict[str, Path]:
+               codes: str | Path | Iterable | pd.DataFrame | None = None,
+               spark_conf: dict[str, str] | None = None) -> dict[str, Path]:
     """``evalkit claims``: SNDS-shaped claims in ``claims_dir`` → ``asalee.csv``, ``gp_panel.csv`` and
     ``claims_report.json`` in ``out_dir``.
 
@@ -424,7 +425,8 @@ def cli_claims(claims_dir: str | Path, out_dir: str | Path, engine: str = "duckd
     validate(res.asalee.copy(), "asalee", file="asalee.csv")  # raises DataError: nothing written
     paths = {"asalee": out_dir / "asalee.csv", "gp_panel": out_dir / "gp_panel.csv",
              "report": out_dir / "claims_report.json"}
-    res.report["code_list_sha256"] = codelists.fingerprint(codes)
+    if not isinstance(codes, pd.DataFrame):
+        res.report["code_list_sha256"] = codelists.fingerprint(codes)
     write_csv_atomic(res.asalee, paths["asalee"])
     write_csv_atomic(res.gp_panel, paths["gp_panel"])
     write_bytes_atomic(json.dumps(res.report, indent=2, ensure_ascii=False, default=str).encode(), paths["report"])

@@ -21,6 +21,10 @@ Rules of the subset (each one is a real difference between the two dialects):
 - no double-quoted identifiers (Spark quotes with backticks): plain lower-case aliases that are keywords in neither;
 - no ``GROUP BY ALL``, no positional ``GROUP BY 1``; no integer division.
 
+Join order: every join has the large table on the left and the small one on the right (``ER_PRS_F LEFT JOIN`` the
+affiliated lines that match a code list, events ``JOIN`` person map…). Spark plans joins itself (broadcast below
+10 MB, sort-merge above); the DuckDB engine keeps the written build side (see :mod:`evalkit.claims.engines`).
+
 Tables the statements read (registered by :mod:`evalkit.claims.pipeline`): the SNDS tables ``ER_PRS_F, ER_BIO_F,
 ER_CAM_F, ER_PHA_F, ER_ETE_F, IR_PHA_R, IR_BEN_R, IR_MTT_R`` (and ``DA_PRA_R`` when given); the code tables
 ``codes_bio, codes_cam, codes_atc, codes_spe, codes_nat`` (:func:`evalkit.claims.codelists.code_tables`); the
