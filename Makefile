@@ -11,7 +11,7 @@ export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 export MPLBACKEND := Agg
 
-.PHONY: book test venv data strict-build unit lock clean bench-coverage bench-claims browser-deps
+.PHONY: book test venv data strict-build unit lock clean bench-coverage bench-claims bench-did bench-run browser-deps
 
 venv: $(STAMP)
 
@@ -61,6 +61,12 @@ bench-coverage: venv
 
 bench-claims: venv
 	$(PY) benchmarks/claims_bench.py
+
+bench-did: venv
+	$(PY) benchmarks/did_bench.py
+
+bench-run: venv
+	$(PY) benchmarks/run_bench.py
 
 clean:
 	rm -rf _build .pytest_cache

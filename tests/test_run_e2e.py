@@ -89,6 +89,7 @@ def test_run_writes_results_manifest_and_book(run_out, user_data):
     assert run["seed"] == 7 and run["data"] == "user"
     assert set(run["files"]) == {"msp", "asalee", "assistants"}
     assert all(len(f["sha256"]) == 64 for f in run["files"].values())
+    assert {"msp", "asalee", "assistants"} <= set(run["timings_seconds"])  # per-chapter timings recorded
     html = (run_out / "html" / "index.html").read_text()
     assert '<html lang="fr"' in html and "Traceback" not in html
     assert "données fournies par l'utilisateur" in (run_out / "html" / "chapters" / "msp.html").read_text()

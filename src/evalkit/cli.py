@@ -175,7 +175,8 @@ def _filtered_toc(root: Path, studies: list[str], tmp: Path) -> Path:
     return toc
 
 
-_EXEC_RE = re.compile(r"Executing notebook.*?:\s*(\S+\.ipynb)")
+# myst-nb 1.4 logs "<path>.ipynb: Executing notebook …"; older versions put the path after the message.
+_EXEC_RE = re.compile(r"(\S+\.ipynb):\s*Executing notebook|Executing notebook.*?:\s*(\S+\.ipynb)")
 _DONE_RE = re.compile(r"Executed notebook in ([\d.]+) seconds")
 
 
@@ -197,7 +198,7 @@ def _jupyter_book(root: Path, build_dir: Path, toc: Path, env: dict, progress: P
             for line in proc.stdout:
                 fh.write(line)
                 if m := _EXEC_RE.search(line):
-                    current = Path(m.group(1)).stem
+                    current = Path(m.group(1) or m.group(2)).stem
                     progress(f"chapter {current}: executing")
                 elif (m := _DONE_RE.search(line)) and current:
                     timings[current] = float(m.group(1))
