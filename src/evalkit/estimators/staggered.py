@@ -29,7 +29,6 @@ from .base import Aggregate, Estimate, clean_cohort, collect_warnings, normal_ci
 
 CS = "callaway_santanna"
 FT = "_first_treat"  # cohort column handed to diff-diff (0 = never treated)
-_REGISTRY: dict = {}  # "once per location" registry of the warnings re-emitted by callaway_santanna
 
 
 # --- panel preparation -----------------------------------------------------------------------------------------
@@ -40,6 +39,26 @@ def _as_numeric(s: pd.Series) -> np.ndarray:
     if isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_numeric_dtype(s):
         return s.astype("float64").to_numpy()
     return s.to_numpy()
+
+
+def _sorted_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes 0..n-1 of the ids in sorted order, and the ids of the codes (``pd.factorize(sort=True)``, with a
+    shortcut for the usual frame already sorted by unit)."""
+    v = ids.to_numpy()
+    if len(v) > 1 and not isinstance(ids.dtype, pd.api.extensions.ExtensionDtype):
+        try:
+            step = v[1:] != v[:-1]
+            ordered = not (v[1:][step] < v[:-1][step]).any()
+        except TypeError:  # ids of mixed types
+            ordered = False
+        if ordered:
+            uniques = v[np.r_[True, step]]
+            if not pd.isna(uniques).any():
+                return np.r_[0, np.cumsum(step)].astype(np.int64), uniques
+    codes, uniques = pd.factorize(ids, sort=True)
+    if (codes < 0).any():
+        raise ValueError(f"missing values in the unit id column {ids.name!r}")
+    return codes.astype(np.int64), np.asarray(uniques)
 
 
 def _nunique(codes: np.ndarray) -> int:
@@ -69,11 +88,7 @@ class Panel:
         if missing:
             raise KeyError(f"columns not in the data: {missing}")
         self._df = df
-        codes, ids = pd.factorize(df[unit], sort=True)
-        if (codes < 0).any():
-            raise ValueError(f"missing values in the unit id column {unit!r}")
-        self.codes = codes.astype(np.int64)
-        self.unit_ids = np.asarray(ids)
+        self.codes, self.unit_ids = _sorted_codes(df[unit])
         t = _as_numeric(df[time])
         if pd.api.types.is_float_dtype(t.dtype) and (t % 1 == 0).all():
             t = t.astype("int64")
@@ -116,13 +131,15 @@ class Panel:
         """Rows kept (sorted by unit and time), their cohort (0 = never treated) and the notes — the rules of
         :func:`prepare_panel` after the rows with a missing outcome (``~keep``) are dropped."""
         notes: list[str] = []
-        rows = np.arange(len(self.codes)) if keep is None else np.flatnonzero(keep)
-        if keep is not None:
+        if keep is None:
+            rows, t, codes, c = np.arange(len(self.codes)), self.times, self.codes, self.clean.copy()
+        else:
+            rows = np.flatnonzero(keep)
             notes.append(f"{len(self.codes) - len(rows)} rows with a missing {outcome} dropped")
+            t, codes, c = self.times[rows], self.codes[rows], self.clean[rows]
         if not len(rows):
             raise ValueError(f"no row with a non-missing {outcome}")
-        t, codes, c = self.times[rows], self.codes[rows], self.clean[rows].copy()
-        periods = np.unique(t)
+        periods = np.sort(pd.unique(t))
         t_min, t_max = periods[0], periods[-1]
         late = c > t_max
         if late.any():
@@ -134,7 +151,10 @@ class Panel:
             notes.append(f"{_nunique(codes[early])} units treated from the first period (no pre-period) dropped")
             rows, t, codes, c = rows[~early], t[~early], codes[~early], c[~early]
         # sort by unit and time once; then per-unit counts are block lengths
-        key = codes * len(periods) + np.searchsorted(periods, t)
+        if t.dtype.kind in "iu" and t_max - t_min < 4 * len(periods):  # integer periods: offsets, no search
+            key = codes * int(t_max - t_min + 1) + (t - t_min)
+        else:
+            key = codes * len(periods) + np.searchsorted(periods, t)
         if len(key) > 1 and not (np.diff(key) > 0).all():
             order = np.lexsort((t, codes))
             rows, t, codes, c, key = rows[order], t[order], codes[order], c[order], key[order]
@@ -180,9 +200,11 @@ class Panel:
         if key not in self._cache:
             self._cache[key] = self._structure(~miss if key else None, outcome)
         rows, ft, notes = self._cache[key]
-        codes = self.codes[rows]
-        d = {self.unit: self.unit_ids[codes] if ids else codes, self.time: self.times[rows], outcome: y[rows],
-             self.cohort: self.cohort_values[rows]}
+        full = len(rows) == len(self.codes) and bool((rows == np.arange(len(rows))).all())
+        take = (lambda a: a) if full else (lambda a: a[rows])  # noqa: E731 (no copy when every row is kept)
+        codes = take(self.codes)
+        d = {self.unit: self.unit_ids[codes] if ids else codes, self.time: take(self.times), outcome: take(y),
+             self.cohort: take(self.cohort_values)}
         baseline = [*self.covariates, *([self.weights] if self.weights else []), *extra]
         first = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, bool)
         if baseline:  # each unit's first non-missing value in time order (its baseline)
@@ -278,7 +300,7 @@ class GroupTimeInfluence:
             )
         cells = sorted(c for c, v in raw.group_time_effects.items() if np.isfinite(v["effect"]) and c in kit.influence)
         coh = np.asarray(kit.bookkeeping["unit_cohorts"], dtype=float)
-        psi = np.zeros((len(coh), len(cells)))
+        psi = np.zeros((len(coh), len(cells)), order="F")  # column-major: each cell is filled and read whole
         for j, c in enumerate(cells):
             inf = kit.influence[c]
             psi[inf["treated_idx"], j] += inf["treated_inf"]
@@ -303,9 +325,13 @@ class GroupTimeInfluence:
         """Influence of estimating the weights pg_k / Σ pg (R ``did:::wif``, with unit weights), n_units × len(keep)."""
         pg = self.pg[keep] if pg is None else pg
         groups = self.g[keep] if groups is None else groups
-        ind = self.sw[:, None] * (self.unit_cohort[:, None] == groups[None, :]) - pg[None, :]
-        s = pg.sum()
-        return (ind / s - np.outer(ind.sum(axis=1), pg / s**2)) / self.sw.sum()
+        key = (groups.tobytes(), pg.tobytes())
+        cache = self.__dict__.setdefault("_wif", {})  # cells of different periods often share their cohorts
+        if key not in cache:
+            ind = self.sw[:, None] * (self.unit_cohort[:, None] == groups[None, :]) - pg[None, :]
+            s = pg.sum()
+            cache[key] = (ind / s - np.outer(ind.sum(axis=1), pg / s**2)) / self.sw.sum()
+        return cache[key]
 
     def weighted(self, keep: np.ndarray) -> tuple[float, np.ndarray]:
         """Cohort-size weighted mean of the kept cells and its influence function (weights estimated)."""
@@ -685,8 +711,8 @@ def callaway_santanna(
     )
     with collect_warnings() as caught:
         res = _fit(panel, outcome, settings)
-    for w in caught.records:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=_REGISTRY)
+    for w in caught.records:  # re-emitted at the caller's line
+        warnings.warn(w.message, w.category, stacklevel=2)
     res.warnings = list(caught)
     return res
 
@@ -700,7 +726,7 @@ def _fit(panel: Panel, outcome: str, s: dict) -> CSResult:
         panel.check_invariant(cluster)
     d, notes, n_dropped = panel.frame(outcome, extra=[cluster] if cluster else [])
     if notes:
-        warnings.warn("panel prepared for estimation: " + "; ".join(notes), UserWarning, stacklevel=2)
+        warnings.warn("panel prepared for estimation: " + "; ".join(notes), UserWarning)
     est = CallawaySantAnna(
         control_group=s["control_group"], anticipation=anticipation, estimation_method=s["est_method"],
         n_bootstrap=bootstrap, seed=seed if bootstrap else None, base_period=s["base_period"], cband=bool(bootstrap),
