@@ -89,12 +89,19 @@ class Panel:
             raise KeyError(f"columns not in the data: {missing}")
         self._df = df
         self.codes, self.unit_ids = _sorted_codes(df[unit])
-        t = _as_numeric(df[time])
-        if pd.api.types.is_float_dtype(t.dtype) and (t % 1 == 0).all():
-            t = t.astype("int64")
+        if pd.api.types.is_integer_dtype(df[time].dtype) and not df[time].hasnans:  # Int64 without gaps: no detour
+            t = df[time].to_numpy("int64")
+        else:
+            t = _as_numeric(df[time])
+            if pd.api.types.is_float_dtype(t.dtype) and (t % 1 == 0).all():
+                t = t.astype("int64")
         self.times = t
         self.cohort_values = _as_numeric(df[cohort])
-        c = clean_cohort(pd.Series(self.cohort_values)).to_numpy()
+        if self.cohort_values.dtype.kind in "fiu":  # clean_cohort without the pandas round trip
+            c = self.cohort_values.astype(float)
+            c = np.where(np.isfinite(c) & (c != 0), c, np.nan)
+        else:
+            c = clean_cohort(pd.Series(self.cohort_values)).to_numpy()
         cf = np.where(np.isnan(c), -np.inf, c)
         n = len(self.unit_ids)
         lo, hi = np.full(n, np.inf), np.full(n, -np.inf)
@@ -303,8 +310,9 @@ class GroupTimeInfluence:
         psi = np.zeros((len(coh), len(cells)), order="F")  # column-major: each cell is filled and read whole
         for j, c in enumerate(cells):
             inf = kit.influence[c]
-            psi[inf["treated_idx"], j] += inf["treated_inf"]
-            psi[inf["control_idx"], j] += inf["control_inf"]
+            col = psi[:, j]  # a view; the two index sets are disjoint (treated vs comparison units), so
+            col[inf["treated_idx"]] = inf["treated_inf"] + 0.0  # setting 0.0 + ψ (the + 0.0 turns −0.0 into 0.0)
+            col[inf["control_idx"]] = inf["control_inf"] + 0.0
         g = np.array([c[0] for c in cells], dtype=float)
         sw = kit.bookkeeping.get("survey_weights")
         sw = np.ones(len(coh)) if sw is None else np.asarray(sw, dtype=float)
@@ -328,9 +336,16 @@ class GroupTimeInfluence:
         key = (groups.tobytes(), pg.tobytes())
         cache = self.__dict__.setdefault("_wif", {})  # cells of different periods often share their cohorts
         if key not in cache:
-            ind = self.sw[:, None] * (self.unit_cohort[:, None] == groups[None, :]) - pg[None, :]
             s = pg.sum()
-            cache[key] = (ind / s - np.outer(ind.sum(axis=1), pg / s**2)) / self.sw.sum()
+            if "_levels" not in self.__dict__:
+                self._levels = np.unique(self.unit_cohort, return_inverse=True) if (self.sw == 1).all() else None
+            if self._levels is not None:  # unweighted: a unit's row depends on its cohort only, computed once each
+                levels, inverse = self._levels
+                ind = np.ones(len(levels))[:, None] * (levels[:, None] == groups[None, :]) - pg[None, :]
+                cache[key] = ((ind / s - np.outer(ind.sum(axis=1), pg / s**2)) / self.sw.sum())[inverse]
+            else:
+                ind = self.sw[:, None] * (self.unit_cohort[:, None] == groups[None, :]) - pg[None, :]
+                cache[key] = (ind / s - np.outer(ind.sum(axis=1), pg / s**2)) / self.sw.sum()
         return cache[key]
 
     def weighted(self, keep: np.ndarray) -> tuple[float, np.ndarray]:
@@ -897,7 +912,8 @@ def _pre_mean(panel: pd.DataFrame, outcome: str, time: str, anticipation: int, w
     sel = np.flatnonzero(treated)[panel[time].to_numpy()[treated] == base]
     if not len(sel):
         return float("nan")
-    return float(np.average(panel[outcome].to_numpy()[sel], weights=panel[weights].to_numpy()[sel] if weights else None))
+    w = panel[weights].to_numpy()[sel] if weights else None
+    return float(np.average(panel[outcome].to_numpy()[sel], weights=w))
 
 
 # --- HonestDiD ---------------------------------------------------------------------------------------------------
