@@ -198,8 +198,9 @@ class Panel:
     def frame(self, outcome: str, ids: bool = False, extra: Sequence[str] = ()) -> tuple[pd.DataFrame, list[str], int]:
         """The estimation panel for ``outcome`` (as :func:`prepare_panel`), its notes and the number of units dropped.
 
-        The unit column holds the integer codes (``ids=True``: the original ids). ``extra``: time-invariant columns
-        carried along (e.g. a cluster id), taken like the covariates at each unit's first observed period.
+        The unit column holds the integer codes (``ids=True``: the original ids, plus the cohort column as given).
+        ``extra``: time-invariant columns carried along (e.g. a cluster id), taken like the covariates at each unit's
+        first observed period.
         """
         y = self.column(outcome)
         miss = pd.isna(y)
@@ -210,8 +211,9 @@ class Panel:
         full = len(rows) == len(self.codes) and bool((rows == np.arange(len(rows))).all())
         take = (lambda a: a) if full else (lambda a: a[rows])  # noqa: E731 (no copy when every row is kept)
         codes = take(self.codes)
-        d = {self.unit: self.unit_ids[codes] if ids else codes, self.time: take(self.times), outcome: take(y),
-             self.cohort: take(self.cohort_values)}
+        d = {self.unit: codes, self.time: take(self.times), outcome: take(y)}
+        if ids:  # prepare_panel's frame: original ids and cohort column (diff-diff needs neither)
+            d.update({self.unit: self.unit_ids[codes], self.cohort: take(self.cohort_values)})
         baseline = [*self.covariates, *([self.weights] if self.weights else []), *extra]
         first = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, bool)
         if baseline:  # each unit's first non-missing value in time order (its baseline)
@@ -901,15 +903,16 @@ def _tidy_agg(tab: pd.DataFrame, key: str) -> pd.DataFrame:
 
 def _pre_mean(panel: pd.DataFrame, outcome: str, time: str, anticipation: int, weights: str | None = None) -> float:
     """(Weighted) mean outcome of treated units in their last pre-treatment period (cohort − 1 − anticipation)."""
-    ft = panel[FT].to_numpy()
-    treated = ft > 0
-    periods = np.sort(panel[time].unique())
-    base_of = {}
-    for g in np.unique(ft[treated]):  # each cohort's base period, once
+    ft, t = panel[FT].to_numpy(), panel[time].to_numpy()
+    treated = np.flatnonzero(ft > 0)
+    periods = np.sort(pd.unique(t))
+    cohorts, which = np.unique(ft[treated], return_inverse=True)
+    base = np.full(len(cohorts), np.nan)
+    for k, g in enumerate(cohorts):  # each cohort's base period, once
         before = periods[periods < g - anticipation]
-        base_of[g] = before.max() if len(before) else np.nan
-    base = pd.Series(ft[treated]).map(base_of).to_numpy()
-    sel = np.flatnonzero(treated)[panel[time].to_numpy()[treated] == base]
+        if len(before):
+            base[k] = before.max()
+    sel = treated[t[treated] == base[which]]
     if not len(sel):
         return float("nan")
     w = panel[weights].to_numpy()[sel] if weights else None
