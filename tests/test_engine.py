@@ -177,6 +177,28 @@ def test_cluster_se_of_every_aggregate_from_influence(cdf, fits):
     assert clus.n_clusters == 12 and clus.settings["cluster"] == "dept" and plain.n_clusters is None
 
 
+def test_cluster_ses_are_diff_diffs_cr1_without_its_small_sample_factor(cdf, fits):
+    """Reference implementation: diff-diff's own ``cluster=`` (CR1 Liang–Zeger on the influence functions, through its
+    survey PSU machinery) is Σ_c (S_c − S̄)² × G/(G − 1); the cluster sums of an influence function add up to zero,
+    so it is ours × G/(G − 1) exactly, cell by cell and aggregate by aggregate."""
+    from diff_diff import CallawaySantAnna
+
+    _, clus = fits
+    r = CallawaySantAnna(control_group="never_treated", estimation_method="dr", cluster="dept", cband=False).fit(
+        cdf.assign(ft=cdf.cohort.fillna(0)), outcome="y", unit="unit", time="year", first_treat="ft")
+    factor = np.sqrt(12 / 11)
+    ours = clus.att_gt.set_index(["cohort", "time"]).std_error
+    for (g, t), v in r.group_time_effects.items():
+        assert v["se"] == pytest.approx(factor * ours.loc[(int(g), int(t))], rel=1e-10)
+    assert r.aggregate("simple").to_dataframe().iloc[0]["se"] == pytest.approx(factor * clus.simple.std_error,
+                                                                                rel=1e-10)
+    np.testing.assert_allclose(r.aggregate("group").to_dataframe().se, factor * clus.group.table.std_error,
+                               rtol=1e-10)
+    es = r.aggregate("event_study").to_dataframe()
+    np.testing.assert_allclose(es[~es.is_reference.astype(bool)].se, factor * clus.dynamic.table.std_error,
+                               rtol=1e-10)
+
+
 def test_cluster_pretests_by_hand(cdf, fits):
     plain, clus = fits
     gt = plain.influence()

@@ -693,9 +693,10 @@ def callaway_santanna(
         small-sample factor G/(G − 1) and no centring: the estimand of R ``did``'s ``clustervars`` (clusters drawn
         together in its multiplier bootstrap, cluster sums of ψ; current R ``did``). R computes clustered SEs only
         by the bootstrap (``bstrap=TRUE``); here they are analytic unless ``bootstrap > 0``, in which case the
-        Rademacher weights are drawn per cluster, as in R. (diff-diff's own ``cluster=`` is CR1 Liang–Zeger, with the
-        factor G/(G − 1) and centred cluster sums: not used.) ``cluster == unit`` is no clustering (as R drops
-        ``idname`` from ``clustervars``). Confidence intervals stay normal.
+        Rademacher weights are drawn per cluster, as in R. diff-diff's own ``cluster=`` (CR1 Liang–Zeger, not used)
+        gives these variances × G/(G − 1), with t(G − 1) intervals: the cluster sums of ψ add up to zero, so its
+        centring changes nothing. ``cluster == unit`` is no clustering (R drops ``idname`` from ``clustervars``).
+        Confidence intervals stay normal; ``n_clusters`` says how many clusters there are (few clusters: caution).
 
     Returns
     -------
