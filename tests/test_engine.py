@@ -175,6 +175,9 @@ def test_cluster_se_of_every_aggregate_from_influence(cdf, fits):
     assert s.ci_high - s.ci_low == pytest.approx(2 * 1.959963984540054 * s.std_error)
     assert s.p_value == pytest.approx(2 * stats.norm.sf(abs(s.estimate / s.std_error)))
     assert clus.n_clusters == 12 and clus.settings["cluster"] == "dept" and plain.n_clusters is None
+    cg = clus.influence()
+    assert (cg.cluster_ids == dept).all() and plain.influence().cluster_ids is None
+    assert cg.variance(gt.weighted(post)[1]) == pytest.approx(clus.simple.std_error**2, rel=1e-10)
 
 
 def test_cluster_ses_are_diff_diffs_cr1_without_its_small_sample_factor(cdf, fits):

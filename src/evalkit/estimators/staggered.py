@@ -281,11 +281,12 @@ class GroupTimeInfluence:
 
     ``g, t, att``: cohort, period and ATT of each cell; ``psi``: n_units × n_cells; ``unit_cohort``: cohort of each
     unit (0 = never treated); ``pg``: P(G = g) of each cell's cohort (weighted by the unit weights, if any); ``sw``:
-    unit weights, mean 1; ``unit_ids``: the unit id of each row; ``cluster``: the cluster code of each row (None: each
-    unit is its own cluster).
+    unit weights, mean 1; ``unit_ids``: the unit id of each row; ``cluster``: the cluster code (0..G-1) of each row
+    (None: each unit is its own cluster) and ``cluster_ids`` its value in the data.
 
     ``Var(Σ_k w_k ATT_k) =`` :meth:`variance` ``(psi @ w)`` = Σ_c (Σ_{i∈c} ψ_i · w)². Covariances between two fits on
-    the same units: Σ_c S_c S'_c with S_c the cluster sums (align on ``unit_ids``).
+    overlapping units: Σ_i ψ_i ψ'_i (align on ``unit_ids``), or with clusters Σ_c S_c S'_c with S_c the sums of ψ by
+    ``cluster_ids``.
     """
 
     g: np.ndarray
@@ -297,10 +298,13 @@ class GroupTimeInfluence:
     sw: np.ndarray
     unit_ids: np.ndarray
     cluster: np.ndarray | None = None
+    cluster_ids: np.ndarray | None = None
 
     @classmethod
     def from_diff_diff(cls, raw: Any, unit_ids: np.ndarray | None = None,
-                       cluster: np.ndarray | None = None) -> "GroupTimeInfluence":
+                       cluster_ids: np.ndarray | None = None) -> "GroupTimeInfluence":
+        """From a diff-diff ``CallawaySantAnnaResults``; ``unit_ids`` / ``cluster_ids``: the id and cluster of each unit
+        in diff-diff's order (sorted ids), default positions and no clusters."""
         kit = getattr(raw, "_aggregation_kit", None)
         if kit is None or not getattr(kit, "influence", None):
             raise RuntimeError(
@@ -328,7 +332,8 @@ class GroupTimeInfluence:
             pg=np.array([share[x] for x in g]),
             sw=sw,
             unit_ids=np.arange(len(coh)) if unit_ids is None else np.asarray(unit_ids),
-            cluster=cluster,
+            cluster=None if cluster_ids is None else pd.factorize(np.asarray(cluster_ids))[0].astype(np.int64),
+            cluster_ids=None if cluster_ids is None else np.asarray(cluster_ids),
         )
 
     def wif(self, keep: np.ndarray, pg: np.ndarray | None = None, groups: np.ndarray | None = None) -> np.ndarray:
@@ -761,10 +766,10 @@ def _fit(panel: Panel, outcome: str, s: dict) -> CSResult:
     codes = d[unit].to_numpy()
     first = np.r_[True, codes[1:] != codes[:-1]]
     n_units, n_obs = int(first.sum()), len(d)
-    cl = None
-    if cluster is not None:  # one cluster code per unit, in diff-diff's unit order (sorted codes, as the frame)
-        cl = pd.factorize(d[cluster].to_numpy()[first])[0].astype(np.int64)
-    gt = GroupTimeInfluence.from_diff_diff(raw, unit_ids=panel.unit_ids[codes[first]], cluster=cl)
+    # one id (and cluster) per unit, in diff-diff's unit order: sorted codes, as the frame
+    gt = GroupTimeInfluence.from_diff_diff(raw, unit_ids=panel.unit_ids[codes[first]],
+                                           cluster_ids=d[cluster].to_numpy()[first] if cluster else None)
+    cl = gt.cluster
     if len(gt.unit_cohort) != n_units:
         raise RuntimeError("callaway_santanna: unit ids and influence rows do not align")
     sizes = pd.Series(d[FT].to_numpy()[first]).value_counts()
