@@ -473,8 +473,10 @@ class CSResult:
     _panel: Panel | None = field(default=None, repr=False)
     warnings: list[str] = field(default_factory=list)
     n_clusters: int | None = None
-    _gt: GroupTimeInfluence | None = field(default=None, repr=False)
+    _unit_ids: np.ndarray | None = field(default=None, repr=False)
+    _cluster_ids: np.ndarray | None = field(default=None, repr=False)
     _es: Any = field(default=None, repr=False)
+    _gt: GroupTimeInfluence | None = field(default=None, repr=False)
 
     def influence(self) -> GroupTimeInfluence:
         """Group-time ATTs with their per-unit influence functions (``g, t, att, psi, pg, unit_ids, cluster``).
@@ -482,10 +484,11 @@ class CSResult:
         ``Var(Σ_k w_k ATT_k) = gt.variance(gt.psi @ w)`` (Σ_i (ψ_i · w)², or over cluster sums when clustered);
         ``.weighted(keep)`` gives the cohort-size weighted mean of the kept cells and its influence function including
         the estimated weights (R ``did`` aggregation). Covariances between two fits on the same units: Σ_i ψ_i ψ'_i
-        (align on ``unit_ids``). The object is shared by the result: do not modify it.
+        (align on ``unit_ids``). Built on the first call (n_units × n_cells floats) and kept by the result: do not
+        modify it.
         """
         if self._gt is None:
-            self._gt = _GT.from_diff_diff(self.raw)
+            self._gt = GroupTimeInfluence.from_diff_diff(self.raw, self._unit_ids, self._cluster_ids)
         return self._gt
 
     def event_influence(self, event_times: Sequence[int]) -> tuple[float, pd.Series]:
@@ -792,8 +795,9 @@ def _fit(panel: Panel, outcome: str, s: dict) -> CSResult:
         pretest_stat=w, pretest_df=q, pretest_p=p,
         n_units=n_units, n_obs=n_obs, n_units_dropped=n_dropped, notes=notes,
         pre_mean=_pre_mean(d, outcome, time, anticipation, weights), settings=s, raw=raw, _panel=panel,
-        n_clusters=None if cl is None else int(cl.max()) + 1, _gt=gt, _es=es,
-    )
+        n_clusters=None if cl is None else int(cl.max()) + 1, _unit_ids=gt.unit_ids, _cluster_ids=gt.cluster_ids,
+        _es=es,
+    )  # the influence matrix is not kept (influence() rebuilds it): tens of MB per fit at national size
 
 
 def _from_agg(row: pd.Series, **kw: Any) -> Estimate:
