@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import display
 from .analysis import (NEVER, SIGNATORIES, AssistantsResult, analyse_data, cnam_descriptive, cost_ratio,
-                       event_influence, linear_combination, prepare, projection, target_attainment)
+                       linear_combination, prepare, projection, target_attainment)
 from .policy import (AID_SCHEDULE, AID_SOURCE, CLAIM_PATIENTS, CONTRACTS, OPTION_SHARES_2021, OPTIONS, PUBLISHED,
                      TARGETS, WITHOUT_MT, aid, contract_target)
 from .rows import rows as _rows
@@ -80,6 +80,6 @@ def analyse(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, kind: str | N
 
 
 __all__ = ["AID_SCHEDULE", "AID_SOURCE", "ANCHOR", "CLAIM_PATIENTS", "CONTRACTS", "KEYS", "NEVER", "OPTIONS",
-           "OPTION_SHARES_2021", "PUBLISHED", "SIGNATORIES", "TARGETS", "WITHOUT_MT", "AssistantsAnalysis", "AssistantsResult", "aid", "analyse",
-           "analyse_data", "cnam_descriptive", "contract_target", "cost_ratio", "event_influence",
+           "OPTION_SHARES_2021", "PUBLISHED", "SIGNATORIES", "TARGETS", "WITHOUT_MT", "AssistantsAnalysis",
+           "AssistantsResult", "aid", "analyse", "analyse_data", "cnam_descriptive", "contract_target", "cost_ratio",
            "linear_combination", "prepare", "projection", "target_attainment"]

@@ -17,7 +17,6 @@ Everything is derived from the data (years, cohorts, options present); the polic
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -26,8 +25,9 @@ import pandas as pd
 
 from ...disclosure import MIN_CELL
 from ...estimators import callaway_santanna, honest_did, naive_cross_section, twfe
-from ...estimators.base import Estimate, normal_ci
-from ...estimators.staggered import CSResult, HonestResult, _GT
+from ...estimators.base import Estimate, caught, normal_ci
+from ...estimators.staggered import CSResult, HonestResult, Panel
+from ...estimators.staggered import prepare as prepare_cs
 from .policy import (CONTRACTS, COHORT, OPTION, OPTION_FTE, OPTION_SHARES_2021, OPTIONS, OUTCOMES, TARGET_YEAR, TIME,
                      UNIT, aid, contract_target)
 
@@ -109,14 +109,16 @@ def _covariates(d: pd.DataFrame, outcome: str, wanted: Sequence[str] | None) -> 
     return [c for c in cov if c in d and d[c].nunique() > 1]
 
 
-def _fit(d: pd.DataFrame, outcome: str, covariates: Sequence[str], control_group: str) -> CSResult:
-    # Warnings silenced here, each checked: prepare_panel's notes (units dropped are reported through CSResult.notes
-    # and shown in the chapter's method box), diff-diff's propensity-score trimming notices (trimming at 0.01, the
-    # package default) and its "no never-treated units" notice for not-yet-treated fits.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return callaway_santanna(d, outcome, UNIT, TIME, COHORT, covariates=list(covariates) or None,
-                                 control_group=control_group)
+def _panels(d: pd.DataFrame, covariates_by_outcome: Mapping[str, Sequence[str]]) -> dict[tuple[str, ...], Panel]:
+    """One prepared panel of ``d`` per covariate set (the engine binds covariates to the panel)."""
+    sets = {tuple(c) for c in covariates_by_outcome.values()}
+    return {c: prepare_cs(d, UNIT, TIME, COHORT, covariates=list(c) or None) for c in sets}
+
+
+def _fit(panel: Panel, outcome: str, control_group: str) -> CSResult:
+    """One fit, its warnings collected on ``CSResult.warnings`` rather than printed (panel notes, diff-diff's
+    propensity-score trimming at 0.01, its « no never-treated units » notice for not-yet-treated fits)."""
+    return caught(callaway_santanna, panel, outcome, control_group=control_group)[0]
 
 
 def _restrict_for_option(d: pd.DataFrame, option: str, covariates: Sequence[str]) -> tuple[pd.DataFrame, list[str],
@@ -134,31 +136,6 @@ def _restrict_for_option(d: pd.DataFrame, option: str, covariates: Sequence[str]
         elif sub[c].nunique() > 1:
             keep.append(c)
     return sub, keep, notes
-
-
-def _unit_ids(cs: CSResult) -> np.ndarray:
-    idx = cs.raw._aggregation_kit.bookkeeping["unit_to_idx"]
-    ids = np.empty(len(idx), dtype=object)
-    for u, i in idx.items():
-        ids[i] = u
-    return ids
-
-
-def event_influence(cs: CSResult, event_times: Sequence[int]) -> tuple[float, pd.Series]:
-    """Σ_e ATT(e) over ``event_times`` and its per-GP influence function (index = gp_id).
-
-    Var = Σ_i ψ_i², and covariances between fits on overlapping GPs are Σ_i ψ_i ψ'_i.
-    """
-    gt = _GT.from_diff_diff(cs.raw)
-    total, psi = 0.0, np.zeros(len(gt.unit_cohort))
-    for e in event_times:
-        keep = np.flatnonzero(gt.t - gt.g == e)
-        if len(keep) == 0:
-            raise ValueError(f"no ATT(g,t) at event time {e}")
-        v, p = gt.weighted(keep)
-        total += v
-        psi = psi + p
-    return total, pd.Series(psi, index=_unit_ids(cs))
 
 
 def _cov(psis: Mapping[str, pd.Series]) -> pd.DataFrame:
@@ -316,7 +293,8 @@ class AssistantsResult:
     ``estimators``: the ladder from before/after to the retained DiD (``key, estimate, ci_low, ci_high``); ``dose``,
     ``cost``, ``projection``, ``targets``: one row per option (and ``all``); ``dynamic``: event-study rows of the main
     and per-option fits (``option`` column), cells on ≥ 11 GPs; ``horizon``: event time at which gains per contract
-    are read; ``truth``: what the caller passed (the generator's planted effect, or None) — not used by the estimation.
+    are read (each fit's warnings are on its ``CSResult.warnings``); ``truth``: what the caller passed (the generator's
+    planted effect, or None) — not used by the estimation.
     """
 
     seed: int
@@ -363,22 +341,24 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
                          f"at least {MIN_CELL} of each are needed")
 
     # 1. Main DiD fits (doubly robust, baseline covariates, never-signatories as comparison) --------------------
-    cs = {o: _fit(d, o, _covariates(d, o, covariates), "never_treated") for o in OUTCOMES}
-    main = cs["patients_mt"]
     cov_main = _covariates(d, "patients_mt", covariates)
+    cov = {**{o: _covariates(d, o, covariates) for o in OUTCOMES}, "none": []}
+    panels = _panels(d, cov)
+    cs = {o: _fit(panels[tuple(cov[o])], o, "never_treated") for o in OUTCOMES}
+    main = cs["patients_mt"]
     variants = {
-        "not_yet_treated": _fit(d, "patients_mt", cov_main, "not_yet_treated"),
-        "no_covariates": _fit(d, "patients_mt", [], "never_treated"),
+        "not_yet_treated": _fit(panels[tuple(cov_main)], "patients_mt", "not_yet_treated"),
+        "no_covariates": _fit(panels[()], "patients_mt", "never_treated"),
     }
 
-    # 2. By option -------------------------------------------------------------------------------------------
+    # 2. By option (one sample each, prepared once for its two comparison groups) ------------------------------
     by_opt, by_opt_nyt, notes = {}, {}, {}
     present = [o for o in OPTIONS if (gps[OPTION] == o).sum() >= MIN_CELL]
     for o in present:
-        sub, cov_o, nt = _restrict_for_option(d, o, cov_main)
-        notes[o] = nt
-        by_opt[o] = _fit(sub, "patients_mt", cov_o, "never_treated")
-        by_opt_nyt[o] = _fit(sub, "patients_mt", cov_o, "not_yet_treated")
+        sub, cov_o, notes[o] = _restrict_for_option(d, o, cov_main)
+        p = prepare_cs(sub, UNIT, TIME, COHORT, covariates=cov_o or None)
+        by_opt[o] = _fit(p, "patients_mt", "never_treated")
+        by_opt_nyt[o] = _fit(p, "patients_mt", "not_yet_treated")
 
     dyn_parts = [main.dynamic.table.assign(option="all")]
     for o, r in by_opt.items():
@@ -390,8 +370,8 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
     # 3. Dose–response with joint influence functions --------------------------------------------------------
     gains, psi_gain, cum, psi_cum = {}, {}, {}, {}
     for o, r in by_opt.items():
-        gains[o], psi_gain[o] = event_influence(r, [h])
-        cum[o], psi_cum[o] = event_influence(r, list(range(h + 1)))
+        gains[o], psi_gain[o] = r.event_influence([h])
+        cum[o], psi_cum[o] = r.event_influence(range(h + 1))
     cov_gain, cov_cum = _cov(psi_gain), _cov(psi_cum)
     dose = _dose(by_opt, gains, cov_gain, notes)
 
@@ -407,10 +387,8 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
                           **{k: getattr(p, k) if p else np.nan for k in ("estimate", "std_error", "ci_low", "ci_high")}})
 
     # 7. Sensitivity (HonestDiD, relative magnitudes, on the effect at the horizon) ------------------------------
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # diff-diff notices on the universal-base refit (recorded in notes)
-            hon = honest_did(main, e=h, method="relative_magnitude", mbar=list(HONEST_MBAR))
+    try:  # diff-diff's notices on the universal-base refit are not printed (HonestResult.notes)
+        hon = caught(honest_did, main, e=h, method="relative_magnitude", mbar=list(HONEST_MBAR))[0]
     except (ValueError, RuntimeError, np.linalg.LinAlgError):
         hon = None
 
@@ -422,7 +400,8 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
         covariates=list(main.settings.get("covariates", [])), descriptive=desc, desc_cohorts=list(first),
         trends=trends(d, first), estimators=_estimator_ladder(d, desc, main, variants, h), cs=cs,
         cs_variants=variants, by_option=by_opt, by_option_nyt=by_opt_nyt, option_notes=notes, dynamic=dynamic,
-        dose=dose, horizon=h, targets=targets, cost=cost, projection=pd.DataFrame(proj_rows), honest=hon, truth=truth)
+        dose=dose, horizon=h, targets=targets, cost=cost, projection=pd.DataFrame(proj_rows), honest=hon,
+        truth=truth)
 
 
 def _horizon(dynamic: pd.DataFrame, present: Sequence[str], horizon: int) -> int:
