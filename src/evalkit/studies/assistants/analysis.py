@@ -38,30 +38,20 @@ HONEST_MBAR = (0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 # --- small numerical helpers (tested against hand computations) ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Ratio:
-    """A ratio C / G with C known (public aid) and G estimated: delta-method SE and the exact CI from G's CI."""
-
-    estimate: float
-    std_error: float
-    ci_low: float
-    ci_high: float
-
-
-def cost_ratio(cost: float, gain: float, gain_se: float) -> Ratio:
-    """Cost per unit gained, ``cost / gain``.
+def cost_ratio(cost: float, gain: float, gain_se: float) -> Estimate:
+    """Cost per unit gained, ``cost / gain`` (C known, e.g. the public aid; G estimated).
 
     SE by the delta method, ``cost · se(G) / G²``. CI: the map G ↦ cost / G is monotone, so the 95 % CI is
     ``[cost / G_high, cost / G_low]`` from G's normal CI — exact given G's CI, and asymmetric. If G's CI reaches 0 the
     upper bound is infinite (no gain cannot be excluded); if G ≤ 0 the ratio is undefined (NaN).
     """
     if not np.isfinite(gain) or gain <= 0:
-        return Ratio(float("nan"), float("nan"), float("nan"), float("nan"))
+        return Estimate("cost_ratio", *[float("nan")] * 4)
     lo, hi = normal_ci(gain, gain_se)
     se = cost * gain_se / gain**2
     ci_low = cost / hi if hi > 0 else float("nan")
     ci_high = cost / lo if lo > 0 else float("inf")
-    return Ratio(cost / gain, se, ci_low, ci_high)
+    return Estimate("cost_ratio", cost / gain, se, ci_low, ci_high)
 
 
 def linear_combination(weights: Mapping[str, float], estimates: Mapping[str, float],
@@ -107,12 +97,6 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
 def _covariates(d: pd.DataFrame, outcome: str, wanted: Sequence[str] | None) -> list[str]:
     cov = list(wanted) if wanted is not None else ["underserved", "age", "female", f"{outcome}_first"]
     return [c for c in cov if c in d and d[c].nunique() > 1]
-
-
-def _panels(d: pd.DataFrame, covariates_by_outcome: Mapping[str, Sequence[str]]) -> dict[tuple[str, ...], Panel]:
-    """One prepared panel of ``d`` per covariate set (the engine binds covariates to the panel)."""
-    sets = {tuple(c) for c in covariates_by_outcome.values()}
-    return {c: prepare_cs(d, UNIT, TIME, COHORT, covariates=list(c) or None) for c in sets}
 
 
 def _fit(panel: Panel, outcome: str, control_group: str) -> CSResult:
@@ -341,13 +325,14 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
                          f"at least {MIN_CELL} of each are needed")
 
     # 1. Main DiD fits (doubly robust, baseline covariates, never-signatories as comparison) --------------------
-    cov_main = _covariates(d, "patients_mt", covariates)
-    cov = {**{o: _covariates(d, o, covariates) for o in OUTCOMES}, "none": []}
-    panels = _panels(d, cov)
-    cs = {o: _fit(panels[tuple(cov[o])], o, "never_treated") for o in OUTCOMES}
+    cov = {o: tuple(_covariates(d, o, covariates)) for o in OUTCOMES}  # each outcome's own first-year level
+    cov_main = list(cov["patients_mt"])
+    # the sample prepared once per covariate set (the engine binds covariates to the prepared panel)
+    panels = {c: prepare_cs(d, UNIT, TIME, COHORT, covariates=list(c) or None) for c in {*cov.values(), ()}}
+    cs = {o: _fit(panels[cov[o]], o, "never_treated") for o in OUTCOMES}
     main = cs["patients_mt"]
     variants = {
-        "not_yet_treated": _fit(panels[tuple(cov_main)], "patients_mt", "not_yet_treated"),
+        "not_yet_treated": _fit(panels[cov["patients_mt"]], "patients_mt", "not_yet_treated"),
         "no_covariates": _fit(panels[()], "patients_mt", "never_treated"),
     }
 
@@ -460,11 +445,10 @@ def _cost(by_opt: Mapping[str, CSResult], shares: Mapping[str, float], gains: Ma
     return pd.DataFrame(rows)
 
 
-def _ratio_cols(r: Ratio, prefix: str = "") -> dict:
-    if not prefix:
-        return {"estimate": r.estimate, "std_error": r.std_error, "ci_low": r.ci_low, "ci_high": r.ci_high}
-    return {prefix: r.estimate, f"{prefix}_std_error": r.std_error, f"{prefix}_ci_low": r.ci_low,
-            f"{prefix}_ci_high": r.ci_high}
+def _ratio_cols(r: Estimate, prefix: str = "") -> dict:
+    names = {"estimate": prefix or "estimate", **{k: f"{prefix}_{k}" if prefix else k
+                                                  for k in ("std_error", "ci_low", "ci_high")}}
+    return {v: getattr(r, k) for k, v in names.items()}
 
 
 def _estimator_ladder(d: pd.DataFrame, desc: pd.DataFrame, main: CSResult, variants: Mapping[str, CSResult],

@@ -71,7 +71,7 @@ def texts(r: AssistantsResult) -> dict[str, str]:
     t["att"] = fmt_num(m.simple.estimate, 0, sign=True)
     t["att_ci"] = fmt_ci(m.simple.ci_low, m.simple.ci_high, 0)
     t["att_pct"] = fmt_pct(rel.estimate, 1, sign=True)
-    t["pretest_p"] = fmt_p(m.pretest_p)
+    t["pretest_p"] = fmt_p(m.pretest_p, style="eq")
     nc = r.cs_variants["no_covariates"]
     t["pretest_p_nocov"] = fmt_p(nc.pretest_p, style="eq")
     t["pretest_nocov_sentence"] = ("est rejetée avant même la signature" if nc.pretest_p < 0.05
