@@ -369,7 +369,8 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
     for c in CONTRACTS.itertuples():
         p = projection(c.gp_contracts, OPTION_SHARES_2021, gains, cov_gain) if gains else None
         proj_rows.append({"date": c.date, "contracts": c.contracts, "gp_contracts": c.gp_contracts,
-                          **{k: getattr(p, k) if p else np.nan for k in ("estimate", "std_error", "ci_low", "ci_high")}})
+                          **{k: getattr(p, k) if p else np.nan
+                             for k in ("estimate", "std_error", "ci_low", "ci_high")}})
 
     # 7. Sensitivity (HonestDiD, relative magnitudes, on the effect at the horizon) ------------------------------
     try:  # diff-diff's notices on the universal-base refit are not printed (HonestResult.notes)

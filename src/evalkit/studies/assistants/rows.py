@@ -46,7 +46,8 @@ def rows(r: AssistantsResult, kind: str) -> pd.DataFrame:
     for d in r.dose.itertuples():
         if np.isfinite(d.diff_third):
             add("patients_mt", "cs_dose_difference", "patients", estimate=d.diff_third, std_error=d.diff_third_se,
-                ci_low=d.diff_third_ci_low, ci_high=d.diff_third_ci_high, n_units=d.n_gps, subgroup=f"option={d.option}")
+                ci_low=d.diff_third_ci_low, ci_high=d.diff_third_ci_high, n_units=d.n_gps,
+                subgroup=f"option={d.option}")
     for c in r.cost.itertuples():
         add("cost_per_patient", "aid_over_cs_gain", "eur_per_patient", estimate=c.estimate, std_error=c.std_error,
             ci_low=c.ci_low, ci_high=c.ci_high if np.isfinite(c.ci_high) else float("nan"), n_units=c.n_gps,
