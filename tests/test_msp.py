@@ -16,7 +16,7 @@ from evalkit.contracts import validate
 from evalkit.simulate import DEFAULT_SEED, planted_truth, write_all
 from evalkit.simulate import msp as sim
 from evalkit.studies import msp as st
-from evalkit.studies.msp.analysis import cs_fit
+from evalkit.studies.msp.analysis import cs_fit, sample
 
 SEED = DEFAULT_SEED  # the seed of the book's synthetic data
 NOTEBOOK = Path(__file__).resolve().parents[1] / "chapters" / "msp.ipynb"
@@ -336,6 +336,6 @@ def test_headline_coverage_over_seeds():
         d = sim.simulate(seed=1000 + s, selection_strength=1.5, effect_mt=70.0)
         tr = sim.truth(d)["simple"]["patients_mt"]
         p = st.prepare(d)
-        e = cs_fit(p.panel, "patients_mt", p.covariates).simple
+        e = cs_fit(sample(p.panel, p.covariates), "patients_mt").simple
         hits.append(e.ci_low <= tr <= e.ci_high)
     assert sum(hits) >= 17

@@ -30,12 +30,13 @@ import numpy as np
 import pandas as pd
 
 from ...disclosure import MIN_CELL
-from ...estimators.base import Estimate
+from ...estimators.base import Estimate, collect_warnings
 from ...estimators.did import twfe
 from ...estimators.matching import MatchResult, balance_table, match_ps
 from ...estimators.naive import naive_cross_section
-from ...estimators.staggered import (BaconResult, CSResult, HonestResult, bacon_decomposition, callaway_santanna,
-                                     honest_did)
+from ...estimators.staggered import (BaconResult, CSResult, HonestResult, Panel, bacon_decomposition,
+                                     callaway_santanna, honest_did)
+from ...estimators.staggered import prepare as prepare_sample
 from .published import PUBLISHED
 
 STUDY = "msp"
@@ -174,43 +175,20 @@ def prepare(df: pd.DataFrame) -> Prepared:
 
 # --- estimation helpers -------------------------------------------------------------------------------------------
 
-def cs_fit(panel: pd.DataFrame, outcome: str, covariates: list[str], control_group: str = "never_treated",
-           seed: int = 0) -> CSResult:
-    """Callaway–Sant'Anna, doubly robust on ``covariates``; falls back to outcome regression if the logit fails."""
+def sample(panel: pd.DataFrame, covariates: list[str]) -> Panel:
+    """One estimation sample (GPs × years), prepared once for its Callaway–Sant'Anna fits (outcomes, comparisons)."""
+    return prepare_sample(panel, UNIT, TIME, COHORT, covariates=covariates)
+
+
+def cs_fit(s: Panel, outcome: str, control_group: str = "never_treated", seed: int = 0) -> CSResult:
+    """Callaway–Sant'Anna, doubly robust on the sample's covariates; outcome regression if the logit fails."""
     try:
-        return callaway_santanna(panel, outcome, UNIT, TIME, COHORT, covariates=covariates,
-                                 control_group=control_group, est_method="dr", pscore_trim=PSCORE_TRIM, seed=seed)
+        return callaway_santanna(s, outcome, control_group=control_group, est_method="dr", pscore_trim=PSCORE_TRIM,
+                                 seed=seed)
     except (ValueError, np.linalg.LinAlgError, RuntimeError) as e:
         warnings.warn(f"CS doubly robust failed for {outcome} ({type(e).__name__}: {e}); outcome regression used",
                       UserWarning)
-        return callaway_santanna(panel, outcome, UNIT, TIME, COHORT, covariates=covariates,
-                                 control_group=control_group, est_method="reg", seed=seed)
-
-
-def event_time_pretest(cs: CSResult, min_units: int = MIN_CELL) -> tuple[float, int, float]:
-    """Joint Wald test that the pre-entry event-study coefficients (e < 0, each resting on ≥ ``min_units`` treated
-    units) are all zero: (W, df, p-value), with their covariance from diff-diff's event-study aggregation.
-
-    ``CSResult.pretest_p`` tests every pre-entry ATT(g,t) cell (R ``did``'s pre-test): with many small entry cohorts
-    that is dozens of restrictions, each estimated on a few dozen GPs, and the χ² approximation then rejects too
-    often. The event-time test has one restriction per pre-entry year — what the figure shows.
-    """
-    from scipy import stats
-
-    es = cs.raw.aggregate("event_study")
-    idx = [int(e) for e in np.asarray(es.vcov_index)]
-    tab = cs.dynamic.table
-    pre = [int(e) for e, n in zip(tab["event_time"], tab["n_units"]) if e < 0 and n >= min_units and int(e) in idx]
-    if not pre:
-        return float("nan"), 0, float("nan")
-    ii = [idx.index(e) for e in pre]
-    b = tab.set_index("event_time").loc[pre, "estimate"].to_numpy(float)
-    v = np.asarray(es.vcov)[np.ix_(ii, ii)]
-    try:
-        w = float(b @ np.linalg.solve(v, b))
-    except np.linalg.LinAlgError:
-        return float("nan"), len(pre), float("nan")
-    return w, len(pre), float(stats.chi2.sf(w, len(pre)))
+        return callaway_santanna(s, outcome, control_group=control_group, est_method="reg", seed=seed)
 
 
 # --- the result ---------------------------------------------------------------------------------------------------
@@ -282,11 +260,9 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: dict | None = None, 
     ``subgroups``: skip the HonestDiD sensitivity or the rurality subgroups (faster, for tests). Estimator warnings
     are collected in ``MSPResult.warnings`` instead of reaching the page.
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with collect_warnings(short=True, unique=True) as caught:
         fields = _estimate_all(df, seed=seed, honest=honest, subgroups=subgroups)
-    messages = dict.fromkeys(f"{w.category.__name__}: {str(w.message).splitlines()[0][:200]}" for w in caught)
-    return MSPResult(**fields, truth=truth, seed=seed, warnings=tuple(messages))
+    return MSPResult(**fields, truth=truth, seed=seed, warnings=tuple(caught))
 
 
 def _estimate_all(df: pd.DataFrame, *, seed: int, honest: bool, subgroups: bool) -> dict:
@@ -297,8 +273,9 @@ def _estimate_all(df: pd.DataFrame, *, seed: int, honest: bool, subgroups: bool)
     naive = {o: naive_cross_section(panel, o, last, "in_msp") for o in OUTCOME_UNITS}
     naive_pre = {o: naive_cross_section(panel, o, p.baseline_year, "in_msp") for o in OUTCOME_UNITS}
     tw = {o: twfe(panel, o, UNIT, TIME, COHORT) for o in OUTCOME_UNITS}
-    cs = {o: cs_fit(panel, o, p.covariates) for o in OUTCOME_UNITS}
-    cs_notyet = {o: cs_fit(panel, o, p.covariates, control_group="not_yet_treated") for o in OUTCOME_UNITS}
+    everyone = sample(panel, p.covariates)
+    cs = {o: cs_fit(everyone, o) for o in OUTCOME_UNITS}
+    cs_notyet = {o: cs_fit(everyone, o, control_group="not_yet_treated") for o in OUTCOME_UNITS}
 
     # Matching on baseline characteristics, then the same DR estimator on the matched GPs.
     n_t, n_c = int(base["treated"].sum()), int((1 - base["treated"]).sum())
@@ -311,7 +288,8 @@ def _estimate_all(df: pd.DataFrame, *, seed: int, honest: bool, subgroups: bool)
     bal = bal.assign(_o=bal["variable"].map({v: i for i, v in enumerate(order)}).fillna(len(order)))
     bal = bal.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
     matched_panel = panel[panel[UNIT].isin(set(m.unit_ids))]
-    cs_matched = {o: cs_fit(matched_panel, o, p.covariates) for o in OUTCOME_UNITS}
+    matched = sample(matched_panel, p.covariates)
+    cs_matched = {o: cs_fit(matched, o) for o in OUTCOME_UNITS}
 
     # Heterogeneity by rurality (CS DR without the rurality dummies), where both arms have ≥ 11 GPs.
     rur_rows, rur_fits = [], {}
@@ -329,8 +307,9 @@ def _estimate_all(df: pd.DataFrame, *, seed: int, honest: bool, subgroups: bool)
             if sub[COHORT].notna().sum() == 0:
                 continue
             nt = sub.loc[sub[COHORT].notna(), UNIT].nunique()
+            level = sample(sub, cov_r)
             for o in OUTCOME_UNITS:
-                f = cs_fit(sub, o, cov_r)
+                f = cs_fit(level, o)
                 rur_fits[(r, o)] = f
                 e = f.simple
                 rur_rows.append({"rurality": r, "outcome": o, "n_treated": nt, "n_control": nc,
@@ -366,4 +345,5 @@ def _estimate_all(df: pd.DataFrame, *, seed: int, honest: bool, subgroups: bool)
     return dict(prepared=p, naive=naive, naive_pre=naive_pre, twfe=tw, cs=cs, cs_matched=cs_matched,
                 cs_notyet=cs_notyet, by_rurality=by_rur, rurality_fits=rur_fits, honest=hon, bacon=bac, match=m,
                 match_ratio=ratio, balance=bal, n_treated=n_t, n_control=n_c, trends=trends,
-                national=pd.DataFrame(nat), pretests={o: event_time_pretest(cs[o]) for o in OUTCOME_UNITS})
+                national=pd.DataFrame(nat),
+                pretests={o: cs[o].pretest("event_time", min_units=MIN_CELL) for o in OUTCOME_UNITS})
