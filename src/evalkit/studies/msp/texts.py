@@ -9,7 +9,7 @@ import pandas as pd
 
 from ... import plots
 from ...estimators.base import Estimate
-from ...fr import NBSP, fmt_ci, fmt_num, fmt_p, fmt_span, round_sig
+from ...fr import NBSP, fmt_ci, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_span, round_sig
 from .analysis import COHORT, HONEST_GRID, MIN_COHORT, OUTCOME_UNITS, MSPResult, Prepared
 from .published import ANCHOR, PUBLISHED
 
@@ -31,7 +31,7 @@ _SMD_VAR = {"rurality=rural": "la ruralité", "rurality=urban": "le caractère u
 def val(x: float, outcome: str, sign: bool = True, pct: bool = False) -> str:
     """``+91 patients``, ``+2 092 €`` or ``+9,9 %``."""
     if pct:
-        return f"{fmt_num(x, 1, sign)}{NBSP}%"
+        return fmt_pct(x, 1, sign)
     o = LABELS[outcome]
     return f"{fmt_num(x, o['dec'], sign)}{NBSP}{o['suffix']}"
 
@@ -89,12 +89,12 @@ def _balance(r: MSPResult, var: str, col: str):
 
 def _pct_of(r: MSPResult, var: str, col: str) -> str:
     v = _balance(r, var, col)
-    return "n.d." if isinstance(v, str) or pd.isna(v) else f"{fmt_num(100 * v, 1)}{NBSP}%"
+    return "n.d." if isinstance(v, str) or pd.isna(v) else fmt_pct(100 * v, 1)
 
 
 def _base_gap(r: MSPResult, var: str) -> str:
     mt, mc = _balance(r, var, "mean_treated"), _balance(r, var, "mean_control")
-    return "n.d." if isinstance(mt, str) or isinstance(mc, str) else f"{fmt_num(100 * (mt / mc - 1), 1, True)}{NBSP}%"
+    return "n.d." if isinstance(mt, str) or isinstance(mc, str) else fmt_pct(100 * (mt / mc - 1), 1, True)
 
 
 def _smd(r: MSPResult) -> tuple[str, str, str]:
@@ -144,7 +144,7 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
         k = _KEY[o]
         e = r.estimate(o)
         t[f"msp_att_{k}"] = val(e.estimate, o)
-        t[f"msp_att_{k}_ci"] = ci(e, o) if LABELS[o]["suffix"] == "€" else fmt_ci(e.ci_low, e.ci_high, 0)
+        t[f"msp_att_{k}_ci"] = ci(e, o)
         t[f"msp_att_{k}_pct"] = val(r.estimate(o, pct=True).estimate, o, pct=True)
         t[f"msp_naive_{k}"] = val(r.naive[o].estimate, o)
     e_mt, ep_mt = r.estimate("patients_mt"), r.estimate("patients_mt", pct=True)
@@ -154,7 +154,7 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     for which in ("twfe", "cs_matched", "cs_notyet"):
         w = r.estimate("patients_mt", which)
         t[f"msp_{which}_mt"] = val(w.estimate, "patients_mt")
-        t[f"msp_{which}_mt_ci"] = fmt_ci(w.ci_low, w.ci_high, 0)
+        t[f"msp_{which}_mt_ci"] = ci(w, "patients_mt")
     t["msp_pre_mean_mt"] = fmt_num(r.cs["patients_mt"].pre_mean, 0)
     t["msp_pretest_mt"] = fmt_p(r.pretests["patients_mt"][2], style="eq")
     t["msp_pretest_q_mt"] = str(r.pretests["patients_mt"][1])
@@ -164,8 +164,7 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     t["msp_naive_ratio_mt"] = fmt_num(naive_mt.estimate / cs_mt, 1) if cs_mt > 0 else "n.d."
     t["msp_naive_change_mt"] = val(naive_mt.estimate - pre_mt.estimate, "patients_mt")
     naive_fa, pre_fa = r.naive["file_active"].estimate, r.naive_pre["file_active"].estimate
-    t["msp_naive_pre_share_fa"] = (f"{fmt_num(100 * pre_fa / naive_fa, 0)}{NBSP}%"
-                                   if naive_fa > 0 and pre_fa > 0 else "n.d.")
+    t["msp_naive_pre_share_fa"] = fmt_pct(100 * pre_fa / naive_fa, 0) if naive_fa > 0 and pre_fa > 0 else "n.d."
 
     # Who joins (baseline year): the sentences use the data, the published figures are cited beside them.
     t["msp_smd_max_var"], t["msp_smd_max"], t["msp_smd_after_max"] = _smd(r)
@@ -175,12 +174,12 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     parts = []
     for var, more, less, fmt in (
         ("rurality=rural", "exercent plus souvent en commune rurale", "exercent moins souvent en commune rurale",
-         lambda x: f"{fmt_num(100 * x, 1)}{NBSP}%"),
+         lambda x: fmt_pct(100 * x)),
         ("rurality=periurban", "plus souvent en commune périurbaine", "moins souvent en commune périurbaine",
-         lambda x: f"{fmt_num(100 * x, 1)}{NBSP}%"),
+         lambda x: fmt_pct(100 * x)),
         ("age", "sont plus âgés", "sont plus jeunes", lambda x: f"{fmt_num(x, 1)} ans"),
         ("female", "sont plus souvent des femmes", "sont moins souvent des femmes",
-         lambda x: f"{fmt_num(100 * x, 1)}{NBSP}%"),
+         lambda x: fmt_pct(100 * x)),
     ):
         xt, xc = _balance(r, var, "mean_treated"), _balance(r, var, "mean_control")
         c = _cmp(xt, xc, more, less, None, tol=0.005 if var != "age" else 0.25)
@@ -188,8 +187,7 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
             parts.append(f"{c} ({fmt(xt)} contre {fmt(xc)})")
     t["msp_profile_sentence"] = (
         f"Avant toute entrée, en {p.baseline_year}, les futurs médecins en MSP "
-        + (", ".join(parts[:-1]) + " et " + parts[-1] if len(parts) > 1 else (parts[0] if parts else
-           "ressemblent aux autres par l'âge, le sexe et le type de commune")) + ".")
+        + (fmt_list(parts) or "ressemblent aux autres par l'âge, le sexe et le type de commune") + ".")
     act = _cmp(_balance(r, "base_mt", "mean_treated"), _balance(r, "base_mt", "mean_control"),
                "plus", "moins", "autant")
     t["msp_activity_sentence"] = (
@@ -202,7 +200,7 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     naive_pre_mt = val(pre_mt.estimate, "patients_mt")
     t["msp_pre_gap_sentence"] = (
         f"L'écart existe avant la première entrée : il était de {naive_pre_mt} en {p.baseline_year}, soit "
-        f"{fmt_num(100 * pre_mt.estimate / naive_mt.estimate, 0)}{NBSP}% de l'écart brut observé en {p.years[-1]}."
+        f"{fmt_pct(100 * pre_mt.estimate / naive_mt.estimate, 0)} de l'écart brut observé en {p.years[-1]}."
         if pre_mt.ci_low > 0 and naive_mt.estimate > 0 else
         f"En {p.baseline_year}, avant la première entrée, l'écart était de {naive_pre_mt} "
         f"{fmt_ci(pre_mt.ci_low, pre_mt.ci_high, 0)}.")
@@ -210,17 +208,17 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     # TWFE vs CS (Bacon weights of the forbidden comparisons).
     if r.bacon is not None:
         w_bad = float(r.bacon.by_type.set_index("type")["weight"].get("later_vs_earlier", 0.0))
-        forbidden = f"{fmt_num(100 * w_bad, 1)}{NBSP}%"
+        forbidden = fmt_pct(100 * w_bad, 1)
     else:
         forbidden = "n.d."
     tw_mt = r.twfe["patients_mt"].estimate
     diff_pct = 100 * (tw_mt - cs_mt) / abs(cs_mt) if cs_mt else np.nan
     t["msp_twfe_sentence"] = (
         f"Ici, ces comparaisons « interdites » pèsent {forbidden} du total et l'estimation TWFE "
-        + (f"s'écarte de {fmt_num(abs(diff_pct), 0)}{NBSP}% de l'estimation retenue ci-dessous : le biais reste "
+        + (f"s'écarte de {fmt_pct(abs(diff_pct), 0)} de l'estimation retenue ci-dessous : le biais reste "
            "modeste, car la plupart des médecins n'entrent jamais en MSP et servent de témoins propres."
            if abs(diff_pct) < 10 else
-           f"s'écarte de {fmt_num(abs(diff_pct), 0)}{NBSP}% de l'estimation retenue ci-dessous."))
+           f"s'écarte de {fmt_pct(abs(diff_pct), 0)} de l'estimation retenue ci-dessous."))
     f_pct = r.estimate("fees", pct=True).estimate
     t["msp_fees_sentence"] = (
         "Les honoraires progressent bien moins que la patientèle : l'Irdes n'observe pas non plus de hausse "
