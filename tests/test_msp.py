@@ -315,6 +315,7 @@ def test_analyse_on_a_modified_table(modified):
     assert a.result.truth is None and "inconnu" in a.texts["msp_truth_sentence"]
     assert a.texts["msp_rur_note"] == "" and a.texts["msp_data_kind"] == "fournies par l'utilisateur"
     assert len(rows[rows.headline]) == 6
+    assert "planté" not in a.table_published()._repr_html_()  # no planted effect to speak of on real data
     for fig in (a.figure_estimates(), a.figure_event_study(), a.figure_rurality()):
         assert fig.png
 

@@ -278,6 +278,6 @@ def table_published(r: MSPResult) -> plots.Table:
                             "reproduits : Callaway–Sant'Anna doublement robuste, en pourcentage du niveau de "
                             "l'année précédant l'entrée. L'Irdes mesure les revenus, ce livre les honoraires. "
                             "L'écart brut publié compare des médecins en MSP à des médecins en exercice isolé ; "
-                            "l'écart reproduit compare, la dernière année, médecins en MSP et autres médecins. "
-                            "Sur données synthétiques, retrouver l'effet publié vérifie la méthode (l'effet a été "
-                            "planté à cette taille), ce n'est pas une nouvelle preuve.")
+                            "l'écart reproduit compare, la dernière année, médecins en MSP et autres médecins."
+                            + (" Sur données synthétiques, retrouver l'effet publié vérifie la méthode (l'effet a "
+                               "été planté à cette taille), ce n'est pas une nouvelle preuve." if r.truth else ""))
