@@ -242,31 +242,20 @@ def table_national(r: MSPResult) -> plots.Table:
 
 def published(r: MSPResult) -> pd.DataFrame:
     """Published figure, source, our estimate (and the planted truth on synthetic data)."""
-    tr = r.truth
     recs = []
-
-    def add(ind, key, est: Estimate | None, outcome, pct=False, truth_val=None):
-        pub = PUBLISHED[key]
+    for ind, key, o, pct in (("Patientèle MT, effet (patients)", "effect_mt", "patients_mt", False),
+                             ("Patientèle MT, effet (%)", "effect_mt_pct", "patients_mt", True),
+                             ("File active, effet (patients)", "effect_fa", "file_active", False),
+                             ("Honoraires, effet (%)", "effect_fees_pct", "fees", True),
+                             ("Honoraires, effet (€ par an)", "effect_fees_eur", "fees", False),
+                             ("Écart brut MSP − autres médecins (file active)", "naive_claim", "file_active", False)):
+        naive = key == "naive_claim"
+        est, pub = r.naive[o] if naive else r.estimate(o, pct=pct), PUBLISHED[key]
         rec = {"Indicateur": ind, "Publié (source)": f"{pub['text']} — {pub['source']}",
-               "Reproduit [IC à 95 %]": "—" if est is None else
-               f"{tx.val(est.estimate, outcome, pct=pct)} {tx.ci(est, outcome, pct)}"}
-        if tr:
-            rec["Effet simulé"] = "—" if truth_val is None else tx.val(truth_val, outcome, pct=pct)
+               "Reproduit [IC à 95 %]": f"{tx.val(est.estimate, o, pct=pct)} {tx.ci(est, o, pct)}"}
+        if r.truth:
+            rec["Effet simulé"] = "—" if naive else tx.val(r.truth["percent" if pct else "simple"][o], o, pct=pct)
         recs.append(rec)
-
-    def tv(k, o):
-        return tr[k][o] if tr else None
-
-    add("Patientèle MT, effet (patients)", "effect_mt", r.estimate("patients_mt"), "patients_mt",
-        truth_val=tv("simple", "patients_mt"))
-    add("Patientèle MT, effet (%)", "effect_mt_pct", r.estimate("patients_mt", pct=True), "patients_mt", pct=True,
-        truth_val=tv("percent", "patients_mt"))
-    add("File active, effet (patients)", "effect_fa", r.estimate("file_active"), "file_active",
-        truth_val=tv("simple", "file_active"))
-    add("Honoraires, effet (%)", "effect_fees_pct", r.estimate("fees", pct=True), "fees", pct=True,
-        truth_val=tv("percent", "fees"))
-    add("Honoraires, effet (€ par an)", "effect_fees_eur", r.estimate("fees"), "fees", truth_val=tv("simple", "fees"))
-    add("Écart brut MSP − autres médecins (file active)", "naive_claim", r.naive["file_active"], "file_active")
     return pd.DataFrame(recs)
 
 
