@@ -31,7 +31,7 @@ from typing import Callable
 
 import pandas as pd
 
-from . import __version__, contracts, disclosure, plots, results
+from . import __version__, contracts, disclosure, plots, registry, results
 from .contracts import RESULTS_SCHEMA, STUDIES, DataError, DataWarning
 
 SOURCE_CODE = f"evalkit {__version__}"
@@ -48,7 +48,8 @@ RULES_FR: dict[str, str] = {
     "must be an age in years (0–120)": "âge en années, de 0 à 120",
     "must be 0 or 1": "0 ou 1",
     "must be urban, periurban or rural": "urban, periurban ou rural",
-    "must be a département code such as 01, 2A, 974": "code département en texte : 01 à 95, 2A, 2B, 971 à 976",
+    "must be a département code such as 01, 2A, 974": "code département en texte : 01 à 95, 2A, 2B, 971 à 974, 976 "
+                                                       "(975 n'est pas un département)",
     "must be F or M": "F ou M",
     "must be third, half or full": "third, half ou full",
     # table-level rules of the results schema
@@ -56,6 +57,9 @@ RULES_FR: dict[str, str] = {
     "headline rows must have subgroup 'all'": "une ligne headline a subgroup égal à all",
     "at most one headline per (study, outcome, unit)": "au plus une ligne headline par triplet (study, outcome, "
                                                        "unit)",
+    "estimator is not one of contracts.ESTIMATORS": "estimator est l'une des étiquettes de "
+                                                    "evalkit.contracts.ESTIMATORS (suivie de [suppressed<11] sur une "
+                                                    "ligne masquée)",
 }
 
 #: French reading of the regular expressions of the results schema (keyed by the pattern).
@@ -63,12 +67,8 @@ PATTERNS_FR: dict[str, str] = {
     r"^(all|[a-z_]+=[^=\s]+)$": "all, ou clé=valeur (clé en minuscules, valeur sans espace)",
 }
 
-#: What one row of each file is, in French (the panel keys come from the contract).
-ROW_FR: dict[str, str] = {
-    "msp": "médecin généraliste × année",
-    "asalee": "patient diabétique × année",
-    "assistants": "médecin généraliste × année",
-}
+#: What one row of each file is, in French (from the study registry; the panel keys come from the contract).
+ROW_FR: dict[str, str] = {s.name: s.row_fr for s in registry.STUDIES}
 
 
 def dictionary(study: str) -> pd.DataFrame:
@@ -164,7 +164,7 @@ _GP_COMMON = {
     "age": "Âge au 31 décembre : année observée moins l'année de naissance du médecin (DA_PRA_R.IPP_ANN_NAI).",
     "female": "Sexe du médecin (DA_PRA_R.IPP_SEX_COD), recodé 1 pour une femme, 0 pour un homme.",
     "department": "Département du cabinet : deux premiers caractères du code commune (DA_PRA_R.PFS_EXC_COM), trois "
-                  "pour 971 à 976, écrit en texte (01, 2A, 974). Ne pas le tirer du numéro de cabinet, qui ne compte "
+                  "pour 971 à 974 et 976, écrit en texte (01, 2A, 974). Ne pas le tirer du numéro de cabinet, qui ne compte "
                   "que des chiffres et ne peut donc pas porter 2A ou 2B.",
 }
 

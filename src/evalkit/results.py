@@ -1,13 +1,15 @@
-"""The results table (``results/estimates.csv``) and French number formatting for prose.
+"""The results table (``results/estimates.csv``).
 
 Every chapter turns its estimates into rows with :func:`make_row` (or an estimator's ``to_rows``), and records them
-with :func:`record`; ``evalkit run`` gathers them with :func:`collect`. Columns and their meaning: DESIGN.md §3.
+with :func:`record`; ``evalkit run`` gathers them with :func:`collect`; the summary pages read them back
+(:mod:`evalkit.summary`). Columns, units and estimator labels: :data:`evalkit.contracts.RESULTS_SCHEMA`,
+:data:`~evalkit.contracts.RESULT_UNITS`, :data:`~evalkit.contracts.ESTIMATORS`; their French descriptions are in the
+evaluator's guide (:mod:`evalkit.guide`). Layout: ``docs/architecture.md``.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -32,9 +34,7 @@ RESULT_COLUMNS = [
     "headline",
     "data",
 ]
-STUDIES = ("msp", "asalee", "assistants", "methodes")
 from .contracts import RESULT_UNITS as UNITS  # noqa: E402  (the contract holds the list)
-_SUBGROUP_RE = re.compile(r"^(all|[a-z_]+=[^=\s]+)$")
 
 
 def make_row(
@@ -136,7 +136,9 @@ def data_fingerprint(study: str) -> str | None:
     from . import __version__
     from .io import find_file, sha256
 
-    if study not in ("msp", "asalee", "assistants"):
+    from . import registry
+
+    if study not in registry.names():
         return None
     try:
         path = find_file(study, paths.data_dir())
