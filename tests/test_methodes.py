@@ -308,6 +308,9 @@ def test_needs_never_treated_units():
 
 
 def test_fmt_sci():
+    import evalkit.fr
+
+    assert M.fmt_sci is evalkit.fr.fmt_sci  # one formatter for the book (evalkit.fr)
     assert M.fmt_sci(3.2e-10) == "3,2\u00a0×\u00a010⁻¹⁰"
     assert M.fmt_sci(0.0) == "0"
     assert M.fmt_sci(1e-6) == "10⁻⁶"
