@@ -34,7 +34,6 @@ RESULT_COLUMNS = [
     "headline",
     "data",
 ]
-from .contracts import RESULT_UNITS as UNITS  # noqa: E402  (the contract holds the list)
 
 
 def make_row(
