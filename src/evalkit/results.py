@@ -188,6 +188,7 @@ def headline(df: pd.DataFrame, study: str, outcome: str, unit: str) -> pd.Series
     return sel.iloc[0]
 
 
-# --- French number formatting: lives in evalkit.fr (re-exported here for older imports) -------------------------
+# --- French number formatting lives in evalkit.fr. Re-exported only for the modules that still import it from here
+# (studies/msp, studies/asalee, studies/assistants, cli.cmd_power, tests/test_run_e2e.py); remove once they import fr.
 
-from .fr import NBSP, fmt_ci, fmt_eur, fmt_int, fmt_num, fmt_p, fmt_pct, fmt_pp  # noqa: E402,F401
+from .fr import NBSP, fmt_ci, fmt_eur, fmt_int, fmt_num, fmt_pct, fmt_pp  # noqa: E402,F401
