@@ -140,7 +140,9 @@ def files_overview() -> pd.DataFrame:
 
 
 def files_table() -> TextTable:
-    return _text_table(files_overview(), title="Trois fichiers, un par étude ; chacun est facultatif",
+    n = len(STUDIES)
+    count = {1: "Un fichier", 2: "Deux fichiers", 3: "Trois fichiers", 4: "Quatre fichiers", 5: "Cinq fichiers"}
+    return _text_table(files_overview(), title=f"{count.get(n, f'{n} fichiers')}, un par étude ; chacun est facultatif",
                        champ="contrats d'entrée d'evalkit", source=f"{SOURCE_CODE}, module evalkit.contracts",
                        note="chaque fichier peut aussi être fourni au format Parquet (msp.parquet…) ou en CSV "
                             "compressé (msp.csv.gz).",
