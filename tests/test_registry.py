@@ -153,3 +153,11 @@ def test_contract_departement_rule_is_the_cog_list(code, ok):
     else:
         with pytest.raises(DataError, match="département code"):
             contracts.validate(df, "msp")
+
+
+def test_registered_headlines_are_headline_rows_of_the_bundled_run():
+    """Each (outcome, unit) a StudySpec names as headline is a headline row of its chapter on the bundled data."""
+    est = pd.read_csv(BASELINE, dtype={"subgroup": str})
+    for spec in registry.STUDIES:
+        for outcome, unit in spec.headline:
+            assert results.headline(est, spec.name, outcome, unit)["subgroup"] == "all"
