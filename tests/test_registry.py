@@ -99,11 +99,7 @@ def test_no_module_keeps_its_own_study_list():
 
 # --- results contract: study values and estimator labels -------------------------------------------------------
 
-def _row(**kw):
-    base = dict(study="msp", outcome="patients_mt", estimator="cs_simple", estimate=90.0, std_error=10.0,
-                unit="patients", n_units=500, n_obs=7500, data="synthetic")
-    base.update(kw)
-    return results.make_row(**base)
+from test_results import _row  # noqa: E402  (one results-row helper for the tests)
 
 
 def test_results_study_values_come_from_the_registry():
