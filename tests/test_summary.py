@@ -72,6 +72,7 @@ def test_fresh_rows_are_read_with_their_numbers(book_dirs):
 def test_missing_and_stale_rows_are_reported_not_computed(book_dirs):
     data, res = book_dirs
     _record_all(res)
+    assert [r.state for r in summary.statuses()] == ["ok", "ok", "ok"]  # asked before the changes: no stale cache
     (res / "asalee.csv").unlink()
     (data / "assistants.csv").write_text("assistants\n2\n")  # data changed after the chapter recorded
     st = {r.study: r.state for r in summary.statuses()}

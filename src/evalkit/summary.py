@@ -46,17 +46,36 @@ def chapter_tables(analysis) -> dict[str, pd.DataFrame]:
     return {"published": analysis.table_published().df}
 
 
+def _stat(path) -> tuple | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+#: status() results keyed by everything they depend on (settings, data file and recorded files as stat'ed): a page
+#: asks several times, and hashing a national-size data file each time would cost seconds.
+_CACHE: dict[tuple, Recorded] = {}
+
+
 def status(study: str) -> Recorded:
     """What ``study``'s chapter recorded for the current data (never computes)."""
-    if io.find_file(study, paths.data_dir()) is None:
+    data = io.find_file(study, paths.data_dir())
+    if data is None:
         return Recorded(study, "absent")
     target = paths.results_dir() / f"{study}.csv"
     side = target.with_suffix(".fingerprint")
-    if not target.exists():
-        return Recorded(study, "not_recorded")
-    if not side.exists() or side.read_text() != results.data_fingerprint(study):
-        return Recorded(study, "stale")
-    return Recorded(study, "ok", results.to_frame(pd.read_csv(target, dtype={"subgroup": str})))
+    key = (study, str(data), _stat(data), str(target), _stat(target), _stat(side), paths.data_kind(), paths.seed())
+    if key not in _CACHE:
+        if not target.exists():
+            rec = Recorded(study, "not_recorded")
+        elif not side.exists() or side.read_text() != results.data_fingerprint(study):
+            rec = Recorded(study, "stale")
+        else:
+            rec = Recorded(study, "ok", results.to_frame(pd.read_csv(target, dtype={"subgroup": str})))
+        _CACHE[key] = rec
+    return _CACHE[key]
 
 
 def statuses() -> list[Recorded]:
