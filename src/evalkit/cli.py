@@ -20,11 +20,10 @@ import warnings
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__, paths
+from . import __version__, paths, registry
 from .contracts import STUDIES, DataError, DataWarning
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-CHAPTERS = {"msp": "chapters/msp", "asalee": "chapters/asalee", "assistants": "chapters/assistants"}
 
 
 class UserError(Exception):
@@ -167,7 +166,7 @@ def _filtered_toc(root: Path, studies: list[str], tmp: Path) -> Path:
     lines = []
     for line in text.splitlines():
         m = re.match(r"\s*-\s*file:\s*(\S+)", line)
-        if m and any(m.group(1) == ch for st, ch in CHAPTERS.items() if st not in studies):
+        if m and any(m.group(1) == ch for st, ch in registry.chapters().items() if st not in studies):
             continue
         lines.append(line)
     toc = tmp / "_toc.yml"

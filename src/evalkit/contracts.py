@@ -16,6 +16,9 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from . import registry
+from .geo import DEPARTEMENTS
+
 
 class DataError(ValueError):
     """Input data that break a contract. ``str(err)`` is the message shown to the user (no traceback)."""
@@ -89,9 +92,11 @@ MSP_SCHEMA = pa.DataFrameSchema(
         "rurality": pa.Column(str, pa.Check.isin(["urban", "periurban", "rural"],
                                                  error="must be urban, periurban or rural"),
                               coerce=True, description="Type de commune d'exercice : urban, periurban, rural"),
-        "department": pa.Column(str, pa.Check.str_matches(r"^(0[1-9]|1\d|2[1-9]|[3-8]\d|9[0-5]|2A|2B|97[1-6])$",
-                                                          error="must be a département code such as 01, 2A, 974"),
-                                coerce=True, description="Code du département d'exercice (01…95, 2A, 2B, 971…976)"),
+        # registry of codes: evalkit.geo (Insee COG; 975 is not a département)
+        "department": pa.Column(str, pa.Check.isin(list(DEPARTEMENTS),
+                                                   error="must be a département code such as 01, 2A, 974"),
+                                coerce=True, description="Code du département d'exercice (01…95, 2A, 2B, 971…974, "
+                                                         "976)"),
         "msp_year": _year("Année d'entrée en maison de santé pluriprofessionnelle ; vide si jamais", nullable=True),
     },
     strict=True,
@@ -178,15 +183,16 @@ def _followed_needs_asalee(df: pd.DataFrame):
     return []
 
 
-STUDIES: dict[str, Study] = {
-    "msp": Study("msp", "Maisons de santé pluriprofessionnelles", "gp_id", "year", "msp_year", MSP_SCHEMA,
+_CONTRACTS: dict[str, Study] = {  # one per registered study (evalkit.registry)
+    "msp": Study("msp", registry.get("msp").title, "gp_id", "year", "msp_year", MSP_SCHEMA,
                  "one row per GP × year",
                  (_constant_within("gp_id", "msp_year", "give each GP a single first MSP year (empty if never)"),)),
-    "asalee": Study("asalee", "Asalée", "patient_id", "year", "asalee_year", ASALEE_SCHEMA,
+    "asalee": Study("asalee", registry.get("asalee").title, "patient_id", "year", "asalee_year", ASALEE_SCHEMA,
                     "one row per diabetic patient × year",
                     (_constant_within("gp_id", "asalee_year", "give each GP a single Asalée entry year"),
                      _followed_needs_asalee)),
-    "assistants": Study("assistants", "Assistants médicaux", "gp_id", "year", "am_year", ASSISTANTS_SCHEMA,
+    "assistants": Study("assistants", registry.get("assistants").title, "gp_id", "year", "am_year",
+                        ASSISTANTS_SCHEMA,
                         "one row per GP × year",
                         (_constant_within("gp_id", "am_year", "give each GP a single contract start year"),
                          _constant_within("gp_id", "am_option",
@@ -194,11 +200,34 @@ STUDIES: dict[str, Study] = {
                          _option_needs_year)),
 }
 
+# --- the study list comes from the registry (evalkit.registry); each registered study needs a contract here ------
+_missing_contracts = [n for n in registry.names() if n not in _CONTRACTS]
+if _missing_contracts:  # pragma: no cover — a registry entry without its schema is a programming error
+    raise ImportError(f"evalkit.contracts: no contract for the registered studies {', '.join(_missing_contracts)}")
+STUDIES: dict[str, Study] = {n: _CONTRACTS[n] for n in registry.names()}
+# --- end of the registry-driven study list -----------------------------------------------------------------------
+
 RESULT_UNITS = ("patients", "euros", "pp", "percent", "ratio", "eur_per_patient", "acts", "log_points", "count")
+
+#: Labels of the ``estimator`` column (a suppressed row carries one of them followed by ``[suppressed<11]``).
+ESTIMATORS = (
+    # Callaway–Sant'Anna: simple ATT and its aggregations, and the variants of the studies' robustness tables
+    "cs_simple", "cs_dynamic", "cs_group", "cs_calendar", "cs_simple_dynamic", "cs_simple_group", "cs_simple_calendar",
+    "cs_simple_matched", "cs_dynamic_matched", "cs_group_matched", "cs_calendar_matched",
+    "cs_simple_not_yet_treated", "cs_simple_no_covariates", "cs_simple_per_protocol", "cs_simple_gp_weighted",
+    "cs_simple_patient_weighted", "cs_dose_difference",
+    "cs_simple_notyet",  # legacy msp label of cs_simple_not_yet_treated (renaming it changes estimates.csv rows)
+    # other estimators and diagnostics
+    "twfe", "bacon", "naive_cross_section", "did_2x2_per_protocol", "honest_did_rm", "power_mde",
+    # derived quantities (assistants) and the generator's planted effects (synthetic data, methods chapter)
+    "aid_over_cs_gain", "contracts_x_cs_gain", "share_of_signatories",
+    "truth", "truth_dynamic", "truth_group", "truth_calendar",
+)
+_SUPPRESSED = "[suppressed<11]"
 
 RESULTS_SCHEMA = pa.DataFrameSchema(
     {
-        "study": pa.Column(str, pa.Check.isin(["msp", "asalee", "assistants", "methodes"])),
+        "study": pa.Column(str, pa.Check.isin(list(registry.result_sources()))),
         "outcome": pa.Column(str, pa.Check.str_length(min_value=1)),
         "subgroup": pa.Column(str, pa.Check.str_matches(r"^(all|[a-z_]+=[^=\s]+)$")),
         "estimator": pa.Column(str, pa.Check.str_length(min_value=1)),
@@ -213,6 +242,8 @@ RESULTS_SCHEMA = pa.DataFrameSchema(
         "data": pa.Column(str, pa.Check.isin(["synthetic", "user", "reference"])),
     },
     checks=[
+        pa.Check(lambda d: d["estimator"].str.removesuffix(_SUPPRESSED).isin(ESTIMATORS),
+                 error="estimator is not one of contracts.ESTIMATORS"),
         pa.Check(lambda d: d["estimate"].notna() | d["estimator"].str.endswith("[suppressed<11]"),
                  error="estimate is empty on a row that is not suppressed"),
         pa.Check(lambda d: ~d["headline"] | (d["subgroup"] == "all"),

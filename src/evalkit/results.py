@@ -1,13 +1,15 @@
-"""The results table (``results/estimates.csv``) and French number formatting for prose.
+"""The results table (``results/estimates.csv``).
 
 Every chapter turns its estimates into rows with :func:`make_row` (or an estimator's ``to_rows``), and records them
-with :func:`record`; ``evalkit run`` gathers them with :func:`collect`. Columns and their meaning: DESIGN.md §3.
+with :func:`record`; ``evalkit run`` gathers them with :func:`collect`; the summary pages read them back
+(:mod:`evalkit.summary`). Columns, units and estimator labels: :data:`evalkit.contracts.RESULTS_SCHEMA`,
+:data:`~evalkit.contracts.RESULT_UNITS`, :data:`~evalkit.contracts.ESTIMATORS`; their French descriptions are in the
+evaluator's guide (:mod:`evalkit.guide`). Layout: ``docs/architecture.md``.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -32,9 +34,6 @@ RESULT_COLUMNS = [
     "headline",
     "data",
 ]
-STUDIES = ("msp", "asalee", "assistants", "methodes")
-from .contracts import RESULT_UNITS as UNITS  # noqa: E402  (the contract holds the list)
-_SUBGROUP_RE = re.compile(r"^(all|[a-z_]+=[^=\s]+)$")
 
 
 def make_row(
@@ -136,7 +135,9 @@ def data_fingerprint(study: str) -> str | None:
     from . import __version__
     from .io import find_file, sha256
 
-    if study not in ("msp", "asalee", "assistants"):
+    from . import registry
+
+    if study not in registry.names():
         return None
     try:
         path = find_file(study, paths.data_dir())
@@ -187,6 +188,7 @@ def headline(df: pd.DataFrame, study: str, outcome: str, unit: str) -> pd.Series
     return sel.iloc[0]
 
 
-# --- French number formatting: lives in evalkit.fr (re-exported here for older imports) -------------------------
+# --- French number formatting lives in evalkit.fr. Re-exported only for the modules that still import it from here
+# (studies/msp, studies/asalee, studies/assistants, cli.cmd_power, tests/test_run_e2e.py); remove once they import fr.
 
-from .fr import NBSP, fmt_ci, fmt_eur, fmt_int, fmt_num, fmt_p, fmt_pct, fmt_pp  # noqa: E402,F401
+from .fr import NBSP, fmt_ci, fmt_eur, fmt_int, fmt_num, fmt_pct, fmt_pp  # noqa: E402,F401
