@@ -127,7 +127,7 @@ def test_interrupted_run_leaves_previous_output_intact(run_out, user_data):
     time.sleep(3)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode != 0 and "interrupted" in err
+    assert proc.returncode != 0 and "interrompu" in err
     assert {p: p.read_bytes() for p in (run_out / "results").iterdir()} == snapshot
     assert not list(run_out.parent.glob(".out.*"))  # temporary folder removed
 

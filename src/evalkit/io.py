@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable
 
 import pandas as pd
 
@@ -425,25 +423,64 @@ def write_bytes_atomic(data: bytes, target: Path | str) -> Path:
     return target
 
 
-@contextmanager
-def atomic_dir(target: Path | str) -> Iterator[Path]:
-    """Build a directory in a temporary sibling and swap it into place only if the block succeeds.
+def replace_dir(new: Path | str, target: Path | str, written: set[str] | Iterable[str] = (),
+                protect: Iterable[Path | str] = ()) -> Path | None:
+    """Put the folder ``new`` in place of ``target``, deleting only the files of ``target`` that evalkit wrote.
 
-    On failure (exception, KeyboardInterrupt) the temporary directory is removed and ``target`` is untouched.
+    ``written``: paths (relative to ``target``) of the files an earlier run wrote there (its manifest); every other
+    entry of ``target`` — a note the user added, a folder, a symbolic link — is moved, at the same relative path,
+    into the new folder. Nothing is ever deleted recursively: evalkit's files are unlinked one by one, then the folders
+    they leave empty; ``protect`` (the input files, resolved) are never unlinked. Returns None, or the path where the
+    old folder was left when something unexpected remained in it (it is then kept, not deleted).
+
+    Steps (each a rename on the same file system): target → hidden ``.old`` sibling; new → target; foreign entries
+    ``.old`` → target; evalkit's files removed from ``.old``. An interruption leaves either the old or the new output
+    in place, and the other beside it — never a lost file.
     """
-    target = Path(target).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    os.chmod(tmp, 0o777 & ~_UMASK)
+    new, target = Path(new), Path(target)
+    if not target.exists() and not target.is_symlink():
+        os.replace(new, target)
+        return None
+    written = {w for w in written if w and not Path(w).is_absolute() and ".." not in Path(w).parts}
+    protect = {Path(p).resolve() for p in protect}
+    old = target.with_name(f".{target.name}.old.{os.getpid()}")
+    os.replace(target, old)
     try:
-        yield tmp
+        os.replace(new, target)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        os.replace(old, target)
         raise
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old.{os.getpid()}")
-        os.replace(target, old)
-    os.replace(tmp, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    # foreign entries: move them back, same place
+    for root, dirs, files in os.walk(old, topdown=True, followlinks=False):
+        rp = Path(root)
+        for d in list(dirs):
+            if (rp / d).is_symlink():
+                files.append(d)
+                dirs.remove(d)
+        for f in files:
+            src = rp / f
+            rel = src.relative_to(old).as_posix()
+            if rel in written:
+                continue
+            dest = target / rel
+            if dest.exists() or dest.is_symlink():
+                continue  # never overwrite: stays in the old folder, which is then kept
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dest)
+        if rp != old and not dirs and not files and not any(w.startswith(rp.relative_to(old).as_posix() + "/")
+                                                            for w in written):
+            dest = target / rp.relative_to(old)
+            dest.mkdir(parents=True, exist_ok=True)  # a folder the user made, empty: keep it too
+    for rel in sorted(written):
+        p = old / rel
+        if not (p.parent.resolve() == old.resolve() or old.resolve() in p.parent.resolve().parents):
+            continue  # a folder of the old output that is a link elsewhere: not ours to touch
+        if (p.is_file() or p.is_symlink()) and (p.is_symlink() or p.resolve() not in protect):
+            p.unlink()
+    for root, dirs, files in os.walk(old, topdown=False, followlinks=False):
+        rp = Path(root)
+        try:
+            rp.rmdir()  # only succeeds on an empty folder
+        except OSError:
+            pass
+    return old if old.exists() else None
