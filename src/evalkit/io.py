@@ -27,7 +27,8 @@ FIX = "Pour corriger :"
 
 
 def _err(path: Path, what: str, fix: str, column: str | None = None) -> DataError:
-    return DataError(f"{path.name} : {what}. {FIX} {fix}", file=path.name, column=column)
+    return DataError(f"{path.name} : {what}{'' if what.endswith('?') else '.'} {FIX} {fix}", file=path.name,
+                     column=column)
 
 
 def find_file(study: str, data_dir: Path | str) -> Path | None:
@@ -256,7 +257,8 @@ def _check_fields(path: Path, opts: dict) -> list[str]:
         else:
             what += f" : lignes tronquées ou valeurs manquantes (dès la colonne '{header[k]}') ?"
             fix = f"réexporter le fichier complet : chaque ligne doit avoir les {h} champs de l'en-tête"
-        raise DataError(f"{path.name} : {what}. {FIX} {fix}", file=path.name, column=header[-1] if header else None)
+        raise DataError(f"{path.name} : {what}{'' if what.endswith('?') else '.'} {FIX} {fix}", file=path.name,
+                        column=header[-1] if header else None)
     return header
 
 
