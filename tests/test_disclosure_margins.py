@@ -128,3 +128,66 @@ def test_count_fr():
     assert count_fr(np.int64(47)) == "47" and count_fr(None) == "n.d." and count_fr(float("nan")) == "n.d."
     with pytest.raises(ValueError):
         count_fr(3.5)
+
+
+# --- estimates.csv: rows that add up ----------------------------------------------------------------------------------
+
+def _rows(spec):
+    from evalkit.results import make_row
+
+    return [make_row(study=st, outcome=o, estimator="cs_simple", estimate=1.0, std_error=0.1, unit="patients",
+                     n_units=n, n_obs=6 * n, subgroup=sg, headline=sg == "all" and o == "patients_mt", data="user")
+            for st, o, sg, n in spec]
+
+
+def test_estimates_option_rows_cannot_be_subtracted(tmp_path):
+    """all 47 = third 15 + half 24 + full 8: suppressing full alone leaves 47 − 15 − 24 = 8 in estimates.csv."""
+    import warnings
+
+    from evalkit import results
+
+    spec = []
+    for o in ("patients_mt", "file_active"):
+        spec += [("assistants", o, "all", 47), ("assistants", o, "option=third", 15),
+                 ("assistants", o, "option=half", 24), ("assistants", o, "option=full", 8)]
+    spec += [("assistants", "patients_mt", "event_time=3", 9), ("assistants", "patients_mt", "event_time=2", 30)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        results.record(_rows(spec), "assistants", out_dir=tmp_path)
+    df = results.collect(tmp_path)
+    assert len(df) == len(spec)  # kept, emptied and tagged — never dropped
+    tag = df.set_index(["outcome", "subgroup"])["estimator"]
+    for o in ("patients_mt", "file_active"):
+        assert tag[(o, "option=full")].endswith(results.SUPPRESSED_TAG)
+        assert tag[(o, "option=third")].endswith(results.COMPLEMENT_TAG)  # 15 < 24: the next smallest
+        assert tag[(o, "option=half")] == "cs_simple" and tag[(o, "all")] == "cs_simple"
+    assert tag[("patients_mt", "event_time=3")].endswith(results.SUPPRESSED_TAG)
+    assert tag[("patients_mt", "event_time=2")] == "cs_simple"  # event times do not add up to anything
+    # every subtraction of shown n_units (and n_obs) within an outcome: no suppressed value comes back
+    for o in ("patients_mt", "file_active"):
+        sub = df[(df.outcome == o) & df.subgroup.str.startswith(("all", "option"))]
+        shown = sub.dropna(subset=["n_units"])
+        total = shown[shown.subgroup == "all"].n_units.iloc[0]
+        rest = total - shown[shown.subgroup != "all"].n_units.sum()
+        assert rest not in (8, 15)  # what a reader gets is the sum of the two suppressed cells, 23
+        assert rest == 23
+
+
+def test_estimates_suppressed_value_propagates_across_outcomes(tmp_path):
+    import warnings
+
+    from evalkit import results
+
+    spec = [("msp", "patients_mt", "all", 60), ("msp", "patients_mt", "cohort=2012", 9),
+            ("msp", "patients_mt", "cohort=2013", 20), ("msp", "patients_mt", "cohort=2014", 31),
+            # the same cohort on another outcome, where fewer GPs were used and cohort=2013 has 12
+            ("msp", "fees", "all", 50), ("msp", "fees", "cohort=2012", 9), ("msp", "fees", "cohort=2013", 12),
+            ("msp", "fees", "cohort=2014", 29)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        results.record(_rows(spec), "msp", out_dir=tmp_path)
+    df = results.collect(tmp_path)
+    hid = df[df.n_units.isna()][["outcome", "subgroup"]].apply(tuple, axis=1).tolist()
+    # the complement is the same subgroup for both outcomes (else 60 − 9? − 31 and 50 − 9? − 12 mix and match)
+    assert set(hid) == {("patients_mt", "cohort=2012"), ("patients_mt", "cohort=2013"),
+                        ("fees", "cohort=2012"), ("fees", "cohort=2013")}

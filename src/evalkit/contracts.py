@@ -216,7 +216,8 @@ RESULTS_SCHEMA = pa.DataFrameSchema(
         "data": pa.Column(str, pa.Check.isin(["synthetic", "user", "reference"])),
     },
     checks=[
-        pa.Check(lambda d: d["estimate"].notna() | d["estimator"].str.endswith("[suppressed<11]"),
+        pa.Check(lambda d: d["estimate"].notna() | d["estimator"].str.endswith("[suppressed<11]")
+                 | d["estimator"].str.endswith("[suppressed:complement]"),
                  error="estimate is empty on a row that is not suppressed"),
         pa.Check(lambda d: ~d["headline"] | (d["subgroup"] == "all"),
                  error="headline rows must have subgroup 'all'"),
