@@ -249,15 +249,23 @@ def event_study(tab: pd.DataFrame, *, ylabel: str, title: str, champ: str, sourc
     return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name)
 
 
-def forest(tab: pd.DataFrame, *, label: str, xlabel: str, title: str, champ: str, source: str, name: str,
+def forest(tab: pd.DataFrame, *, label: str = "label", xlabel: str, title: str, champ: str, source: str, name: str,
            reference: float | None = 0.0, decimals: int = 1, alt_unit: str = "", color_by: str | None = None,
-           ylabel: str = "") -> Figure:
-    """Forest plot: one line per row of ``tab`` (columns ``label``, estimate, ci_low, ci_high)."""
+           colors: list[str] | None = None, ylabel: str = "", truth: float | None = None,
+           truth_label: str = "effet simulé (vérité connue)", note: str = "", alt: str | None = None) -> Figure:
+    """Forest plot: one line per row of ``tab`` (columns ``label``, estimate, ci_low, ci_high), CI labels in French.
+
+    ``colors`` (one per row) or ``color_by`` (a column: one palette colour per value; default one colour per row);
+    ``reference``: vertical line (0 by default, None for none); ``truth``: dashed line at a known (simulated) value,
+    labelled ``truth_label``; ``note``/``alt``: passed to :func:`figure` (``alt`` defaults to every row's estimate and
+    CI in words).
+    """
     t = tab.reset_index(drop=True)
     fig, ax = new(height=0.45 * len(t) + 1.4)
     y = np.arange(len(t))[::-1]
-    colors = [PALETTE[i % len(PALETTE)] for i in range(len(t))] if color_by is None else \
-        [PALETTE[sorted(t[color_by].unique()).index(v) % len(PALETTE)] for v in t[color_by]]
+    if colors is None:
+        colors = [PALETTE[i % len(PALETTE)] for i in range(len(t))] if color_by is None else \
+            [PALETTE[sorted(t[color_by].unique()).index(v) % len(PALETTE)] for v in t[color_by]]
     for yi, (_, r), c in zip(y, t.iterrows(), colors):
         ax.errorbar(r["estimate"], yi, xerr=[[r["estimate"] - r["ci_low"]], [r["ci_high"] - r["estimate"]]],
                     fmt="o", color=c, capsize=3)
@@ -265,18 +273,27 @@ def forest(tab: pd.DataFrame, *, label: str, xlabel: str, title: str, champ: str
                     xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
     if reference is not None:
         ax.axvline(reference, color=NEUTRAL, lw=1)
+    if truth is not None:
+        import matplotlib.transforms as mtransforms
+
+        ax.axvline(truth, color=TRUTH, ls="--", lw=1.2)
+        ax.text(truth, 1.01, truth_label, color=TRUTH, fontsize=8, ha="center", va="bottom",
+                transform=mtransforms.blended_transform_factory(ax.transData, ax.transAxes))
     ax.set_yticks(y)
     ax.set_yticklabels(t[label])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     french_axis(ax, "x")
     lo, hi = t["ci_low"].min(), t["ci_high"].max()
+    marks = [v for v in (reference, truth) if v is not None]
+    lo, hi = min([lo, *marks]), max([hi, *marks])
     span = hi - lo if hi > lo else 1
-    ax.set_xlim(min(lo, reference or lo) - 0.05 * span, hi + 0.45 * span)
-    alt = "Graphique en forêt : " + " ; ".join(
-        f"{r[label]} : {ci_label(r['estimate'], r['ci_low'], r['ci_high'], decimals)}{alt_unit}"
-        for _, r in t.iterrows())
-    return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name)
+    ax.set_xlim(lo - 0.05 * span, hi + 0.45 * span)
+    if alt is None:
+        alt = "Graphique en forêt : " + " ; ".join(
+            f"{r[label]} : {ci_label(r['estimate'], r['ci_low'], r['ci_high'], decimals)}{alt_unit}"
+            for _, r in t.iterrows())
+    return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name, note=note)
 
 
 def trends(df: pd.DataFrame, *, x: str, y: str, hue: str, xlabel: str, ylabel: str, title: str, champ: str,

@@ -250,47 +250,6 @@ def headline(df: pd.DataFrame, study: str, outcome: str, unit: str) -> pd.Series
     return sel.iloc[0]
 
 
-# --- French number formatting (prose and figures) -------------------------------------------------------------
+# --- French number formatting: lives in evalkit.fr (re-exported here for older imports) -------------------------
 
-NBSP = "\u202f"  # narrow no-break space, the French thousands separator
-
-
-def fmt_num(x: float, decimals: int = 1, sign: bool = False) -> str:
-    """French number format: ``1 234,5`` (narrow no-break space, decimal comma), optional explicit sign."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)) or pd.isna(x):
-        return "n.d."
-    s = f"{abs(x):,.{decimals}f}".replace(",", NBSP).replace(".", ",")
-    if sign:
-        return ("+" if x >= 0 else "−") + s
-    return ("−" if x < 0 and float(s.replace(NBSP, "").replace(",", ".")) != 0 else "") + s
-
-
-def fmt_int(x: float, sign: bool = False) -> str:
-    return fmt_num(x, 0, sign=sign)
-
-
-def fmt_pct(x: float, decimals: int = 1, sign: bool = False) -> str:
-    """``12,7 %`` (x already in percent)."""
-    return f"{fmt_num(x, decimals, sign)}{NBSP}%"
-
-
-def fmt_pp(x: float, decimals: int = 1, sign: bool = False) -> str:
-    """``12,7 points`` (percentage points)."""
-    return f"{fmt_num(x, decimals, sign)} point{'s' if abs(round(x, decimals)) >= 2 else ''}"
-
-
-def fmt_ci(lo: float, hi: float, decimals: int = 1, unit: str = "") -> str:
-    """``[8,1 ; 17,3]`` — French interval notation, with an optional unit suffix."""
-    u = f"{NBSP}{unit}" if unit else ""
-    return f"[{fmt_num(lo, decimals)}{u}{NBSP};\u00a0{fmt_num(hi, decimals)}{u}]"
-
-
-def fmt_p(p: float) -> str:
-    """p-value in French: ``0,034``, or ``< 0,001``."""
-    if p is None or pd.isna(p):
-        return "n.d."
-    return f"<{NBSP}0,001" if p < 0.001 else fmt_num(p, 3)
-
-
-def fmt_eur(x: float, decimals: int = 0) -> str:
-    return f"{fmt_num(x, decimals)}{NBSP}€"
+from .fr import NBSP, fmt_ci, fmt_eur, fmt_int, fmt_num, fmt_p, fmt_pct, fmt_pp  # noqa: E402,F401

@@ -60,3 +60,50 @@ def write_all(out_dir: Path | str, seed: int = DEFAULT_SEED, scale: float = 1.0,
     meta = {"generator": "evalkit.simulate", "seed": seed, "scale": scale, "studies": sorted(files), "files": files}
     write_bytes_atomic(json.dumps(meta, indent=2).encode(), out_dir / MARKER)
     return written
+
+
+def planted_truth(study: str, df, data_dir: Path | str | None = None) -> dict | None:
+    """The effect planted by the generator in ``df``, or None when ``df`` is not the bundled synthetic table.
+
+    For the caller (a chapter) to pass to the study's analysis, which never regenerates data itself. The truth is
+    returned only if the folder is marked synthetic and regenerating the study's table from the seed and scale the
+    marker records reproduces ``df`` exactly (keys and outcomes): an evaluator's data never get a « truth ».
+    Studies whose generator has no ``truth(df)`` function return None.
+    """
+    from .. import paths
+
+    if "truth" in getattr(df, "attrs", {}):
+        return df.attrs["truth"]
+    folder = Path(data_dir) if data_dir is not None else paths.data_dir()
+    if data_dir is None and paths.data_kind() != "synthetic":
+        return None
+    try:
+        meta = json.loads((folder / MARKER).read_text())
+        rec = meta.get("files", {}).get(study, meta)
+        seed, scale = int(rec["seed"]), float(rec.get("scale", 1.0))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    mod = importlib.import_module(GENERATORS[study])
+    truth_fn = getattr(mod, "truth", None)
+    if truth_fn is None:
+        return None
+    try:
+        sim_df = mod.simulate(seed=seed, scale=scale)
+    except Exception:  # noqa: BLE001 — any failure means: no truth to show
+        return None
+    if len(sim_df) != len(df):
+        return None
+    from ..contracts import STUDIES
+
+    st = STUDIES[study]
+    keys = [st.unit, st.time]
+    cols = [c for c in sim_df.columns if c in df.columns]
+    a = sim_df[cols].astype(str).sort_values(keys).reset_index(drop=True)
+    b = df[cols].astype(str).sort_values(keys).reset_index(drop=True)
+    if not a.equals(b):
+        return None
+    import inspect
+
+    if "df" in inspect.signature(truth_fn).parameters:
+        return truth_fn(sim_df)
+    return truth_fn(seed=seed, scale=scale)
