@@ -264,7 +264,7 @@ ROW_FR: dict[str, str] = {
 }
 
 #: Cell values read as empty (R's NA, NaN, Stata's « . », Excel's #N/A…), compared in lower case after stripping.
-NA_TOKENS = frozenset({"na", "nan", "n/a", "#n/a", "null", "none", "."})
+NA_TOKENS = frozenset({"na", "nan", "n/a", "#n/a", "null", "none", ".", "<na>"})
 _NA_SHOWN = "NA, NaN, « . »"
 _NA_VARIANTS = sorted({v for t in NA_TOKENS for v in (t, t.upper(), t.capitalize(), t.title())} | {"NaN", "NAN"})
 

@@ -72,7 +72,6 @@ def assert_no_small_counts(table: pd.DataFrame, count_columns: Iterable[str]) ->
 
 # --- counts in prose ------------------------------------------------------------------------------------------------
 
-NBSP = "\u202f"  # narrow no-break space, the French thousands separator (same as evalkit.results.NBSP)
 SMALL_FR = f"moins de {MIN_CELL}"
 
 
@@ -89,7 +88,9 @@ def count_fr(n) -> str:
     n = int(n)
     if 0 < n < MIN_CELL:
         return SMALL_FR
-    return f"{n:,}".replace(",", NBSP).replace("-", "−")
+    from .fr import fmt_int
+
+    return fmt_int(n)
 
 
 # --- complementary (secondary) suppression ----------------------------------------------------------------------------
