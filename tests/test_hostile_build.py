@@ -103,6 +103,17 @@ def test_failed_build_log_goes_to_out_not_tmp(tmp_path, monkeypatch, capsys):
     assert (out / "build-failed.log").read_text().startswith("the whole log")
     assert set(Path(tempfile.gettempdir()).glob("evalkit-build-*.log")) == before
     assert not list(tmp_path.glob(".out.*"))
+    assert cli.is_evalkit_output(out)  # the next run may replace it
+
+    def ok(root, build_dir, toc, env, progress, strict=False, log=None):
+        (build_dir / "_build" / "html").mkdir(parents=True)
+        (build_dir / "_build" / "html" / "index.html").write_text("ok")
+        Path(log).write_text("fine\n")
+        return {}
+
+    monkeypatch.setattr(cli, "_jupyter_book", ok)
+    assert cli.main(["--quiet", "run", "--data", str(d), "--out", str(out)]) == cli.EXIT_OK
+    assert not (out / "build-failed.log").exists() and (out / "results" / "build.log").read_text() == "fine\n"
 
 
 def test_failure_cause_fallbacks():

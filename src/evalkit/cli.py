@@ -336,15 +336,13 @@ def _keep_failed_log(log: Path, out: Path, written: set[str]) -> Path | None:
         return None
     from .io import write_bytes_atomic
 
-    try:
-        fresh = not out.exists()
+    try:  # OUT was checked: new, empty or an earlier evalkit output — the manifest keeps it recognisable
         out.mkdir(parents=True, exist_ok=True)
         target = out / "build-failed.log"
         shutil.move(str(log), str(target))
         files = sorted((written | {"build-failed.log"}) - {MANIFEST})
-        if fresh or (out / MANIFEST).is_file():
-            write_bytes_atomic(json.dumps({"evalkit_version": __version__, "files": files}, indent=1,
-                                          ensure_ascii=False).encode("utf-8"), out / MANIFEST)
+        write_bytes_atomic(json.dumps({"evalkit_version": __version__, "files": files}, indent=1,
+                                      ensure_ascii=False).encode("utf-8"), out / MANIFEST)
         return target
     except OSError:
         return None
