@@ -492,6 +492,9 @@ def _balance(df: pd.DataFrame, st: Study, file: str, rule: str) -> pd.DataFrame:
         raise DataError(msg + f". {FIX} fournir toutes les années pour chaque unité, ou relancer evalkit run avec "
                         "--balance drop pour ne garder que les unités complètes", file=file, column=st.unit)
     if rule == "drop":
+        if len(short) == len(per_unit):
+            raise DataError(msg + f" : --balance drop les écarterait toutes. {FIX} fournir toutes les années pour "
+                            "chaque unité, ou relancer sans --balance drop", file=file, column=st.unit)
         warnings.warn(msg + f" ; règle appliquée : ces {len(short)} unités sont écartées", DataWarning, stacklevel=3)
         return df[~df[st.unit].isin(short.index)].reset_index(drop=True)
     warnings.warn(msg + " ; règle appliquée : conservé tel quel — les tableaux descriptifs utilisent toutes les lignes, "
@@ -536,6 +539,8 @@ def out_of_window(df: pd.DataFrame, study: str, file: str | None = None) -> pd.D
     file = file or f"{study}.csv"
     cohort, time = st.cohort, st.time
     gp = _treated_unit(st, df)
+    if len(df) == 0:
+        return df
     years = pd.to_numeric(df[time], errors="coerce")
     first, last = int(years.min()), int(years.max())
     c = pd.to_numeric(df[cohort], errors="coerce")
