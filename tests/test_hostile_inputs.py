@@ -253,3 +253,32 @@ def test_asalee_window_counts_gps_and_excludes_their_patients():
     assert got.attrs["out_of_window"]["early"] == 12 and got.attrs["out_of_window"]["early_units"] == 60
     assert got.gp_id.nunique() == 18
     assert "12 médecins déjà dans Asalée en 2010" in window_sentence(got.attrs["out_of_window"])
+
+
+def test_excel_sep_hint_line(d, capsys):
+    (d / "msp.csv").write_text("sep=;\n" + msp().to_csv(sep=";", index=False))
+    code, out, err = validate(d, capsys)
+    assert code == 0, err
+    assert len(io.load("msp", d)) == len(msp())
+
+
+def test_dates_in_a_year_column(d, capsys):
+    df = msp()
+    df["msp_year"] = df["msp_year"].map(lambda v: f"01/06/{v}" if pd.notna(v) else "")
+    df.to_csv(d / "msp.csv", index=False)
+    refused(d, capsys, "colonne 'msp_year'", "seulement l'année")
+    df = msp()
+    df["year"] = pd.to_datetime(df["year"].astype(str) + "-01-01")
+    (d / "msp.csv").unlink()
+    df.to_parquet(d / "msp.parquet")
+    refused(d, capsys, "msp.parquet : colonne 'year'", "une date", "seulement l'année")
+
+
+def test_files_under_other_names_or_one_folder_down(d, capsys):
+    msp().to_csv(d / "msp_2024.csv", index=False)
+    (d / "extraction").mkdir()
+    msp().to_csv(d / "extraction" / "msp.csv", index=False)
+    code, out, err = validate(d, capsys)
+    assert code == 2 and "msp_2024.csv" in err and "sous-dossier extraction" in err
+    code = cli.main(["--quiet", "validate", "--data", str(d / "msp_2024.csv")])
+    assert code == 2 and f"--data {d}" in capsys.readouterr().err

@@ -64,9 +64,11 @@ def validate_dir(data_dir: Path, studies: list[str] | None, progress=None, balan
     from .io import find_file, load
 
     if not data_dir.is_dir():
-        what = "n'est pas un dossier" if data_dir.exists() else "dossier introuvable"
-        raise UserError(f"{data_dir} : {what}. Pour corriger : donner à --data le dossier qui contient msp.csv, "
-                        "asalee.csv, assistants.csv")
+        if data_dir.exists():
+            raise UserError(f"{data_dir} : n'est pas un dossier. Pour corriger : donner à --data le dossier qui "
+                            f"contient les fichiers (ici : --data {data_dir.parent})")
+        raise UserError(f"{data_dir} : dossier introuvable. Pour corriger : donner à --data le dossier qui contient "
+                        "msp.csv, asalee.csv, assistants.csv")
     wanted = studies or list(STUDIES)
     found, errors = {}, []
     for study in wanted:
@@ -103,8 +105,36 @@ def validate_dir(data_dir: Path, studies: list[str] | None, progress=None, balan
         raise DataError("\n".join(errors))
     if not found:
         raise UserError(f"{data_dir} : aucun fichier d'étude (msp.csv, asalee.csv ou assistants.csv, ou .parquet, "
-                        "attendus). Pour corriger : donner à --data le dossier qui les contient")
+                        f"attendus){_hint_files(data_dir, wanted)}. Pour corriger : donner à --data le dossier qui "
+                        "les contient, sous ces noms")
     return found
+
+
+def _hint_files(data_dir: Path, wanted: list[str]) -> str:
+    """What the folder holds instead: table files under other names, study files one folder down."""
+    from .io import EXTENSIONS, find_file
+
+    try:
+        entries = sorted(data_dir.iterdir())
+    except OSError:
+        return ""
+    tables = [p.name for p in entries if p.is_file() and p.name.lower().endswith((*EXTENSIONS, ".xlsx", ".xls",
+                                                                                  ".txt", ".tsv"))]
+    below = []
+    for sub in (p for p in entries if p.is_dir()):
+        try:
+            if any(find_file(s, sub) for s in wanted):
+                below.append(sub.name)
+        except DataError:
+            below.append(sub.name)
+    hint = ""
+    if tables:
+        hint += f" ; le dossier contient {', '.join(tables[:5])}{'…' if len(tables) > 5 else ''} : les renommer " \
+                "(msp.csv, asalee.csv, assistants.csv) s'ils contiennent ces données"
+    if below:
+        hint += f" ; des fichiers d'étude sont dans le sous-dossier {', '.join(below[:3])} (--data " \
+                f"{data_dir / below[0]})"
+    return hint
 
 
 def cmd_validate(args) -> int:

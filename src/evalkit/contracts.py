@@ -385,6 +385,12 @@ def _non_numeric(df: pd.DataFrame, st: Study, file: str) -> list[str]:
         if not (dtype.startswith("Int") or dtype.startswith("float") or dtype.startswith("int")):
             continue
         s = df[name]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            out.append(_problem(file, name, int(s.notna().sum()), s.dropna().astype(str).str[:10],
+                                "qui contiennent une date au lieu d'un nombre",
+                                f"écrire dans {name} seulement l'année (par exemple 2019)" if "year" in name
+                                else f"écrire {name} en chiffres"))
+            continue
         if pd.api.types.is_bool_dtype(s):
             s = s.astype("Int64")
         if pd.api.types.is_numeric_dtype(s):
@@ -401,6 +407,9 @@ def _non_numeric(df: pd.DataFrame, st: Study, file: str) -> list[str]:
             bad = num.isna() & s.notna()
             if bad.any():
                 fix = f"écrire {name} en chiffres (virgule ou point décimal, sans unité ni texte)"
+                if s[bad].astype(str).str.match(r"^\s*(\d{4}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})").any():
+                    fix = (f"écrire dans {name} seulement l'année (par exemple 2019), pas une date complète"
+                           if "year" in name else f"{name} contient des dates : écrire des nombres")
                 if col.nullable:
                     fix += f" ; laisser la case vide (ou NA) quand il n'y a pas de valeur"
                 out.append(_problem(file, name, int(bad.sum()), s[bad], "dont la valeur n'est pas un nombre", fix))

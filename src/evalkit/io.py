@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Iterable
@@ -184,6 +185,13 @@ def sniff_csv(path: Path) -> dict:
         raw = fh.read(64 * 1024)
     text = raw.decode(encoding, errors="replace")
     header = text.splitlines()[0] if text else ""
+    skip = 0
+    m = re.match(r"^\ufeff?\s*\"?sep=(.)\"?\s*$", header)
+    if m:  # Excel's « sep=; » hint line before the header
+        lines = text.splitlines()
+        sep = m.group(1)
+        return {"sep": sep, "decimal": "," if sep in (";", "\t", "|") else ".", "encoding": encoding, "skip": 1,
+                "header_line": lines[1] if len(lines) > 1 else ""}
     counts = {sep: header.count(sep) for sep in (";", ",", "\t", "|")}
     sep = max(counts, key=counts.get)
     if counts[sep] == 0:
@@ -192,7 +200,7 @@ def sniff_csv(path: Path) -> dict:
         except csv.Error:
             sep = ","
     decimal = "," if sep in (";", "\t", "|") else "."
-    return {"sep": sep, "decimal": decimal, "encoding": encoding}
+    return {"sep": sep, "decimal": decimal, "encoding": encoding, "skip": skip}
 
 
 _SEP_FR = {";": "point-virgule", ",": "virgule", "\t": "tabulation", "|": "barre verticale"}
@@ -208,6 +216,8 @@ def _check_fields(path: Path, opts: dict) -> list[str]:
         fh = _io.TextIOWrapper(raw, encoding=opts["encoding"], newline="")
         reader = csv.reader(fh, delimiter=sep)
         try:
+            for _ in range(opts.get("skip", 0)):
+                next(reader)
             header = next(reader)
         except StopIteration:
             raise _err(path, "le fichier est vide (aucune ligne)", "réexporter le fichier avec son en-tête et ses "
@@ -317,6 +327,7 @@ def read_table(path: Path | str) -> pd.DataFrame:
         header = _check_fields(path, opts)
         df = pd.read_csv(path, sep=opts["sep"], dtype=str, keep_default_na=False, na_values=[""],
                          encoding=opts["encoding"], skipinitialspace=True, index_col=False,
+                         skiprows=opts.get("skip", 0) or None,
                          compression="gzip" if name.endswith(".gz") else None)
     except DataError:
         raise
