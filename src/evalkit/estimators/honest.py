@@ -279,23 +279,31 @@ class _MomentTest:
         if not len(V):
             return np.ones(len(thetas), bool)
         Y = self.y0[None, :] - np.outer(thetas, self.a)  # nθ × m
-        vals = Y @ V.T  # nθ × nV
+        vals = Y @ V.T  # nθ × nV: γ_v'Y
         star = vals.argmax(axis=1)
         eta = vals[np.arange(len(thetas)), star]
-        VS = V @ self.Sigma  # nV × m
-        gsg = np.einsum("ij,ij->i", VS, V)  # γ'Σγ per vertex
-        out = np.empty(len(thetas), bool)
-        for i, (j, e) in enumerate(zip(star, eta)):
-            sb2 = gsg[j]
-            if sb2 <= 0:
-                out[i] = self._decide(e, 0.0, -math.inf, math.inf)
-                continue
-            gc = VS[j] @ V.T / sb2  # γ_v'c for every vertex v
-            gS = vals[i] - gc * e  # γ_v'S
-            lo_mask, up_mask = gc < 1 - 1e-10, gc > 1 + 1e-10
-            vlo = float(np.max(gS[lo_mask] / (1 - gc[lo_mask]))) if lo_mask.any() else -math.inf
-            vup = float(np.min(gS[up_mask] / (1 - gc[up_mask]))) if up_mask.any() else math.inf
-            out[i] = self._decide(e, math.sqrt(sb2), vlo, vup)
+        VS = V @ self.Sigma
+        gsg = np.einsum("ij,ij->i", VS, V)[star]  # γ*'Σγ*
+        out = np.ones(len(thetas), bool)
+        eta_ok = np.isfinite(eta)
+        out[eta_ok & (eta > self.lf_cv)] = False  # least-favourable first stage
+        degenerate = eta_ok & (eta <= self.lf_cv) & (gsg < 1e-20)
+        out[degenerate] = ~(eta[degenerate] > 0)
+        todo = np.flatnonzero(eta_ok & (eta <= self.lf_cv) & (gsg >= 1e-20))
+        if not len(todo):
+            return out
+        gc = (VS[star[todo]] @ V.T) / gsg[todo, None]  # γ_v'c, c = Σγ*/γ*'Σγ*
+        gS = vals[todo] - gc * eta[todo, None]  # γ_v'S, S = Y − c·γ*'Y
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bound = gS / (1 - gc)
+        vlo = np.where(gc < 1 - 1e-10, bound, -np.inf).max(axis=1)
+        vup = np.minimum(np.where(gc > 1 + 1e-10, bound, np.inf).min(axis=1), self.lf_cv)
+        sb = np.sqrt(gsg[todo])
+        zlo, zup, stat = vlo / sb, vup / sb, eta[todo] / sb
+        inside = (zlo - 1e-9 <= stat) & (stat <= zup + 1e-9) & (zup > zlo)
+        for i in np.flatnonzero(inside):
+            q = _truncnorm_quantile(1 - self.size2, zlo[i], zup[i])
+            out[todo[i]] = not stat[i] > max(0.0, q)
         return out
 
 
