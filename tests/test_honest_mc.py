@@ -48,12 +48,11 @@ def test_rm_confidence_set_covers_where_naive_undercovers(n_post):
     assert naive <= 0.90, naive
 
 
-@pytest.mark.slow
 def test_reported_interval_covers():
     """The interval :func:`sensitivity` reports (hull over polyhedra, bounds by bisection), not only the test."""
     rng = np.random.default_rng(7)
     beta, sigma, l_vec = _design(2)
-    reps = 400
+    reps = 600
     hits = 0
     for b in rng.multivariate_normal(beta, sigma, size=reps):
         g = sensitivity(b, sigma, 2, 2, mbar=[MBAR], l_vec=l_vec, lf_draws=2000).grid.iloc[0]

@@ -54,7 +54,7 @@ from ..results import make_row
 from .staggered import FT, CSResult, callaway_santanna
 
 #: Candidate supports above which the vertex enumeration gives way to linear programmes.
-MAX_VERTICES = 50_000
+MAX_VERTICES = 200_000
 #: Draws of the least-favourable critical value (R HonestDiD uses 1,000; more draws, less simulation noise).
 LF_DRAWS = 10_000
 
@@ -160,6 +160,48 @@ def _identified_set(A: np.ndarray, d: np.ndarray, beta: np.ndarray, l_vec: np.nd
 # --- the ARP conditional / hybrid test on one polyhedron ----------------------------------------------------------
 
 
+_RAYS: dict[bytes, np.ndarray | None] = {}
+
+
+def _extreme_rays(X: np.ndarray) -> np.ndarray | None:
+    """Extreme rays (rows, max entry 1) of ``{γ ≥ 0, X'γ = 0}``; None if ``C(m, rank X + 1) > MAX_VERTICES``.
+
+    A ray is extreme iff the rows of X on its support have rank |support| − 1, so every extreme ray is the
+    one-dimensional null space of ``X_B'`` for some support B of size ``rank X + 1``.
+    """
+    key = X.shape[0].to_bytes(4, "little") + np.ascontiguousarray(X).tobytes()
+    if key in _RAYS:
+        return _RAYS[key]
+    m = X.shape[0]
+    if X.size:
+        u, sv, _ = np.linalg.svd(X, full_matrices=False)
+        k = int(np.sum(sv > sv[0] * 1e-10)) if sv[0] > 0 else 0
+    else:
+        k = 0
+    if k == 0:
+        rays: np.ndarray | None = np.eye(m)
+    elif math.comb(m, k + 1) > MAX_VERTICES:
+        rays = None
+    else:
+        Xr = u[:, :k] * sv[:k]  # m × k, full column rank, same null spaces as X
+        supports = np.array(list(itertools.combinations(range(m), k + 1)))
+        sub = Xr[supports].transpose(0, 2, 1)  # n × k × (k+1): X_B'
+        _, s_b, vt = np.linalg.svd(sub, full_matrices=True)
+        ok = s_b[:, -1] > 1e-10 * max(1.0, float(np.abs(Xr).max()))
+        v = vt[ok, -1, :]  # null vector of each full-rank X_B'
+        v = v * np.where(v.sum(axis=1, keepdims=True) < 0, -1.0, 1.0)
+        tol = 1e-10 * np.abs(v).max(axis=1, keepdims=True)
+        keep = (v >= -tol).all(axis=1)
+        G = np.zeros((int(keep.sum()), m))
+        G[np.repeat(np.arange(G.shape[0]), k + 1), supports[ok][keep].ravel()] = np.clip(v[keep], 0.0, None).ravel()
+        G = G / G.max(axis=1, keepdims=True)
+        rays = np.unique(np.round(G, 12), axis=0)
+    if len(_RAYS) > 64:
+        _RAYS.clear()
+    _RAYS[key] = rays
+    return rays
+
+
 class _MomentTest:
     """ARP hybrid test of ``H0: θ = θ̄`` for ``δ ∈ {Aδ ≤ d}``: moments ``Y(θ̄) − X τ̃ ≤ 0`` in expectation."""
 
@@ -181,30 +223,17 @@ class _MomentTest:
 
     # dual vertices ------------------------------------------------------------------------------------------------
     def _vertices(self) -> np.ndarray | None:
-        """Vertices of ``{γ ≥ 0, X'γ = 0, σ'γ = 1}`` (rows), or None when too many supports to enumerate."""
-        m = len(self.y0)
-        M = np.vstack([self.X.T, self.sd[None, :]])
-        b = np.zeros(M.shape[0])
-        b[-1] = 1.0
-        u, sv, vt = np.linalg.svd(M, full_matrices=False)
-        r = int(np.sum(sv > sv[0] * 1e-10)) if sv.size and sv[0] > 0 else 0
-        if r == 0:
-            return np.zeros((0, m))
-        Mr, br = (u[:, :r].T @ M), (u[:, :r].T @ b)
-        if math.comb(m, r) > MAX_VERTICES:
+        """Vertices of ``{γ ≥ 0, X'γ = 0, σ'γ = 1}`` (rows), or None when too many supports to enumerate.
+
+        With σ > 0 they are the extreme rays of the cone ``{γ ≥ 0, X'γ = 0}`` scaled to ``σ'γ = 1``; the rays depend
+        on X only, which is the same for every polyhedron and M̄ of one problem, so they are cached.
+        """
+        if not (self.sd > 0).all():
             return None
-        supports = np.array(list(itertools.combinations(range(m), r)))
-        sub = Mr[:, supports].transpose(1, 0, 2)  # n_supports × r × r
-        ok = np.abs(np.linalg.det(sub)) > 1e-12 * max(1.0, np.abs(Mr).max()) ** r
-        if not ok.any():
-            return np.zeros((0, m))
-        sol = np.linalg.solve(sub[ok], np.broadcast_to(br, (int(ok.sum()), r))[..., None])[..., 0]
-        feasible = (sol >= -1e-12).all(axis=1)
-        G = np.zeros((int(feasible.sum()), m))
-        rows = np.repeat(np.arange(G.shape[0]), r)
-        G[rows, supports[ok][feasible].ravel()] = np.clip(sol[feasible], 0.0, None).ravel()
-        G = G[np.abs(G @ M.T - b).max(axis=1) < 1e-8]
-        return np.unique(np.round(G, 12), axis=0)
+        rays = _extreme_rays(self.X)
+        if rays is None:
+            return None
+        return rays / (rays @ self.sd)[:, None]
 
     # the LP statistic ---------------------------------------------------------------------------------------------
     def _eta_lp(self, y: np.ndarray) -> tuple[float, np.ndarray | None]:
@@ -238,8 +267,8 @@ class _MomentTest:
             if not len(self.vertices):
                 return math.inf
             eta = (xi @ self.vertices.T).max(axis=1)
-        else:
-            eta = np.array([self._eta_lp(x)[0] for x in xi])
+        else:  # one LP per draw: R's 1,000 draws
+            eta = np.array([self._eta_lp(x)[0] for x in xi[:1000]])
         return float(np.quantile(eta, 1 - self.kappa))
 
     # the test -----------------------------------------------------------------------------------------------------
@@ -342,14 +371,16 @@ def _accepted_interval(test: _MomentTest, centre: float, scale: float, grid_poin
     return (-math.inf if acc[0] else math.nan), (math.inf if acc[-1] else math.nan)
 
 
-def _bisect(test: _MomentTest, rejected: float, accepted: float, tol: float) -> float:
+def _bisect(test: _MomentTest, rejected: float, accepted: float, tol: float, points: int = 33) -> float:
+    """Accepted end of the bracket [rejected, accepted] refined to ``tol`` (``points`` tests per round)."""
     while abs(accepted - rejected) > tol:
-        mid = 0.5 * (rejected + accepted)
-        if test.accept(np.array([mid]))[0]:
-            accepted = mid
-        else:
-            rejected = mid
-    return accepted
+        grid = np.linspace(accepted, rejected, points)
+        acc = test.accept(grid)
+        k = int(np.argmin(acc)) if not acc.all() else points - 1  # first rejected point from the accepted end
+        if acc.all():
+            return float(rejected)
+        accepted, rejected = grid[k - 1], grid[k]
+    return float(accepted)
 
 
 # --- public API ---------------------------------------------------------------------------------------------------
