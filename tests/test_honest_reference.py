@@ -105,3 +105,20 @@ def test_smoothness_matches_r(event_study):
     assert res.breakdown == 0.02  # R: between M = 0.01 and 0.02
     # the estimated pre-trend's own curvature exceeds M = 0, 0.01: the estimated identified set is empty
     assert g.loc[0.0, ["lb", "ub"]].isna().all() and g.loc[0.02, ["lb", "ub"]].notna().all()
+
+
+def test_honest_did_accepts_the_twfe_event_study():
+    from evalkit.estimators.honest import honest_did
+
+    df = pd.read_csv(EHEC)
+    d = df[(df.year <= 2015) & (df.yexp2.isna() | (df.yexp2 < 2015))].copy()
+    d["cohort"] = np.where(d.yexp2 == 2014, 2014.0, np.nan)
+    es = twfe_event_study(d, "dins", "stfips", "year", "cohort")
+    res = honest_did(es, e=0, mbar=[1.0])
+    assert res.raw["pre_times"] == [-6, -5, -4, -3, -2] and res.raw["post_times"] == [0, 1]
+    lo, hi = R_RM[1.0]
+    step = _r_step(es.vcov.to_numpy())
+    assert res.grid.ci_low.iloc[0] == pytest.approx(lo, abs=step) and res.grid.ci_high.iloc[0] == pytest.approx(hi, abs=step)
+    with pytest.raises(ValueError, match="consecutive"):
+        honest_did(es.__class__(es.estimator, es.coefficients[es.coefficients.event_time != -3], es.n_units,
+                                es.n_obs, -1, vcov=es.vcov.drop(index=-3, columns=-3)), e=0, mbar=[1.0])

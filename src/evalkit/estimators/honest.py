@@ -21,7 +21,10 @@ Two restrictions are offered (R package HonestDiD defaults for each):
   conditional test at level ``(α − κ)/(1 − κ)`` with ``v_up`` capped by that critical value (ARP, §4). The critical
   value of the conditional step is ``max(0, quantile)``. As in R HonestDiD, with more than one post-period only the
   moments that involve post-period coefficients enter the test (``postPeriodMomentsOnly``), and the confidence set for
-  ``Δ^RM`` is reported as ``[min lower bound, max upper bound]`` over the polyhedra.
+  ``Δ^RM`` is reported as ``[min lower bound, max upper bound]`` over the polyhedra. One deliberate difference from R:
+  with a single post-period R HonestDiD switches to its no-nuisance code, whose least-favourable hybrid runs the
+  second stage at level ``α`` without capping ``v_up`` by the first-stage critical value; evalkit applies the ARP
+  hybrid as the paper defines it in every case (a single post-period is the case without nuisance, ``X`` empty).
 - **smoothness** ``Δ^SD(M)``: second differences of ``δ`` bounded by ``M`` (outcome units). The confidence interval is
   the optimal fixed-length CI (FLCI, Rambachan & Roth 2023 §4.1), computed by diff-diff 3.13's FLCI solver, which
   agrees with R HonestDiD to 2e-5 on the Medicaid reference panel (tests/test_honest_reference.py).
@@ -51,6 +54,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from ..results import make_row
+from .did import EventStudy
 from .staggered import FT, CSResult, callaway_santanna
 
 #: Candidate supports above which the vertex enumeration gives way to linear programmes.
@@ -500,10 +504,10 @@ def sensitivity(
     includes_zero = ~grid["significant"].to_numpy()
     breakdown = float(grid["M"].to_numpy()[np.argmax(includes_zero)]) if includes_zero.any() else None
     if method == "relative_magnitude":
-        notes = [f"Δ^RM(M̄), test conditionnel / hybride moins favorable d'Andrews, Roth et Pakes (κ = {kappa:g}), "
-                 "union des polyèdres (Rambachan et Roth 2023)"]
+        notes = [f"Delta^RM(Mbar): Andrews-Roth-Pakes conditional / least-favourable hybrid test (kappa = {kappa:g}) "
+                 "on each polyhedron of the union (Rambachan & Roth 2023; R HonestDiD C-LF)"]
     else:
-        notes = ["Δ^SD(M), intervalle de longueur fixe optimal (FLCI, Rambachan et Roth 2023)"]
+        notes = ["Delta^SD(M): optimal fixed-length CI (FLCI, Rambachan & Roth 2023; R HonestDiD default)"]
     estimate = float(l_vec @ beta[n_pre:])
     se = float(np.sqrt(l_vec @ sigma[n_pre:, n_pre:] @ l_vec))
     return HonestResult(method, target or f"l_vec={np.round(l_vec, 6).tolist()}", estimate, se, grid, breakdown,
@@ -590,8 +594,20 @@ def event_study_inputs(cs: CSResult, min_e: int | None = None, max_e: int | None
     return np.array(betas), P.T @ P, [e for e in kept if e < 0], [e for e in kept if e >= 0]
 
 
+def _event_study_arrays(es: EventStudy, min_e: int | None, max_e: int | None
+                        ) -> tuple[np.ndarray, np.ndarray, list[int], list[int]]:
+    """``(betahat, sigma, pre_times, post_times)`` of a TWFE event study (its ``vcov``), in a window."""
+    if es.vcov is None:
+        raise ValueError("honest_did: this event study carries no covariance matrix (vcov)")
+    times = [int(e) for e in es.vcov.index if (min_e is None or e >= min_e) and (max_e is None or e <= max_e)]
+    tab = es.coefficients.set_index("event_time")
+    beta = tab.loc[times, "estimate"].to_numpy(dtype=float)
+    sigma = es.vcov.loc[times, times].to_numpy(dtype=float)
+    return beta, sigma, [e for e in times if e < es.reference], [e for e in times if e > es.reference]
+
+
 def honest_did(
-    cs: CSResult,
+    cs: CSResult | EventStudy,
     e: int | Literal["average"] = 0,
     method: Literal["relative_magnitude", "smoothness"] = "relative_magnitude",
     mbar: Sequence[float] | None = None,
@@ -604,9 +620,10 @@ def honest_did(
 
     Parameters
     ----------
-    cs : CSResult
+    cs : CSResult or EventStudy
         A Callaway–Sant'Anna fit. HonestDiD needs a common (universal) base period: a ``varying``-base fit is refitted
-        with ``base_period="universal"`` on the same panel (post-treatment effects are identical; noted).
+        with ``base_period="universal"`` on the same panel (post-treatment effects are identical; noted). Or a TWFE
+        event study (:func:`evalkit.estimators.twfe_event_study`, reference period −1), used as it is.
     e : int or "average"
         Target: the event-time effect e (default the on-impact effect, R's default) or the average over the
         post-treatment event times of the window.
@@ -624,6 +641,11 @@ def honest_did(
     HonestResult
     """
     notes: list[str] = []
+    if isinstance(cs, EventStudy):
+        if cs.reference != -1:
+            raise ValueError("honest_did: the event study's reference period must be -1 (the period before treatment)")
+        beta, sigma, pre, post = _event_study_arrays(cs, min_e, max_e)
+        return _honest_from_arrays(beta, sigma, pre, post, e, method, mbar, alpha, notes, kw)
     if cs.settings["base_period"] != "universal":
         if cs._panel is None:
             raise ValueError("honest_did needs a fit with base_period='universal'")
@@ -634,8 +656,15 @@ def honest_did(
             cs = callaway_santanna(cs._panel, cs.settings["outcome"], cs.settings["unit"], cs.settings["time"], FT, **s)
         notes.append("refitted with base_period='universal' (a common reference period, as HonestDiD requires)")
     beta, sigma, pre, post = event_study_inputs(cs, min_e, max_e)
+    return _honest_from_arrays(beta, sigma, pre, post, e, method, mbar, alpha, notes, kw)
+
+
+def _honest_from_arrays(beta, sigma, pre, post, e, method, mbar, alpha, notes, kw) -> HonestResult:
     if not pre or not post:
         raise ValueError(f"honest_did: needs pre- and post-treatment event times in the window (pre {pre}, post {post})")
+    if np.any(np.diff(pre) != 1) or np.any(np.diff(post) != 1) or post[0] - pre[-1] != 2:
+        raise ValueError(f"honest_did: Δ^RM / Δ^SD need consecutive event times around one reference period "
+                         f"(pre {pre}, post {post})")
     if e == "average":
         l_vec, target = np.full(len(post), 1.0 / len(post)), "average over e >= 0"
     else:
