@@ -13,6 +13,7 @@ Tolerance: coverage ≥ 95 % − 3 Monte Carlo SEs; the naive interval ≤ 90 %.
 import numpy as np
 import pytest
 
+from evalkit.estimators import honest as H
 from evalkit.estimators.honest import rm_accepts, sensitivity
 
 C, MBAR = 8.0, 2.0
@@ -44,17 +45,34 @@ def test_rm_confidence_set_covers_where_naive_undercovers(n_post):
     draws = rng.multivariate_normal(beta, sigma, size=reps)
     honest = np.mean([rm_accepts(b, sigma, 2, n_post, 0.0, MBAR, l_vec=l_vec, lf_draws=2000) for b in draws])
     naive = np.mean([_naive_covers(b, l_vec, n_post) for b in draws])
+    # the naive interval's identified set is the LP one (union over the polyhedra) at the estimate
+    b = draws[0]
+    ids = [H._identified_set(H.rm_polyhedron(2, n_post, MBAR, s, p), np.zeros(len(H.rm_polyhedron(2, n_post, MBAR,
+                                                                                                   s, p))),
+                             b, l_vec, 2) for s in (-1, 0) for p in (True, False)]
+    lo, hi = min(i[0] for i in ids if i), max(i[1] for i in ids if i)
+    w = MBAR * max(abs(b[1] - b[0]), abs(b[1])) * (l_vec @ np.arange(1, n_post + 1))
+    assert (lo, hi) == pytest.approx((l_vec @ b[2:] - w, l_vec @ b[2:] + w), abs=1e-9)
     assert honest >= _tolerance(reps), honest
     assert naive <= 0.90, naive
 
 
-def test_reported_interval_covers():
-    """The interval :func:`sensitivity` reports (hull over polyhedra, bounds by bisection), not only the test."""
-    rng = np.random.default_rng(7)
+def _reported_coverage(reps, seed):
+    rng = np.random.default_rng(seed)
     beta, sigma, l_vec = _design(2)
-    reps = 600
     hits = 0
     for b in rng.multivariate_normal(beta, sigma, size=reps):
         g = sensitivity(b, sigma, 2, 2, mbar=[MBAR], l_vec=l_vec, lf_draws=2000).grid.iloc[0]
         hits += g.ci_low <= 0.0 <= g.ci_high
-    assert hits / reps >= _tolerance(reps)
+    return hits / reps
+
+
+def test_reported_interval_covers_fast():
+    """The interval :func:`sensitivity` reports (hull over polyhedra, bounds refined), 150 draws (~4 s idle)."""
+    assert _reported_coverage(150, 8) >= _tolerance(150)
+
+
+@pytest.mark.slow
+def test_reported_interval_covers():
+    """Same, 600 draws (~15 s on an idle core; measured coverage 95.2 %)."""
+    assert _reported_coverage(600, 7) >= _tolerance(600)
