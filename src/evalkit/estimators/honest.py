@@ -265,8 +265,9 @@ class _MomentTest:
         """``1 − κ`` quantile of ``η̂`` at ``E[Y] = 0`` (every moment binding: the least favourable null)."""
         rng = np.random.default_rng(seed)
         m = len(self.y0)
-        chol = np.linalg.cholesky(self.Sigma + 1e-12 * np.trace(self.Sigma) / max(m, 1) * np.eye(m))
-        xi = rng.standard_normal((draws, m)) @ chol.T
+        w, U = np.linalg.eigh(self.Sigma)  # Σ_Y may be singular (e.g. M̄ = 0: rows ±D_r)
+        root = U * np.sqrt(np.clip(w, 0.0, None))
+        xi = rng.standard_normal((draws, m)) @ root.T
         if self.vertices is not None:
             if not len(self.vertices):
                 return math.inf
@@ -354,25 +355,28 @@ def _truncnorm_quantile(p: float, lo: float, hi: float) -> float:
 
 def _accepted_interval(test: _MomentTest, centre: float, scale: float, grid_points: int = 401,
                        tol: float = 1e-6) -> tuple[float, float]:
-    """Smallest and largest accepted θ̄ (grid search, widened until both ends reject, then bisection)."""
+    """Smallest and largest accepted θ̄: grid search widened until both ends reject, then refinement.
+
+    ``(nan, nan)`` if no θ̄ is accepted (the polyhedron is rejected whatever the effect); an end still accepted after
+    widening the grid 4^11-fold is reported as infinite.
+    """
     half = 25.0 * scale
-    for _ in range(12):
+    for attempt in range(12):
         grid = np.linspace(centre - half, centre + half, grid_points)
         acc = test.accept(grid)
         if not acc.any():
-            # nothing accepted on this grid: refine once around the best candidate before giving up
-            grid = np.linspace(centre - half, centre + half, 20 * grid_points)
+            grid = np.linspace(centre - half, centre + half, 20 * grid_points)  # a set narrower than the step?
             acc = test.accept(grid)
             if not acc.any():
                 return math.nan, math.nan
-        if acc[0] or acc[-1]:
+        if (acc[0] or acc[-1]) and attempt < 11:
             half *= 4
             continue
         idx = np.flatnonzero(acc)
-        lo = _bisect(test, grid[idx[0] - 1], grid[idx[0]], tol * scale)
-        hi = _bisect(test, grid[idx[-1] + 1], grid[idx[-1]], tol * scale)
+        lo = -math.inf if acc[0] else _bisect(test, grid[idx[0] - 1], grid[idx[0]], tol * scale)
+        hi = math.inf if acc[-1] else _bisect(test, grid[idx[-1] + 1], grid[idx[-1]], tol * scale)
         return lo, hi
-    return (-math.inf if acc[0] else math.nan), (math.inf if acc[-1] else math.nan)
+    raise AssertionError("unreachable")
 
 
 def _bisect(test: _MomentTest, rejected: float, accepted: float, tol: float, points: int = 33) -> float:
@@ -480,9 +484,9 @@ def sensitivity(
                          f"expected n_pre + n_post = {n_pre + n_post}")
     if not np.allclose(sigma, sigma.T, atol=1e-12 * max(1.0, np.abs(sigma).max())):
         raise ValueError("sensitivity: sigma is not symmetric")
-    l_vec = np.zeros(n_post) if l_vec is None else np.asarray(l_vec, dtype=float).ravel()
+    l_vec = np.eye(n_post)[0] if l_vec is None else np.asarray(l_vec, dtype=float).ravel()
     if not l_vec.any():
-        l_vec[0] = 1.0
+        raise ValueError("sensitivity: l_vec is zero")
     if len(l_vec) != n_post:
         raise ValueError(f"sensitivity: l_vec has {len(l_vec)} entries, expected n_post = {n_post}")
     if method not in ("relative_magnitude", "smoothness"):
