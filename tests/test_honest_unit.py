@@ -115,3 +115,17 @@ def test_honest_did_front_end(mpdta_cs):
     assert rows[0]["ci_low"] <= rows[0]["ci_high"]
     with pytest.raises(ValueError, match="e=5"):
         H.honest_did(mpdta_cs, e=5)
+
+
+def test_anticipation_periods_are_post_periods(mpdta_cs):
+    """With anticipation a the reference is e = −1 − a and e = −a … −1 are (anticipated) post-periods."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cs = callaway_santanna(mpdta_cs._panel, "lemp", "countyreal", "year", "_first_treat", anticipation=1,
+                               base_period="universal")
+    beta, sigma, pre, post = H.event_study_inputs(cs)
+    assert (pre, post) == ([-4, -3], [-1, 0, 1])  # cohort 2004 dropped (treated by 2003 + 1)
+    res = H.honest_did(cs, e="average", mbar=[0.5])
+    assert res.raw["l_vec"].tolist() == pytest.approx([0, 0.5, 0.5])
+    with pytest.raises(ValueError, match="universal"):
+        H.event_study_inputs(mpdta_cs)

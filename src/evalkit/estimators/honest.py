@@ -576,26 +576,27 @@ def event_study_inputs(cs: CSResult, min_e: int | None = None, max_e: int | None
 
     Each event time's coefficient is the cohort-size weighted mean of its ATT(g, t) (R ``aggte(type="dynamic")``)
     and ``sigma`` the covariance of their influence functions (estimated weights included), restricted to the window
-    ``[min_e, max_e]`` as R's ``aggte(min_e, max_e)``. Reference event times (identically 0) are dropped.
+    ``[min_e, max_e]`` as R's ``aggte(min_e, max_e)``. The reference event time ``−1 − anticipation`` (identically 0
+    under a universal base) is dropped; the event times after it are the post-periods (with anticipation, the
+    anticipation periods ``−anticipation … −1`` come first).
     """
+    if cs.settings.get("base_period") != "universal":
+        raise ValueError("event_study_inputs needs a fit with base_period='universal' (honest_did refits for you)")
+    ref = -1 - int(cs.settings.get("anticipation", 0) or 0)
     gt = cs.influence()
     e_all = np.round(gt.t - gt.g).astype(int)
-    times = sorted(set(e_all.tolist()))
+    times = sorted(e for e in set(e_all.tolist()) if e != ref)
     if min_e is not None:
         times = [e for e in times if e >= min_e]
     if max_e is not None:
         times = [e for e in times if e <= max_e]
-    betas, psis, kept = [], [], []
+    betas, psis = [], []
     for e in times:
-        keep = np.flatnonzero(e_all == e)
-        value, psi = gt.weighted(keep)
-        if e < 0 and np.allclose(gt.att[keep], 0.0) and np.allclose(gt.psi[:, keep], 0.0):
-            continue  # the universal base period
+        value, psi = gt.weighted(np.flatnonzero(e_all == e))
         betas.append(value)
         psis.append(psi)
-        kept.append(e)
     P = np.column_stack(psis)
-    return np.array(betas), P.T @ P, [e for e in kept if e < 0], [e for e in kept if e >= 0]
+    return np.array(betas), P.T @ P, [e for e in times if e < ref], [e for e in times if e > ref]
 
 
 def _event_study_arrays(es: EventStudy, min_e: int | None, max_e: int | None
@@ -670,7 +671,8 @@ def _honest_from_arrays(beta, sigma, pre, post, e, method, mbar, alpha, notes, k
         raise ValueError(f"honest_did: Δ^RM / Δ^SD need consecutive event times around one reference period "
                          f"(pre {pre}, post {post})")
     if e == "average":
-        l_vec, target = np.full(len(post), 1.0 / len(post)), "average over e >= 0"
+        after = np.array([x >= 0 for x in post], dtype=float)  # anticipation periods (e < 0) get no weight
+        l_vec, target = after / after.sum(), "average over e >= 0"
     else:
         if e not in post:
             raise ValueError(f"honest_did: e={e} not among the post-treatment event times {post}")
