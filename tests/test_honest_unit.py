@@ -129,3 +129,10 @@ def test_anticipation_periods_are_post_periods(mpdta_cs):
     assert res.raw["l_vec"].tolist() == pytest.approx([0, 0.5, 0.5])
     with pytest.raises(ValueError, match="universal"):
         H.event_study_inputs(mpdta_cs)
+
+
+def test_method_is_stated():
+    res = H.sensitivity([0.01, -0.02, 0.3], np.diag([0.01, 0.01, 0.01]), 2, 1, mbar=[0.5])
+    assert "Andrews, Roth et Pakes" in res.method_fr and "hybrid" in res.notes[0]
+    sd = H.sensitivity([0.01, -0.02, 0.3], np.diag([0.01, 0.01, 0.01]), 2, 1, method="smoothness", mbar=[0.0])
+    assert "FLCI" in sd.method_fr

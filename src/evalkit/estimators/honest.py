@@ -87,6 +87,15 @@ class HonestResult:
 
     summary = table
 
+    @property
+    def method_fr(self) -> str:
+        """The method in French, for pages that state a robust interval or a breakdown value."""
+        if self.method == "relative_magnitude":
+            return ("amplitudes relatives (Δ^RM, Rambachan et Roth 2023), intervalle de confiance par le test hybride "
+                    "conditionnel / moins favorable d'Andrews, Roth et Pakes (2023), comme le paquet R HonestDiD")
+        return ("tendances lisses (Δ^SD, Rambachan et Roth 2023), intervalle de confiance de longueur fixe optimal "
+                "(FLCI), comme le paquet R HonestDiD")
+
     def to_rows(self, study: str, outcome: str, unit: str, data: str | None = None, scale: float = 1.0,
                 n_units: int | None = None, n_obs: int | None = None) -> list[dict]:
         """One row per M: estimate = the original estimate, CI = the robust CI (subgroup ``mbar=M`` or ``m=M``)."""
