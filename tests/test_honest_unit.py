@@ -86,8 +86,7 @@ def mpdta_cs():
 def test_event_study_inputs_match_the_dynamic_aggregation(mpdta_cs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        uni = callaway_santanna(mpdta_cs._panel, "lemp", "countyreal", "year", "_first_treat",
-                                base_period="universal")
+        uni = callaway_santanna(mpdta_cs._panel, "lemp", base_period="universal")
     beta, sigma, pre, post = H.event_study_inputs(uni)
     assert (pre, post) == ([-4, -3, -2], [0, 1, 2, 3])
     es = uni.raw.aggregate("event_study")
@@ -121,7 +120,7 @@ def test_anticipation_periods_are_post_periods(mpdta_cs):
     """With anticipation a the reference is e = −1 − a and e = −a … −1 are (anticipated) post-periods."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cs = callaway_santanna(mpdta_cs._panel, "lemp", "countyreal", "year", "_first_treat", anticipation=1,
+        cs = callaway_santanna(pd.read_csv(MPDTA), "lemp", "countyreal", "year", "first_treat", anticipation=1,
                                base_period="universal")
     beta, sigma, pre, post = H.event_study_inputs(cs)
     assert (pre, post) == ([-4, -3], [-1, 0, 1])  # cohort 2004 dropped (treated by 2003 + 1)

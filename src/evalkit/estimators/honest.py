@@ -55,7 +55,7 @@ from scipy import optimize, special
 
 from ..results import make_row
 from .did import EventStudy
-from .staggered import FT, CSResult, callaway_santanna
+from .staggered import CSResult, callaway_santanna
 
 #: Candidate supports above which the vertex enumeration gives way to linear programmes.
 MAX_VERTICES = 200_000
@@ -584,7 +584,8 @@ def event_study_inputs(cs: CSResult, min_e: int | None = None, max_e: int | None
     """``(betahat, sigma, pre_times, post_times)`` of a Callaway–Sant'Anna dynamic aggregation.
 
     Each event time's coefficient is the cohort-size weighted mean of its ATT(g, t) (R ``aggte(type="dynamic")``)
-    and ``sigma`` the covariance of their influence functions (estimated weights included), restricted to the window
+    and ``sigma`` the covariance of their influence functions (estimated weights included; over cluster sums when the
+    fit is clustered, ``settings["cluster"]``), restricted to the window
     ``[min_e, max_e]`` as R's ``aggte(min_e, max_e)``. The reference event time ``−1 − anticipation`` (identically 0
     under a universal base) is dropped; the event times after it are the post-periods (with anticipation, the
     anticipation periods ``−anticipation … −1`` come first).
@@ -604,8 +605,8 @@ def event_study_inputs(cs: CSResult, min_e: int | None = None, max_e: int | None
         value, psi = gt.weighted(np.flatnonzero(e_all == e))
         betas.append(value)
         psis.append(psi)
-    P = np.column_stack(psis)
-    return np.array(betas), P.T @ P, [e for e in times if e < ref], [e for e in times if e > ref]
+    sigma = gt.covariance(np.column_stack(psis))  # Σ_c S_c S'_c: cluster-robust when the fit is clustered
+    return np.array(betas), sigma, [e for e in times if e < ref], [e for e in times if e > ref]
 
 
 def _event_study_arrays(es: EventStudy, min_e: int | None, max_e: int | None
@@ -667,7 +668,7 @@ def honest_did(
         s["base_period"] = "universal"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cs = callaway_santanna(cs._panel, cs.settings["outcome"], cs.settings["unit"], cs.settings["time"], FT, **s)
+            cs = callaway_santanna(cs._panel, cs.settings["outcome"], **s)
         notes.append("refitted with base_period='universal' (a common reference period, as HonestDiD requires)")
     beta, sigma, pre, post = event_study_inputs(cs, min_e, max_e)
     return _honest_from_arrays(beta, sigma, pre, post, e, method, mbar, alpha, notes, kw)
