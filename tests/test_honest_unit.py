@@ -135,3 +135,17 @@ def test_method_is_stated():
     assert "Andrews, Roth et Pakes" in res.method_fr and "hybrid" in res.notes[0]
     sd = H.sensitivity([0.01, -0.02, 0.3], np.diag([0.01, 0.01, 0.01]), 2, 1, method="smoothness", mbar=[0.0])
     assert "FLCI" in sd.method_fr
+
+
+@pytest.mark.parametrize("cluster", [None, "state"])
+def test_event_study_covariance_matches_the_dynamic_ses(cluster):
+    """sigma's diagonal is the engine's event-time SEs, cluster-robust when the fit is clustered."""
+    m = pd.read_csv(MPDTA)
+    m["state"] = m.countyreal // 1000
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cs = callaway_santanna(m, "lemp", "countyreal", "year", "first_treat", base_period="universal",
+                               cluster=cluster)
+    _, sigma, pre, post = H.event_study_inputs(cs)
+    tab = cs.dynamic.table.set_index("event_time")
+    np.testing.assert_allclose(np.sqrt(np.diag(sigma)), tab.loc[pre + post, "std_error"].to_numpy(), atol=1e-14)
