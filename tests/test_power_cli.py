@@ -92,9 +92,14 @@ def test_power_planning_errors_are_clear(run, args, needle):
     assert r.returncode == 2 and needle in r.stderr and "Pour corriger" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_power_on_data_folder_simulates_the_design():
+def test_power_cli_subprocess_error_has_no_traceback():
+    r = _cli("power", "--units", "100", "--periods", "6")
+    assert r.returncode == 2 and "--sigma" in r.stderr and "Pour corriger" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_power_on_data_folder_simulates_the_design(run):
     # no design option: periods, units, cohorts and treated share come from the folder; progress bar on stderr
-    r = _cli("power", "--data", str(ROOT / "data" / "synthetic"), "--study", "msp", "--outcome", "patients_mt",
+    r = run("power", "--data", str(ROOT / "data" / "synthetic"), "--study", "msp", "--outcome", "patients_mt",
              "--sims", "20", "--seed", "5", "--effect", "10")
     assert r.returncode == 0, r.stderr
     out = r.stdout

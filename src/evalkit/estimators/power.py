@@ -631,6 +631,13 @@ def power_design(
     ``check_shift`` the first draw is refitted with the largest effect of the grid added to the outcome, and if the
     shift is not exact every effect is refitted on every draw.
 
+    What it assumes. The treated units would vary like the never-treated ones and the effect is the same for all:
+    the simulated power is that of the design under a constant effect. When the actual effects differ across treated
+    units (e.g. proportional to their level), the SE the estimator reports on the real data also carries that spread
+    and :attr:`~DesignPowerResult.mde_from_se` exceeds the simulated MDE (bundled assistants data: ≈ 1.5×); when the
+    treated units are less variable than the controls, the other way round. Compare the two
+    (``evalkit power`` prints a warning beyond ±15 %).
+
     Speed. With the default estimator the draws are fitted by diff-diff's ``CallawaySantAnna`` simple ATT alone (the
     computation evalkit's engine wraps, without the other aggregations it adds), once it has been checked on the first
     draw to give evalkit's estimate and SE (``engine`` in the result); about 10 s for 200 draws on the bundled msp
