@@ -556,46 +556,108 @@ def cmd_build(args) -> int:
 
 
 def cmd_power(args) -> int:
-    """Minimum detectable effect (or units needed for --effect) of a planned DiD."""
-    from .estimators import power_mde, power_n
-    from .results import fmt_num
+    """Power of the headline estimator: simulated on a data folder's own design (--data), or analytic for a planned
+    design (--units/--effect, --periods, --treated-share, --sigma [--rho])."""
+    import math
 
-    sigma, rho = args.sigma, args.rho
+    from .estimators.power import METHOD_LABELS, power_design, power_mde, power_n
+    from .fr import fmt_int, fmt_num, fmt_pct
+
+    def num(x: float) -> str:  # three significant digits, French
+        if x is None or not math.isfinite(x):
+            return "n.d."
+        d = max(0, 2 - int(math.floor(math.log10(abs(x))))) if x else 0
+        return fmt_num(x, min(d, 6))
+
     if args.data:
         from .io import load
-        from .planning import variance_components
 
+        if args.sims < 20:
+            raise UserError(f"--sims {args.sims} : trop peu de tirages pour lire une puissance. Pour corriger : "
+                            "donner au moins 20 (200 par défaut)")
         st = STUDIES[args.study]
         df = load(args.study, Path(args.data))
+        outcomes = [c for c in st.columns if c not in (st.unit, st.time, st.cohort)
+                    and c in df and (df[c].dtype.kind in "iuf" or str(df[c].dtype) in ("Int64", "Float64"))]
         if args.outcome not in df.columns:
-            raise UserError(f"--outcome {args.outcome} n'est pas une colonne de {args.study}. Pour corriger : choisir "
-                            f"parmi {', '.join(c for c in st.columns if c not in (st.unit, st.time, st.cohort))}")
-        never = df[df[st.cohort].isna()] if df[st.cohort].isna().any() else df
-        vc = variance_components(never, args.outcome, st.unit, st.time)
-        sigma = vc["sigma"] if sigma is None else sigma
-        rho = vc["rho"] if rho is None else rho
-        print(f"From {args.study} ({vc['n_units']} never-treated units, {vc['n_periods']} years): "
-              f"sigma = {sigma:.4g}, rho = {rho:.3f}")
-    if sigma is None:
-        raise UserError("give --sigma (SD of the outcome of one unit-year) or --data DIR --study S --outcome Y "
-                        "to read it off existing data")
-    rho = 0.0 if rho is None else rho
+            raise UserError(f"--outcome {args.outcome} n'est pas une colonne de l'étude {args.study}. Pour corriger : "
+                            f"choisir parmi {', '.join(outcomes)}")
+        quiet, tty = args.quiet, sys.stderr.isatty()
+        t0, last = time.monotonic(), [-1]
+
+        def bar(done: int, total: int) -> None:
+            if quiet:
+                return
+            step = int(20 * done / total)
+            if not tty and step == last[0] and done < total:
+                return
+            last[0] = step
+            el = time.monotonic() - t0
+            rest = el / done * (total - done)
+            line = (f"Simulations : [{'#' * step}{'.' * (20 - step)}] {done}/{total} · {el:.0f} s écoulées"
+                    + (f" · reste ≈ {rest:.0f} s" if done < total else ""))
+            print(("\r" if tty else "") + line, end="\n" if (done == total or not tty) else "", file=sys.stderr,
+                  flush=True)
+
+        try:
+            res = power_design(df, outcome=args.outcome, unit=st.unit, time=st.time, cohort=st.cohort,
+                               n_sims=args.sims, alpha=args.alpha, power=args.power,
+                               seed=0 if args.seed is None else args.seed, progress=bar)
+        except ValueError as e:
+            raise UserError(f"{e}. Pour corriger : vérifier l'année d'entrée ({st.cohort}) et la présence d'unités "
+                            "jamais traitées dans le fichier") from None
+        years = sorted(df[st.time].dropna().astype(int).unique())
+        print(f"Puissance de l'estimateur principal (Callaway et Sant'Anna, effet moyen simple, témoins jamais "
+              f"traités) sur le plan d'étude de « {st.title} », indicateur {args.outcome} :")
+        print(f"  {fmt_int(res.n_units)} unités ({fmt_int(res.n_treated)} traitées en {len(res.cohorts)} cohortes "
+              f"d'entrée, {fmt_int(res.n_control)} jamais traitées), {res.n_periods} années ({years[0]}–{years[-1]}).")
+        print(f"  Méthode : {res.method_label} ({fmt_int(res.n_sims)} tirages, graine {res.seed}, effet constant "
+              f"ajouté après la date fictive).")
+        print(f"  Effet minimal détectable (puissance {fmt_pct(100 * res.power, 0)}, seuil "
+              f"{fmt_pct(100 * res.alpha, 0)}) : {num(res.mde)} (erreur Monte-Carlo {num(res.mde_mc_se)}).")
+        print(f"  Taux de rejet sans effet : {fmt_pct(100 * res.size, 1)} (attendu : {fmt_pct(100 * res.alpha, 0)}).")
+        if args.effect is not None:
+            print(f"  Puissance pour un effet de {num(args.effect)} : {fmt_pct(100 * res.power_at(args.effect), 0)}.")
+        print(f"  Contrôles : {METHOD_LABELS[res.analytic.method]} : {num(res.analytic.mde)} ; 2,8 × l'erreur type "
+              f"publiée par l'estimateur sur ces données ({num(res.reference_se)}) : {num(res.mde_from_se)}.")
+        ratio = res.mde / res.mde_from_se if res.mde_from_se > 0 else float("nan")
+        if math.isfinite(ratio) and not 0.85 <= ratio <= 1.15:
+            print(f"  Attention : l'effet minimal simulé vaut {fmt_num(ratio, 2)} fois celui qu'implique l'erreur type "
+                  "publiée. La simulation suppose un effet identique pour toutes les unités traitées et des unités "
+                  "traitées aussi variables que les témoins ; un écart signale des effets hétérogènes ou des unités "
+                  "traitées plus (ou moins) variables.")
+        print("  Taux de rejet selon l'effet :")
+        print(f"    {'effet':>10}   {'puissance':>9}")
+        for r in res.curve.itertuples(index=False):
+            print(f"    {num(r.effect):>10}   {fmt_pct(100 * r.power, 0):>9}")
+        return EXIT_OK
+
+    if args.sigma is None:
+        raise UserError("écart type manquant. Pour corriger : donner --sigma (écart type d'une unité-année autour de "
+                        "son niveau moyen et de la moyenne de l'année) ou --data DOSSIER --study S --outcome Y pour "
+                        "calculer la puissance sur des données existantes")
+    if args.periods is None:
+        raise UserError("nombre de périodes manquant. Pour corriger : donner --periods (années observées)")
+    rho = 0.0 if args.rho is None else args.rho
     try:
         if args.effect is not None:
-            res = power_n(args.effect, args.periods, args.treated_share, sigma, rho, args.alpha, args.power,
-                          args.pre)
-            print(f"Units needed to detect an effect of {args.effect:g} with power {args.power:.0%} "
-                  f"(alpha {args.alpha:g}): {res.n_units} ({res.n_treated} treated, {res.n_control} controls)")
+            res = power_n(args.effect, args.periods, args.treated_share, args.sigma, rho, args.alpha, args.power,
+                          args.pre, model=args.model)
+            print(f"Unités nécessaires pour détecter un effet de {num(args.effect)} avec une puissance de "
+                  f"{fmt_pct(100 * res.power, 0)} (seuil {fmt_pct(100 * res.alpha, 0)}) : {res.n_units} "
+                  f"({res.n_treated} traitées, {res.n_control} témoins)")
         else:
             if args.units is None:
-                raise UserError("give --units (number of units planned) or --effect (to get the units needed)")
-            res = power_mde(args.units, args.periods, args.treated_share, sigma, rho, args.alpha, args.power,
-                            args.pre)
-            print(f"Minimum detectable effect: {res.mde:.4g} (SE {res.std_error:.4g}) with {res.n_units} units "
-                  f"({res.n_treated} treated), {res.n_pre} pre- and {res.n_post} post-periods, "
-                  f"power {res.power:.0%}, alpha {res.alpha:g}")
+                raise UserError("taille d'étude manquante. Pour corriger : donner --units (unités prévues) ou "
+                                "--effect (pour obtenir les unités nécessaires)")
+            res = power_mde(args.units, args.periods, args.treated_share, args.sigma, rho, args.alpha, args.power,
+                            args.pre, model=args.model)
+            print(f"Effet minimal détectable : {num(res.mde)} (erreur type {num(res.std_error)}) avec {res.n_units} "
+                  f"unités ({res.n_treated} traitées), {res.n_pre} périodes avant et {res.n_post} après l'entrée, "
+                  f"puissance {fmt_pct(100 * res.power, 0)}, seuil {fmt_pct(100 * res.alpha, 0)}")
     except ValueError as e:
-        raise UserError(str(e)) from None
+        raise UserError(f"{e}. Pour corriger : vérifier --units, --periods, --pre, --treated-share et --rho") from None
+    print(f"Méthode : {res.method_label}.")
     return EXIT_OK
 
 
@@ -663,19 +725,26 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors")
     r.set_defaults(func=cmd_run)
 
-    w = sub.add_parser("power", help="minimum detectable effect or sample size of a planned DiD")
-    w.add_argument("--units", type=int, help="units planned (treated + controls)")
-    w.add_argument("--effect", type=float, help="effect to detect: prints the units needed instead of the MDE")
-    w.add_argument("--periods", type=int, required=True, help="periods observed")
-    w.add_argument("--pre", type=int, default=None, help="pre-treatment periods (default: half)")
-    w.add_argument("--treated-share", type=float, default=0.5)
-    w.add_argument("--sigma", type=float, help="SD of the outcome of one unit-period")
-    w.add_argument("--rho", type=float, help="correlation between two periods of the same unit")
-    w.add_argument("--alpha", type=float, default=0.05)
-    w.add_argument("--power", type=float, default=0.8)
-    w.add_argument("--data", help="read sigma and rho off this folder's study file (never-treated units)")
+    w = sub.add_parser("power", help="puissance de l'estimateur principal : simulée sur un dossier de données "
+                       "(--data) ou calculée pour une étude prévue (--units ou --effect)")
+    w.add_argument("--data", help="dossier des fichiers d'étude : puissance simulée sur son propre plan d'étude")
     w.add_argument("--study", choices=list(STUDIES), default="msp")
     w.add_argument("--outcome", default="patients_mt")
+    w.add_argument("--sims", type=int, default=200, help="tirages de la simulation (avec --data)")
+    w.add_argument("--seed", type=int, default=None, help="graine des tirages (0 par défaut)")
+    w.add_argument("--units", type=int, help="unités prévues (traitées + témoins)")
+    w.add_argument("--effect", type=float, help="effet à détecter : donne les unités nécessaires (ou, avec --data, "
+                   "la puissance pour cet effet)")
+    w.add_argument("--periods", type=int, help="périodes observées (sans --data)")
+    w.add_argument("--pre", type=int, default=None, help="périodes avant l'entrée (défaut : la moitié)")
+    w.add_argument("--treated-share", type=float, default=0.5)
+    w.add_argument("--sigma", type=float, help="écart type d'une unité-période autour de son niveau et de l'année")
+    w.add_argument("--rho", type=float, help="autocorrélation d'ordre 1 de cet écart (modèle AR(1))")
+    w.add_argument("--model", choices=["ar1", "equicorrelated"], default="ar1",
+                   help="ar1 : estimateur de Callaway et Sant'Anna, erreurs AR(1) (défaut) ; equicorrelated : "
+                   "ancienne formule 2×2 équicorrélée")
+    w.add_argument("--alpha", type=float, default=0.05)
+    w.add_argument("--power", type=float, default=0.8)
     w.set_defaults(func=cmd_power)
 
     c = sub.add_parser("claims", help="build the Asalée table (and GP-year panel) from SNDS-shaped claims")
