@@ -49,7 +49,7 @@ def test_contracts_follow_the_registry():
 def test_simulate_cli_and_guide_follow_the_registry():
     assert simulate.available() == list(registry.names())
     assert cli._studies(None, list(contracts.STUDIES)) == list(registry.names())
-    with pytest.raises(cli.UserError, match="choose among msp, asalee, assistants"):
+    with pytest.raises(cli.UserError, match="choisir parmi msp, asalee, assistants"):
         cli._studies("msp,cpts", list(contracts.STUDIES))
     assert list(guide.files_overview()["Fichier"]) == [f"{s}.csv" for s in registry.names()]
     assert guide.ROW_FR == {s.name: s.row_fr for s in registry.STUDIES}
@@ -147,7 +147,7 @@ def test_contract_departement_rule_is_the_cog_list(code, ok):
     if ok:
         contracts.validate(df, "msp")
     else:
-        with pytest.raises(DataError, match="département code"):
+        with pytest.raises(DataError, match="code département"):
             contracts.validate(df, "msp")
 
 
