@@ -221,7 +221,7 @@ ESTIMATORS = (
     "cs_simple_patient_weighted", "cs_dose_difference",
     "cs_simple_notyet",  # legacy msp label of cs_simple_not_yet_treated (renaming it changes estimates.csv rows)
     # other estimators and diagnostics
-    "twfe", "bacon", "naive_cross_section", "did_2x2_per_protocol", "honest_did_rm", "power_mde",
+    "twfe", "twfe_event_study", "bacon", "naive_cross_section", "did_2x2_per_protocol", "honest_did_rm", "power_mde",
     # derived quantities (assistants) and the generator's planted effects (synthetic data, methods chapter)
     "aid_over_cs_gain", "contracts_x_cs_gain", "share_of_signatories",
     "truth", "truth_dynamic", "truth_group", "truth_calendar",

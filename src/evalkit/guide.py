@@ -353,6 +353,7 @@ ESTIMATOR_DESCRIPTIONS: dict[str, str] = {
     "cs_simple_patient_weighted": "cs_simple où chaque patient pèse autant",
     "cs_dose_difference": "écart d'effet entre une option de contrat et le tiers temps (subgroup option=…)",
     "twfe": "double différence à effets fixes unité et année (TWFE), erreurs-types regroupées par unité",
+    "twfe_event_study": "étude d'événement à effets fixes unité et année (TWFE), erreurs-types regroupées par unité comme fixest",
     "bacon": "décomposition de Goodman-Bacon du coefficient TWFE (une ligne par type de comparaison)",
     "naive_cross_section": "écart brut de moyennes entre groupes, sans contrefactuel",
     "did_2x2_per_protocol": "double différence avant/après à deux groupes, per protocole",
