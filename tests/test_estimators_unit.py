@@ -23,7 +23,7 @@ from evalkit.estimators import (
     prepare_panel,
     twfe,
 )
-from evalkit.estimators.staggered import _GT
+from evalkit.estimators import GroupTimeInfluence as GTI
 
 # --- matching and balance -----------------------------------------------------------------------------------------
 
@@ -171,7 +171,7 @@ def cs_dyn():
 
 def test_dynamic_overall_if_equals_event_study_vcov(cs_dyn):
     """Two routes to the overall dynamic SE agree: √(w'Vw) from diff-diff's vcov and our influence functions."""
-    gt = _GT.from_diff_diff(cs_dyn.raw)
+    gt = GTI.from_diff_diff(cs_dyn.raw)
     post = cs_dyn.dynamic.table.event_time[cs_dyn.dynamic.table.event_time >= 0]
     psis = [gt.weighted(np.flatnonzero(gt.t - gt.g == e))[1] for e in post]
     assert np.sqrt(np.sum(np.mean(psis, axis=0) ** 2)) == pytest.approx(cs_dyn.dynamic.overall.std_error, rel=1e-8)
@@ -285,7 +285,7 @@ def test_cs_weights_inference():
                        atol=1e-12)
     w = np.random.default_rng(0).uniform(0.5, 2, 300)
     cw = callaway_santanna(df.assign(w=w[df.unit]), "y", "unit", "year", "cohort", weights="w")
-    gt = _GT.from_diff_diff(cw.raw)
+    gt = GTI.from_diff_diff(cw.raw)
     value, psi = gt.weighted(np.flatnonzero(gt.t >= gt.g))  # our weighted IF algebra vs diff-diff's simple
     assert value == pytest.approx(cw.simple.estimate, abs=1e-12)
     assert np.sqrt(np.sum(psi**2)) == pytest.approx(cw.simple.std_error, rel=1e-8)
@@ -315,7 +315,7 @@ def test_match_then_weighted_did(baseline):
 def test_if_algebra_with_not_yet_treated_controls():
     cs = callaway_santanna(staggered_panel(tau=1.0, growth=0.5, seed=6), "y", "unit", "year", "cohort",
                            control_group="not_yet_treated")
-    gt = _GT.from_diff_diff(cs.raw)
+    gt = GTI.from_diff_diff(cs.raw)
     value, psi = gt.weighted(np.flatnonzero(gt.t >= gt.g))
     assert value == pytest.approx(cs.simple.estimate, abs=1e-12)
     assert np.sqrt(np.sum(psi**2)) == pytest.approx(cs.simple.std_error, rel=1e-8)

@@ -6,12 +6,14 @@ year, NaN/0 = never treated). Estimators never read files. Every result has ``ta
 
 - naive cross-section: :func:`naive_cross_section`
 - classic DiD: :func:`did_2x2`, :func:`twfe`, :func:`twfe_event_study`
-- staggered adoption: :func:`callaway_santanna`, :func:`honest_did`, :func:`bacon_decomposition`
+- staggered adoption: :func:`prepare` (a :class:`Panel` prepared once), :func:`callaway_santanna`,
+  :func:`honest_did`, :func:`bacon_decomposition`
 - matching: :func:`match_ps`, :func:`match_cem`, :func:`balance_table`
 - power: :func:`power_mde`, :func:`power_n`, :func:`power_simulate`
+- warnings raised by an estimator, collected instead of printed: :func:`collect_warnings`, :func:`caught`
 """
 
-from .base import Aggregate, Estimate
+from .base import Aggregate, CaughtWarnings, Estimate, caught, collect_warnings
 from .did import DiD2x2Result, EventStudy, TWFEResult, did_2x2, twfe, twfe_event_study
 from .matching import MatchResult, balance_table, match_cem, match_ps, propensity_score
 from .naive import naive_cross_section
@@ -19,10 +21,13 @@ from .power import PowerResult, power_mde, power_n, power_simulate
 from .staggered import (
     BaconResult,
     CSResult,
+    GroupTimeInfluence,
     HonestResult,
+    Panel,
     bacon_decomposition,
     callaway_santanna,
     honest_did,
+    prepare,
     prepare_panel,
 )
 
@@ -30,16 +35,21 @@ __all__ = [
     "Aggregate",
     "BaconResult",
     "CSResult",
+    "CaughtWarnings",
     "DiD2x2Result",
     "Estimate",
     "EventStudy",
+    "GroupTimeInfluence",
     "HonestResult",
     "MatchResult",
+    "Panel",
     "PowerResult",
     "TWFEResult",
     "bacon_decomposition",
     "balance_table",
     "callaway_santanna",
+    "caught",
+    "collect_warnings",
     "did_2x2",
     "honest_did",
     "match_cem",
@@ -48,6 +58,7 @@ __all__ = [
     "power_mde",
     "power_n",
     "power_simulate",
+    "prepare",
     "prepare_panel",
     "propensity_score",
     "twfe",

@@ -3,14 +3,18 @@
 An :class:`Estimate` is a point estimate with its standard error and 95 % confidence interval. An
 :class:`Aggregate` is an overall :class:`Estimate` plus a table keyed by cohort, event time or year (the shape of a
 Callaway–Sant'Anna aggregation or an event study). Both turn into rows of the results table
-(:func:`evalkit.results.make_row`) with ``to_rows``.
+(:func:`evalkit.results.make_row`) with ``to_rows``. :func:`collect_warnings` / :func:`caught` gather the warnings an
+estimator raises so that a chapter reports them instead of printing them.
 """
 
 from __future__ import annotations
 
 import math
+import re
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -99,7 +103,7 @@ class Estimate:
     ) -> list[dict]:
         """A one-element list holding this estimate as a results-table row (estimate, SE and CI × ``scale``)."""
         if headline and subgroup != "all":
-            raise ValueError("a headline row must have subgroup 'all' (DESIGN §3)")
+            raise ValueError("a headline row must have subgroup 'all'")
         e = self.scaled(scale) if scale != 1.0 else self
         return [
             make_row(
@@ -181,3 +185,66 @@ def treatment_dummy(df: pd.DataFrame, time: str, cohort: str) -> pd.Series:
     """D_it = 1{t ≥ cohort} (0 for never-treated units)."""
     c = clean_cohort(df[cohort])
     return (c.notna() & (df[time] >= c)).astype(float)
+
+
+# --- warnings raised by the estimators ----------------------------------------------------------------------------
+
+
+class CaughtWarnings(list):
+    """Messages (``str``) of the warnings caught by :func:`collect_warnings`, in the order raised.
+
+    ``records`` keeps the :class:`warnings.WarningMessage` objects of the messages listed (category, file, line), e.g.
+    to re-emit some of them with :func:`warnings.warn_explicit`.
+    """
+
+    records: list
+
+
+def _message(w: warnings.WarningMessage, short: bool) -> str:
+    text = str(w.message)
+    if not short:
+        return text
+    first = text.splitlines()[0][:200] if text else ""
+    return f"{w.category.__name__}: {first}"
+
+
+@contextmanager
+def collect_warnings(*, short: bool = False, unique: bool = False,
+                     ignore: Sequence[str] = ()) -> Iterator[CaughtWarnings]:
+    """Record every warning raised in the block (none is printed) and yield the list of their messages.
+
+    The list is filled when the block exits (also when it raises). ``short``: each message as ``"<Category>: <first
+    line, 200 characters at most>"`` instead of the full text; ``unique``: repeats left out; ``ignore``: regular
+    expressions (``re.search``) of messages left out of the list (checked and harmless ones).
+
+    >>> with collect_warnings() as caught:
+    ...     warnings.warn("12 units dropped")
+    >>> caught
+    ['12 units dropped']
+    """
+    out = CaughtWarnings()
+    out.records = []
+    pats = [re.compile(p) for p in ignore]
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        try:
+            yield out
+        finally:
+            for w in rec:
+                if any(p.search(str(w.message)) for p in pats):
+                    continue
+                msg = _message(w, short)
+                if unique and msg in out:
+                    continue
+                out.append(msg)
+                out.records.append(w)
+
+
+T = TypeVar("T")
+
+
+def caught(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, CaughtWarnings]:
+    """Call ``fn(*args, **kwargs)`` and return ``(result, messages of the warnings it raised)`` (none printed)."""
+    with collect_warnings() as messages:
+        result = fn(*args, **kwargs)
+    return result, messages

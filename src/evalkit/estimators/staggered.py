@@ -3,11 +3,14 @@
 Thin wrappers around diff-diff 3.13.0 (``CallawaySantAnna``, ``HonestDiD``, ``BaconDecomposition``). diff-diff fits
 the group-time ATTs and their simple, event-time and cohort aggregations. What it lacks, and this module adds from the
 group-time influence functions exactly as R ``did::aggte`` does: the overall cohort (``group``) ATT, the calendar-time
-aggregation, the overall dynamic ATT (mean of the event-time effects e ≥ 0) and the joint Wald pre-test of the
-pre-treatment ATT(g,t). All four reproduce R ``did`` on mpdta (tests/test_estimators_reference.py).
+aggregation, the overall dynamic ATT (mean of the event-time effects e ≥ 0), the joint Wald pre-tests and
+cluster-robust standard errors. They reproduce R ``did`` on mpdta (tests/test_estimators_reference.py).
+
+A sample is prepared once with :func:`prepare` (a :class:`Panel`) and fitted as many times as needed (outcomes,
+comparison groups); :func:`callaway_santanna` also accepts a DataFrame and prepares it itself.
 
 Influence functions are scaled as in diff-diff: the variance of a linear combination is ``Σ_i ψ_i²`` (R's
-``mean(ψ²)/n`` with ψ_R = n·ψ).
+``mean(ψ²)/n`` with ψ_R = n·ψ), and ``Σ_c (Σ_{i∈c} ψ_i)²`` with clusters.
 """
 
 from __future__ import annotations
@@ -22,13 +25,184 @@ from scipy import stats
 
 from ..disclosure import MIN_CELL
 from ..results import make_row
-from .base import Aggregate, Estimate, clean_cohort
+from .base import Aggregate, Estimate, clean_cohort, collect_warnings, normal_ci, normal_p
 
 CS = "callaway_santanna"
 FT = "_first_treat"  # cohort column handed to diff-diff (0 = never treated)
+_REGISTRY: dict = {}  # "once per location" registry of the warnings re-emitted by callaway_santanna
 
 
 # --- panel preparation -----------------------------------------------------------------------------------------
+
+
+def _as_numeric(s: pd.Series) -> np.ndarray:
+    """Nullable extension dtypes (Int64/Float64/boolean, as returned by evalkit.io.load) → float64; others as is."""
+    if isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_numeric_dtype(s):
+        return s.astype("float64").to_numpy()
+    return s.to_numpy()
+
+
+def _nunique(codes: np.ndarray) -> int:
+    return int(len(np.unique(codes))) if len(codes) else 0
+
+
+class Panel:
+    """A long panel checked and integer-coded once, for several Callaway–Sant'Anna fits on the same sample.
+
+    Build it with :func:`prepare`; pass it to :func:`callaway_santanna` instead of a DataFrame (``unit``, ``time``,
+    ``cohort`` then come from the panel). What depends on the outcome — rows with a missing outcome dropped, which may
+    unbalance the panel, and the rules that follow — is applied per fit, exactly as :func:`prepare_panel` does; the
+    rest (cohort checks, unit codes, dtypes) is done once. Unit ids are coded ``0..n-1`` in sorted order (the order
+    diff-diff uses), so string ids cost no more than integers; :meth:`CSResult.influence` maps them back.
+
+    Outcome, covariate, weight and cluster columns are read from the DataFrame given to :func:`prepare` when a fit
+    needs them (it is not copied: do not modify it in between).
+    """
+
+    def __init__(self, df: pd.DataFrame, unit: str, time: str, cohort: str, covariates: Sequence[str] | None = None,
+                 weights: str | None = None, anticipation: int = 0):
+        self.unit, self.time, self.cohort = unit, time, cohort
+        self.covariates = tuple(covariates or ())
+        self.weights = weights
+        self.anticipation = int(anticipation)
+        missing = [c for c in (unit, time, cohort, *self.covariates, *([weights] if weights else [])) if c not in df]
+        if missing:
+            raise KeyError(f"columns not in the data: {missing}")
+        self._df = df
+        codes, ids = pd.factorize(df[unit], sort=True)
+        if (codes < 0).any():
+            raise ValueError(f"missing values in the unit id column {unit!r}")
+        self.codes = codes.astype(np.int64)
+        self.unit_ids = np.asarray(ids)
+        t = _as_numeric(df[time])
+        if pd.api.types.is_float_dtype(t.dtype) and (t % 1 == 0).all():
+            t = t.astype("int64")
+        self.times = t
+        self.cohort_values = _as_numeric(df[cohort])
+        c = clean_cohort(pd.Series(self.cohort_values)).to_numpy()
+        cf = np.where(np.isnan(c), -np.inf, c)
+        n = len(self.unit_ids)
+        lo, hi = np.full(n, np.inf), np.full(n, -np.inf)
+        np.minimum.at(lo, self.codes, cf)
+        np.maximum.at(hi, self.codes, cf)
+        if (lo != hi).any():
+            raise ValueError(f"{cohort!r} (first treated year) varies within unit; it must be constant per {unit!r}")
+        self.clean = c
+        self.n_units = n
+        self._cache: dict = {}
+
+    def __repr__(self) -> str:
+        return (f"Panel({self.n_units} units, {len(self.codes)} rows; unit={self.unit!r}, time={self.time!r}, "
+                f"cohort={self.cohort!r}, covariates={list(self.covariates)}, weights={self.weights!r}, "
+                f"anticipation={self.anticipation})")
+
+    def column(self, name: str) -> np.ndarray:
+        """A column of the input as a NumPy array, nullable numeric dtypes as float64."""
+        return _as_numeric(self._df[name])
+
+    def check_invariant(self, name: str) -> None:
+        """Raise ``ValueError`` if column ``name`` has missing values or varies within a unit (e.g. a cluster id)."""
+        key = ("invariant", name)
+        if key in self._cache:
+            return
+        v = self._df[name]
+        if v.isna().any():
+            raise ValueError(f"missing values in {name!r}: every unit needs one")
+        if (pd.Series(v.to_numpy()).groupby(self.codes).nunique() > 1).any():
+            raise ValueError(f"{name!r} varies within unit; it must be constant per {self.unit!r}")
+        self._cache[key] = True
+
+    def _structure(self, keep: np.ndarray | None, outcome: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Rows kept (sorted by unit and time), their cohort (0 = never treated) and the notes — the rules of
+        :func:`prepare_panel` after the rows with a missing outcome (``~keep``) are dropped."""
+        notes: list[str] = []
+        rows = np.arange(len(self.codes)) if keep is None else np.flatnonzero(keep)
+        if keep is not None:
+            notes.append(f"{len(self.codes) - len(rows)} rows with a missing {outcome} dropped")
+        if not len(rows):
+            raise ValueError(f"no row with a non-missing {outcome}")
+        t, codes, c = self.times[rows], self.codes[rows], self.clean[rows].copy()
+        periods = np.unique(t)
+        t_min, t_max = periods[0], periods[-1]
+        late = c > t_max
+        if late.any():
+            notes.append(f"{_nunique(codes[late])} units first treated after {t_max} counted as never treated in the "
+                         "window")
+            c[late] = np.nan
+        early = c <= t_min + self.anticipation
+        if early.any():
+            notes.append(f"{_nunique(codes[early])} units treated from the first period (no pre-period) dropped")
+            rows, t, codes, c = rows[~early], t[~early], codes[~early], c[~early]
+        # sort by unit and time once; then per-unit counts are block lengths
+        key = codes * len(periods) + np.searchsorted(periods, t)
+        if len(key) > 1 and not (np.diff(key) > 0).all():
+            order = np.lexsort((t, codes))
+            rows, t, codes, c, key = rows[order], t[order], codes[order], c[order], key[order]
+        distinct = np.r_[True, np.diff(key) != 0] if len(key) else np.zeros(0, bool)  # duplicated (unit, time) rows
+        n_per = np.bincount(codes[distinct], minlength=self.n_units)
+        incomplete = (n_per < len(periods)) & (n_per > 0)
+        if incomplete.any():
+            notes.append(
+                f"unbalanced panel: {int(incomplete.sum())} units not observed in all {len(periods)} periods dropped "
+                "(balanced panel, as R did with panel=TRUE)"
+            )
+            ok = ~incomplete[codes]
+            rows, t, codes, c = rows[ok], t[ok], codes[ok], c[ok]
+        baseline = [*self.covariates, *([self.weights] if self.weights else [])]
+        if baseline:
+            base = pd.DataFrame({k: self.column(k)[rows] for k in baseline}).groupby(codes, sort=True).first()
+            bad_units = base.index.to_numpy()[base.isna().any(axis=1).to_numpy()]
+            if len(bad_units):
+                notes.append(f"{len(bad_units)} units with a missing baseline covariate or weight dropped")
+                ok = ~np.isin(codes, bad_units)
+                rows, t, codes, c = rows[ok], t[ok], codes[ok], c[ok]
+        if self.weights:
+            w = pd.to_numeric(pd.Series(self.column(self.weights)[rows])).to_numpy(float)
+            w_unit = pd.Series(w).groupby(codes).first()
+            if (w_unit < 0).any():
+                raise ValueError(f"negative unit weights in {self.weights!r}")
+            zero = w_unit.index.to_numpy()[(w_unit == 0).to_numpy()]
+            if len(zero):
+                notes.append(f"{len(zero)} units of zero weight (unmatched) dropped")
+                ok = ~np.isin(codes, zero)
+                rows, c = rows[ok], c[ok]
+        return rows, np.nan_to_num(c, nan=0.0), notes
+
+    def frame(self, outcome: str, ids: bool = False, extra: Sequence[str] = ()) -> tuple[pd.DataFrame, list[str], int]:
+        """The estimation panel for ``outcome`` (as :func:`prepare_panel`), its notes and the number of units dropped.
+
+        The unit column holds the integer codes (``ids=True``: the original ids). ``extra``: time-invariant columns
+        carried along (e.g. a cluster id), taken like the covariates at each unit's first observed period.
+        """
+        y = self.column(outcome)
+        miss = pd.isna(y)
+        key = outcome if miss.any() else None
+        if key not in self._cache:
+            self._cache[key] = self._structure(~miss if key else None, outcome)
+        rows, ft, notes = self._cache[key]
+        codes = self.codes[rows]
+        d = {self.unit: self.unit_ids[codes] if ids else codes, self.time: self.times[rows], outcome: y[rows],
+             self.cohort: self.cohort_values[rows]}
+        baseline = [*self.covariates, *([self.weights] if self.weights else []), *extra]
+        first = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, bool)
+        if baseline:  # each unit's first non-missing value in time order (its baseline)
+            base = pd.DataFrame({k: self.column(k)[rows] for k in baseline}).groupby(codes, sort=True).first()
+            unit_pos = np.cumsum(first) - 1
+            for k in baseline:
+                d[k] = base[k].to_numpy()[unit_pos]
+        d[FT] = ft
+        out = pd.DataFrame(d)
+        n_dropped = int(self.n_units - first.sum())
+        return out, list(notes), n_dropped
+
+
+def prepare(df: pd.DataFrame, unit: str, time: str, cohort: str, covariates: Sequence[str] | None = None,
+            weights: str | None = None, anticipation: int = 0) -> Panel:
+    """Check and code a long panel once for several :func:`callaway_santanna` fits (see :class:`Panel`).
+
+    Raises ``ValueError`` if the cohort varies within a unit or a unit id is missing.
+    """
+    return Panel(df, unit, time, cohort, covariates=covariates, weights=weights, anticipation=anticipation)
 
 
 def prepare_panel(
@@ -48,86 +222,54 @@ def prepare_panel(
     pre-period and are dropped; cohorts after the last period are recoded never-treated (untreated in the window);
     covariates are taken at each unit's first observed period (baseline), units missing them are dropped; so are
     unit weights (``weights``), and units of zero weight (e.g. unmatched) are dropped.
-    Never-treated units are coded 0 in the ``_first_treat`` column.
+    Never-treated units are coded 0 in the ``_first_treat`` column. A warning lists the notes.
     """
-    covariates = list(covariates or [])
-    baseline_cols = covariates + ([weights] if weights else [])
-    d = df[[unit, time, outcome, cohort, *baseline_cols]].reset_index(drop=True)
-    # Nullable extension dtypes (Int64/Float64/boolean, as returned by evalkit.io.load) → plain floats for diff-diff.
-    for c in [time, outcome, cohort, *baseline_cols]:
-        if isinstance(d[c].dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_numeric_dtype(d[c]):
-            d[c] = d[c].astype("float64")
-    if pd.api.types.is_float_dtype(d[time]) and (d[time] % 1 == 0).all():
-        d[time] = d[time].astype("int64")
-    notes: list[str] = []
-    n0 = d[unit].nunique()
-    d["_c"] = clean_cohort(d[cohort])
-    if (d.groupby(unit)["_c"].nunique(dropna=False) > 1).any():
-        raise ValueError(f"{cohort!r} (first treated year) varies within unit; it must be constant per {unit!r}")
-    miss = d[outcome].isna()
-    if miss.any():
-        notes.append(f"{int(miss.sum())} rows with a missing {outcome} dropped")
-        d = d[~miss]
-    periods = np.sort(d[time].unique())
-    t_min, t_max = periods[0], periods[-1]
-    late = d["_c"] > t_max
-    if late.any():
-        notes.append(
-            f"{d.loc[late, unit].nunique()} units first treated after {t_max} counted as never treated in the window"
-        )
-        d.loc[late, "_c"] = np.nan
-    early = d["_c"] <= t_min + anticipation
-    if early.any():
-        notes.append(f"{d.loc[early, unit].nunique()} units treated from the first period (no pre-period) dropped")
-        d = d[~early]
-    n_per = d.groupby(unit)[time].nunique()
-    incomplete = n_per.index[n_per < len(periods)]
-    if len(incomplete):
-        notes.append(
-            f"unbalanced panel: {len(incomplete)} units not observed in all {len(periods)} periods dropped (balanced "
-            "panel, as R did with panel=TRUE)"
-        )
-        d = d[~d[unit].isin(incomplete)]
-    if baseline_cols:
-        base = d.sort_values(time).groupby(unit)[baseline_cols].first()
-        d = d.drop(columns=baseline_cols).merge(base, left_on=unit, right_index=True, how="left")
-        bad = d[baseline_cols].isna().any(axis=1)
-        if bad.any():
-            notes.append(f"{d.loc[bad, unit].nunique()} units with a missing baseline covariate or weight dropped")
-            d = d[~bad]
-    if weights:
-        if (d[weights] < 0).any():
-            raise ValueError(f"negative unit weights in {weights!r}")
-        zero = d[weights] == 0
-        if zero.any():
-            notes.append(f"{d.loc[zero, unit].nunique()} units of zero weight (unmatched) dropped")
-            d = d[~zero]
-    d[FT] = d["_c"].fillna(0)
-    d = d.drop(columns="_c").sort_values([unit, time]).reset_index(drop=True)
-    n_dropped = int(n0 - d[unit].nunique())
+    d, notes, n_dropped = prepare(df, unit, time, cohort, covariates, weights, anticipation).frame(outcome, ids=True)
     if notes:
-        warnings.warn("panel prepared for estimation: " + "; ".join(notes), UserWarning, stacklevel=3)
+        warnings.warn("panel prepared for estimation: " + "; ".join(notes), UserWarning, stacklevel=2)
     return d, notes, n_dropped
 
 
 # --- influence-function algebra (R did::aggte) ------------------------------------------------------------------
 
 
+def _cluster_sums(x: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
+    """Σ_{i∈c} x_i for every cluster c (rows of ``x``, one or two dimensions); ``x`` itself without clusters."""
+    if cluster is None:
+        return x
+    n = int(cluster.max()) + 1 if len(cluster) else 0
+    if x.ndim == 1:
+        return np.bincount(cluster, weights=x, minlength=n)
+    return np.column_stack([np.bincount(cluster, weights=x[:, j], minlength=n) for j in range(x.shape[1])]) \
+        if x.shape[1] else np.zeros((n, 0))
+
+
 @dataclass
-class _GT:
-    """Group-time ATTs with their per-unit influence functions (columns of ``psi``)."""
+class GroupTimeInfluence:
+    """Group-time ATTs with their per-unit influence functions (columns of ``psi``, one row per unit).
+
+    ``g, t, att``: cohort, period and ATT of each cell; ``psi``: n_units × n_cells; ``unit_cohort``: cohort of each
+    unit (0 = never treated); ``pg``: P(G = g) of each cell's cohort (weighted by the unit weights, if any); ``sw``:
+    unit weights, mean 1; ``unit_ids``: the unit id of each row; ``cluster``: the cluster code of each row (None: each
+    unit is its own cluster).
+
+    ``Var(Σ_k w_k ATT_k) =`` :meth:`variance` ``(psi @ w)`` = Σ_c (Σ_{i∈c} ψ_i · w)². Covariances between two fits on
+    the same units: Σ_c S_c S'_c with S_c the cluster sums (align on ``unit_ids``).
+    """
 
     g: np.ndarray
     t: np.ndarray
     att: np.ndarray
-    psi: np.ndarray  # n_units × n_cells
-    unit_cohort: np.ndarray  # per unit, 0 = never treated
-    pg: np.ndarray  # P(G = g) of each cell's cohort (weighted by the unit weights, if any)
-    sw: np.ndarray  # unit weights, mean 1 (all 1 without weights)
-    unit_ids: np.ndarray  # unit id of each row of psi (positions 0..n-1 unless given)
+    psi: np.ndarray
+    unit_cohort: np.ndarray
+    pg: np.ndarray
+    sw: np.ndarray
+    unit_ids: np.ndarray
+    cluster: np.ndarray | None = None
 
     @classmethod
-    def from_diff_diff(cls, raw: Any, unit_ids: np.ndarray | None = None) -> "_GT":
+    def from_diff_diff(cls, raw: Any, unit_ids: np.ndarray | None = None,
+                       cluster: np.ndarray | None = None) -> "GroupTimeInfluence":
         kit = getattr(raw, "_aggregation_kit", None)
         if kit is None or not getattr(kit, "influence", None):
             raise RuntimeError(
@@ -154,6 +296,7 @@ class _GT:
             pg=np.array([share[x] for x in g]),
             sw=sw,
             unit_ids=np.arange(len(coh)) if unit_ids is None else np.asarray(unit_ids),
+            cluster=cluster,
         )
 
     def wif(self, keep: np.ndarray, pg: np.ndarray | None = None, groups: np.ndarray | None = None) -> np.ndarray:
@@ -169,12 +312,27 @@ class _GT:
         w = self.pg[keep] / self.pg[keep].sum()
         return float(w @ self.att[keep]), self.psi[:, keep] @ w + self.wif(keep) @ self.att[keep]
 
+    def cluster_sums(self, psi: np.ndarray) -> np.ndarray:
+        """Per-cluster sums of an influence function (n_units, or n_units × k); ``psi`` itself without clusters."""
+        return _cluster_sums(np.asarray(psi, dtype=float), self.cluster)
 
-GroupTimeInfluence = _GT
+    def variance(self, psi: np.ndarray) -> float:
+        """Σ_c (Σ_{i∈c} ψ_i)² — Σ_i ψ_i² without clusters."""
+        s = self.cluster_sums(psi)
+        return float(np.sum(s**2))
+
+    def covariance(self, psi: np.ndarray) -> np.ndarray:
+        """k × k covariance Σ_c S_c S'_c of the columns of an n_units × k influence matrix."""
+        s = self.cluster_sums(psi)
+        return s.T @ s.copy(order="K")  # two operands: the general product (numpy's s.T @ s would switch to syrk)
+
+
+_GT = GroupTimeInfluence  # former private name, kept while the studies move to the public one
 
 
 def _boot_se(psi: np.ndarray, draws: int, seed: int | None) -> float:
-    """Multiplier-bootstrap SE (Rademacher weights, IQR / 1.349 as R ``did::mboot``)."""
+    """Multiplier-bootstrap SE (Rademacher weights, IQR / 1.349 as R ``did::mboot``), one draw per row of ``psi``
+    (units, or clusters when ``psi`` holds cluster sums)."""
     rng = np.random.default_rng(seed)
     out = []
     for b in range(0, draws, 200):
@@ -185,25 +343,34 @@ def _boot_se(psi: np.ndarray, draws: int, seed: int | None) -> float:
     return float((q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25)))
 
 
-def _se(psi: np.ndarray, bootstrap: int, seed: int | None) -> float:
+def _se(psi: np.ndarray, bootstrap: int, seed: int | None, cluster: np.ndarray | None = None) -> float:
+    psi = _cluster_sums(psi, cluster)
     return _boot_se(psi, bootstrap, seed) if bootstrap else float(np.sqrt(np.sum(psi**2)))
 
 
-def wald_pretest(gt: _GT, anticipation: int = 0) -> tuple[float, int, float]:
+def _wald(a: np.ndarray, v: np.ndarray) -> tuple[float, int, float]:
+    """``W = a' V⁻¹ a`` against χ²(len(a)); NaN (with a warning) when V is not finite or numerically singular."""
+    q = len(a)
+    if not np.all(np.isfinite(v)) or np.linalg.cond(v) > 1 / np.finfo(float).eps:
+        warnings.warn("callaway_santanna: singular pre-period covariance, no pre-test", UserWarning, stacklevel=3)
+        return float("nan"), q, float("nan")
+    try:
+        w = float(a @ np.linalg.solve(v, a))
+    except np.linalg.LinAlgError:
+        return float("nan"), q, float("nan")
+    return w, q, float(stats.chi2.sf(w, q))
+
+
+def wald_pretest(gt: GroupTimeInfluence, anticipation: int = 0) -> tuple[float, int, float]:
     """Joint Wald test that every pre-treatment ATT(g,t) (t < g − anticipation) is zero: (W, df, p-value).
 
-    ``W = a' V⁻¹ a`` with V the influence-function covariance of the pre-period cells — R ``did``'s pre-test.
+    ``W = a' V⁻¹ a`` with V the influence-function covariance of the pre-period cells (cluster-robust if ``gt`` has
+    clusters) — R ``did``'s pre-test.
     """
     pre = np.flatnonzero(gt.t < gt.g - anticipation)
     if len(pre) == 0:
         return float("nan"), 0, float("nan")
-    v = gt.psi[:, pre].T @ gt.psi[:, pre]
-    if np.linalg.cond(v) > 1 / np.finfo(float).eps:
-        warnings.warn("callaway_santanna: singular pre-period covariance, no pre-test", UserWarning, stacklevel=2)
-        return float("nan"), len(pre), float("nan")
-    a = gt.att[pre]
-    w = float(a @ np.linalg.solve(v, a))
-    return w, len(pre), float(stats.chi2.sf(w, len(pre)))
+    return _wald(gt.att[pre], gt.covariance(gt.psi[:, pre]))
 
 
 # --- the result -------------------------------------------------------------------------------------------------
@@ -211,7 +378,8 @@ def wald_pretest(gt: _GT, anticipation: int = 0) -> tuple[float, int, float]:
 
 @dataclass
 class CSResult:
-    """Callaway–Sant'Anna estimates (all SEs analytic unless ``settings['bootstrap'] > 0``).
+    """Callaway–Sant'Anna estimates (all SEs analytic unless ``settings['bootstrap'] > 0``; cluster-robust when
+    ``settings['cluster']`` is set).
 
     Attributes
     ----------
@@ -226,11 +394,15 @@ class CSResult:
     calendar : Aggregate
         ``table`` by ``year``; ``overall`` = mean over years.
     pretest_stat, pretest_df, pretest_p : float, int, float
-        Joint Wald test of the pre-treatment ATT(g,t) = 0.
+        Joint Wald test of the pre-treatment ATT(g,t) = 0 (:meth:`pretest` ``("att_gt")``).
     n_units, n_obs, n_units_dropped : int
-        Estimation sample and units dropped by :func:`prepare_panel` (``notes`` says why).
+        Estimation sample and units dropped by the panel preparation (``notes`` says why).
     pre_mean : float
         Mean outcome of the treated units in their last pre-treatment period (denominator of :meth:`relative`).
+    warnings : list of str
+        Messages of the warnings raised during the fit (panel preparation, diff-diff); they are also re-emitted.
+    n_clusters : int or None
+        Number of clusters when the SEs are clustered.
     raw : diff_diff.CallawaySantAnnaResults
         The diff-diff result.
     """
@@ -250,22 +422,79 @@ class CSResult:
     pre_mean: float
     settings: dict
     raw: Any = field(repr=False)
-    _panel: pd.DataFrame | None = field(default=None, repr=False)
+    _panel: Panel | None = field(default=None, repr=False)
+    warnings: list[str] = field(default_factory=list)
+    n_clusters: int | None = None
+    _gt: GroupTimeInfluence | None = field(default=None, repr=False)
+    _es: Any = field(default=None, repr=False)
 
-    def influence(self) -> "GroupTimeInfluence":
-        """Group-time ATTs with their per-unit influence functions (``g, t, att, psi, pg, unit_ids``).
+    def influence(self) -> GroupTimeInfluence:
+        """Group-time ATTs with their per-unit influence functions (``g, t, att, psi, pg, unit_ids, cluster``).
 
-        ``Var(Σ_k w_k ATT_k) = Σ_i (ψ_i · w)²``; ``.weighted(keep)`` gives the cohort-size weighted mean of the kept
-        cells and its influence function including the estimated weights (R ``did`` aggregation). Covariances between
-        two fits on the same units: Σ_i ψ_i ψ'_i (align on ``unit_ids``).
+        ``Var(Σ_k w_k ATT_k) = gt.variance(gt.psi @ w)`` (Σ_i (ψ_i · w)², or over cluster sums when clustered);
+        ``.weighted(keep)`` gives the cohort-size weighted mean of the kept cells and its influence function including
+        the estimated weights (R ``did`` aggregation). Covariances between two fits on the same units: Σ_i ψ_i ψ'_i
+        (align on ``unit_ids``). The object is shared by the result: do not modify it.
         """
-        # diff-diff orders units as ``groupby(unit)`` does (sorted ids) and keeps only their positions (its kit
-        # replaces ids by codes 0..n-1), so the ids are recovered from the estimation panel
-        ids = self._panel.groupby(self.settings["unit"]).size().index.to_numpy() if self._panel is not None else None
-        gt = _GT.from_diff_diff(self.raw, unit_ids=ids)
-        if len(gt.unit_ids) != len(gt.unit_cohort):
-            raise RuntimeError("influence(): unit ids and influence rows do not align")
-        return gt
+        if self._gt is None:
+            self._gt = _GT.from_diff_diff(self.raw)
+        return self._gt
+
+    def event_influence(self, event_times: Sequence[int]) -> tuple[float, pd.Series]:
+        """Σ_e ATT(e) over ``event_times`` and its per-unit influence function (index = unit id).
+
+        ATT(e) is the cohort-size weighted mean of the ATT(g,t) with t − g = e (the ``dynamic`` rows), its influence
+        function including the estimated weights. One event time gives ATT(e) itself; ``range(h + 1)`` the cumulative
+        effect up to h (divide value and ψ by ``len(event_times)`` for their mean). Variance: ``influence().variance``
+        of the ψ values (Σ_i ψ_i² without clusters); covariance with another fit: Σ_i ψ_i ψ'_i over the units of both
+        (align the two Series on their index, 0 where a unit is absent).
+        """
+        gt = self.influence()
+        total, psi = 0.0, np.zeros(len(gt.unit_cohort))
+        for e in event_times:
+            keep = np.flatnonzero(gt.t - gt.g == e)
+            if len(keep) == 0:
+                raise ValueError(f"no ATT(g,t) at event time {e}")
+            v, p = gt.weighted(keep)
+            total += v
+            psi = psi + p
+        return total, pd.Series(psi, index=gt.unit_ids)
+
+    def pretest(self, kind: Literal["att_gt", "event_time"] = "att_gt",
+                min_units: int = MIN_CELL) -> tuple[float, int, float]:
+        """Joint Wald pre-test of parallel trends: (W, degrees of freedom, p-value against χ²).
+
+        ``"att_gt"``: every pre-treatment ATT(g,t) (t < g − anticipation) is zero — R ``did``'s pre-test, the
+        ``pretest_*`` attributes. ``"event_time"``: every pre-treatment event-time effect ATT(e), e < 0, resting on at
+        least ``min_units`` treated units (``min_units=0``: all) is zero, with their covariance from diff-diff's
+        event-study aggregation (or the cluster-robust one from the influence functions). With many small entry cohorts
+        the ATT(g,t) test has dozens of restrictions, each estimated on few units, and its χ² approximation rejects too
+        often; the event-time test has one restriction per pre-treatment event time — what an event-study figure shows.
+        NaN when there is no such coefficient or their covariance is singular.
+        """
+        if kind == "att_gt":
+            return self.pretest_stat, self.pretest_df, self.pretest_p
+        if kind != "event_time":
+            raise ValueError(f"pretest: kind must be 'att_gt' or 'event_time', not {kind!r}")
+        tab = self.dynamic.table
+        es = self._event_study()
+        idx = [int(e) for e in np.asarray(es.vcov_index)] if getattr(es, "vcov_index", None) is not None else []
+        pre = [int(e) for e, n in zip(tab["event_time"], tab["n_units"]) if e < 0 and n >= min_units and int(e) in idx]
+        if not pre:
+            return float("nan"), 0, float("nan")
+        b = tab.set_index("event_time").loc[pre, "estimate"].to_numpy(float)
+        if self.settings.get("cluster") is None:
+            ii = [idx.index(e) for e in pre]
+            v = np.asarray(es.vcov)[np.ix_(ii, ii)]
+        else:
+            gt = self.influence()
+            v = gt.covariance(np.column_stack([gt.weighted(np.flatnonzero(gt.t - gt.g == e))[1] for e in pre]))
+        return _wald(b, v)
+
+    def _event_study(self) -> Any:
+        if self._es is None:
+            self._es = self.raw.aggregate("event_study")
+        return self._es
 
     @property
     def n_treated(self) -> int:
@@ -359,31 +588,37 @@ class CSResult:
         return rows
 
 
+
+
 # --- the estimator -----------------------------------------------------------------------------------------------
 
 
 def callaway_santanna(
-    df: pd.DataFrame,
+    df: pd.DataFrame | Panel,
     outcome: str,
-    unit: str,
-    time: str,
-    cohort: str,
+    unit: str | None = None,
+    time: str | None = None,
+    cohort: str | None = None,
     covariates: Sequence[str] | None = None,
     control_group: Literal["never_treated", "not_yet_treated"] = "never_treated",
     est_method: Literal["dr", "reg", "ipw"] = "dr",
-    anticipation: int = 0,
+    anticipation: int | None = None,
     base_period: Literal["varying", "universal"] = "varying",
     bootstrap: int = 0,
     seed: int | None = 0,
     pscore_trim: float = 0.01,
     weights: str | None = None,
+    cluster: str | None = None,
 ) -> CSResult:
     """Callaway & Sant'Anna (2021) group-time ATTs and their aggregations (diff-diff ``CallawaySantAnna``).
 
     Parameters
     ----------
-    df : DataFrame
-        Long panel, one row per unit and period (prepared by :func:`prepare_panel`: balanced, see its rules).
+    df : DataFrame or Panel
+        Long panel, one row per unit and period, prepared by the rules of :func:`prepare_panel` (balanced); or a
+        :class:`Panel` from :func:`prepare`, to fit several outcomes or designs on one sample prepared once (``unit``,
+        ``time``, ``cohort``, ``covariates``, ``weights``, ``anticipation`` then default to the panel's and, if given,
+        must equal them).
     outcome, unit, time : str
         Column names.
     cohort : str
@@ -394,7 +629,7 @@ def callaway_santanna(
     est_method : {"dr", "reg", "ipw"}
         Doubly robust (default), outcome regression or inverse probability weighting.
     anticipation : int
-        Periods of anticipation.
+        Periods of anticipation (default 0).
     base_period : {"varying", "universal"}
         R's default ``varying``; :func:`honest_did` refits with ``universal``.
     bootstrap : int
@@ -408,50 +643,107 @@ def callaway_santanna(
     weights : str, optional
         Column of unit weights (time-invariant, e.g. ``MatchResult.weights`` merged on the unit id): weighted
         ATT(g,t) (diff-diff sampling weights) and weighted cohort shares in every aggregation (R ``weightsname``).
+    cluster : str, optional
+        Time-invariant column (e.g. ``department``) at which to cluster: every standard error (ATT(g,t) rows, simple,
+        cohort, event-time and calendar aggregations and their rows) and both pre-tests use the cluster-robust
+        influence-function variance Σ_c (Σ_{i∈c} ψ_i)², with the estimated aggregation weights included in ψ. No
+        small-sample factor G/(G − 1) and no centring: the estimand of R ``did``'s ``clustervars`` (clusters drawn
+        together in its multiplier bootstrap, cluster sums of ψ; current R ``did``). R computes clustered SEs only
+        by the bootstrap (``bstrap=TRUE``); here they are analytic unless ``bootstrap > 0``, in which case the
+        Rademacher weights are drawn per cluster, as in R. (diff-diff's own ``cluster=`` is CR1 Liang–Zeger, with the
+        factor G/(G − 1) and centred cluster sums: not used.) ``cluster == unit`` is no clustering (as R drops
+        ``idname`` from ``clustervars``). Confidence intervals stay normal.
 
     Returns
     -------
     CSResult
+        ``warnings`` lists the messages of the warnings raised during the fit; they are re-emitted as well.
     """
-    from diff_diff import CallawaySantAnna
-
     if bootstrap and seed is None:
-        raise ValueError("callaway_santanna: a bootstrap needs a seed (reproducible pages, DESIGN §7)")
-    covariates = list(covariates or [])
+        raise ValueError("callaway_santanna: a bootstrap needs a seed (reproducible pages)")
+    if isinstance(df, Panel):
+        panel = df
+        given = dict(unit=unit, time=time, cohort=cohort, anticipation=anticipation, weights=weights,
+                     covariates=None if covariates is None else tuple(covariates))
+        own = dict(unit=panel.unit, time=panel.time, cohort=panel.cohort, anticipation=panel.anticipation,
+                   weights=panel.weights, covariates=panel.covariates)
+        bad = {k: v for k, v in given.items() if v is not None and v != own[k]}
+        if bad:
+            raise ValueError(f"callaway_santanna: {bad} differ from the prepared panel's {own}; prepare another Panel")
+    else:
+        if unit is None or time is None or cohort is None:
+            raise TypeError("callaway_santanna: unit, time and cohort are required with a DataFrame")
+        panel = prepare(df, unit, time, cohort, covariates, weights, anticipation or 0)
+    unit, time, anticipation = panel.unit, panel.time, panel.anticipation
+    covariates, weights = list(panel.covariates), panel.weights
+    if cluster is not None and cluster == unit:
+        cluster = None  # units are the clusters of the analytic variance already
     settings = dict(
         outcome=outcome, unit=unit, time=time, covariates=covariates, control_group=control_group,
         est_method=est_method, anticipation=anticipation, base_period=base_period, bootstrap=bootstrap, seed=seed,
-        pscore_trim=pscore_trim, weights=weights,
+        pscore_trim=pscore_trim, weights=weights, cluster=cluster,
     )
-    panel, notes, n_dropped = prepare_panel(df, outcome, unit, time, cohort, covariates, anticipation, weights)
+    with collect_warnings() as caught:
+        res = _fit(panel, outcome, settings)
+    for w in caught.records:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=_REGISTRY)
+    res.warnings = list(caught)
+    return res
+
+
+def _fit(panel: Panel, outcome: str, s: dict) -> CSResult:
+    from diff_diff import CallawaySantAnna
+
+    unit, time, anticipation, weights, cluster = s["unit"], s["time"], s["anticipation"], s["weights"], s["cluster"]
+    bootstrap, seed = s["bootstrap"], s["seed"]
+    if cluster is not None:
+        panel.check_invariant(cluster)
+    d, notes, n_dropped = panel.frame(outcome, extra=[cluster] if cluster else [])
+    if notes:
+        warnings.warn("panel prepared for estimation: " + "; ".join(notes), UserWarning, stacklevel=2)
     est = CallawaySantAnna(
-        control_group=control_group, anticipation=anticipation, estimation_method=est_method,
-        n_bootstrap=bootstrap, seed=seed if bootstrap else None, base_period=base_period, cband=bool(bootstrap),
-        pscore_trim=pscore_trim,
+        control_group=s["control_group"], anticipation=anticipation, estimation_method=s["est_method"],
+        n_bootstrap=bootstrap, seed=seed if bootstrap else None, base_period=s["base_period"], cband=bool(bootstrap),
+        pscore_trim=s["pscore_trim"],
     )
     survey = None
     if weights:
         from diff_diff import SurveyDesign
 
-        panel[weights] = panel[weights] / panel[weights].mean()  # diff-diff's normalisation, without its warning
+        d[weights] = d[weights] / d[weights].mean()  # diff-diff's normalisation, without its warning
         survey = SurveyDesign(weights=weights)
-    raw = est.fit(panel, outcome=outcome, unit=unit, time=time, first_treat=FT, covariates=covariates or None,
+    raw = est.fit(d, outcome=outcome, unit=unit, time=time, first_treat=FT, covariates=s["covariates"] or None,
                   survey_design=survey)
-    gt = _GT.from_diff_diff(raw)
-    sizes = panel.drop_duplicates(unit)[FT].value_counts()
+    codes = d[unit].to_numpy()
+    first = np.r_[True, codes[1:] != codes[:-1]]
+    n_units, n_obs = int(first.sum()), len(d)
+    cl = None
+    if cluster is not None:  # one cluster code per unit, in diff-diff's unit order (sorted codes, as the frame)
+        cl = pd.factorize(d[cluster].to_numpy()[first])[0].astype(np.int64)
+    gt = GroupTimeInfluence.from_diff_diff(raw, unit_ids=panel.unit_ids[codes[first]], cluster=cl)
+    if len(gt.unit_cohort) != n_units:
+        raise RuntimeError("callaway_santanna: unit ids and influence rows do not align")
+    sizes = pd.Series(d[FT].to_numpy()[first]).value_counts()
 
-    att_gt = _att_gt_table(raw, sizes)
-    simple = _from_agg(raw.aggregate("simple").to_dataframe().iloc[0], n_units=panel[unit].nunique(), n_obs=len(panel))
-    common = dict(bootstrap=bootstrap, seed=seed, n_units=panel[unit].nunique(), n_obs=len(panel))
+    att_gt = _att_gt_table(raw, sizes, gt, bootstrap, seed)
+    common = dict(bootstrap=bootstrap, seed=seed, n_units=n_units, n_obs=n_obs)
+    simple_row = raw.aggregate("simple").to_dataframe().iloc[0]
+    if cl is None:
+        simple = _from_agg(simple_row, n_units=n_units, n_obs=n_obs)
+    else:
+        psi = gt.weighted(np.flatnonzero(gt.t >= gt.g - anticipation))[1]
+        simple = _estimate(float(simple_row["att"]), psi, bootstrap, seed, cl, n_units=n_units, n_obs=n_obs)
     group = _group(raw, gt, sizes, anticipation, **common)
-    dynamic = _dynamic(raw, gt, sizes, **common)
+    es = raw.aggregate("event_study")
+    dynamic = _dynamic(es, gt, sizes, **common)
     calendar = _calendar(gt, sizes, anticipation, **common)
     w, q, p = wald_pretest(gt, anticipation)
     return CSResult(
         att_gt=att_gt, simple=simple, group=group, dynamic=dynamic, calendar=calendar,
         pretest_stat=w, pretest_df=q, pretest_p=p,
-        n_units=int(panel[unit].nunique()), n_obs=len(panel), n_units_dropped=n_dropped, notes=notes,
-        pre_mean=_pre_mean(panel, outcome, time, anticipation, weights), settings=settings, raw=raw, _panel=panel,
+        n_units=n_units, n_obs=n_obs, n_units_dropped=n_dropped, notes=notes,
+        pre_mean=_pre_mean(d, outcome, time, anticipation, weights), settings=s, raw=raw, _panel=panel,
+        n_clusters=None if cl is None else int(cl.max()) + 1, _gt=gt, _es=es,
     )
 
 
@@ -460,21 +752,39 @@ def _from_agg(row: pd.Series, **kw: Any) -> Estimate:
                     float(row["conf_int_upper"]), float(row["p_value"]), **kw)
 
 
-def _att_gt_table(raw: Any, sizes: pd.Series) -> pd.DataFrame:
+def _reinfer(table: pd.DataFrame, psis: dict, gt: GroupTimeInfluence, bootstrap: int, seed: int | None) -> None:
+    """Replace, in place, the SE, CI and p-value of the rows ``i`` of ``psis`` by the cluster-robust ones of ψ_i."""
+    for i, psi in psis.items():
+        est = table.at[i, "estimate"]
+        se = _se(psi, bootstrap, seed, gt.cluster)
+        lo, hi = normal_ci(est, se)
+        table.loc[i, ["std_error", "ci_low", "ci_high", "p_value"]] = [se, lo, hi, normal_p(est, se)]
+
+
+def _att_gt_table(raw: Any, sizes: pd.Series, gt: GroupTimeInfluence, bootstrap: int, seed: int | None
+                  ) -> pd.DataFrame:
     rows = []
     for (g, t), v in sorted(raw.group_time_effects.items()):
         lo, hi = v["conf_int"]
         rows.append((int(g), int(t), int(t - g), v["effect"], v["se"], lo, hi, v.get("p_value", np.nan),
                      int(sizes.get(g, 0))))
     cols = ["cohort", "time", "event_time", "estimate", "std_error", "ci_low", "ci_high", "p_value", "n_units"]
-    return pd.DataFrame(rows, columns=cols)
+    table = pd.DataFrame(rows, columns=cols)
+    if gt.cluster is not None:
+        col = {(float(g), float(t)): j for j, (g, t) in enumerate(zip(gt.g, gt.t))}
+        psis = {i: gt.psi[:, col[(float(g), float(t))]] for i, (g, t) in enumerate(zip(table.cohort, table.time))
+                if (float(g), float(t)) in col}
+        _reinfer(table, psis, gt, bootstrap, seed)
+    return table
 
 
-def _estimate(value: float, psi: np.ndarray, bootstrap: int, seed: int | None, **kw: Any) -> Estimate:
-    return Estimate.from_se(CS, value, _se(psi, bootstrap, seed), **kw)
+def _estimate(value: float, psi: np.ndarray, bootstrap: int, seed: int | None, cluster: np.ndarray | None = None,
+              **kw: Any) -> Estimate:
+    return Estimate.from_se(CS, value, _se(psi, bootstrap, seed, cluster), **kw)
 
 
-def _group(raw: Any, gt: _GT, sizes: pd.Series, anticipation: int, bootstrap: int, seed, **kw: Any) -> Aggregate:
+def _group(raw: Any, gt: GroupTimeInfluence, sizes: pd.Series, anticipation: int, bootstrap: int, seed,
+           **kw: Any) -> Aggregate:
     tab = raw.aggregate("group").to_dataframe()
     table = _tidy_agg(tab, "cohort")
     table["n_units"] = [int(sizes.get(g, 0)) for g in table["cohort"]]
@@ -482,15 +792,16 @@ def _group(raw: Any, gt: _GT, sizes: pd.Series, anticipation: int, bootstrap: in
     psi_g = np.column_stack(
         [gt.psi[:, (gt.g == g) & (gt.t >= g - anticipation)].mean(axis=1) for g in cohorts]
     )
+    if gt.cluster is not None:
+        _reinfer(table, {i: psi_g[:, i] for i in range(len(cohorts))}, gt, bootstrap, seed)
     pg = np.array([np.sum(gt.sw * (gt.unit_cohort == g)) / gt.sw.sum() for g in cohorts])
     att_g = table["estimate"].to_numpy()
     value = float(pg @ att_g / pg.sum())
     psi = psi_g @ (pg / pg.sum()) + gt.wif(np.arange(len(cohorts)), pg=pg, groups=cohorts) @ att_g
-    return Aggregate("cohort", _estimate(value, psi, bootstrap, seed, **kw), table)
+    return Aggregate("cohort", _estimate(value, psi, bootstrap, seed, gt.cluster, **kw), table)
 
 
-def _dynamic(raw: Any, gt: _GT, sizes: pd.Series, bootstrap: int, seed, **kw: Any) -> Aggregate:
-    es = raw.aggregate("event_study")
+def _dynamic(es: Any, gt: GroupTimeInfluence, sizes: pd.Series, bootstrap: int, seed, **kw: Any) -> Aggregate:
     tab = es.to_dataframe()
     tab = tab[~tab["is_reference"].astype(bool)] if "is_reference" in tab else tab
     table = _tidy_agg(tab.rename(columns={"event_time": "label"}), "event_time")
@@ -498,9 +809,12 @@ def _dynamic(raw: Any, gt: _GT, sizes: pd.Series, bootstrap: int, seed, **kw: An
     table["n_units"] = [int(sum(sizes.get(g, 0) for g in np.unique(gt.g[gt.t - gt.g == e]))) for e in table.event_time]
     post = table["event_time"].to_numpy() >= 0
     value = float(table.loc[post, "estimate"].mean())
-    if bootstrap:
-        psis = [gt.weighted(np.flatnonzero(gt.t - gt.g == e))[1] for e in table.event_time[post]]
-        se = _boot_se(np.mean(psis, axis=0), bootstrap, seed)
+    if bootstrap or gt.cluster is not None:
+        psi_e = {i: gt.weighted(np.flatnonzero(gt.t - gt.g == e))[1] for i, e in enumerate(table.event_time)
+                 if (gt.t - gt.g == e).any()}
+        if gt.cluster is not None:
+            _reinfer(table, psi_e, gt, bootstrap, seed)
+        se = _se(np.mean([psi_e[i] for i in np.flatnonzero(post)], axis=0), bootstrap, seed, gt.cluster)
     else:  # SE √(w'Vw) from diff-diff's event-study covariance (reproduces R's dynamic overall SE)
         idx = list(np.asarray(es.vcov_index))
         w = np.zeros(len(idx))
@@ -510,7 +824,8 @@ def _dynamic(raw: Any, gt: _GT, sizes: pd.Series, bootstrap: int, seed, **kw: An
     return Aggregate("event_time", Estimate.from_se(CS, value, se, **kw), table)
 
 
-def _calendar(gt: _GT, sizes: pd.Series, anticipation: int, bootstrap: int, seed, **kw: Any) -> Aggregate:
+def _calendar(gt: GroupTimeInfluence, sizes: pd.Series, anticipation: int, bootstrap: int, seed,
+              **kw: Any) -> Aggregate:
     years = np.unique(gt.t[gt.t >= gt.g.min() - anticipation])
     rows, psis = [], []
     for t in years:
@@ -518,12 +833,12 @@ def _calendar(gt: _GT, sizes: pd.Series, anticipation: int, bootstrap: int, seed
         if len(keep) == 0:
             continue
         value, psi = gt.weighted(keep)
-        e = _estimate(value, psi, bootstrap, seed)
+        e = _estimate(value, psi, bootstrap, seed, gt.cluster)
         n = int(sum(sizes.get(g, 0) for g in np.unique(gt.g[keep])))
         rows.append((int(t), e.estimate, e.std_error, e.ci_low, e.ci_high, e.p_value, n))
         psis.append(psi)
     table = pd.DataFrame(rows, columns=["year", "estimate", "std_error", "ci_low", "ci_high", "p_value", "n_units"])
-    overall = _estimate(float(table["estimate"].mean()), np.mean(psis, axis=0), bootstrap, seed, **kw)
+    overall = _estimate(float(table["estimate"].mean()), np.mean(psis, axis=0), bootstrap, seed, gt.cluster, **kw)
     return Aggregate("year", overall, table)
 
 
@@ -545,14 +860,18 @@ def _tidy_agg(tab: pd.DataFrame, key: str) -> pd.DataFrame:
 
 def _pre_mean(panel: pd.DataFrame, outcome: str, time: str, anticipation: int, weights: str | None = None) -> float:
     """(Weighted) mean outcome of treated units in their last pre-treatment period (cohort − 1 − anticipation)."""
-    treated = panel[panel[FT] > 0]
+    ft = panel[FT].to_numpy()
+    treated = ft > 0
     periods = np.sort(panel[time].unique())
-    base = treated[FT].map(lambda g: periods[periods < g - anticipation].max() if (periods < g - anticipation).any()
-                           else np.nan)
-    sel = treated[treated[time] == base]
+    base_of = {}
+    for g in np.unique(ft[treated]):  # each cohort's base period, once
+        before = periods[periods < g - anticipation]
+        base_of[g] = before.max() if len(before) else np.nan
+    base = pd.Series(ft[treated]).map(base_of).to_numpy()
+    sel = np.flatnonzero(treated)[panel[time].to_numpy()[treated] == base]
     if not len(sel):
         return float("nan")
-    return float(np.average(sel[outcome], weights=sel[weights] if weights else None))
+    return float(np.average(panel[outcome].to_numpy()[sel], weights=panel[weights].to_numpy()[sel] if weights else None))
 
 
 # --- HonestDiD ---------------------------------------------------------------------------------------------------
@@ -630,7 +949,7 @@ def honest_did(
         s["base_period"] = "universal"
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cs = callaway_santanna(cs._panel, cs.settings["outcome"], cs.settings["unit"], cs.settings["time"], FT, **s)
+            cs = callaway_santanna(cs._panel, cs.settings["outcome"], **s)
         notes.append("refitted with base_period='universal' (a common reference period, as HonestDiD requires)")
     es = cs.raw.aggregate("event_study")
     times = np.asarray(es.event_time)
