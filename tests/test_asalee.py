@@ -21,7 +21,6 @@ import pytest
 
 from evalkit import plots
 from evalkit.contracts import DataError, validate
-from evalkit.estimators import callaway_santanna
 from evalkit.disclosure import MIN_CELL
 from evalkit.results import check
 from evalkit.simulate import DEFAULT_SEED
@@ -224,9 +223,8 @@ def test_aggregation_equals_patient_level_itt():
     precision; clustered SEs equal up to the small-sample factor (< 1 %)."""
     df, _ = sim.simulate_with_truth(2, scale=0.3, exit_rate=0.0, prevalent_share=1.0)
     gp = st.aggregate_gp_year(df)
-    agg, _ = st.fit_cs(gp, "hba1c_3plus")
+    agg, cs, _ = st.fit_cs(st.cs_sample(gp), "hba1c_3plus")
     pat = _patient_cs(df, "hba1c_3plus", "asalee_year")
-    cs = callaway_santanna(gp, "hba1c_3plus", "gp_id", "year", "asalee_year", est_method="reg", weights="weight")
     a_gt = {k: v["effect"] for k, v in cs.raw.group_time_effects.items()}
     p_gt = {k: v["effect"] for k, v in pat.group_time_effects.items()}
     assert a_gt.keys() == p_gt.keys()
@@ -239,7 +237,7 @@ def test_aggregation_equals_patient_level_itt():
         assert abs(r.estimate - pe.loc[r.event_time, "att"]) < 1e-9
         assert abs(r.std_error / pe.loc[r.event_time, "se"] - 1) < 0.01
     # unweighted GP means would NOT equal the patient-level estimate (GPs differ in size and effect)
-    unw, _ = st.fit_cs(gp, "hba1c_3plus", weight=None)
+    unw, _, _ = st.fit_cs(st.cs_sample(gp, weight=None), "hba1c_3plus")
     assert abs(unw.simple.estimate - ps["att"]) > 1e-6
 
 
@@ -248,7 +246,7 @@ def test_aggregation_equals_patient_level_per_protocol():
     closed cohort with SEs clustered by GP."""
     df, _ = sim.simulate_with_truth(4, scale=0.3)
     cells, counts = st.per_protocol_panel(df)
-    agg, _ = st.fit_cs(cells, "hba1c_3plus", unit="cell", cohort="first_followed", cluster="gp_id")
+    agg, _, _ = st.fit_cs(st.cs_sample(cells, unit="cell", cohort="first_followed"), "hba1c_3plus", cluster="gp_id")
     years = df["year"].nunique()
     n = df.groupby("patient_id")["year"].nunique()
     d = df[df["patient_id"].isin(n.index[n == years])]
@@ -407,7 +405,7 @@ def test_national_scale():
     t2 = time.perf_counter()
     assert len(df) > 5_000_000
     assert t1 - t0 < 120 and t2 - t1 < 30
-    fit, _ = st.fit_cs(gp, "hba1c_3plus")
+    fit, _, _ = st.fit_cs(st.cs_sample(gp), "hba1c_3plus")
     assert fit.simple.std_error < 0.2
 
 
@@ -418,9 +416,9 @@ def test_coverage_over_seeds():
     n = 40
     for seed in range(n):
         df, truth = sim.simulate_with_truth(1000 + seed, scale=0.5, **(OTHER if seed % 2 else {}))
-        gp = st.aggregate_gp_year(df)
+        gp = st.cs_sample(st.aggregate_gp_year(df))
         t = truth.simple("itt")
         for j, ind in enumerate(IND):
-            f, _ = st.fit_cs(gp, ind)
+            f, _, _ = st.fit_cs(gp, ind)
             hits[j] += f.simple.ci_low <= t[ind] <= f.simple.ci_high
     assert (hits / n >= 0.85).all(), hits / n

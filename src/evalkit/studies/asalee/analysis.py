@@ -21,11 +21,16 @@ number of patients (a national extract has tens of millions of patient-years).
 
 Per protocol: patients present every year (closed cohort), treated = patients of Asalée GPs ever followed by the
 nurse, cohort = first year followed; comparison = patients of never-Asalée GPs. They are aggregated by
-GP × first-followed-year cell (weights = patients, variance clustered by GP).
+GP × first-followed-year cell (weights = patients; cluster-robust influence-function variance by GP, Σ_c (Σ_{i∈c}
+ψ_i)², normal intervals, as R ``did``'s ``clustervars``).
+
+Every fit goes through the shared engine (:func:`evalkit.estimators.callaway_santanna`); each sample (GP panel,
+per-protocol cells, each intensity group) is prepared once (:func:`evalkit.estimators.prepare`) for its indicators.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
@@ -33,9 +38,9 @@ import numpy as np
 import pandas as pd
 
 from ...disclosure import MIN_CELL
-from ...estimators import did_2x2, naive_cross_section, twfe
+from ...estimators import (CSResult, HonestResult, Panel, callaway_santanna, collect_warnings, did_2x2, honest_did,
+                           naive_cross_section, prepare, twfe)
 from ...estimators.base import Estimate, clean_cohort
-from . import _cs
 
 INDICATORS = ("hba1c_3plus", "microalb", "creatinine", "lipids", "ecg_cardio", "fundus_2y")
 MAIN = "hba1c_3plus"  #: the headline indicator (event study, HonestDiD, robustness, per-protocol 2×2)
@@ -231,20 +236,33 @@ class Fit:
         return self.n_treated >= MIN_CELL and (self.n_control >= MIN_CELL or self.control_group != "never_treated")
 
 
-def fit_cs(panel: pd.DataFrame, outcome: str, *, unit: str = "gp_id", cohort: str = "asalee_year",
-           weight: str | None = "weight", cluster: str | None = None,
-           control_group: str = "never_treated") -> tuple[Fit, list[str]]:
-    """Callaway–Sant'Anna (outcome regression, no covariates, varying base period) of ``outcome`` on a unit × year
-    panel (:func:`aggregate_gp_year` or :func:`per_protocol_panel`), units weighted by ``weight`` (None: each unit
-    counts once), SEs clustered by ``cluster`` (None: by unit). Returns the fit and the notes on the sample (units
-    dropped, cells not estimated)."""
-    f = _cs.cs_fit(panel, outcome, unit=unit, cohort=cohort, weight=weight, psu=cluster, control_group=control_group)
-    pre = f.panel[(f.panel["_ft"] > 0) & (f.panel["year"] == f.panel["_ft"] - 1)]
-    pre_mean = float(np.average(pre[outcome], weights=pre[weight] if weight else None)) if len(pre) else np.nan
-    cohorts = tuple(sorted(int(c) for c in f.panel.loc[f.panel["_ft"] > 0, "_ft"].unique()))
-    fit = Fit(outcome, f.simple, f.event, f.pretest_p, pre_mean, f.n_units, f.n_treated, f.n_control, f.n_obs,
-              control_group, f.panel[unit].unique(), cohorts)
-    return fit, f.notes
+def cs_sample(panel: pd.DataFrame, *, unit: str = "gp_id", cohort: str = "asalee_year",
+           weight: str | None = "weight") -> Panel:
+    """A unit × year panel (:func:`aggregate_gp_year` or :func:`per_protocol_panel`) prepared once for the
+    Callaway–Sant'Anna fits of its indicators, units weighted by ``weight`` (None: each unit counts once)."""
+    return prepare(panel, unit, "year", cohort, weights=weight)
+
+
+def fit_cs(data: Panel, outcome: str, *, cluster: str | None = None, control_group: str = "never_treated",
+           n_obs: str = "n_patients") -> tuple[Fit, CSResult, list[str]]:
+    """Callaway–Sant'Anna (:func:`evalkit.estimators.callaway_santanna`: outcome regression, no covariates, varying
+    base period) of ``outcome`` on a :func:`cs_sample`, SEs clustered by ``cluster`` (None: by unit).
+
+    Returns the chapter's :class:`Fit` (``n_obs``: sum of the column ``n_obs`` — patient-years — over the units
+    kept), the engine's result, and the messages of the warnings the fit raised (units dropped by the panel
+    preparation, group-time cells without a comparison unit): recorded as notes, not shown.
+    """
+    with collect_warnings() as caught:
+        cs = callaway_santanna(data, outcome, control_group=control_group, est_method="reg", cluster=cluster)
+    gt = cs.influence()
+    kept = np.zeros(data.n_units, dtype=bool)  # units of the estimation sample (the panel's ids are sorted)
+    kept[np.searchsorted(data.unit_ids, gt.unit_ids)] = True
+    obs = int(np.nansum(data.column(n_obs)[kept[data.codes]]))
+    n_treated = int(cs.n_treated)
+    fit = Fit(outcome, dataclasses.replace(cs.simple, n_obs=obs), cs.dynamic.table.drop(columns="p_value"),
+              cs.pretest("event_time")[2], cs.pre_mean, cs.n_units, n_treated, cs.n_units - n_treated, obs,
+              control_group, np.asarray(gt.unit_ids), tuple(sorted(int(g) for g in set(gt.unit_cohort) - {0})))
+    return fit, cs, list(caught)
 
 
 # --- the result -----------------------------------------------------------------------------------------------------
@@ -273,7 +291,7 @@ class AsaleeResult:
     itt: pd.DataFrame
     event_hba1c: pd.DataFrame
     pretest_p: float
-    honest: Any
+    honest: HonestResult | None
     pp_fits: dict[str, Fit]
     per_protocol: pd.DataFrame
     pp_counts: dict[str, int]
@@ -317,11 +335,13 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
         notes.append("no never-Asalée GP: the comparison group is the GPs not yet entered")
 
     # --- ITT: CS on the GP-year panel, one fit per indicator -------------------------------------------------------
+    itt_sample = cs_sample(gp, weight=wcol)
     fits: dict[str, Fit] = {}
     for ind in inds:
-        fits[ind], fit_notes = fit_cs(gp, ind, weight=wcol, control_group=control_group)
-        if ind == inds[0]:
-            notes += fit_notes
+        fits[ind], cs, fit_notes = fit_cs(itt_sample, ind, control_group=control_group)
+        notes += [f"ITT, {ind}: {n}" for n in fit_notes]
+        if ind == (MAIN if MAIN in inds else inds[0]):
+            main_cs = cs
     first = fits[inds[0]]
     cohorts = list(first.cohorts)
     itt = pd.DataFrame([{"outcome": ind, "estimate": f.simple.estimate, "std_error": f.simple.std_error,
@@ -329,7 +349,9 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
                          "pre_mean": f.pre_mean, "n_gps": f.n_units, "n_treated": f.n_treated, "n_obs": f.n_obs,
                          "pretest_p": f.pretest_p} for ind, f in fits.items()])
     main = MAIN if MAIN in fits else inds[0]
-    hon = _cs.honest(_cs.cs_fit(gp, main, weight=wcol, control_group=control_group), MBAR)
+    hon = None
+    if (main_cs.dynamic.table["event_time"] < 0).any():  # HonestDiD learns from the pre-entry event times
+        hon = honest_did(main_cs, e="average", mbar=MBAR)
     kept = first.units
 
     # --- per protocol ---------------------------------------------------------------------------------------------
@@ -338,13 +360,14 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
     pp_2x2 = None
     if not cells.empty and cells["first_followed"].notna().any():
         pp_cg = "never_treated" if cells["first_followed"].isna().any() else "not_yet_treated"
+        pp_sample = cs_sample(cells, unit="cell", cohort="first_followed")
         for ind in inds:
             try:
-                f, _ = fit_cs(cells, ind, unit="cell", cohort="first_followed", weight="weight", cluster="gp_id",
-                              control_group=pp_cg)
+                f, _, fit_notes = fit_cs(pp_sample, ind, cluster="gp_id", control_group=pp_cg)
             except ValueError as e:
                 notes.append(f"per protocol, {ind}: {e}")
                 continue
+            notes += [f"per protocol, {ind}: {n}" for n in fit_notes]
             pp_fits[ind] = f
             pan = cells[cells["cell"].isin(f.units)]
             pp_rows.append({"outcome": ind, "estimate": f.simple.estimate, "std_error": f.simple.std_error,
@@ -367,13 +390,14 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
         ctrl = gp[gp["asalee_year"].isna()]
         for label in [g for g in ("low", "mid", "high") if g in set(groups)]:
             ids = groups.index[groups == label]
-            sub = pd.concat([gp[gp["gp_id"].isin(ids)], ctrl])
+            sub = cs_sample(pd.concat([gp[gp["gp_id"].isin(ids)], ctrl]), weight=wcol)
             for ind in inds:
                 try:
-                    f, _ = fit_cs(sub, ind, weight=wcol, control_group=control_group)
+                    f, _, fit_notes = fit_cs(sub, ind, control_group=control_group)
                 except ValueError as e:
                     notes.append(f"intensity {label}, {ind}: {e}")
                     continue
+                notes += [f"intensity {label}, {ind}: {n}" for n in fit_notes]
                 dose_fits[(label, ind)] = f
                 dose_rows.append({"group": label, "outcome": ind, "estimate": f.simple.estimate,
                                   "std_error": f.simple.std_error, "ci_low": f.simple.ci_low,
@@ -395,7 +419,7 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
     naive = pd.DataFrame([{"outcome": i, "estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high,
                            "n_obs": e.n_obs} for i, e in naive_fits.items()],
                          columns=["outcome", "estimate", "ci_low", "ci_high", "n_obs"])
-    other_w, _ = fit_cs(gp, main, weight=None if wcol else "weight", control_group=control_group)
+    other_w, _, _ = fit_cs(cs_sample(gp, weight=None if wcol else "weight"), main, control_group=control_group)
     tw = None
     try:  # the classic estimator, for the lesson: GP and year fixed effects, each GP counts once (no weights)
         tw = twfe(gp[gp["gp_id"].isin(kept)], main, "gp_id", "year", "asalee_year")
@@ -403,7 +427,8 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
         notes.append(f"TWFE not estimated: {e}")
     not_yet = None
     if control_group == "never_treated" and len(cohorts) > 1:
-        not_yet, _ = fit_cs(gp, main, weight=wcol, control_group="not_yet_treated")
+        not_yet, _, fit_notes = fit_cs(itt_sample, main, control_group="not_yet_treated")
+        notes += [f"not-yet-treated comparison, {main}: {n}" for n in fit_notes]
     rob = [("naive", naive_fits.get(main)), ("reference", fits[main].simple), ("other_weights", other_w.simple),
            ("twfe", tw), ("not_yet_treated", None if not_yet is None else not_yet.simple)]
     robustness = pd.DataFrame([{"key": k, "estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high}
