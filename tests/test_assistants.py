@@ -7,6 +7,8 @@ signatories — the size of the Cnam's 402-GP panel).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import re
 from pathlib import Path
@@ -22,6 +24,7 @@ from evalkit.simulate import assistants as sim_mod
 from evalkit.studies import assistants as S
 
 SOURCE_004 = Path("/work/shared/sources/004_18d4e70b77ba85c8.txt")
+NOTEBOOK = Path(__file__).resolve().parents[1] / "chapters" / "assistants.ipynb"
 
 
 # --- fixtures ------------------------------------------------------------------------------------------------------
@@ -111,16 +114,16 @@ def test_calibration_who_signs(calib):
 
 def test_calibration_cnam_descriptive(calib):
     _, _, desc = calib
-    s, n = desc.loc["patients_mt"].loc["signataires"], desc.loc["patients_mt"].loc["non-signataires"]
+    s, n = desc.loc["patients_mt"].loc[S.SIGNATORIES], desc.loc["patients_mt"].loc[S.NEVER]
     assert s["base"] == pytest.approx(1_318, abs=80)  # baseline of the 402 signatories (Cnam, Dec. 2024)
     assert s["change_48m_pct"] == pytest.approx(19.5, abs=2.5)  # +19.5 % at 48 months (Cnam, Dec. 2024)
     assert s["change_30m_pct"] == pytest.approx(9.9, abs=2.0)  # +9.9 % at 30 months (Cnam 2022)
     assert n["change_48m_pct"] == pytest.approx(6.6, abs=1.5)  # non-signatories +6.6 % (Cnam, Dec. 2024)
-    fa_s, fa_n = desc.loc["file_active"].loc["signataires"], desc.loc["file_active"].loc["non-signataires"]
+    fa_s, fa_n = desc.loc["file_active"].loc[S.SIGNATORIES], desc.loc["file_active"].loc[S.NEVER]
     assert fa_s["change_48m_pct"] == pytest.approx(4.5, abs=2.0)  # file active +4.5 % (Cnam, Dec. 2024)
     assert fa_s["change_30m_pct"] == pytest.approx(5.3, abs=2.5)  # +5.3 % at 30 months (Cnam 2022)
     assert fa_n["change_48m_pct"] == pytest.approx(-5.3, abs=1.5)  # non-signatories −5.3 % (Cnam, Dec. 2024)
-    ac_s, ac_n = desc.loc["acts"].loc["signataires"], desc.loc["acts"].loc["non-signataires"]
+    ac_s, ac_n = desc.loc["acts"].loc[S.SIGNATORIES], desc.loc["acts"].loc[S.NEVER]
     assert ac_s["change_48m_pct"] == pytest.approx(7.2, abs=2.0)  # acts/day +7.2 % (Cnam, Dec. 2024)
     assert ac_n["change_48m_pct"] == pytest.approx(0.5, abs=1.5)  # non-signatories +0.5 % (Cnam, Dec. 2024)
 
@@ -128,7 +131,7 @@ def test_calibration_cnam_descriptive(calib):
 def test_counterfactual_effect_is_smaller_than_the_descriptive(calib):
     """The planted effect at 48 months is well below the before/after and below the raw gap to non-signatories."""
     sim, _, desc = calib
-    s, n = desc.loc["patients_mt"].loc["signataires"], desc.loc["patients_mt"].loc["non-signataires"]
+    s, n = desc.loc["patients_mt"].loc[S.SIGNATORIES], desc.loc["patients_mt"].loc[S.NEVER]
     first = desc.attrs.get("cohorts") or [2019, 2020]
     eff = sim.truth.effects
     true48 = eff[eff["am_year"].isin(first) & (eff["event_time"] == 3)]["patients_mt"].mean()
@@ -279,13 +282,37 @@ def test_cost_and_projection_follow_from_the_estimates(default_run):
 
 
 def test_event_influence_reproduces_the_event_study_se(default_run):
+    """The gains and their covariances rest on the engine's per-GP influence functions of ATT(e)."""
     _, a = default_run
     cs = a.cs["patients_mt"]
     tab = cs.dynamic.table.set_index("event_time")
     for e in (0, 2):
-        v, psi = S.event_influence(cs, [e])
+        v, psi = cs.event_influence([e])
         assert v == pytest.approx(tab.loc[e, "estimate"])
         assert math.sqrt((psi**2).sum()) == pytest.approx(tab.loc[e, "std_error"], rel=1e-6)
+
+
+def test_option_covariances_align_gps(default_run):
+    """Option fits share the never-signatories: their gains covary through the same GPs, matched by gp_id.
+
+    (Matched by position in each fit's sample, as before the shared engine, the covariances paired different GPs: they
+    came out negative, −0.16 and −1.88 instead of +1.83 and +1.92 on the bundled data.)
+    """
+    _, a = default_run
+    df = S.prepare(sim_mod.simulate(seed=DEFAULT_SEED))
+    never = set(df.loc[df.am_year.isna(), "gp_id"])
+    psi = {o: a.by_option[o].event_influence([a.horizon])[1] for o in a.by_option}
+    for o, p in psi.items():
+        signed = set(df.loc[df.am_option == o, "gp_id"])
+        assert set(p.index) <= signed | never and signed <= set(p.index)  # indexed by the GPs of the option's sample
+    for o in ("half", "full"):
+        shared = psi[o].index.intersection(psi["third"].index)
+        assert set(shared) <= never
+        cov = float(psi[o][shared] @ psi["third"][shared])
+        assert cov > 0
+        d = a.dose.set_index("option").loc[o]
+        var = float((psi[o] ** 2).sum() + (psi["third"] ** 2).sum() - 2 * cov)
+        assert d.diff_third_se == pytest.approx(math.sqrt(var), rel=1e-12)
 
 
 def test_rows_pass_the_contract(default_run):
@@ -308,6 +335,51 @@ def test_texts_and_figures_build(default_run):
     for tab in (a.table_aid(), a.table_estimators(), a.table_dose(), a.table_targets(), a.table_cost(),
                 a.table_projection(), a.table_honest(), a.table_published()):
         assert "<table" in tab._repr_html_()
+
+
+def _notebook_glue_keys() -> set[str]:
+    """Keys pasted in the chapter's Markdown cells, whatever the glue role (``{glue}`k```, ``{glue:md}`k```…)."""
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    md = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    return set(re.findall(r"\{glue(?::[a-z]+)?\}`([^`]+)`", md))
+
+
+def test_glue_keys_match_notebook(default_run, other_run):
+    used = _notebook_glue_keys()
+    assert len(used) > 80  # the parser finds the chapter's keys
+    for _, a in (default_run, other_run):
+        produced = set(a.texts)
+        assert used - produced == set(), "pasted in the chapter but not produced"
+        assert produced - used == set(), "produced but never pasted in the chapter"
+        assert all(v and "nan" not in v for k, v in a.texts.items() if k != "full_note")
+
+
+def test_kind_reaches_rows_and_source_lines(default_run):
+    """The data kind is passed in (never read by the analysis): rows' ``data`` column and the « Source » lines."""
+    _, a = default_run
+    assert set(a.rows["data"]) == {a.kind}
+    user = S.AssistantsAnalysis(a.result, "user", S.rows.rows(a.result, "user"), a.texts)
+    assert set(user.rows["data"]) == {"user"}
+    pd.testing.assert_frame_equal(user.rows.drop(columns="data"), a.rows.drop(columns="data"))
+    syn = S.AssistantsAnalysis(a.result, "synthetic", a.rows, a.texts)
+    assert "synthétiques" in syn.figure_event_study().source and "synthétiques" in syn.table_published().title
+    for shown in (user.figure_event_study(), user.table_cost(), user.table_published()):
+        assert "synthétique" not in shown.source and "calculs evalkit" in shown.source
+        assert shown.source.count("calculs evalkit") == 1
+    pub = user.table_published()
+    assert "synthétique" not in pub.title and not any("synthétique" in c for c in pub.df.columns)
+
+
+def test_result_is_frozen_and_the_analysis_pure(default_run):
+    _, a = default_run
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.result.horizon = 1
+    # estimation, rows, texts and displays neither read the environment nor files: the caller passes seed, truth, kind
+    pkg = Path(S.__file__).parent
+    for mod in ("analysis", "rows", "texts", "display", "policy"):
+        src = (pkg / f"{mod}.py").read_text(encoding="utf-8")
+        assert not re.search(r"\bpaths\b|os\.environ|\bopen\(|read_csv|\bio\.load", src), mod
+    assert "data_kind" in (pkg / "__init__.py").read_text(encoding="utf-8")
 
 
 # --- other data --------------------------------------------------------------------------------------------------
@@ -334,6 +406,10 @@ def test_option_absent():
     assert set(a.by_option) == {"third", "half"}
     assert "option=full" not in set(a.rows.subgroup)
     assert np.isfinite(a.projection["estimate"]).all()
+    # the chapter's glue keys all exist without the option, those of full time « n.d. »
+    assert set(a.texts) == set(S.KEYS)
+    assert a.texts["full_gain"] == a.texts["full_diff"] == a.texts["cost_full"] == "n.d."
+    assert a.texts["third_gain"] != "n.d." and a.texts["dose_ratio"] == "n.d."
 
 
 def test_extra_year_and_other_cohorts():

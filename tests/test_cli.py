@@ -28,7 +28,7 @@ def good_dir(tmp_path):
 def test_validate_good(good_dir):
     r = run("validate", "--data", str(good_dir))
     assert r.returncode == 0, r.stderr
-    assert "msp.csv: OK" in r.stdout
+    assert "msp.csv : OK" in r.stdout
 
 
 def test_validate_bad_exit_2_no_traceback(good_dir):
@@ -49,17 +49,17 @@ def test_debug_shows_traceback(good_dir):
 
 def test_missing_data_dir(tmp_path):
     r = run("validate", "--data", str(tmp_path / "nope"))
-    assert r.returncode == 2 and "no such folder" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "dossier introuvable" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_empty_data_dir(tmp_path):
     r = run("validate", "--data", str(tmp_path))
-    assert r.returncode == 2 and "no study file found" in r.stderr
+    assert r.returncode == 2 and "aucun fichier d'étude" in r.stderr
 
 
 def test_run_refuses_out_inside_data(good_dir):
     r = run("run", "--data", str(good_dir), "--out", str(good_dir / "out"))
-    assert r.returncode == 2 and "inside" in r.stderr
+    assert r.returncode == 2 and "à l'intérieur" in r.stderr
     assert not (good_dir / "out").exists()
     r = run("run", "--data", str(good_dir), "--out", str(good_dir))
     assert r.returncode == 2
@@ -70,7 +70,7 @@ def test_run_refuses_foreign_nonempty_out(good_dir, tmp_path):
     out.mkdir()
     (out / "thesis.docx").write_text("x")
     r = run("run", "--data", str(good_dir), "--out", str(out))
-    assert r.returncode == 2 and "not an evalkit output" in r.stderr
+    assert r.returncode == 2 and "n'est pas une sortie d'evalkit" in r.stderr
     assert (out / "thesis.docx").read_text() == "x"
 
 
@@ -89,7 +89,7 @@ def test_rejected_run_writes_nothing(good_dir, tmp_path):
 
 def test_unknown_study_option(good_dir, tmp_path):
     r = run("run", "--data", str(good_dir), "--out", str(tmp_path / "o"), "--studies", "msp,foo")
-    assert r.returncode == 2 and "unknown study foo" in r.stderr
+    assert r.returncode == 2 and "étude inconnue foo" in r.stderr
 
 
 def test_claims_command_end_to_end(tmp_path):
@@ -102,10 +102,10 @@ def test_claims_command_end_to_end(tmp_path):
     assert r.returncode == 0, r.stderr
     assert (out / "asalee.csv").exists() and (out / "gp_panel.csv").exists()
     v = run("validate", "--data", str(out))
-    assert v.returncode == 0 and "asalee.csv: OK" in v.stdout
+    assert v.returncode == 0 and "asalee.csv : OK" in v.stdout
 
 
 def test_claims_missing_folder_is_clear(tmp_path):
     r = run("claims", "--claims", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
-    assert r.returncode == 2 and "no such folder" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "dossier introuvable" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "o").exists()

@@ -13,7 +13,7 @@ import pytest
 from evalkit import context as ctx
 from evalkit import plots
 from evalkit.contracts import DataError
-from evalkit.results import fmt_num
+from evalkit.fr import fmt_num
 
 PUBLIC = ctx.public_dir()
 

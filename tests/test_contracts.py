@@ -34,42 +34,42 @@ def _err(df, study):
 
 def test_missing_column_named():
     msg = _err(msp().drop(columns=["fees"]), "msp")
-    assert "msp.csv" in msg and "'fees'" in msg and "missing" in msg and "Fix" in msg
+    assert "msp.csv" in msg and "'fees'" in msg and "manquante" in msg and "Pour corriger" in msg
 
 
 def test_extra_column_named():
     df = assistants()
     df["comment"] = "x"
     msg = _err(df, "assistants")
-    assert "assistants.csv" in msg and "'comment'" in msg and "unexpected" in msg
+    assert "assistants.csv" in msg and "'comment'" in msg and "inattendue" in msg
 
 
 def test_wrong_type_names_values_and_rows():
     df = _as_text(msp())
     df.loc[[3, 7, 8], "patients_mt"] = "n.d."
     msg = _err(df, "msp")
-    assert "column 'patients_mt'" in msg and "3 rows" in msg and "'n.d.'" in msg and "not numbers" in msg
+    assert "colonne 'patients_mt'" in msg and "3 lignes" in msg and "'n.d.'" in msg and "pas un nombre" in msg
 
 
 def test_negative_count_rejected():
     df = msp()
     df.loc[[0, 1], "file_active"] = [-5, -12]
     msg = _err(df, "msp")
-    assert "column 'file_active'" in msg and "2 rows" in msg and "-5" in msg and "≥ 0" in msg
+    assert "colonne 'file_active'" in msg and "2 lignes" in msg and "-5" in msg and "≥ 0" in msg
 
 
 def test_indicator_not_binary():
     df = asalee()
     df.loc[df.index[:4], "hba1c_3plus"] = 2
     msg = _err(df, "asalee")
-    assert "column 'hba1c_3plus'" in msg and "4 rows" in msg and "0 or 1" in msg
+    assert "colonne 'hba1c_3plus'" in msg and "4 lignes" in msg and "0 ou 1" in msg
 
 
 def test_duplicate_unit_year():
     df = msp()
     df = pd.concat([df, df.iloc[[0, 5]]], ignore_index=True)
     msg = _err(df, "msp")
-    assert "gp_id, year" in msg and "4 rows" in msg and "G0000 2010" in msg
+    assert "gp_id, year" in msg and "4 lignes" in msg and "G0000 2010" in msg
 
 
 def test_treatment_year_changing_within_unit():
@@ -77,7 +77,7 @@ def test_treatment_year_changing_within_unit():
     idx = df.index[(df.gp_id == "G0001") & (df.year == 2015)]
     df.loc[idx, "msp_year"] = 2014
     msg = _err(df, "msp")
-    assert "column 'msp_year'" in msg and "changes within the gp_id" in msg and "'G0001'" in msg
+    assert "colonne 'msp_year'" in msg and "change d'une ligne à l'autre" in msg and "'G0001'" in msg
 
 
 def test_option_without_year():
@@ -85,14 +85,14 @@ def test_option_without_year():
     never = df.am_year.isna()
     df.loc[never & (df.gp_id == "A0020"), "am_option"] = "half"
     msg = _err(df, "assistants")
-    assert "column 'am_option'" in msg and "am_year is empty" in msg
+    assert "colonne 'am_option'" in msg and "am_year est vide" in msg
 
 
 def test_year_without_option():
     df = assistants()
     df.loc[df.gp_id == "A0001", "am_option"] = None
     msg = _err(df, "assistants")
-    assert "column 'am_year'" in msg and "am_option is empty" in msg
+    assert "colonne 'am_year'" in msg and "am_option est vide" in msg
 
 
 def test_bad_category_and_department():
@@ -100,8 +100,8 @@ def test_bad_category_and_department():
     df.loc[0, "rurality"] = "semi-urban"
     df.loc[1, "department"] = "1234"
     msg = _err(df, "msp")
-    assert "column 'rurality'" in msg and "'semi-urban'" in msg
-    assert "column 'department'" in msg and "'1234'" in msg
+    assert "colonne 'rurality'" in msg and "'semi-urban'" in msg
+    assert "colonne 'department'" in msg and "'1234'" in msg
 
 
 def test_department_leading_zero_restored_and_case_normalised():
@@ -117,14 +117,14 @@ def test_nurse_follow_before_entry_rejected():
     never = df.asalee_year.isna()
     df.loc[df.index[never][:3], "nurse_followed"] = 1
     msg = _err(df, "asalee")
-    assert "column 'nurse_followed'" in msg and "3 rows" in msg
+    assert "colonne 'nurse_followed'" in msg and "3 lignes" in msg
 
 
 def test_empty_required_value():
     df = _as_text(msp())
     df.loc[[2, 4], "age"] = None
     msg = _err(df, "msp")
-    assert "column 'age'" in msg and "2 rows" in msg and "empty" in msg
+    assert "colonne 'age'" in msg and "2 lignes" in msg and "vides" in msg
 
 
 def test_fractional_count_rejected():
@@ -132,7 +132,7 @@ def test_fractional_count_rejected():
     df["patients_mt"] = df["patients_mt"].astype(float)
     df.loc[0, "patients_mt"] = 10.5
     msg = _err(df, "msp")
-    assert "column 'patients_mt'" in msg and "whole numbers" in msg
+    assert "colonne 'patients_mt'" in msg and "nombres entiers" in msg
 
 
 def test_all_problems_reported_at_once():
@@ -146,13 +146,13 @@ def test_all_problems_reported_at_once():
 def test_unbalanced_panel_warns_or_drops_or_errors():
     df = msp()
     df = df.drop(df.index[(df.gp_id == "G0002") & (df.year == 2012)])
-    with pytest.warns(DataWarning, match="1 of 30 units"):
+    with pytest.warns(DataWarning, match="1 des 30 unités"):
         out = validate(df, "msp", file="msp.csv")
     assert out.gp_id.nunique() == 30
-    with pytest.warns(DataWarning, match="dropped"):
+    with pytest.warns(DataWarning, match="écartées"):
         out = validate(df, "msp", file="msp.csv", balance="drop")
     assert out.gp_id.nunique() == 29 and "G0002" not in set(out.gp_id)
-    with pytest.raises(DataError, match="unbalanced"):
+    with pytest.raises(DataError, match="non cylindré"):
         validate(df, "msp", file="msp.csv", balance="error")
 
 
@@ -164,7 +164,7 @@ def test_balanced_panel_does_not_warn():
 
 def test_header_only_file_rejected():
     msg = _err(msp().iloc[:0], "msp")
-    assert "no rows" in msg
+    assert "aucune ligne de données" in msg
 
 
 @pytest.mark.parametrize("study", list(STUDIES))
@@ -204,16 +204,16 @@ def test_parquet_accepted(tmp_path):
 def test_two_files_for_one_study_rejected(tmp_path):
     msp().to_csv(tmp_path / "msp.csv", index=False)
     msp().to_parquet(tmp_path / "msp.parquet")
-    with pytest.raises(DataError, match="several files"):
+    with pytest.raises(DataError, match="plusieurs fichiers"):
         io.load("msp", tmp_path)
 
 
 def test_absent_file_message(tmp_path):
-    with pytest.raises(DataError, match="no file for study 'msp'.*evalkit simulate"):
+    with pytest.raises(DataError, match="aucun fichier pour l'étude 'msp'.*evalkit simulate"):
         io.load("msp", tmp_path)
 
 
 def test_unreadable_file(tmp_path):
-    (tmp_path / "msp.parquet").write_bytes(b"not a parquet file")
-    with pytest.raises(DataError, match="cannot be read"):
+    (tmp_path / "msp.parquet").write_bytes(b"PAR1 not really a parquet file")
+    with pytest.raises(DataError, match="Parquet illisible"):
         io.load("msp", tmp_path)

@@ -1,4 +1,5 @@
-"""Reference check: Callaway–Sant'Anna and TWFE on mpdta against R `did` / fixest (values in shared/evidence.md).
+"""Reference check: Callaway–Sant'Anna and TWFE on mpdta against R `did` / fixest (the values R prints on these
+data).
 
 Setting: outcome lemp, unit countyreal, time year, cohort first_treat (0 = never treated), never-treated controls,
 no covariates, analytic SEs. Points to 1e-6, SEs to 1e-4, the event-time profile (given to 4 decimals) to 5e-5.

@@ -230,7 +230,7 @@ def test_naive_welch():
 
 def test_power_mde_checked_by_simulation():
     design = dict(n_units=400, n_periods=6, treated_share=0.3, sigma=10.0, rho=0.5)
-    res = power_mde(**design)
+    res = power_mde(**design, model="equicorrelated")
     assert res.n_treated == 120 and res.n_pre == 3 and res.n_post == 3
     # analytic: (z_.975 + z_.8) · σ √((1/120 + 1/280)(1/3 + 1/3)(1 − ρ))
     se = 10 * np.sqrt((1 / 120 + 1 / 280) * (2 / 3) * 0.5)

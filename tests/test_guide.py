@@ -6,7 +6,7 @@ import re
 import pandas as pd
 import pytest
 
-from evalkit import cli, guide, results
+from evalkit import cli, contracts, guide, results
 from evalkit.contracts import RESULTS_SCHEMA, STUDIES, validate
 
 
@@ -91,7 +91,13 @@ def test_results_rules_and_patterns_are_translated():
 
 
 def test_every_unit_is_documented():
-    assert set(guide.UNIT_DESCRIPTIONS) == set(results.UNITS)
+    assert set(guide.UNIT_DESCRIPTIONS) == set(contracts.RESULT_UNITS)
+
+
+def test_every_estimator_label_is_documented():
+    assert set(guide.ESTIMATOR_DESCRIPTIONS) == set(contracts.ESTIMATORS)
+    tab = guide.estimators_table()
+    assert list(tab.df["estimator"]) == list(contracts.ESTIMATORS) and tab.df["Signification"].str.len().gt(10).all()
 
 
 def test_run_json_keys_are_documented():

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import evalkit.contracts
 import evalkit.results
 from evalkit import plots
 from evalkit.disclosure import MARK, MIN_CELL
@@ -188,7 +189,7 @@ def test_rows_follow_the_contract(a):
     assert (rows["study"] == "methodes").all()
     assert (rows.loc[rows.unit == "count", "data"] == "synthetic").all()  # the chapter's own simulation
     assert (rows.loc[rows.unit == "log_points", "data"] == "reference").all()  # mpdta, public reference data
-    assert set(rows["unit"]) == {"count", "log_points"} and set(rows["unit"]) <= set(evalkit.results.UNITS)
+    assert set(rows["unit"]) == {"count", "log_points"} and set(rows["unit"]) <= set(evalkit.contracts.RESULT_UNITS)
     head = rows[rows["headline"]]
     assert len(head) == 2 and (head["estimator"] == "cs_simple").all() and (head["subgroup"] == "all").all()
     assert (rows["n_units"].dropna() >= MIN_CELL).all()
@@ -308,6 +309,9 @@ def test_needs_never_treated_units():
 
 
 def test_fmt_sci():
+    import evalkit.fr
+
+    assert M.fmt_sci is evalkit.fr.fmt_sci  # one formatter for the book (evalkit.fr)
     assert M.fmt_sci(3.2e-10) == "3,2\u00a0×\u00a010⁻¹⁰"
     assert M.fmt_sci(0.0) == "0"
     assert M.fmt_sci(1e-6) == "10⁻⁶"

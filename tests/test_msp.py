@@ -3,17 +3,23 @@ effects (default design, and other effects under other selection), on any table 
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit import results
+from evalkit import io, results
 from evalkit.contracts import validate
-from evalkit.simulate import DEFAULT_SEED
+from evalkit.simulate import DEFAULT_SEED, planted_truth, write_all
 from evalkit.simulate import msp as sim
 from evalkit.studies import msp as st
+from evalkit.studies.msp.analysis import cs_fit, sample
 
 SEED = DEFAULT_SEED  # the seed of the book's synthetic data
+NOTEBOOK = Path(__file__).resolve().parents[1] / "chapters" / "msp.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +28,18 @@ def df() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def analysis(df) -> st.MSPAnalysis:
-    return st.analyse(df)
+def bundled(tmp_path_factory) -> tuple[pd.DataFrame, dict | None]:
+    """The bundled synthetic file as the chapter reads it (written, loaded back) and its planted truth."""
+    d = tmp_path_factory.mktemp("synthetic")
+    write_all(d, seed=SEED, studies=["msp"])
+    loaded = io.load("msp", d)
+    return loaded, planted_truth("msp", loaded, d)
+
+
+@pytest.fixture(scope="module")
+def analysis(bundled) -> st.MSPAnalysis:
+    loaded, truth = bundled
+    return st.analyse(loaded, seed=SEED, truth=truth, kind="synthetic")
 
 
 # --- generator ---------------------------------------------------------------------------------------------------
@@ -119,20 +135,21 @@ def test_national_scale():
 
 # --- analysis on the default synthetic data ------------------------------------------------------------------------
 
-def test_headline_recovers_planted_effect_and_naive_is_far(df, analysis):
-    tr = sim.truth(df)
+def test_headline_recovers_planted_effect_and_naive_is_far(df, bundled, analysis):
+    tr = bundled[1]
+    assert tr == sim.truth(df)  # the chapter finds the planted truth of the bundled file
     rows = analysis.rows
     for o, info in st.OUTCOMES.items():
         for unit, truth in ((info["unit"], tr["simple"][o]), ("percent", tr["percent"][o])):
             h = results.headline(rows, "msp", o, unit)
             assert h["estimator"] == "cs_simple"
             assert h["ci_low"] <= truth <= h["ci_high"], (o, unit, h.to_dict(), truth)
-        naive = analysis.naive[o]
+        naive = analysis.result.naive[o]
         # the naive cross-section is far from the truth: its CI excludes it, and it is > 1.4 × the effect
         assert naive.ci_low > tr["simple"][o], o
         assert naive.estimate > 1.4 * tr["simple"][o], o
         # the matched-sample estimate, shown beside the headline, also covers the truth
-        m = analysis.cs_matched[o].simple
+        m = analysis.result.cs_matched[o].simple
         assert m.ci_low <= tr["simple"][o] <= m.ci_high, o
 
 
@@ -163,29 +180,61 @@ def test_figures_tables_and_texts(analysis):
     t = analysis.texts
     assert all(k.startswith("msp_") for k in t)
     assert not any(v is None or "nan" in str(v) for v in t.values())
+    assert t["msp_data_kind"] == "synthétiques" and t["msp_rur_note"]
     # balance after matching: standardised differences small
-    smd_after = pd.to_numeric(analysis.balance["smd_after"], errors="coerce").abs()
+    smd_after = pd.to_numeric(analysis.result.balance["smd_after"], errors="coerce").abs()
     assert smd_after.max() < 0.1
-    # no warning escapes to the page
-    assert isinstance(analysis.warnings, list)
+    # the estimators' expected warnings (small cohorts in the propensity scores) are collected, not printed
+    assert any("Events Per Variable" in w for w in analysis.result.warnings)
+
+
+def test_result_is_frozen(analysis):
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        analysis.result.truth = None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        analysis.rows = None
 
 
 def test_truth_is_found_for_the_bundled_synthetic_file(tmp_path, monkeypatch):
-    from evalkit import io
-    from evalkit.simulate import write_all
-
     write_all(tmp_path, seed=11, scale=0.1, studies=["msp"])
     monkeypatch.setenv("EVALKIT_DATA", str(tmp_path))
     loaded = io.load("msp")
     assert "truth" not in loaded.attrs
-    tr = st._find_truth(loaded)
+    tr = planted_truth("msp", loaded)
     assert tr is not None and tr == sim.truth(sim.simulate(seed=11, scale=0.1))
     # a modified file is not mistaken for the generated one
     loaded.loc[0, "patients_mt"] += 1
-    assert st._find_truth(loaded) is None
+    assert planted_truth("msp", loaded) is None
     # user data: no truth
     (tmp_path / "SYNTHETIC").unlink()
-    assert st._find_truth(io.load("msp")) is None
+    assert planted_truth("msp", io.load("msp")) is None
+
+
+# --- the notebook's glue keys ---------------------------------------------------------------------------------------
+
+def _glue_keys_in_notebook() -> set[str]:
+    """Keys the chapter's markdown glues: roles {glue}`k`, {glue:text}`k`, {glue:md}`k`… and {glue:figure} k."""
+    keys = set()
+    for cell in json.loads(NOTEBOOK.read_text())["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        src = "".join(cell["source"])
+        keys |= set(re.findall(r"\{glue(?::\w+)?\}`([^`]+)`", src))
+        keys |= set(re.findall(r"^[`:]{3,}\{glue(?::\w+)?\}\s+(\S+)", src, flags=re.M))
+    return keys
+
+
+def test_glue_keys_match_notebook(analysis, modified):
+    """Every key the notebook glues is produced, none is produced unused: on the bundled data and on an
+    evaluator's table (other years and cohorts, a rurality level absent, no planted truth)."""
+    used = _glue_keys_in_notebook()
+    assert len(used) > 50 and {"msp_att_mt", "msp_truth_sentence", "msp_honest_sentence"} <= used
+    for a in (analysis, modified):
+        produced = set(a.texts)
+        assert not used - produced, f"glued but not produced: {sorted(used - produced)}"
+        assert not produced - used, f"produced but not glued: {sorted(produced - used)}"
 
 
 # --- acceptance: other planted effects, other selection -------------------------------------------------------------
@@ -196,18 +245,18 @@ def test_other_effects_and_selection_are_recovered():
     d = sim.simulate(seed=7, n_gps=1600, treated_share=0.25, effect_mt=40.0, effect_fa=160.0, effect_fees=5000.0,
                      selection_strength=2.0, trend_gap_rural=0.015, ramp=(0.5,))
     tr = sim.truth(d)
-    a = st.analyse(d, honest=False, subgroups=False)
+    a = st.analyse(d, truth=tr, kind="synthetic", honest=False, subgroups=False)
     results.check(a.rows)
     for o, info in st.OUTCOMES.items():
         h = results.headline(a.rows, "msp", o, info["unit"])
         assert h["ci_low"] <= tr["simple"][o] <= h["ci_high"], (o, h.to_dict(), tr["simple"][o])
         hp = results.headline(a.rows, "msp", o, "percent")
         assert hp["ci_low"] <= tr["percent"][o] <= hp["ci_high"], o
-        assert not (a.naive[o].ci_low <= tr["simple"][o] <= a.naive[o].ci_high), o
+        assert not (a.result.naive[o].ci_low <= tr["simple"][o] <= a.result.naive[o].ci_high), o
     # the DR adjustment matters here: without covariates CS would be biased by the rural trend
     from evalkit.estimators.staggered import callaway_santanna
 
-    nocov = callaway_santanna(a.prepared.panel, "patients_mt", "gp_id", "year", "cohort")
+    nocov = callaway_santanna(a.result.prepared.panel, "patients_mt", "gp_id", "year", "cohort")
     assert nocov.simple.ci_low > tr["simple"]["patients_mt"]
 
 
@@ -236,24 +285,37 @@ def _modified(seed: int = 5) -> pd.DataFrame:
     return d
 
 
-def test_analyse_on_a_modified_table():
-    d = _modified()
+@pytest.fixture(scope="module")
+def modified() -> st.MSPAnalysis:
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        d = validate(d, "msp")
-    a = st.analyse(d, honest=False)
+        d = validate(_modified(), "msp")
+    return st.analyse(d, kind="user")
+
+
+def test_analyse_on_a_modified_table(modified):
+    a = modified
     rows = results.check(a.rows)
-    p = a.prepared
+    p = a.result.prepared
     assert p.years == list(range(2005, 2021))
     assert p.cohorts == [2010, 2012, 2014, 2016]
     assert p.rurality_levels == ["urban", "rural"]
-    assert len(p.notes) == 3  # late entrants, unbalanced GPs, tiny cohort
+    # late entrants, unbalanced GPs, tiny cohort
+    assert [(n.rule, n.n, n.cohorts) for n in p.notes] == [("late_entry", 20, ()), ("unbalanced", 3, ()),
+                                                             ("small_cohorts", 1, (2017,))]
+    assert a.texts["msp_prep_notes"] == (
+        "20 médecins entrés en MSP après 2020 sont comptés comme non entrés sur la période ; 3 médecins non observés "
+        "toutes les années (ou avec une valeur manquante) sont écartés (panel cylindré) ; 1 cohorte(s) d'entrée de "
+        "moins de 11 médecins (2017) écartée(s).")
     assert not rows["subgroup"].str.contains("periurban").any()
     assert (rows["n_units"].dropna() >= 11).all()
-    assert a.truth is None and "inconnu" in a.texts["msp_truth_sentence"]
+    assert set(rows["data"]) == {"user"}
+    assert a.result.truth is None and "inconnu" in a.texts["msp_truth_sentence"]
+    assert a.texts["msp_rur_note"] == "" and a.texts["msp_data_kind"] == "fournies par l'utilisateur"
     assert len(rows[rows.headline]) == 6
+    assert "planté" not in a.table_published()._repr_html_()  # no planted effect to speak of on real data
     for fig in (a.figure_estimates(), a.figure_event_study(), a.figure_rurality()):
         assert fig.png
 
@@ -270,13 +332,11 @@ def test_prepare_refuses_a_table_without_comparisons():
 @pytest.mark.slow
 def test_headline_coverage_over_seeds():
     """Across 20 seeds, the headline 95 % CI covers the planted MT effect in about 95 % of samples."""
-    from evalkit.estimators.staggered import callaway_santanna  # noqa: F401
-
     hits = []
     for s in range(20):
         d = sim.simulate(seed=1000 + s, selection_strength=1.5, effect_mt=70.0)
         tr = sim.truth(d)["simple"]["patients_mt"]
         p = st.prepare(d)
-        e = st._cs(p.panel, "patients_mt", p.covariates).simple
+        e = cs_fit(sample(p.panel, p.covariates), "patients_mt").simple
         hits.append(e.ci_low <= tr <= e.ci_high)
     assert sum(hits) >= 17

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from evalkit import results
+from evalkit import fr, results
 from evalkit.contracts import DataError
 from evalkit.disclosure import MIN_CELL, suppress
 
@@ -69,13 +69,13 @@ def test_bad_subgroup_syntax_rejected(tmp_path):
     (-3.25, 2, True, "−3,25"), (1234567, 0, False, "1\u202f234\u202f567"), (float("nan"), 1, False, "n.d."),
 ])
 def test_fmt_num(x, dec, sign, expected):
-    assert results.fmt_num(x, dec, sign=sign) == expected
+    assert fr.fmt_num(x, dec, sign=sign) == expected
 
 
 def test_fmt_units():
-    assert results.fmt_pp(12.7) == "12,7 points"
-    assert results.fmt_pct(9.9) == "9,9\u202f%"
-    assert results.fmt_ci(8.14, 17.26) == "[8,1\u202f;\u00a017,3]"  # never broken across lines
+    assert fr.fmt_pp(12.7) == "12,7 points"
+    assert fr.fmt_pct(9.9) == "9,9\u202f%"
+    assert fr.fmt_ci(8.14, 17.26) == "[8,1\u202f;\u00a017,3]"  # never broken across lines
 
 
 def test_suppress_marks_small_cells_and_dependents():

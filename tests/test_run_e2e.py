@@ -127,7 +127,7 @@ def test_interrupted_run_leaves_previous_output_intact(run_out, user_data):
     time.sleep(3)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode != 0 and "interrupted" in err
+    assert proc.returncode != 0 and "interrompu" in err
     assert {p: p.read_bytes() for p in (run_out / "results").iterdir()} == snapshot
     assert not list(run_out.parent.glob(".out.*"))  # temporary folder removed
 
@@ -147,3 +147,26 @@ def test_essentiel_numbers_equal_estimates(run_out):
         h = head(study, outcome, unit)
         assert fmt_num(h.estimate, dec, sign=True) in html, (study, h.estimate)
         assert fmt_ci(h.ci_low, h.ci_high, dec) in html, (study, h.ci_low, h.ci_high)
+
+
+@pytest.mark.xfail(strict=True, reason="the studies drop their small rows before results.record (e.g. assistants "
+                   "keeps only options with ≥ 11 GPs), so record cannot apply complementary suppression: the "
+                   "6 full-time GPs come back as all − third − half. Remove this mark when the studies pass every "
+                   "row to record (it then empties and tags them and their complements).")
+def test_no_small_count_comes_back_by_subtraction(run_out):
+    """For every set of rows that add up (subgroups of one key vs the « all » row of the same study, outcome,
+    estimator and unit), the « all » count minus the shown subgroups must not be a count between 1 and 10."""
+    from evalkit.results import _partition_key
+
+    est = pd.read_csv(run_out / "results" / "estimates.csv", dtype={"subgroup": str})
+    est["key"] = est.subgroup.map(_partition_key)
+    leaks = []
+    for (study, outcome, estimator, unit), g in est.groupby(["study", "outcome", "estimator", "unit"]):
+        total = g[(g.subgroup == "all") & g.n_units.notna()]
+        if total.empty:
+            continue
+        for key, members in g[g.key.notna()].groupby("key"):
+            rest = total.n_units.iloc[0] - members.n_units.dropna().sum()
+            if 0 < rest < 11:
+                leaks.append((study, outcome, estimator, unit, key, rest))
+    assert leaks == []

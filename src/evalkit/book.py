@@ -1,6 +1,6 @@
 """Helpers for chapter notebooks: glue computed text into the prose, show the data banner.
 
-Numbers in the prose are never typed: a notebook computes them, formats them in French (:mod:`evalkit.results`)
+Numbers in the prose are never typed: a notebook computes them, formats them in French (:mod:`evalkit.fr`)
 and glues them; the Markdown cells paste them with the inline role ``{glue:md}`name` ``.
 """
 
@@ -28,28 +28,40 @@ def glue_all(values: Mapping[str, str]) -> None:
 
 
 class Banner:
-    """The data-origin banner shown at the top of each chapter that displays study data."""
+    """The notice at the top of a page that says where its data come from (one look for every page).
 
-    def __init__(self, anchor: str):
-        self.anchor = anchor
-        self.kind = paths.data_kind()
+    Build it with :func:`banner` (study data: synthetic, calibrated on an anchor, or the evaluator's data) or
+    :func:`reference_banner` (the methods page: a simulation and public reference data).
+    """
+
+    def __init__(self, html_text: str, plain: str, level: str = "note"):
+        self.html_text, self.plain, self.level = html_text, plain, level
 
     def _repr_html_(self) -> str:
-        if self.kind == "user":
-            text = ("Les résultats de cette page sont calculés sur les données fournies par l'utilisateur "
-                    f"(dossier <code>{html.escape(str(paths.data_dir()))}</code>).")
-            cls = "note"
-        else:
-            text = ("<strong>Données synthétiques.</strong> Les données de cette page sont générées par evalkit et "
-                    f"calibrées sur {html.escape(self.anchor)} : elles reproduisent des ordres de grandeur publiés, "
-                    "pas des observations réelles. Les résultats publiés sont cités avec leur source.")
-            cls = "warning"
-        return f"<div class='admonition {cls} ek-banner'><p>{text}</p></div>"
+        return f"<div class='admonition {self.level} ek-banner'><p>{self.html_text}</p></div>"
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/html": self._repr_html_(), "text/plain": f"[données : {self.kind}]"}
+        return {"text/html": self._repr_html_(), "text/plain": self.plain}
 
 
 def banner(anchor: str) -> Banner:
-    """Display object stating where the page's data come from (synthetic, calibrated on ``anchor``; or user data)."""
-    return Banner(anchor)
+    """Where the page's data come from: synthetic data calibrated on ``anchor``, or the evaluator's own data.
+
+    On the evaluator's data the banner names no folder (pages may be shared; the run manifest records the path).
+    """
+    if paths.data_kind() == "user":
+        return Banner("Les résultats de cette page sont calculés sur les données fournies par l'utilisateur.",
+                      "[données : user]")
+    return Banner("<strong>Données synthétiques.</strong> Les données de cette page sont générées par evalkit et "
+                  f"calibrées sur {html.escape(anchor)} : elles reproduisent des ordres de grandeur publiés, pas des "
+                  "observations réelles. Les résultats publiés sont cités avec leur source.",
+                  "[données : synthetic]", level="warning")
+
+
+def reference_banner() -> Banner:
+    """The methods page: a simulation with known truth and the public reference data set mpdta (any data mode)."""
+    return Banner("<strong>Simulation et données de référence.</strong> Cette page n'utilise pas les données des "
+                  "études : elle montre les méthodes sur une <em>simulation</em> générée par evalkit, dont l'effet "
+                  "réel de chaque unité est connu, et sur <em>mpdta</em>, un jeu de données public distribué avec le "
+                  "package R did, qui sert à vérifier les calculs d'evalkit.",
+                  "[simulation evalkit (vérité connue) et mpdta]")

@@ -20,11 +20,10 @@ import warnings
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__, paths
+from . import __version__, paths, registry
 from .contracts import STUDIES, DataError, DataWarning
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-CHAPTERS = {"msp": "chapters/msp", "asalee": "chapters/asalee", "assistants": "chapters/assistants"}
 
 
 class UserError(Exception):
@@ -64,8 +63,11 @@ def validate_dir(data_dir: Path, studies: list[str] | None, progress=None, balan
     from .io import find_file, load
 
     if not data_dir.is_dir():
-        raise UserError(f"{data_dir}: no such folder. Fix: give --data the folder holding msp.csv, asalee.csv, "
-                        "assistants.csv")
+        if data_dir.exists():
+            raise UserError(f"{data_dir} : n'est pas un dossier. Pour corriger : donner à --data le dossier qui "
+                            f"contient les fichiers (ici : --data {data_dir.parent})")
+        raise UserError(f"{data_dir} : dossier introuvable. Pour corriger : donner à --data le dossier qui contient "
+                        "msp.csv, asalee.csv, assistants.csv")
     wanted = studies or list(STUDIES)
     found, errors = {}, []
     for study in wanted:
@@ -76,10 +78,10 @@ def validate_dir(data_dir: Path, studies: list[str] | None, progress=None, balan
             continue
         if path is None:
             if progress:
-                progress(f"{study}: no file in {data_dir} — chapter skipped")
+                progress(f"{study} : aucun fichier dans {data_dir} — chapitre omis")
             continue
         if progress:
-            progress(f"validate {path.name}")
+            progress(f"validation de {path.name}")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
             try:
@@ -87,78 +89,292 @@ def validate_dir(data_dir: Path, studies: list[str] | None, progress=None, balan
             except DataError as e:
                 errors.append(str(e))
                 continue
+            except (MemoryError, KeyboardInterrupt):
+                raise
+            except Exception as e:  # noqa: BLE001 - a file evalkit cannot digest is reported, never a traceback
+                errors.append(f"{path.name} : lecture impossible ({type(e).__name__} : {str(e)[:200]}). "
+                              "Pour corriger : réexporter le fichier en CSV (séparateur , ou ;) avec une ligne "
+                              "d'en-tête ; si le problème persiste, le signaler avec evalkit --debug validate")
+                continue
         msgs = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
         for m in msgs:
-            print(f"warning: {m}", file=sys.stderr)
+            print(f"avertissement : {m}", file=sys.stderr)
         found[study] = (path, len(df), msgs)
     if errors:
         raise DataError("\n".join(errors))
     if not found:
-        raise UserError(f"{data_dir}: no study file found (expected msp.csv, asalee.csv or assistants.csv, "
-                        "or .parquet). Fix: point --data to the folder holding them")
+        raise UserError(f"{data_dir} : aucun fichier d'étude (msp.csv, asalee.csv ou assistants.csv, ou .parquet, "
+                        f"attendus){_hint_files(data_dir, wanted)}. Pour corriger : donner à --data le dossier qui "
+                        "les contient, sous ces noms")
     return found
+
+
+def _hint_files(data_dir: Path, wanted: list[str]) -> str:
+    """What the folder holds instead: table files under other names, study files one folder down."""
+    from .io import EXTENSIONS, find_file
+
+    try:
+        entries = sorted(data_dir.iterdir())
+    except OSError:
+        return ""
+    tables = [p.name for p in entries if p.is_file() and p.name.lower().endswith((*EXTENSIONS, ".xlsx", ".xls",
+                                                                                  ".txt", ".tsv"))]
+    below = []
+    for sub in (p for p in entries if p.is_dir()):
+        try:
+            if any(find_file(s, sub) for s in wanted):
+                below.append(sub.name)
+        except DataError:
+            below.append(sub.name)
+    hint = ""
+    if tables:
+        hint += f" ; le dossier contient {', '.join(tables[:5])}{'…' if len(tables) > 5 else ''} : les renommer " \
+                "(msp.csv, asalee.csv, assistants.csv) s'ils contiennent ces données"
+    if below:
+        hint += f" ; des fichiers d'étude sont dans le sous-dossier {', '.join(below[:3])} (--data " \
+                f"{data_dir / below[0]})"
+    return hint
 
 
 def cmd_validate(args) -> int:
     found = validate_dir(Path(args.data).resolve(), _studies(args.studies, list(STUDIES)), Progress(args.quiet))
     for study, (path, n, msgs) in found.items():
-        print(f"{path.name}: OK ({n} rows{'; ' + str(len(msgs)) + ' warning(s)' if msgs else ''})")
+        w = f" ; {len(msgs)} avertissement{'s' if len(msgs) > 1 else ''}" if msgs else ""
+        print(f"{path.name} : OK ({_int_fr(n)} ligne{'s' if n > 1 else ''}{w})")
     return EXIT_OK
 
 
+def _int_fr(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
+
+
+# --- the output folder: never delete what evalkit did not write ------------------------------------------------
+
+MANIFEST = ".evalkit-manifest"
+#: What an evalkit output without manifest (written by evalkit ≤ 0.x) holds: these paths, and everything under html/.
+_LEGACY_FILES = ("results/estimates.csv", "results/run.json", "results/build.log")
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    return child == parent or parent in child.parents
+
+
+def _input_files(data_dir: Path) -> list[Path]:
+    """The study files of ``data_dir`` as their real paths (symbolic links resolved)."""
+    from .io import find_file
+
+    out = []
+    for study in STUDIES:
+        try:
+            p = find_file(study, data_dir)
+        except DataError:
+            continue
+        if p is not None:
+            out.append(p.resolve())
+    if (data_dir / "SYNTHETIC").exists():
+        out.append((data_dir / "SYNTHETIC").resolve())
+    return out
+
+
 def _check_out(data_dir: Path, out: Path) -> None:
-    if out == data_dir or data_dir in out.parents:
-        raise UserError(f"--out {out} is the data folder or inside it. Fix: choose an output folder outside "
-                        f"{data_dir} (inputs are never written to)")
+    """Refuse any overlap between the data and the output folder, after resolving symbolic links."""
+    data_dir, out = data_dir.resolve(), out.resolve()
+    fix = "Pour corriger : choisir un dossier de sortie distinct, ni dans le dossier de données ni au-dessus de lui"
+    if out == data_dir:
+        raise UserError(f"--out {out} est le dossier de données lui-même. {fix} (les données ne sont jamais "
+                        "modifiées)")
+    if _inside(out, data_dir):
+        raise UserError(f"--out {out} est à l'intérieur du dossier de données {data_dir}. {fix} (les données ne "
+                        "sont jamais modifiées)")
+    if _inside(data_dir, out):
+        raise UserError(f"le dossier de données {data_dir} est à l'intérieur du dossier de sortie {out} : remplacer "
+                        f"la sortie effacerait les données. Pour corriger : déplacer les données hors de {out}, ou "
+                        "choisir un autre dossier de sortie")
+    for f in _input_files(data_dir):
+        if _inside(f, out):
+            raise UserError(f"le fichier de données {f.name} (lien vers {f}) est dans le dossier de sortie {out} : "
+                            "remplacer la sortie l'effacerait. Pour corriger : copier le fichier hors de la sortie, "
+                            "ou choisir un autre dossier de sortie")
     if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} exists and is not a folder. Fix: choose another path")
-    if out.exists() and any(out.iterdir()) and not (out / "results" / "run.json").exists():
-        raise UserError(f"--out {out} is a non-empty folder that is not an evalkit output. Fix: choose an empty or "
-                        "new folder (an earlier evalkit output is replaced as a whole)")
+        raise UserError(f"--out {out} existe et n'est pas un dossier. Pour corriger : choisir un autre chemin")
+    if out.is_dir():
+        try:
+            entries = sorted(p.name for p in out.iterdir())
+        except PermissionError:
+            raise UserError(f"--out {out} : dossier illisible. Pour corriger : choisir un dossier où vous pouvez "
+                            "écrire") from None
+        if entries and not is_evalkit_output(out):
+            shown = ", ".join(entries[:5]) + ("…" if len(entries) > 5 else "")
+            raise UserError(f"--out {out} n'est pas vide et n'est pas une sortie d'evalkit (contient {shown}). "
+                            "Pour corriger : choisir un dossier vide ou nouveau (une sortie précédente d'evalkit est "
+                            "remplacée, en gardant les fichiers qu'evalkit n'a pas écrits)")
+
+
+def is_evalkit_output(folder: Path) -> bool:
+    """True for a folder an earlier ``evalkit run`` wrote (its manifest, or results/run.json for older versions)."""
+    return (folder / MANIFEST).is_file() or (folder / "results" / "run.json").is_file()
+
+
+def _safe_rel(rel: str) -> bool:
+    p = Path(rel)
+    return bool(rel) and not p.is_absolute() and ".." not in p.parts
+
+
+def output_inventory(folder: Path) -> tuple[set[str], list[str]]:
+    """(files evalkit wrote, other entries) of an earlier output, as paths relative to ``folder``.
+
+    Files evalkit wrote are those its manifest lists (for an output without manifest: results/estimates.csv,
+    results/run.json and everything under html/). Other entries are every file, symbolic link or empty folder that
+    is not among them: they are kept when the output is replaced. Symbolic links are never followed.
+    """
+    written: set[str] = set()
+    man = folder / MANIFEST
+    legacy = not man.is_file()
+    if not legacy:
+        try:
+            data = json.loads(man.read_text(encoding="utf-8"))
+            written = {r for r in data.get("files", []) if isinstance(r, str) and _safe_rel(r)}
+        except (OSError, ValueError, AttributeError):
+            legacy = True
+        written.add(MANIFEST)
+    others: list[str] = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        rp = Path(root)
+        for d in list(dirs):
+            if (rp / d).is_symlink():
+                files.append(d)
+                dirs.remove(d)
+        for f in files:
+            rel = (rp / f).relative_to(folder).as_posix()
+            if legacy and (rel in _LEGACY_FILES or rel.startswith("html/")):
+                written.add(rel)
+            elif rel not in written:
+                others.append(rel)
+        if rp != folder and not dirs and not files:
+            others.append(rp.relative_to(folder).as_posix() + "/")
+    return {w for w in written if (folder / w).is_file() or (folder / w).is_symlink()}, sorted(others)
+
+
+def _describe_replacement(out: Path, written: set[str], others: list[str]) -> str:
+    n_html = sum(1 for w in written if w.startswith("html/"))
+    listed = sorted(w for w in written if not w.startswith("html/") and w != MANIFEST)
+    msg = (f"{out} : sortie précédente d'evalkit remplacée ({', '.join(listed) or 'aucun résultat'}"
+           f"{f', html/ : {_int_fr(n_html)} fichiers' if n_html else ''})")
+    if others:
+        shown = ", ".join(others[:8]) + ("…" if len(others) > 8 else "")
+        msg += (f" ; {len(others)} fichier{'s' if len(others) > 1 else ''} qu'evalkit n'a pas "
+                f"écrit{'s' if len(others) > 1 else ''} {'sont conservés' if len(others) > 1 else 'est conservé'} "
+                f"à sa place : {shown}")
+    return msg
 
 
 def cmd_run(args) -> int:
     data_dir = Path(args.data).resolve()
     out = Path(args.out).resolve()
+    if not data_dir.is_dir():
+        validate_dir(data_dir, None)  # the usual message for a missing folder
     _check_out(data_dir, out)
     progress = Progress(args.quiet)
     studies = _studies(args.studies, list(STUDIES))
     found = validate_dir(data_dir, studies, progress, balance=args.balance)
+    _check_out(data_dir, out)  # again: the files validated are those that must survive
     seed = args.seed if args.seed is not None else paths.DEFAULT_SEED
     return run_book(data_dir, out, list(found), found, progress, seed=seed, strict=args.strict)
 
 
 def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progress: Progress,
              seed: int | None = None, strict: bool = False) -> int:
-    """Execute the chapters on ``data_dir`` and build the book; write OUT/results and OUT/html atomically."""
-    from .io import atomic_dir, write_bytes_atomic, write_csv_atomic
+    """Execute the chapters on ``data_dir`` and build the book; write OUT/results and OUT/html atomically.
+
+    OUT is built in a temporary sibling folder and swapped in only on success. When OUT holds an earlier output, the
+    files evalkit wrote there (listed in ``OUT/.evalkit-manifest``) are replaced and every other file is kept in
+    place (:func:`evalkit.io.replace_dir`); what is replaced and what is kept is said on stderr. The build log is
+    written to ``OUT/results/build.log`` (on failure: ``OUT/build-failed.log``), never left in a temporary folder.
+    """
+    from .io import replace_dir, write_bytes_atomic, write_csv_atomic
     from .results import collect
 
     root = paths.project_root()
     kind = "synthetic" if (data_dir / "SYNTHETIC").exists() else "user"
     timings: dict[str, float] = {}
     t_start = time.monotonic()
-    with atomic_dir(out) as tmp:
+    written, others = output_inventory(out) if out.is_dir() else (set(), [])
+    if written or others:
+        print(f"evalkit : {_describe_replacement(out, written, others)}", file=sys.stderr, flush=True)
+    protect = [f for f in _input_files(data_dir)]
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    except OSError as e:
+        raise UserError(f"--out {out} : impossible d'y écrire ({e.strerror or type(e).__name__}). Pour corriger : "
+                        "choisir un dossier où vous pouvez écrire") from None
+    from .io import _UMASK
+
+    os.chmod(tmp, 0o777 & ~_UMASK)
+    try:
         parts = tmp / "_parts"
         parts.mkdir()
+        scratch = tmp / "_tmp"
+        scratch.mkdir()
         toc = _filtered_toc(root, studies, tmp)
         env = dict(os.environ, EVALKIT_DATA=str(data_dir), EVALKIT_RESULTS_DIR=str(parts), EVALKIT_DATA_KIND=kind,
-                   EVALKIT_STUDIES=",".join(studies), PYTHONWARNINGS="ignore::DeprecationWarning")
+                   EVALKIT_STUDIES=",".join(studies), PYTHONWARNINGS="ignore::DeprecationWarning",
+                   TMPDIR=str(scratch), TEMP=str(scratch), TMP=str(scratch))
         if seed is not None:
             env["EVALKIT_SEED"] = str(seed)
         build_dir = tmp / "_book"
-        timings.update(_jupyter_book(root, build_dir, toc, env, progress, strict=strict))
+        log = tmp / "build.log"
+        try:
+            timings.update(_jupyter_book(root, build_dir, toc, env, progress, strict=strict, log=log))
+        except BuildError as e:
+            e.log_path = _keep_failed_log(log, out, written)
+            raise
         results = collect(parts)
         write_csv_atomic(results, tmp / "results" / "estimates.csv")
         shutil.move(str(build_dir / "_build" / "html"), str(tmp / "html"))
-        shutil.rmtree(build_dir, ignore_errors=True)
-        shutil.rmtree(parts, ignore_errors=True)
+        os.replace(log, tmp / "results" / "build.log")
+        for p in (build_dir, parts, scratch):
+            shutil.rmtree(p, ignore_errors=True)
         toc.unlink(missing_ok=True)
         timings["total"] = round(time.monotonic() - t_start, 1)
         run = run_manifest(data_dir, found, kind, seed, timings, n_rows=len(results))
         write_bytes_atomic(json.dumps(run, indent=2, ensure_ascii=False).encode("utf-8"), tmp / "results" / "run.json")
-    progress(f"done: {out / 'results' / 'estimates.csv'} ({len(results)} rows), {out / 'html' / 'index.html'}")
+        mine = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file() or p.is_symlink())
+        write_bytes_atomic(json.dumps({"evalkit_version": __version__, "files": mine}, indent=1,
+                                      ensure_ascii=False).encode("utf-8"), tmp / MANIFEST)
+        clash = [o for o in others if (tmp / o.rstrip("/")).exists()]
+        if clash:
+            raise UserError(f"{out} : {len(clash)} fichier(s) qu'evalkit n'a pas écrits portent le nom d'un fichier "
+                            f"de la nouvelle sortie ({', '.join(clash[:5])}) ; rien n'a été remplacé. Pour corriger : "
+                            "les déplacer ou les renommer, ou choisir un autre dossier de sortie")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    left = replace_dir(tmp, out, written, protect=protect)
+    if left is not None:
+        print(f"evalkit : avertissement : l'ancienne sortie contenait des fichiers inattendus ; elle est conservée "
+              f"dans {left}", file=sys.stderr)
+    progress(f"terminé : {out / 'results' / 'estimates.csv'} ({_int_fr(len(results))} lignes), "
+             f"{out / 'html' / 'index.html'}")
     return EXIT_OK
+
+
+def _keep_failed_log(log: Path, out: Path, written: set[str]) -> Path | None:
+    """Move a failed build's log to OUT/build-failed.log (recorded in OUT's manifest, replaced by the next run)."""
+    if not log.exists():
+        return None
+    from .io import write_bytes_atomic
+
+    try:  # OUT was checked: new, empty or an earlier evalkit output — the manifest keeps it recognisable
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / "build-failed.log"
+        shutil.move(str(log), str(target))
+        files = sorted((written | {"build-failed.log"}) - {MANIFEST})
+        write_bytes_atomic(json.dumps({"evalkit_version": __version__, "files": files}, indent=1,
+                                      ensure_ascii=False).encode("utf-8"), out / MANIFEST)
+        return target
+    except OSError:
+        return None
 
 
 def _filtered_toc(root: Path, studies: list[str], tmp: Path) -> Path:
@@ -167,7 +383,7 @@ def _filtered_toc(root: Path, studies: list[str], tmp: Path) -> Path:
     lines = []
     for line in text.splitlines():
         m = re.match(r"\s*-\s*file:\s*(\S+)", line)
-        if m and any(m.group(1) == ch for st, ch in CHAPTERS.items() if st not in studies):
+        if m and any(m.group(1) == ch for st, ch in registry.chapters().items() if st not in studies):
             continue
         lines.append(line)
     toc = tmp / "_toc.yml"
@@ -181,28 +397,28 @@ _DONE_RE = re.compile(r"Executed notebook in ([\d.]+) seconds")
 
 
 def _jupyter_book(root: Path, build_dir: Path, toc: Path, env: dict, progress: Progress,
-                  strict: bool = False) -> dict:
+                  strict: bool = False, log: Path | None = None) -> dict:
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(root), "--path-output", str(build_dir),
            "--toc", str(toc), "--keep-going"]
     if strict:
         cmd += ["-W", "-n"]
-    log = Path(tempfile.gettempdir()) / f"evalkit-build-{os.getpid()}.log"
+    log = log or build_dir.parent / "build.log"
     timings, current = {}, None
-    progress("execute chapters and build the book")
+    progress("exécution des chapitres et construction du livre")
     with open(log, "w", encoding="utf-8") as fh:
         proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                start_new_session=True)
+                                start_new_session=True, errors="replace")
         assert proc.stdout is not None
         try:
             for line in proc.stdout:
                 fh.write(line)
                 if m := _EXEC_RE.search(line):
                     current = Path(m.group(1) or m.group(2)).stem
-                    progress(f"chapter {current}: executing")
+                    progress(f"chapitre {current} : exécution")
                 elif (m := _DONE_RE.search(line)) and current:
                     timings[current] = float(m.group(1))
-                    progress(f"chapter {current}: done in {float(m.group(1)):.1f} s")
+                    progress(f"chapitre {current} : terminé en {float(m.group(1)):.1f} s".replace(".", ","))
             rc = proc.wait()
         finally:
             if proc.poll() is None:  # interrupted: stop the build (and its kernels) before the temp dir goes
@@ -212,29 +428,91 @@ def _jupyter_book(root: Path, build_dir: Path, toc: Path, env: dict, progress: P
                     os.killpg(proc.pid, signal.SIGTERM)
                     proc.wait(timeout=30)
                 except (ProcessLookupError, subprocess.TimeoutExpired):
-                    os.killpg(proc.pid, signal.SIGKILL)
+                    try:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
     if rc != 0:
-        tail = _failure_summary(log)
-        raise BuildError(f"the book build failed (exit {rc}). {tail}Full log: {log}. Nothing was written to the "
-                         "output folder.")
+        cause = failure_cause(log.read_text(encoding="utf-8", errors="replace"))
+        raise BuildError(cause, rc)
     return timings
 
 
-def _failure_summary(log: Path) -> str:
-    text = log.read_text(encoding="utf-8", errors="replace")
-    m = re.search(r"(\w+Error: .+)", text)
-    nb = re.findall(r"Executing notebook failed.*?(\S+\.ipynb)|(\S+\.ipynb).*?Execution Failed", text)
-    where = next((a or b for a, b in nb), None)
-    msg = ""
-    if where:
-        msg += f"Chapter {Path(where).stem} failed. "
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_EXC_LINE = re.compile(r"^((?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?:Error|Exception|Interrupt|Exit|Warning))(?::\s*(.*))?$")
+_WRAPPERS = {"ExecutionError", "CellExecutionError", "RuntimeError", "SphinxError", "ExtensionError"}
+
+
+def failure_cause(log_text: str) -> dict:
+    """What made a book build fail, read off its log: ``chapter``, ``exception`` (type), ``message``, ``cell``
+    (first lines of the failing cell's code), ``data_error`` (True when the cell raised evalkit's DataError).
+
+    The cause is the exception raised inside the failing cell (nbclient's CellExecutionError block), not the first
+    « Error » of the log nor the wrappers (ExecutionError, RuntimeError) that Sphinx and Jupyter Book add around it.
+    """
+    text = _ANSI.sub("", log_text)
+    out = {"chapter": None, "exception": None, "message": None, "cell": None, "data_error": False}
+    m = re.search(r"ExecutionError: (\S+\.ipynb)", text) or re.search(r"(\S+\.ipynb)[^\n]*Execution Failed", text) \
+        or re.search(r"Executing notebook failed[^\n]*?(\S+\.ipynb)", text)
     if m:
-        msg += f"First error: {m.group(1)[:300]}. "
+        out["chapter"] = Path(m.group(1)).stem
+    cell = re.search(r"CellExecutionError: An error occurred while executing the following cell:\n-+\n(.*?)\n-+\n(.*?)"
+                     r"(?:\nTraceback \(most recent call last\)|\nThe above exception|\Z)", text, re.S)
+    if cell:
+        src = [ln for ln in cell.group(1).splitlines() if ln.strip()]
+        out["cell"] = "\n".join(src[:3]) + ("\n…" if len(src) > 3 else "")
+        lines = [ln.strip() for ln in cell.group(2).splitlines()]
+        exc = [(mm.group(1), mm.group(2) or "") for ln in lines if (mm := _EXC_LINE.match(ln))]
+        if exc:
+            name, msg = exc[-1]
+            # a DataError's message spans lines: take the rest of the block after its first line
+            i = max(k for k, ln in enumerate(lines) if _EXC_LINE.match(ln))
+            more = [ln for ln in lines[i + 1:] if ln]
+            out["exception"], out["message"] = name.rsplit(".", 1)[-1], "\n".join([msg, *more]).strip()
+    if out["exception"] is None:
+        for ln in text.splitlines():
+            mm = _EXC_LINE.match(ln.strip())
+            if mm and mm.group(1).rsplit(".", 1)[-1] not in _WRAPPERS:
+                out["exception"], out["message"] = mm.group(1).rsplit(".", 1)[-1], (mm.group(2) or "").strip()
+                break
+    if out["exception"] is None:
+        w = re.search(r"^.*(?:WARNING|ERROR|CRITICAL).*$", text, re.M)
+        if w:
+            out["message"] = w.group(0).strip()[:400]
+    out["data_error"] = out["exception"] == "DataError"
+    return out
+
+
+def _build_error_message(cause: dict, rc: int, log_path: Path | None) -> str:
+    where = f"le chapitre {cause['chapter']} a échoué" if cause.get("chapter") else \
+        f"la construction du livre a échoué (code {rc})"
+    msg = where
+    if cause.get("exception"):
+        msg += f" : {cause['exception']} : {(cause.get('message') or '')[:800]}"
+    elif cause.get("message"):
+        msg += f" : {cause['message']}"
+    if cause.get("cell"):
+        cell = cause["cell"].replace("\n", "\n    ")
+        msg += f"\n  dans la cellule :\n    {cell}"
+    if cause.get("data_error"):
+        msg += "\nPour corriger : voir le message ci-dessus (les données ne permettent pas ce calcul)"
+    else:
+        msg += ("\nPour corriger : si la cause tient aux données, les corriger et relancer ; sinon signaler le "
+                "problème avec ce message et le journal")
+    msg += (f"\nJournal complet : {log_path}" if log_path else "") + \
+        "\nLa sortie précédente (s'il y en a une) n'a pas été modifiée."
     return msg
 
 
 class BuildError(Exception):
-    pass
+    """The book build failed; ``cause`` is :func:`failure_cause`'s reading of the log."""
+
+    def __init__(self, cause: dict, rc: int = 1):
+        super().__init__(cause.get("message") or "build failed")
+        self.cause, self.rc, self.log_path = cause, rc, None
+
+    def __str__(self) -> str:
+        return _build_error_message(self.cause, self.rc, self.log_path)
 
 
 def run_manifest(data_dir: Path, found: dict, kind: str, seed, timings: dict, n_rows: int) -> dict:
@@ -278,46 +556,108 @@ def cmd_build(args) -> int:
 
 
 def cmd_power(args) -> int:
-    """Minimum detectable effect (or units needed for --effect) of a planned DiD."""
-    from .estimators import power_mde, power_n
-    from .results import fmt_num
+    """Power of the headline estimator: simulated on a data folder's own design (--data), or analytic for a planned
+    design (--units/--effect, --periods, --treated-share, --sigma [--rho])."""
+    import math
 
-    sigma, rho = args.sigma, args.rho
+    from .estimators.power import METHOD_LABELS, power_design, power_mde, power_n
+    from .fr import fmt_int, fmt_num, fmt_pct
+
+    def num(x: float) -> str:  # three significant digits, French
+        if x is None or not math.isfinite(x):
+            return "n.d."
+        d = max(0, 2 - int(math.floor(math.log10(abs(x))))) if x else 0
+        return fmt_num(x, min(d, 6))
+
     if args.data:
         from .io import load
-        from .planning import variance_components
 
+        if args.sims < 20:
+            raise UserError(f"--sims {args.sims} : trop peu de tirages pour lire une puissance. Pour corriger : "
+                            "donner au moins 20 (200 par défaut)")
         st = STUDIES[args.study]
         df = load(args.study, Path(args.data))
+        outcomes = [c for c in st.columns if c not in (st.unit, st.time, st.cohort)
+                    and c in df and (df[c].dtype.kind in "iuf" or str(df[c].dtype) in ("Int64", "Float64"))]
         if args.outcome not in df.columns:
-            raise UserError(f"--outcome {args.outcome} is not a column of {args.study}; choose among "
-                            f"{', '.join(c for c in st.columns if c not in (st.unit, st.time, st.cohort))}")
-        never = df[df[st.cohort].isna()] if df[st.cohort].isna().any() else df
-        vc = variance_components(never, args.outcome, st.unit, st.time)
-        sigma = vc["sigma"] if sigma is None else sigma
-        rho = vc["rho"] if rho is None else rho
-        print(f"From {args.study} ({vc['n_units']} never-treated units, {vc['n_periods']} years): "
-              f"sigma = {sigma:.4g}, rho = {rho:.3f}")
-    if sigma is None:
-        raise UserError("give --sigma (SD of the outcome of one unit-year) or --data DIR --study S --outcome Y "
-                        "to read it off existing data")
-    rho = 0.0 if rho is None else rho
+            raise UserError(f"--outcome {args.outcome} n'est pas une colonne de l'étude {args.study}. Pour corriger : "
+                            f"choisir parmi {', '.join(outcomes)}")
+        quiet, tty = args.quiet, sys.stderr.isatty()
+        t0, last = time.monotonic(), [-1]
+
+        def bar(done: int, total: int) -> None:
+            if quiet:
+                return
+            step = int(20 * done / total)
+            if not tty and step == last[0] and done < total:
+                return
+            last[0] = step
+            el = time.monotonic() - t0
+            rest = el / done * (total - done)
+            line = (f"Simulations : [{'#' * step}{'.' * (20 - step)}] {done}/{total} · {el:.0f} s écoulées"
+                    + (f" · reste ≈ {rest:.0f} s" if done < total else ""))
+            print(("\r" if tty else "") + line, end="\n" if (done == total or not tty) else "", file=sys.stderr,
+                  flush=True)
+
+        try:
+            res = power_design(df, outcome=args.outcome, unit=st.unit, time=st.time, cohort=st.cohort,
+                               n_sims=args.sims, alpha=args.alpha, power=args.power,
+                               seed=0 if args.seed is None else args.seed, progress=bar)
+        except ValueError as e:
+            raise UserError(f"{e}. Pour corriger : vérifier l'année d'entrée ({st.cohort}) et la présence d'unités "
+                            "jamais traitées dans le fichier") from None
+        years = sorted(df[st.time].dropna().astype(int).unique())
+        print(f"Puissance de l'estimateur principal (Callaway et Sant'Anna, effet moyen simple, témoins jamais "
+              f"traités) sur le plan d'étude de « {st.title} », indicateur {args.outcome} :")
+        print(f"  {fmt_int(res.n_units)} unités ({fmt_int(res.n_treated)} traitées en {len(res.cohorts)} cohortes "
+              f"d'entrée, {fmt_int(res.n_control)} jamais traitées), {res.n_periods} années ({years[0]}–{years[-1]}).")
+        print(f"  Méthode : {res.method_label} ({fmt_int(res.n_sims)} tirages, graine {res.seed}, effet constant "
+              f"ajouté après la date fictive).")
+        print(f"  Effet minimal détectable (puissance {fmt_pct(100 * res.power, 0)}, seuil "
+              f"{fmt_pct(100 * res.alpha, 0)}) : {num(res.mde)} (erreur Monte-Carlo {num(res.mde_mc_se)}).")
+        print(f"  Taux de rejet sans effet : {fmt_pct(100 * res.size, 1)} (attendu : {fmt_pct(100 * res.alpha, 0)}).")
+        if args.effect is not None:
+            print(f"  Puissance pour un effet de {num(args.effect)} : {fmt_pct(100 * res.power_at(args.effect), 0)}.")
+        print(f"  Contrôles : {METHOD_LABELS[res.analytic.method]} : {num(res.analytic.mde)} ; 2,8 × l'erreur type "
+              f"publiée par l'estimateur sur ces données ({num(res.reference_se)}) : {num(res.mde_from_se)}.")
+        ratio = res.mde / res.mde_from_se if res.mde_from_se > 0 else float("nan")
+        if math.isfinite(ratio) and not 0.85 <= ratio <= 1.15:
+            print(f"  Attention : l'effet minimal simulé vaut {fmt_num(ratio, 2)} fois celui qu'implique l'erreur type "
+                  "publiée. La simulation suppose un effet identique pour toutes les unités traitées et des unités "
+                  "traitées aussi variables que les témoins ; un écart signale des effets hétérogènes ou des unités "
+                  "traitées plus (ou moins) variables.")
+        print("  Taux de rejet selon l'effet :")
+        print(f"    {'effet':>10}   {'puissance':>9}")
+        for r in res.curve.itertuples(index=False):
+            print(f"    {num(r.effect):>10}   {fmt_pct(100 * r.power, 0):>9}")
+        return EXIT_OK
+
+    if args.sigma is None:
+        raise UserError("écart type manquant. Pour corriger : donner --sigma (écart type d'une unité-année autour de "
+                        "son niveau moyen et de la moyenne de l'année) ou --data DOSSIER --study S --outcome Y pour "
+                        "calculer la puissance sur des données existantes")
+    if args.periods is None:
+        raise UserError("nombre de périodes manquant. Pour corriger : donner --periods (années observées)")
+    rho = 0.0 if args.rho is None else args.rho
     try:
         if args.effect is not None:
-            res = power_n(args.effect, args.periods, args.treated_share, sigma, rho, args.alpha, args.power,
-                          args.pre)
-            print(f"Units needed to detect an effect of {args.effect:g} with power {args.power:.0%} "
-                  f"(alpha {args.alpha:g}): {res.n_units} ({res.n_treated} treated, {res.n_control} controls)")
+            res = power_n(args.effect, args.periods, args.treated_share, args.sigma, rho, args.alpha, args.power,
+                          args.pre, model=args.model)
+            print(f"Unités nécessaires pour détecter un effet de {num(args.effect)} avec une puissance de "
+                  f"{fmt_pct(100 * res.power, 0)} (seuil {fmt_pct(100 * res.alpha, 0)}) : {res.n_units} "
+                  f"({res.n_treated} traitées, {res.n_control} témoins)")
         else:
             if args.units is None:
-                raise UserError("give --units (number of units planned) or --effect (to get the units needed)")
-            res = power_mde(args.units, args.periods, args.treated_share, sigma, rho, args.alpha, args.power,
-                            args.pre)
-            print(f"Minimum detectable effect: {res.mde:.4g} (SE {res.std_error:.4g}) with {res.n_units} units "
-                  f"({res.n_treated} treated), {res.n_pre} pre- and {res.n_post} post-periods, "
-                  f"power {res.power:.0%}, alpha {res.alpha:g}")
+                raise UserError("taille d'étude manquante. Pour corriger : donner --units (unités prévues) ou "
+                                "--effect (pour obtenir les unités nécessaires)")
+            res = power_mde(args.units, args.periods, args.treated_share, args.sigma, rho, args.alpha, args.power,
+                            args.pre, model=args.model)
+            print(f"Effet minimal détectable : {num(res.mde)} (erreur type {num(res.std_error)}) avec {res.n_units} "
+                  f"unités ({res.n_treated} traitées), {res.n_pre} périodes avant et {res.n_post} après l'entrée, "
+                  f"puissance {fmt_pct(100 * res.power, 0)}, seuil {fmt_pct(100 * res.alpha, 0)}")
     except ValueError as e:
-        raise UserError(str(e)) from None
+        raise UserError(f"{e}. Pour corriger : vérifier --units, --periods, --pre, --treated-share et --rho") from None
+    print(f"Méthode : {res.method_label}.")
     return EXIT_OK
 
 
@@ -327,10 +667,11 @@ def cmd_claims(args) -> int:
 
     claims_dir, out = Path(args.claims).resolve(), Path(args.out).resolve()
     if not claims_dir.is_dir():
-        raise UserError(f"{claims_dir}: no such folder. Fix: give --claims the folder holding ER_PRS_F, ER_BIO_F, "
-                        "ER_CAM_F, ER_PHA_F, IR_PHA_R, IR_MTT_R, IR_BEN_R (Parquet)")
-    if out == claims_dir or claims_dir in out.parents:
-        raise UserError(f"--out {out} is the claims folder or inside it. Fix: choose an output folder outside it")
+        raise UserError(f"{claims_dir} : dossier introuvable. Pour corriger : donner à --claims le dossier qui "
+                        "contient ER_PRS_F, ER_BIO_F, ER_CAM_F, ER_PHA_F, IR_PHA_R, IR_MTT_R, IR_BEN_R (Parquet)")
+    if _inside(out, claims_dir) or _inside(claims_dir, out):
+        raise UserError(f"--out {out} et le dossier des prestations {claims_dir} se recouvrent. Pour corriger : "
+                        "choisir un dossier de sortie distinct, ni dedans ni au-dessus")
     if args.engine == "spark":
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -349,8 +690,8 @@ def _studies(arg: str | None, allowed: list[str]) -> list[str]:
     out = [s.strip() for s in arg.split(",") if s.strip()]
     bad = [s for s in out if s not in STUDIES]
     if bad:
-        raise UserError(f"unknown stud{'ies' if len(bad) > 1 else 'y'} {', '.join(bad)}; choose among "
-                        f"{', '.join(STUDIES)}")
+        raise UserError(f"étude{'s' if len(bad) > 1 else ''} inconnue{'s' if len(bad) > 1 else ''} "
+                        f"{', '.join(bad)}. Pour corriger : choisir parmi {', '.join(STUDIES)}")
     return out
 
 
@@ -384,19 +725,26 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors")
     r.set_defaults(func=cmd_run)
 
-    w = sub.add_parser("power", help="minimum detectable effect or sample size of a planned DiD")
-    w.add_argument("--units", type=int, help="units planned (treated + controls)")
-    w.add_argument("--effect", type=float, help="effect to detect: prints the units needed instead of the MDE")
-    w.add_argument("--periods", type=int, required=True, help="periods observed")
-    w.add_argument("--pre", type=int, default=None, help="pre-treatment periods (default: half)")
-    w.add_argument("--treated-share", type=float, default=0.5)
-    w.add_argument("--sigma", type=float, help="SD of the outcome of one unit-period")
-    w.add_argument("--rho", type=float, help="correlation between two periods of the same unit")
-    w.add_argument("--alpha", type=float, default=0.05)
-    w.add_argument("--power", type=float, default=0.8)
-    w.add_argument("--data", help="read sigma and rho off this folder's study file (never-treated units)")
+    w = sub.add_parser("power", help="puissance de l'estimateur principal : simulée sur un dossier de données "
+                       "(--data) ou calculée pour une étude prévue (--units ou --effect)")
+    w.add_argument("--data", help="dossier des fichiers d'étude : puissance simulée sur son propre plan d'étude")
     w.add_argument("--study", choices=list(STUDIES), default="msp")
     w.add_argument("--outcome", default="patients_mt")
+    w.add_argument("--sims", type=int, default=200, help="tirages de la simulation (avec --data)")
+    w.add_argument("--seed", type=int, default=None, help="graine des tirages (0 par défaut)")
+    w.add_argument("--units", type=int, help="unités prévues (traitées + témoins)")
+    w.add_argument("--effect", type=float, help="effet à détecter : donne les unités nécessaires (ou, avec --data, "
+                   "la puissance pour cet effet)")
+    w.add_argument("--periods", type=int, help="périodes observées (sans --data)")
+    w.add_argument("--pre", type=int, default=None, help="périodes avant l'entrée (défaut : la moitié)")
+    w.add_argument("--treated-share", type=float, default=0.5)
+    w.add_argument("--sigma", type=float, help="écart type d'une unité-période autour de son niveau et de l'année")
+    w.add_argument("--rho", type=float, help="autocorrélation d'ordre 1 de cet écart (modèle AR(1))")
+    w.add_argument("--model", choices=["ar1", "equicorrelated"], default="ar1",
+                   help="ar1 : estimateur de Callaway et Sant'Anna, erreurs AR(1) (défaut) ; equicorrelated : "
+                   "ancienne formule 2×2 équicorrélée")
+    w.add_argument("--alpha", type=float, default=0.05)
+    w.add_argument("--power", type=float, default=0.8)
     w.set_defaults(func=cmd_power)
 
     c = sub.add_parser("claims", help="build the Asalée table (and GP-year panel) from SNDS-shaped claims")
@@ -431,16 +779,23 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, UserError) as e:
         if args.debug:
             raise
-        print(f"evalkit: error: {e}", file=sys.stderr)
+        print(f"evalkit : erreur : {e}", file=sys.stderr)
         return EXIT_USAGE
     except BuildError as e:
         if args.debug:
             raise
-        print(f"evalkit: error: {e}", file=sys.stderr)
-        return EXIT_FAIL
+        print(f"evalkit : erreur : {e}", file=sys.stderr)
+        return EXIT_USAGE if e.cause.get("data_error") else EXIT_FAIL
     except KeyboardInterrupt:
-        print("evalkit: interrupted; the output folder was left as it was", file=sys.stderr)
+        print("evalkit : interrompu ; le dossier de sortie est resté tel qu'il était", file=sys.stderr)
         return 130
+    except OSError as e:  # disk full, permissions… on paths the user gave: a message, not a traceback
+        if args.debug:
+            raise
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        print(f"evalkit : erreur : {e.strerror or type(e).__name__}{where}. Pour corriger : vérifier les droits et "
+              "la place disponible sur le disque, puis relancer", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,15 +31,12 @@ import pandas as pd
 
 from . import paths
 from .contracts import DataError
-from .results import NBSP, fmt_num, fmt_pct
+from .fr import NBSP, fmt_int, fmt_num, fmt_pct
+from .geo import DEPARTEMENTS, DROM
 
 # --- reference lists ----------------------------------------------------------------------------------------------
 
-#: INSEE COG codes of the 101 départements (Mayotte = 976).
-DEPARTEMENTS: tuple[str, ...] = tuple(
-    [f"{i:02d}" for i in range(1, 96) if i != 20] + ["2A", "2B", "971", "972", "973", "974", "976"]
-)
-DROM: tuple[str, ...] = ("971", "972", "973", "974", "976")
+# Département codes (Insee COG, 101 départements) and the five DROM: evalkit.geo, re-exported here.
 
 MOIS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
         "novembre", "décembre"]
@@ -360,10 +357,6 @@ def fmt_date(d) -> str:
     return f"{MOIS[d.month - 1]} {d.year}"
 
 
-def fmt_int(x) -> str:
-    return fmt_num(float(x), 0)
-
-
 def _series(national: pd.DataFrame, code: str) -> pd.Series:
     """Observed national series of a baromètre indicator: ``valeur_actuelle``, or ``valeur_initiale`` at dates where
     the current value is empty (README rule). Target rows (only ``valeur_cible``) are excluded."""
@@ -393,7 +386,7 @@ def _years(a, b) -> float:
 # --- published facts (typed with their source: cited, not computed) -----------------------------------------------
 
 #: Published figures compared with the open data in the « publié vs données ouvertes » table. Each has its source
-#: (rows of /work/shared/evidence.md; texts in /work/shared/sources/).
+#: (publication in the ``src`` field of each row; full references in references.bib).
 PUBLISHED = [
     # indicator, baromètre code, published text, published value, date as published, date used to pick the
     # nearest open-data observation, source, kind (selects the reading)

@@ -31,7 +31,7 @@ from typing import Callable
 
 import pandas as pd
 
-from . import __version__, contracts, disclosure, plots, results
+from . import __version__, contracts, disclosure, plots, registry, results
 from .contracts import RESULTS_SCHEMA, STUDIES, DataError, DataWarning
 
 SOURCE_CODE = f"evalkit {__version__}"
@@ -48,7 +48,8 @@ RULES_FR: dict[str, str] = {
     "must be an age in years (0–120)": "âge en années, de 0 à 120",
     "must be 0 or 1": "0 ou 1",
     "must be urban, periurban or rural": "urban, periurban ou rural",
-    "must be a département code such as 01, 2A, 974": "code département en texte : 01 à 95, 2A, 2B, 971 à 976",
+    "must be a département code such as 01, 2A, 974": "code département en texte : 01 à 95, 2A, 2B, 971 à 974, 976 "
+                                                       "(975 n'est pas un département)",
     "must be F or M": "F ou M",
     "must be third, half or full": "third, half ou full",
     # table-level rules of the results schema
@@ -56,6 +57,9 @@ RULES_FR: dict[str, str] = {
     "headline rows must have subgroup 'all'": "une ligne headline a subgroup égal à all",
     "at most one headline per (study, outcome, unit)": "au plus une ligne headline par triplet (study, outcome, "
                                                        "unit)",
+    "estimator is not one of contracts.ESTIMATORS": "estimator est l'une des étiquettes de "
+                                                    "la liste des valeurs de estimator (suivie de [suppressed<11] sur "
+                                                    "une ligne masquée)",
 }
 
 #: French reading of the regular expressions of the results schema (keyed by the pattern).
@@ -63,12 +67,8 @@ PATTERNS_FR: dict[str, str] = {
     r"^(all|[a-z_]+=[^=\s]+)$": "all, ou clé=valeur (clé en minuscules, valeur sans espace)",
 }
 
-#: What one row of each file is, in French (the panel keys come from the contract).
-ROW_FR: dict[str, str] = {
-    "msp": "médecin généraliste × année",
-    "asalee": "patient diabétique × année",
-    "assistants": "médecin généraliste × année",
-}
+#: What one row of each file is, in French (from the study registry; the panel keys come from the contract).
+ROW_FR: dict[str, str] = {s.name: s.row_fr for s in registry.STUDIES}
 
 
 def dictionary(study: str) -> pd.DataFrame:
@@ -140,7 +140,9 @@ def files_overview() -> pd.DataFrame:
 
 
 def files_table() -> TextTable:
-    return _text_table(files_overview(), title="Trois fichiers, un par étude ; chacun est facultatif",
+    n = len(STUDIES)
+    count = {1: "Un fichier", 2: "Deux fichiers", 3: "Trois fichiers", 4: "Quatre fichiers", 5: "Cinq fichiers"}
+    return _text_table(files_overview(), title=f"{count.get(n, f'{n} fichiers')}, un par étude ; chacun est facultatif",
                        champ="contrats d'entrée d'evalkit", source=f"{SOURCE_CODE}, module evalkit.contracts",
                        note="chaque fichier peut aussi être fourni au format Parquet (msp.parquet…) ou en CSV "
                             "compressé (msp.csv.gz).",
@@ -164,7 +166,7 @@ _GP_COMMON = {
     "age": "Âge au 31 décembre : année observée moins l'année de naissance du médecin (DA_PRA_R.IPP_ANN_NAI).",
     "female": "Sexe du médecin (DA_PRA_R.IPP_SEX_COD), recodé 1 pour une femme, 0 pour un homme.",
     "department": "Département du cabinet : deux premiers caractères du code commune (DA_PRA_R.PFS_EXC_COM), trois "
-                  "pour 971 à 976, écrit en texte (01, 2A, 974). Ne pas le tirer du numéro de cabinet, qui ne compte "
+                  "pour 971 à 974 et 976, écrit en texte (01, 2A, 974). Ne pas le tirer du numéro de cabinet, qui ne compte "
                   "que des chiffres et ne peut donc pas porter 2A ou 2B.",
 }
 
@@ -296,9 +298,9 @@ RESULTS_DESCRIPTIONS: dict[str, str] = {
     "subgroup": "all pour l'ensemble ; sinon clé=valeur : un sous-groupe (option=half, rurality=rural) ou une "
                 "composante d'un agrégat (event_time=2 : deuxième année après l'entrée ; cohort=2019 : médecins "
                 "entrés en 2019).",
-    "estimator": "Méthode : naive_cross_section (écart brut entre groupes), did_2x2, twfe, cs_simple, cs_dynamic, "
-                 "cs_group, cs_calendar (Callaway et Sant'Anna), variantes suffixées (_matched…). Le suffixe "
-                 "{tag} marque une ligne masquée (moins de {min_cell} unités).",
+    "estimator": "Méthode ou quantité estimée : une des étiquettes du tableau des valeurs de estimator (cs_simple, "
+                 "cs_dynamic, twfe, naive_cross_section…). Le suffixe {tag} marque une ligne masquée (moins de "
+                 "{min_cell} unités).",
     "estimate": "Estimation ponctuelle, dans l'unité de la colonne unit : effet moyen sur les unités traitées (ATT) "
                 "sauf pour naive_cross_section, simple écart de moyennes. Vide sur une ligne masquée.",
     "std_error": "Écart-type de l'estimation (erreurs-types regroupées par unité, ou bootstrap, selon l'estimateur).",
@@ -315,7 +317,7 @@ RESULTS_DESCRIPTIONS: dict[str, str] = {
             "pour le jeu public de référence (mpdta) du chapitre Méthodes.",
 }
 
-#: French meaning of the values of ``unit`` (keyed by :data:`evalkit.results.UNITS`).
+#: French meaning of the values of ``unit`` (keyed by :data:`evalkit.contracts.RESULT_UNITS`).
 UNIT_DESCRIPTIONS: dict[str, str] = {
     "patients": "nombre de patients",
     "euros": "euros courants",
@@ -327,6 +329,54 @@ UNIT_DESCRIPTIONS: dict[str, str] = {
     "log_points": "différence de logarithmes (0,01 correspond à environ 1 % pour de petits écarts)",
     "count": "effectif (nombre d'unités ou d'événements)",
 }
+
+#: French meaning of the values of ``estimator`` (keyed by :data:`evalkit.contracts.ESTIMATORS`).
+ESTIMATOR_DESCRIPTIONS: dict[str, str] = {
+    "cs_simple": "Callaway et Sant'Anna : effet moyen sur les unités traitées (moyenne des effets par vague et par "
+                 "année, pondérée par la taille des vagues)",
+    "cs_dynamic": "Callaway et Sant'Anna : effet selon l'ancienneté dans le dispositif (subgroup event_time=e)",
+    "cs_group": "Callaway et Sant'Anna : effet par vague d'entrée (subgroup cohort=g)",
+    "cs_calendar": "Callaway et Sant'Anna : effet par année civile (subgroup year=t)",
+    "cs_simple_dynamic": "moyenne des effets par ancienneté",
+    "cs_simple_group": "moyenne des effets par vague d'entrée",
+    "cs_simple_calendar": "moyenne des effets par année civile",
+    "cs_simple_matched": "cs_simple sur l'échantillon apparié",
+    "cs_dynamic_matched": "cs_dynamic sur l'échantillon apparié",
+    "cs_group_matched": "cs_group sur l'échantillon apparié",
+    "cs_calendar_matched": "cs_calendar sur l'échantillon apparié",
+    "cs_simple_not_yet_treated": "cs_simple avec pour témoins les unités pas encore entrées (au lieu des jamais "
+                                 "entrées)",
+    "cs_simple_notyet": "ancien nom de cs_simple_not_yet_treated (chapitre MSP)",
+    "cs_simple_no_covariates": "cs_simple sans variables de contrôle",
+    "cs_simple_per_protocol": "cs_simple sur les seuls patients suivis par l'infirmière (per protocole, Asalée)",
+    "cs_simple_gp_weighted": "cs_simple où chaque médecin pèse autant, quel que soit son nombre de patients",
+    "cs_simple_patient_weighted": "cs_simple où chaque patient pèse autant",
+    "cs_dose_difference": "écart d'effet entre une option de contrat et le tiers temps (subgroup option=…)",
+    "twfe": "double différence à effets fixes unité et année (TWFE), erreurs-types regroupées par unité",
+    "bacon": "décomposition de Goodman-Bacon du coefficient TWFE (une ligne par type de comparaison)",
+    "naive_cross_section": "écart brut de moyennes entre groupes, sans contrefactuel",
+    "did_2x2_per_protocol": "double différence avant/après à deux groupes, per protocole",
+    "honest_did_rm": "intervalle robuste de Rambachan et Roth (HonestDiD) selon l'écart de tendance admis "
+                     "(subgroup mbar=M̄)",
+    "power_mde": "effet minimal détectable du plan d'évaluation",
+    "aid_over_cs_gain": "aide annuelle rapportée au gain de patients estimé (coût par patient supplémentaire)",
+    "contracts_x_cs_gain": "nombre de contrats multiplié par le gain estimé par médecin (projection nationale)",
+    "share_of_signatories": "part des médecins signataires qui atteignent l'objectif de patientèle du contrat",
+    "truth": "effet introduit par le générateur des données synthétiques ou de la simulation : la valeur à retrouver",
+    "truth_dynamic": "effet introduit, par ancienneté",
+    "truth_group": "effet introduit, par vague d'entrée",
+    "truth_calendar": "effet introduit, par année civile",
+}
+
+
+def estimators_table() -> TextTable:
+    labels = contracts.ESTIMATORS
+    tab = pd.DataFrame({"estimator": list(labels), "Signification": [ESTIMATOR_DESCRIPTIONS[e] for e in labels]})
+    return _text_table(tab, title=f"Les valeurs de la colonne estimator : {len(labels)} étiquettes",
+                       champ="étiquettes permises par le contrat des résultats ; une ligne masquée porte en plus le "
+                             f"suffixe {results.SUPPRESSED_TAG}",
+                       source=f"{SOURCE_CODE}, module evalkit.contracts (ESTIMATORS)", name="estimateurs")
+
 
 _DTYPE_FR = {"str": "texte", "float64": "nombre", "Int64": "entier", "bool": "booléen (true / false)"}
 
@@ -369,9 +419,10 @@ def results_table() -> TextTable:
 
 
 def units_table() -> TextTable:
-    tab = pd.DataFrame({"unit": list(results.UNITS), "Signification": [UNIT_DESCRIPTIONS[u] for u in results.UNITS]})
-    return _text_table(tab, title="Les valeurs de la colonne unit", champ="unités prévues par evalkit.results",
-                       source=f"{SOURCE_CODE}, module evalkit.results", name="unites")
+    units = contracts.RESULT_UNITS
+    tab = pd.DataFrame({"unit": list(units), "Signification": [UNIT_DESCRIPTIONS[u] for u in units]})
+    return _text_table(tab, title="Les valeurs de la colonne unit", champ="unités prévues par le contrat des résultats",
+                       source=f"{SOURCE_CODE}, module evalkit.contracts (RESULT_UNITS)", name="unites")
 
 
 # --- command line ----------------------------------------------------------------------------------------------------
@@ -863,10 +914,10 @@ def cli_block(runs: list[CliRun], title: str) -> Messages:
 
 __all__ = [
     "BROKEN", "CLAIMS_USAGE", "CLI_OPTIONS_FR", "CODE_SYSTEM_COLUMNS", "Case", "CliRun", "Messages", "PATTERNS_FR",
-    "RESULTS_DESCRIPTIONS", "ROW_FR", "RULES_FR", "RUN_JSON_DESCRIPTIONS", "SNDS_RECIPES", "TextTable",
+    "ESTIMATOR_DESCRIPTIONS", "RESULTS_DESCRIPTIONS", "ROW_FR", "RULES_FR", "RUN_JSON_DESCRIPTIONS", "SNDS_RECIPES", "TextTable",
     "UNIT_DESCRIPTIONS", "balance_examples", "broken_examples", "check_invariants", "claims_status", "cli_block",
     "cli_options", "cli_validate_examples", "codelist_summary", "codelist_table", "csv_excerpt", "dictionary",
     "dictionary_table", "example_run_manifest", "example_table", "files_table", "fingerprint_example",
     "messages_block", "options_table", "recipe_table", "recipes", "results_dictionary", "results_suppression_table",
-    "results_table", "suppression_table", "texts", "unbalanced_example", "units_table",
+    "estimators_table", "results_table", "suppression_table", "texts", "unbalanced_example", "units_table",
 ]

@@ -1,4 +1,4 @@
-"""House style for figures and tables (DESIGN.md §5).
+"""House style for figures and tables (docs/architecture.md, « Figures and tables »).
 
 Every figure has a title that states the finding, axis labels with units, the two lines French statistical
 publications carry (« Champ : », « Source : »), alt text, a colour-blind-safe palette (Okabe–Ito) and French number
@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from . import paths  # noqa: E402
-from .results import NBSP, fmt_ci, fmt_num  # noqa: E402
+from .fr import NBSP, fmt_ci, fmt_num  # noqa: E402
 
 # Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]

@@ -1,13 +1,15 @@
-"""The results table (``results/estimates.csv``) and French number formatting for prose.
+"""The results table (``results/estimates.csv``).
 
 Every chapter turns its estimates into rows with :func:`make_row` (or an estimator's ``to_rows``), and records them
-with :func:`record`; ``evalkit run`` gathers them with :func:`collect`. Columns and their meaning: DESIGN.md §3.
+with :func:`record`; ``evalkit run`` gathers them with :func:`collect`; the summary pages read them back
+(:mod:`evalkit.summary`). Columns, units and estimator labels: :data:`evalkit.contracts.RESULTS_SCHEMA`,
+:data:`~evalkit.contracts.RESULT_UNITS`, :data:`~evalkit.contracts.ESTIMATORS`; their French descriptions are in the
+evaluator's guide (:mod:`evalkit.guide`). Layout: ``docs/architecture.md``.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -32,9 +34,6 @@ RESULT_COLUMNS = [
     "headline",
     "data",
 ]
-STUDIES = ("msp", "asalee", "assistants", "methodes")
-from .contracts import RESULT_UNITS as UNITS  # noqa: E402  (the contract holds the list)
-_SUBGROUP_RE = re.compile(r"^(all|[a-z_]+=[^=\s]+)$")
 
 
 def make_row(
@@ -136,7 +135,9 @@ def data_fingerprint(study: str) -> str | None:
     from . import __version__
     from .io import find_file, sha256
 
-    if study not in ("msp", "asalee", "assistants"):
+    from . import registry
+
+    if study not in registry.names():
         return None
     try:
         path = find_file(study, paths.data_dir())
@@ -147,27 +148,90 @@ def data_fingerprint(study: str) -> str | None:
     return f"{__version__}|{paths.data_kind()}|{paths.seed()}|{sha256(path)}"
 
 
-def suppress_small(df: pd.DataFrame) -> pd.DataFrame:
-    """Blank the rows that rest on fewer than 11 units (statistical disclosure rule).
+#: Subgroup keys whose rows do not partition the units of the ``all`` row (profiles over time, sensitivity grids…):
+#: no subtraction links them. Every other key (option, cohort, rurality, intensity…) is taken as a partition.
+NOT_PARTITIONS = frozenset({"event_time", "mbar", "date", "year", "comparison", "e", "horizon", "m"})
 
-    The row stays (so a reader sees the estimate exists) but its estimate, standard error, CI and counts are emptied
-    and its estimator is suffixed ``[suppressed<11]``; a warning says how many rows were suppressed.
+
+def _partition_key(subgroup: str) -> str | None:
+    if subgroup == "all" or "=" not in subgroup:
+        return None
+    key = subgroup.split("=", 1)[0]
+    if key in NOT_PARTITIONS or key.endswith("event_time") or key.startswith("event_time"):
+        return None
+    return key
+
+
+def complementary_rows(df: pd.DataFrame, small: pd.Series | np.ndarray) -> np.ndarray:
+    """Rows to suppress, besides the ``small`` ones, so that no suppressed ``n_units`` comes back by subtraction.
+
+    Rows of one study, outcome, estimator and unit whose subgroups share a partition key (``option=third``,
+    ``option=half``, ``option=full``…) add up to their ``all`` row. When exactly one of them is suppressed, the
+    next-smallest is suppressed too; a subgroup value suppressed somewhere in a study is suppressed in every row of
+    that study (the same GPs: otherwise another outcome's row would give it back); to a fixed point.
+    """
+    small = np.asarray(small, dtype=bool)
+    hidden = small.copy()
+    if not hidden.any():
+        return np.zeros(len(df), dtype=bool)
+    sub = df["subgroup"].astype(str).to_numpy()
+    keys = np.array([_partition_key(x) for x in sub], dtype=object)
+    part = np.array([k is not None for k in keys])
+    study = df["study"].astype(str).to_numpy()
+    n = pd.to_numeric(df["n_units"], errors="coerce").to_numpy(dtype=float)
+    fam = pd.Series(list(zip(df["study"], df["outcome"], df["estimator"], df["unit"], keys)))
+    # deterministic order of the subgroup values of a study: smallest n_units anywhere in the study first
+    rank = (pd.DataFrame({"study": study, "sub": sub, "n": n})[part]
+            .groupby(["study", "sub"])["n"].min().fillna(np.inf))
+    while True:
+        before = hidden.copy()
+        hid_vals = set(zip(study[hidden & part], sub[hidden & part]))
+        for i in np.flatnonzero(part & ~hidden):
+            if (study[i], sub[i]) in hid_vals:
+                hidden[i] = True
+        for _, idx in fam[part].groupby(fam[part]).groups.items():
+            idx = np.asarray(idx)
+            if len(set(sub[idx])) < 2:
+                continue
+            h = hidden[idx]
+            if h.sum() == 1:
+                shown = idx[~h]
+                pick = min(shown, key=lambda i: (rank.get((study[i], sub[i]), np.inf), sub[i]))
+                hidden[pick] = True
+        if (hidden == before).all():
+            return hidden & ~small
+
+
+def suppress_small(df: pd.DataFrame) -> pd.DataFrame:
+    """Blank the rows that rest on fewer than 11 units, and those that would give them back by subtraction.
+
+    Rows stay (so a reader sees the estimate exists) but their estimate, standard error, CI and counts are emptied;
+    the estimator of a row on fewer than 11 units is suffixed ``[suppressed<11]`` (:data:`SUPPRESSED_TAG`), that of
+    a row emptied only to protect another (complementary suppression, :func:`complementary_rows`) is suffixed
+    ``[suppressed:complement]`` (:data:`COMPLEMENT_TAG`); a warning says how many rows were suppressed.
     """
     import warnings
 
-    small = df["n_units"].notna() & (df["n_units"] < MIN_CELL)
+    small = (df["n_units"].notna() & (df["n_units"] < MIN_CELL)).to_numpy(dtype=bool)
     if not small.any():
         return df
+    comp = complementary_rows(df, small)
     df = df.copy()
-    df.loc[small, ["estimate", "std_error", "ci_low", "ci_high"]] = np.nan
-    df.loc[small, ["n_units", "n_obs"]] = pd.NA
-    df.loc[small, "estimator"] = df.loc[small, "estimator"] + SUPPRESSED_TAG
-    warnings.warn(f"{int(small.sum())} result rows rest on fewer than {MIN_CELL} units and were suppressed "
-                  "(statistical disclosure rule)", UserWarning, stacklevel=3)
+    for mask, tag in ((small, SUPPRESSED_TAG), (comp, COMPLEMENT_TAG)):
+        if mask.any():
+            df.loc[mask, ["estimate", "std_error", "ci_low", "ci_high"]] = np.nan
+            df.loc[mask, ["n_units", "n_obs"]] = pd.NA
+            df.loc[mask, "estimator"] = df.loc[mask, "estimator"] + tag
+    msg = (f"{int(small.sum())} result rows rest on fewer than {MIN_CELL} units and were suppressed (statistical "
+           "disclosure rule)")
+    if comp.any():
+        msg += f"; {int(comp.sum())} more rows were suppressed so that they cannot be recovered by subtraction"
+    warnings.warn(msg, UserWarning, stacklevel=3)
     return df
 
 
 SUPPRESSED_TAG = "[suppressed<11]"
+COMPLEMENT_TAG = "[suppressed:complement]"
 
 
 def collect(results_dir: Path) -> pd.DataFrame:
@@ -187,6 +251,7 @@ def headline(df: pd.DataFrame, study: str, outcome: str, unit: str) -> pd.Series
     return sel.iloc[0]
 
 
-# --- French number formatting: lives in evalkit.fr (re-exported here for older imports) -------------------------
+# --- French number formatting lives in evalkit.fr. Re-exported only for the modules that still import it from here
+# (studies/msp, studies/asalee, studies/assistants, cli.cmd_power, tests/test_run_e2e.py); remove once they import fr.
 
-from .fr import NBSP, fmt_ci, fmt_eur, fmt_int, fmt_num, fmt_p, fmt_pct, fmt_pp  # noqa: E402,F401
+from .fr import NBSP, fmt_ci, fmt_eur, fmt_int, fmt_num, fmt_pct, fmt_pp  # noqa: E402,F401

@@ -29,7 +29,6 @@ from .base import Aggregate, Estimate, clean_cohort, collect_warnings, normal_ci
 
 CS = "callaway_santanna"
 FT = "_first_treat"  # cohort column handed to diff-diff (0 = never treated)
-_REGISTRY: dict = {}  # "once per location" registry of the warnings re-emitted by callaway_santanna
 
 
 # --- panel preparation -----------------------------------------------------------------------------------------
@@ -40,6 +39,26 @@ def _as_numeric(s: pd.Series) -> np.ndarray:
     if isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and pd.api.types.is_numeric_dtype(s):
         return s.astype("float64").to_numpy()
     return s.to_numpy()
+
+
+def _sorted_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes 0..n-1 of the ids in sorted order, and the ids of the codes (``pd.factorize(sort=True)``, with a
+    shortcut for the usual frame already sorted by unit)."""
+    v = ids.to_numpy()
+    if len(v) > 1 and not isinstance(ids.dtype, pd.api.extensions.ExtensionDtype):
+        try:
+            step = v[1:] != v[:-1]
+            ordered = not (v[1:][step] < v[:-1][step]).any()
+        except TypeError:  # ids of mixed types
+            ordered = False
+        if ordered:
+            uniques = v[np.r_[True, step]]
+            if not pd.isna(uniques).any():
+                return np.r_[0, np.cumsum(step)].astype(np.int64), uniques
+    codes, uniques = pd.factorize(ids, sort=True)
+    if (codes < 0).any():
+        raise ValueError(f"missing values in the unit id column {ids.name!r}")
+    return codes.astype(np.int64), np.asarray(uniques)
 
 
 def _nunique(codes: np.ndarray) -> int:
@@ -69,17 +88,20 @@ class Panel:
         if missing:
             raise KeyError(f"columns not in the data: {missing}")
         self._df = df
-        codes, ids = pd.factorize(df[unit], sort=True)
-        if (codes < 0).any():
-            raise ValueError(f"missing values in the unit id column {unit!r}")
-        self.codes = codes.astype(np.int64)
-        self.unit_ids = np.asarray(ids)
-        t = _as_numeric(df[time])
-        if pd.api.types.is_float_dtype(t.dtype) and (t % 1 == 0).all():
-            t = t.astype("int64")
+        self.codes, self.unit_ids = _sorted_codes(df[unit])
+        if pd.api.types.is_integer_dtype(df[time].dtype) and not df[time].hasnans:  # Int64 without gaps: no detour
+            t = df[time].to_numpy("int64")
+        else:
+            t = _as_numeric(df[time])
+            if pd.api.types.is_float_dtype(t.dtype) and (t % 1 == 0).all():
+                t = t.astype("int64")
         self.times = t
         self.cohort_values = _as_numeric(df[cohort])
-        c = clean_cohort(pd.Series(self.cohort_values)).to_numpy()
+        if self.cohort_values.dtype.kind in "fiu":  # clean_cohort without the pandas round trip
+            c = self.cohort_values.astype(float)
+            c = np.where(np.isfinite(c) & (c != 0), c, np.nan)
+        else:
+            c = clean_cohort(pd.Series(self.cohort_values)).to_numpy()
         cf = np.where(np.isnan(c), -np.inf, c)
         n = len(self.unit_ids)
         lo, hi = np.full(n, np.inf), np.full(n, -np.inf)
@@ -116,13 +138,15 @@ class Panel:
         """Rows kept (sorted by unit and time), their cohort (0 = never treated) and the notes — the rules of
         :func:`prepare_panel` after the rows with a missing outcome (``~keep``) are dropped."""
         notes: list[str] = []
-        rows = np.arange(len(self.codes)) if keep is None else np.flatnonzero(keep)
-        if keep is not None:
+        if keep is None:
+            rows, t, codes, c = np.arange(len(self.codes)), self.times, self.codes, self.clean.copy()
+        else:
+            rows = np.flatnonzero(keep)
             notes.append(f"{len(self.codes) - len(rows)} rows with a missing {outcome} dropped")
+            t, codes, c = self.times[rows], self.codes[rows], self.clean[rows]
         if not len(rows):
             raise ValueError(f"no row with a non-missing {outcome}")
-        t, codes, c = self.times[rows], self.codes[rows], self.clean[rows].copy()
-        periods = np.unique(t)
+        periods = np.sort(pd.unique(t))
         t_min, t_max = periods[0], periods[-1]
         late = c > t_max
         if late.any():
@@ -134,7 +158,10 @@ class Panel:
             notes.append(f"{_nunique(codes[early])} units treated from the first period (no pre-period) dropped")
             rows, t, codes, c = rows[~early], t[~early], codes[~early], c[~early]
         # sort by unit and time once; then per-unit counts are block lengths
-        key = codes * len(periods) + np.searchsorted(periods, t)
+        if t.dtype.kind in "iu" and t_max - t_min < 4 * len(periods):  # integer periods: offsets, no search
+            key = codes * int(t_max - t_min + 1) + (t - t_min)
+        else:
+            key = codes * len(periods) + np.searchsorted(periods, t)
         if len(key) > 1 and not (np.diff(key) > 0).all():
             order = np.lexsort((t, codes))
             rows, t, codes, c, key = rows[order], t[order], codes[order], c[order], key[order]
@@ -171,8 +198,9 @@ class Panel:
     def frame(self, outcome: str, ids: bool = False, extra: Sequence[str] = ()) -> tuple[pd.DataFrame, list[str], int]:
         """The estimation panel for ``outcome`` (as :func:`prepare_panel`), its notes and the number of units dropped.
 
-        The unit column holds the integer codes (``ids=True``: the original ids). ``extra``: time-invariant columns
-        carried along (e.g. a cluster id), taken like the covariates at each unit's first observed period.
+        The unit column holds the integer codes (``ids=True``: the original ids, plus the cohort column as given).
+        ``extra``: time-invariant columns carried along (e.g. a cluster id), taken like the covariates at each unit's
+        first observed period.
         """
         y = self.column(outcome)
         miss = pd.isna(y)
@@ -180,9 +208,12 @@ class Panel:
         if key not in self._cache:
             self._cache[key] = self._structure(~miss if key else None, outcome)
         rows, ft, notes = self._cache[key]
-        codes = self.codes[rows]
-        d = {self.unit: self.unit_ids[codes] if ids else codes, self.time: self.times[rows], outcome: y[rows],
-             self.cohort: self.cohort_values[rows]}
+        full = len(rows) == len(self.codes) and bool((rows == np.arange(len(rows))).all())
+        take = (lambda a: a) if full else (lambda a: a[rows])  # noqa: E731 (no copy when every row is kept)
+        codes = take(self.codes)
+        d = {self.unit: codes, self.time: take(self.times), outcome: take(y)}
+        if ids:  # prepare_panel's frame: original ids and cohort column (diff-diff needs neither)
+            d.update({self.unit: self.unit_ids[codes], self.cohort: take(self.cohort_values)})
         baseline = [*self.covariates, *([self.weights] if self.weights else []), *extra]
         first = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, bool)
         if baseline:  # each unit's first non-missing value in time order (its baseline)
@@ -250,11 +281,12 @@ class GroupTimeInfluence:
 
     ``g, t, att``: cohort, period and ATT of each cell; ``psi``: n_units × n_cells; ``unit_cohort``: cohort of each
     unit (0 = never treated); ``pg``: P(G = g) of each cell's cohort (weighted by the unit weights, if any); ``sw``:
-    unit weights, mean 1; ``unit_ids``: the unit id of each row; ``cluster``: the cluster code of each row (None: each
-    unit is its own cluster).
+    unit weights, mean 1; ``unit_ids``: the unit id of each row; ``cluster``: the cluster code (0..G-1) of each row
+    (None: each unit is its own cluster) and ``cluster_ids`` its value in the data.
 
     ``Var(Σ_k w_k ATT_k) =`` :meth:`variance` ``(psi @ w)`` = Σ_c (Σ_{i∈c} ψ_i · w)². Covariances between two fits on
-    the same units: Σ_c S_c S'_c with S_c the cluster sums (align on ``unit_ids``).
+    overlapping units: Σ_i ψ_i ψ'_i (align on ``unit_ids``), or with clusters Σ_c S_c S'_c with S_c the sums of ψ by
+    ``cluster_ids``.
     """
 
     g: np.ndarray
@@ -266,10 +298,13 @@ class GroupTimeInfluence:
     sw: np.ndarray
     unit_ids: np.ndarray
     cluster: np.ndarray | None = None
+    cluster_ids: np.ndarray | None = None
 
     @classmethod
     def from_diff_diff(cls, raw: Any, unit_ids: np.ndarray | None = None,
-                       cluster: np.ndarray | None = None) -> "GroupTimeInfluence":
+                       cluster_ids: np.ndarray | None = None) -> "GroupTimeInfluence":
+        """From a diff-diff ``CallawaySantAnnaResults``; ``unit_ids`` / ``cluster_ids``: the id and cluster of each unit
+        in diff-diff's order (sorted ids), default positions and no clusters."""
         kit = getattr(raw, "_aggregation_kit", None)
         if kit is None or not getattr(kit, "influence", None):
             raise RuntimeError(
@@ -278,11 +313,12 @@ class GroupTimeInfluence:
             )
         cells = sorted(c for c, v in raw.group_time_effects.items() if np.isfinite(v["effect"]) and c in kit.influence)
         coh = np.asarray(kit.bookkeeping["unit_cohorts"], dtype=float)
-        psi = np.zeros((len(coh), len(cells)))
+        psi = np.zeros((len(coh), len(cells)), order="F")  # column-major: each cell is filled and read whole
         for j, c in enumerate(cells):
             inf = kit.influence[c]
-            psi[inf["treated_idx"], j] += inf["treated_inf"]
-            psi[inf["control_idx"], j] += inf["control_inf"]
+            col = psi[:, j]  # a view; the two index sets are disjoint (treated vs comparison units), so
+            col[inf["treated_idx"]] = inf["treated_inf"] + 0.0  # setting 0.0 + ψ (the + 0.0 turns −0.0 into 0.0)
+            col[inf["control_idx"]] = inf["control_inf"] + 0.0
         g = np.array([c[0] for c in cells], dtype=float)
         sw = kit.bookkeeping.get("survey_weights")
         sw = np.ones(len(coh)) if sw is None else np.asarray(sw, dtype=float)
@@ -296,16 +332,28 @@ class GroupTimeInfluence:
             pg=np.array([share[x] for x in g]),
             sw=sw,
             unit_ids=np.arange(len(coh)) if unit_ids is None else np.asarray(unit_ids),
-            cluster=cluster,
+            cluster=None if cluster_ids is None else pd.factorize(np.asarray(cluster_ids))[0].astype(np.int64),
+            cluster_ids=None if cluster_ids is None else np.asarray(cluster_ids),
         )
 
     def wif(self, keep: np.ndarray, pg: np.ndarray | None = None, groups: np.ndarray | None = None) -> np.ndarray:
         """Influence of estimating the weights pg_k / Σ pg (R ``did:::wif``, with unit weights), n_units × len(keep)."""
         pg = self.pg[keep] if pg is None else pg
         groups = self.g[keep] if groups is None else groups
-        ind = self.sw[:, None] * (self.unit_cohort[:, None] == groups[None, :]) - pg[None, :]
-        s = pg.sum()
-        return (ind / s - np.outer(ind.sum(axis=1), pg / s**2)) / self.sw.sum()
+        key = (groups.tobytes(), pg.tobytes())
+        cache = self.__dict__.setdefault("_wif", {})  # cells of different periods often share their cohorts
+        if key not in cache:
+            s = pg.sum()
+            if "_levels" not in self.__dict__:
+                self._levels = np.unique(self.unit_cohort, return_inverse=True) if (self.sw == 1).all() else None
+            if self._levels is not None:  # unweighted: a unit's row depends on its cohort only, computed once each
+                levels, inverse = self._levels
+                ind = np.ones(len(levels))[:, None] * (levels[:, None] == groups[None, :]) - pg[None, :]
+                cache[key] = ((ind / s - np.outer(ind.sum(axis=1), pg / s**2)) / self.sw.sum())[inverse]
+            else:
+                ind = self.sw[:, None] * (self.unit_cohort[:, None] == groups[None, :]) - pg[None, :]
+                cache[key] = (ind / s - np.outer(ind.sum(axis=1), pg / s**2)) / self.sw.sum()
+        return cache[key]
 
     def weighted(self, keep: np.ndarray) -> tuple[float, np.ndarray]:
         """Cohort-size weighted mean of the kept cells and its influence function (weights estimated)."""
@@ -425,8 +473,10 @@ class CSResult:
     _panel: Panel | None = field(default=None, repr=False)
     warnings: list[str] = field(default_factory=list)
     n_clusters: int | None = None
-    _gt: GroupTimeInfluence | None = field(default=None, repr=False)
+    _unit_ids: np.ndarray | None = field(default=None, repr=False)
+    _cluster_ids: np.ndarray | None = field(default=None, repr=False)
     _es: Any = field(default=None, repr=False)
+    _gt: GroupTimeInfluence | None = field(default=None, repr=False)
 
     def influence(self) -> GroupTimeInfluence:
         """Group-time ATTs with their per-unit influence functions (``g, t, att, psi, pg, unit_ids, cluster``).
@@ -434,10 +484,11 @@ class CSResult:
         ``Var(Σ_k w_k ATT_k) = gt.variance(gt.psi @ w)`` (Σ_i (ψ_i · w)², or over cluster sums when clustered);
         ``.weighted(keep)`` gives the cohort-size weighted mean of the kept cells and its influence function including
         the estimated weights (R ``did`` aggregation). Covariances between two fits on the same units: Σ_i ψ_i ψ'_i
-        (align on ``unit_ids``). The object is shared by the result: do not modify it.
+        (align on ``unit_ids``). Built on the first call (n_units × n_cells floats) and kept by the result: do not
+        modify it.
         """
         if self._gt is None:
-            self._gt = _GT.from_diff_diff(self.raw)
+            self._gt = GroupTimeInfluence.from_diff_diff(self.raw, self._unit_ids, self._cluster_ids)
         return self._gt
 
     def event_influence(self, event_times: Sequence[int]) -> tuple[float, pd.Series]:
@@ -650,9 +701,10 @@ def callaway_santanna(
         small-sample factor G/(G − 1) and no centring: the estimand of R ``did``'s ``clustervars`` (clusters drawn
         together in its multiplier bootstrap, cluster sums of ψ; current R ``did``). R computes clustered SEs only
         by the bootstrap (``bstrap=TRUE``); here they are analytic unless ``bootstrap > 0``, in which case the
-        Rademacher weights are drawn per cluster, as in R. (diff-diff's own ``cluster=`` is CR1 Liang–Zeger, with the
-        factor G/(G − 1) and centred cluster sums: not used.) ``cluster == unit`` is no clustering (as R drops
-        ``idname`` from ``clustervars``). Confidence intervals stay normal.
+        Rademacher weights are drawn per cluster, as in R. diff-diff's own ``cluster=`` (CR1 Liang–Zeger, not used)
+        gives these variances × G/(G − 1), with t(G − 1) intervals: the cluster sums of ψ add up to zero, so its
+        centring changes nothing. ``cluster == unit`` is no clustering (R drops ``idname`` from ``clustervars``).
+        Confidence intervals stay normal; ``n_clusters`` says how many clusters there are (few clusters: caution).
 
     Returns
     -------
@@ -685,8 +737,8 @@ def callaway_santanna(
     )
     with collect_warnings() as caught:
         res = _fit(panel, outcome, settings)
-    for w in caught.records:
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=_REGISTRY)
+    for w in caught.records:  # re-emitted at the caller's line
+        warnings.warn(w.message, w.category, stacklevel=2)
     res.warnings = list(caught)
     return res
 
@@ -700,7 +752,7 @@ def _fit(panel: Panel, outcome: str, s: dict) -> CSResult:
         panel.check_invariant(cluster)
     d, notes, n_dropped = panel.frame(outcome, extra=[cluster] if cluster else [])
     if notes:
-        warnings.warn("panel prepared for estimation: " + "; ".join(notes), UserWarning, stacklevel=2)
+        warnings.warn("panel prepared for estimation: " + "; ".join(notes), UserWarning)
     est = CallawaySantAnna(
         control_group=s["control_group"], anticipation=anticipation, estimation_method=s["est_method"],
         n_bootstrap=bootstrap, seed=seed if bootstrap else None, base_period=s["base_period"], cband=bool(bootstrap),
@@ -717,10 +769,10 @@ def _fit(panel: Panel, outcome: str, s: dict) -> CSResult:
     codes = d[unit].to_numpy()
     first = np.r_[True, codes[1:] != codes[:-1]]
     n_units, n_obs = int(first.sum()), len(d)
-    cl = None
-    if cluster is not None:  # one cluster code per unit, in diff-diff's unit order (sorted codes, as the frame)
-        cl = pd.factorize(d[cluster].to_numpy()[first])[0].astype(np.int64)
-    gt = GroupTimeInfluence.from_diff_diff(raw, unit_ids=panel.unit_ids[codes[first]], cluster=cl)
+    # one id (and cluster) per unit, in diff-diff's unit order: sorted codes, as the frame
+    gt = GroupTimeInfluence.from_diff_diff(raw, unit_ids=panel.unit_ids[codes[first]],
+                                           cluster_ids=d[cluster].to_numpy()[first] if cluster else None)
+    cl = gt.cluster
     if len(gt.unit_cohort) != n_units:
         raise RuntimeError("callaway_santanna: unit ids and influence rows do not align")
     sizes = pd.Series(d[FT].to_numpy()[first]).value_counts()
@@ -743,8 +795,9 @@ def _fit(panel: Panel, outcome: str, s: dict) -> CSResult:
         pretest_stat=w, pretest_df=q, pretest_p=p,
         n_units=n_units, n_obs=n_obs, n_units_dropped=n_dropped, notes=notes,
         pre_mean=_pre_mean(d, outcome, time, anticipation, weights), settings=s, raw=raw, _panel=panel,
-        n_clusters=None if cl is None else int(cl.max()) + 1, _gt=gt, _es=es,
-    )
+        n_clusters=None if cl is None else int(cl.max()) + 1, _unit_ids=gt.unit_ids, _cluster_ids=gt.cluster_ids,
+        _es=es,
+    )  # the influence matrix is not kept (influence() rebuilds it): tens of MB per fit at national size
 
 
 def _from_agg(row: pd.Series, **kw: Any) -> Estimate:
@@ -860,18 +913,20 @@ def _tidy_agg(tab: pd.DataFrame, key: str) -> pd.DataFrame:
 
 def _pre_mean(panel: pd.DataFrame, outcome: str, time: str, anticipation: int, weights: str | None = None) -> float:
     """(Weighted) mean outcome of treated units in their last pre-treatment period (cohort − 1 − anticipation)."""
-    ft = panel[FT].to_numpy()
-    treated = ft > 0
-    periods = np.sort(panel[time].unique())
-    base_of = {}
-    for g in np.unique(ft[treated]):  # each cohort's base period, once
+    ft, t = panel[FT].to_numpy(), panel[time].to_numpy()
+    treated = np.flatnonzero(ft > 0)
+    periods = np.sort(pd.unique(t))
+    cohorts, which = np.unique(ft[treated], return_inverse=True)
+    base = np.full(len(cohorts), np.nan)
+    for k, g in enumerate(cohorts):  # each cohort's base period, once
         before = periods[periods < g - anticipation]
-        base_of[g] = before.max() if len(before) else np.nan
-    base = pd.Series(ft[treated]).map(base_of).to_numpy()
-    sel = np.flatnonzero(treated)[panel[time].to_numpy()[treated] == base]
+        if len(before):
+            base[k] = before.max()
+    sel = treated[t[treated] == base[which]]
     if not len(sel):
         return float("nan")
-    return float(np.average(panel[outcome].to_numpy()[sel], weights=panel[weights].to_numpy()[sel] if weights else None))
+    w = panel[weights].to_numpy()[sel] if weights else None
+    return float(np.average(panel[outcome].to_numpy()[sel], weights=w))
 
 
 # --- HonestDiD ---------------------------------------------------------------------------------------------------

@@ -1,38 +1,38 @@
-"""Calibrated, seeded generators of the three contract tables.
+"""Calibrated, seeded generators of the study tables.
 
-Each study module (``msp``, ``asalee``, ``assistants``) exposes ``simulate(seed=0, scale=1.0, **overrides) ->
-pandas.DataFrame`` (a table that passes its contract) and documents every parameter with its source.
+Each registered study (:mod:`evalkit.registry`) names its generator module, which exposes ``simulate(seed=…,
+scale=1.0, **overrides) -> pandas.DataFrame`` (a table that passes its contract), documents every parameter with its
+source and may expose ``truth`` (the effect it plants).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
-GENERATORS = {"msp": "evalkit.simulate.msp", "asalee": "evalkit.simulate.asalee",
-              "assistants": "evalkit.simulate.assistants"}
-from ..paths import DEFAULT_SEED  # noqa: E402  (one seed for data and analyses)
+from .. import registry
+from ..paths import DEFAULT_SEED  # one seed for data and analyses
+
 MARKER = "SYNTHETIC"
 
 
 def available() -> list[str]:
-    """Studies whose generator is installed."""
+    """Registered studies whose generator is installed, in the book's order."""
     out = []
-    for study, mod in GENERATORS.items():
+    for spec in registry.STUDIES:
         try:
-            importlib.import_module(mod)
+            spec.generator_module()
         except ModuleNotFoundError as e:
-            if e.name != mod:
+            if e.name != spec.generator:
                 raise
             continue
-        out.append(study)
+        out.append(spec.name)
     return out
 
 
 def simulate(study: str, seed: int = DEFAULT_SEED, scale: float = 1.0, **overrides):
     """Generate one study's synthetic table."""
-    return importlib.import_module(GENERATORS[study]).simulate(seed=seed, scale=scale, **overrides)
+    return registry.get(study).generator_module().simulate(seed=seed, scale=scale, **overrides)
 
 
 def write_all(out_dir: Path | str, seed: int = DEFAULT_SEED, scale: float = 1.0,
@@ -83,7 +83,7 @@ def planted_truth(study: str, df, data_dir: Path | str | None = None) -> dict | 
         seed, scale = int(rec["seed"]), float(rec.get("scale", 1.0))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    mod = importlib.import_module(GENERATORS[study])
+    mod = registry.get(study).generator_module()
     truth_fn = getattr(mod, "truth", None)
     if truth_fn is None:
         return None
@@ -93,9 +93,7 @@ def planted_truth(study: str, df, data_dir: Path | str | None = None) -> dict | 
         return None
     if len(sim_df) != len(df):
         return None
-    from ..contracts import STUDIES
-
-    st = STUDIES[study]
+    st = registry.get(study).contract
     keys = [st.unit, st.time]
     cols = [c for c in sim_df.columns if c in df.columns]
     a = sim_df[cols].astype(str).sort_values(keys).reset_index(drop=True)

@@ -46,7 +46,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .. import paths, plots
+from .. import book, paths, plots
 from ..disclosure import MIN_CELL
 from ..estimators import (
     balance_table,
@@ -61,7 +61,8 @@ from ..estimators import (
     twfe,
 )
 from ..estimators.base import Estimate, clean_cohort
-from ..results import fmt_ci, fmt_int, fmt_num, fmt_pct, make_row, to_frame
+from ..fr import fmt_ci, fmt_int, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_sci
+from ..results import make_row, to_frame
 from ..simulate.panels import (
     staggered_panel,
     truth_by_event_time,
@@ -84,11 +85,11 @@ SOURCE_R = "sortie de référence du package R did (Callaway et Sant'Anna) et de
 
 # --- reference data ---------------------------------------------------------------------------------------------
 
-#: SHA-256 of the shipped mpdta.csv (data/reference/README.md; the project's shared reference README).
+#: SHA-256 of the shipped mpdta.csv (data/reference/README.md).
 MPDTA_SHA256 = "fce100927fcca0942fcdcdbc873de4612852b343940a9973f16e022210ca1cef"
 
-#: R reference output on mpdta — cited data, typed once. Source: the project's reference values
-#: (shared/evidence.md, « Reference output for estimator tests »): R package ``did`` (Callaway & Sant'Anna), outcome
+#: R reference output on mpdta — cited data, typed once here (data/reference/README.md; the same values check the
+#: estimators in tests/test_estimators_reference.py): R package ``did`` (Callaway & Sant'Anna), outcome
 #: lemp, never-treated controls, no covariates, analytic SE; TWFE from fixest (county and year FE, post dummy,
 #: SE clustered by county). Estimates (SE).
 R_REFERENCE: dict[str, Any] = {
@@ -103,7 +104,7 @@ R_REFERENCE: dict[str, Any] = {
 }
 R_REFERENCE_SOURCE = ("R package did (Callaway & Sant'Anna): att_gt/aggte on mpdta, outcome lemp, never-treated "
                       "controls, no covariates, analytic SE; fixest TWFE (county and year FE, cluster county); "
-                      "values as recorded in the project's evidence file (reference output for estimator tests)")
+                      "values typed once in evalkit.studies.methodes.R_REFERENCE (data/reference/README.md)")
 
 #: Tolerances of the reference check (tests/test_estimators_reference.py): points to 1e-6, SEs to 1e-4, the event-time
 #: profile (given by R to 4 decimals) to 5e-5, the pre-test p-value (R prints 5 decimals) to 5e-6.
@@ -179,40 +180,6 @@ def simulate(seed: int | None = None, design: SimDesign | None = None) -> pd.Dat
 
 # --- small helpers --------------------------------------------------------------------------------------------------
 
-_SUP = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def fmt_sci(x: float, decimals: int = 1) -> str:
-    """``3,2 × 10⁻¹⁰`` (French scientific notation for tiny differences, no-break spaces); ``0`` for exact zero."""
-    if x is None or not np.isfinite(x):
-        return "n.d."
-    if x == 0:
-        return "0"
-    e = int(math.floor(math.log10(abs(x))))
-    m = x / 10**e
-    if round(abs(m), decimals) >= 10:
-        m, e = m / 10, e + 1
-    mant = fmt_num(m, decimals)
-    if mant in ("1", "1,0") and decimals <= 1:
-        return f"10{str(e).translate(_SUP)}"
-    return f"{mant}\u00a0×\u00a010{str(e).translate(_SUP)}"
-
-
-def _fmt_p(p: float) -> str:
-    if not np.isfinite(p):
-        return "n.d."
-    if p < 0.001:
-        return "inférieure à 0,001"
-    return fmt_num(p, 3 if p < 0.1 else 2)
-
-
-def _years_fr(years: Sequence[int]) -> str:
-    years = [str(int(y)) for y in years]
-    if len(years) <= 1:
-        return "".join(years)
-    return ", ".join(years[:-1]) + " et " + years[-1]
-
-
 def _caught(fn, *args, **kw):
     """Run an estimator and return (result, warnings raised). The chapter shows these messages in the text when they
     matter (units dropped by the panel preparation); none is discarded silently."""
@@ -220,20 +187,6 @@ def _caught(fn, *args, **kw):
         warnings.simplefilter("always")
         res = fn(*args, **kw)
     return res, [str(w.message) for w in caught]
-
-
-class Banner:
-    """Top-of-page notice: the page shows a simulation with known truth and the reference data mpdta."""
-
-    def _repr_html_(self) -> str:
-        text = ("<strong>Simulation et données de référence.</strong> Cette page n'utilise pas les données des "
-                "études : elle montre les méthodes sur une <em>simulation</em> générée par evalkit, dont l'effet "
-                "réel de chaque unité est connu, et sur <em>mpdta</em>, un jeu de données public distribué avec le "
-                "package R did, qui sert à vérifier les calculs d'evalkit.")
-        return f"<div class='admonition note ek-banner'><p>{text}</p></div>"
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/html": self._repr_html_(), "text/plain": "[simulation evalkit (vérité connue) et mpdta]"}
 
 
 # --- the analysis ---------------------------------------------------------------------------------------------------
@@ -274,7 +227,7 @@ class MethodesAnalysis:
     def champ_sim(self) -> str:
         s = self.settings
         return (f"simulation de {fmt_int(s['n_units'])} unités observées de {s['first_year']} à {s['last_year']} : "
-                f"{fmt_int(s['n_treated'])} entrent dans le dispositif en {_years_fr(s['cohorts'])}, "
+                f"{fmt_int(s['n_treated'])} entrent dans le dispositif en {fmt_list(int(y) for y in s['cohorts'])}, "
                 f"{fmt_int(s['n_never'])} n'y entrent jamais")
 
     @property
@@ -283,8 +236,8 @@ class MethodesAnalysis:
         return (f"{fmt_int(s['mpdta_units'])} comtés américains, {s['mpdta_years'][0]}–{s['mpdta_years'][1]} ; "
                 "emploi des jeunes (logarithme), hausse du salaire minimum")
 
-    def banner(self) -> Banner:
-        return Banner()
+    def banner(self) -> "book.Banner":
+        return book.reference_banner()
 
     # --- figures and tables ---
     def figure_trends(self) -> plots.Figure:
@@ -967,7 +920,7 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     out["sim_n_treated"] = fmt_int(s["n_treated"])
     out["sim_n_never"] = fmt_int(s["n_never"])
     out["sim_years"] = f"{s['first_year']} à {s['last_year']}"
-    out["sim_cohorts"] = _years_fr(s["cohorts"])
+    out["sim_cohorts"] = fmt_list(int(y) for y in s["cohorts"])
     out["sim_n_cohorts"] = {1: "une vague", 2: "deux vagues", 3: "trois vagues", 4: "quatre vagues"}.get(
         len(s["cohorts"]), f"{len(s['cohorts'])} vagues")
     out["truth_att"] = d2(t["simple"])
@@ -1049,12 +1002,13 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     else:
         out["negative_sentence"] = ("Sur la simulation, aucune cellule (vague, année) traitée ne reçoit de poids "
                                     "négatif.")
-    out["pretest_p"] = _fmt_p(a.cs.pretest_p)
+    out["pretest_p"] = fmt_p(a.cs.pretest_p, style="words")
     out["pretest_df"] = str(int(a.cs.pretest_df))
     out["pretest_sentence"] = (
         f"le test joint de nullité des {int(a.cs.pretest_df)} écarts d'avant l'entrée donne une p-valeur de "
-        f"{_fmt_p(a.cs.pretest_p)}" + (" : rien ne signale de tendances divergentes" if a.cs.pretest_p >= 0.05 else
-                                         " : les tendances semblent diverger avant l'entrée"))
+        f"{fmt_p(a.cs.pretest_p, style='words')}"
+        + (" : rien ne signale de tendances divergentes" if a.cs.pretest_p >= 0.05 else
+           " : les tendances semblent diverger avant l'entrée"))
     es = a.event_study
     post = es[es.event_time >= 0].sort_values("event_time")
     out["es_first"] = d2(post["estimate"].iloc[0])
@@ -1166,7 +1120,7 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     else:
         out["bacon_sentence"] = "Sur la simulation, aucune comparaison n'utilise d'unités déjà traitées comme témoins."
     mp_coh = sorted(int(g) for g in a.mpdta_cs.group.table["cohort"])
-    out["mpdta_cohorts"] = _years_fr(mp_coh)
+    out["mpdta_cohorts"] = fmt_list(mp_coh)
     out["mpdta_simple_pct"] = fmt_pct(100 * (math.exp(a.mpdta_cs.simple.estimate) - 1), 1, sign=True)
     # design (Encadré)
     dz = s.get("design")
@@ -1181,7 +1135,7 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
             f"{fmt_num(dz.sigma, 1)} ; graine {s['seed']}")
     else:
         out["design_sentence"] = (f"{fmt_int(s['n_units'])} unités observées de {s['first_year']} à "
-                                  f"{s['last_year']}, vagues d'entrée {_years_fr(s['cohorts'])}")
+                                  f"{s['last_year']}, vagues d'entrée {fmt_list(int(y) for y in s['cohorts'])}")
     return {k: v.replace("  ", " ") for k, v in out.items()}
 
 

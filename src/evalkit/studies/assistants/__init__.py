@@ -1,0 +1,85 @@
+"""Assistants médicaux: patients gained per contract option, cost per patient gained, and the national claim.
+
+The chapter « Assistants médicaux » (``chapters/assistants.ipynb``) calls :func:`analyse` and shows what it returns:
+
+- :mod:`.policy` — the study's columns and policy parameters (aid schedule, targets, contract counts, published
+  figures), with their sources;
+- :mod:`.analysis` — the estimation: :func:`~.analysis.analyse_data` (data frame in, frozen
+  :class:`~.analysis.AssistantsResult` out);
+- :mod:`.rows` — the results rows; :mod:`.texts` — the French sentences glued into the prose;
+  :mod:`.display` — the figures and tables.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import pandas as pd
+
+from . import display
+from .analysis import (NEVER, SIGNATORIES, AssistantsResult, analyse_data, cnam_descriptive, cost_ratio,
+                       linear_combination, prepare, projection, target_attainment)
+from .policy import (AID_SCHEDULE, AID_SOURCE, CLAIM_PATIENTS, CONTRACTS, OPTION_SHARES_2021, OPTIONS, PUBLISHED,
+                     TARGETS, WITHOUT_MT, aid, contract_target)
+from .rows import rows as _rows
+from .texts import ANCHOR, KEYS, texts as _texts
+
+
+@dataclass(frozen=True)
+class AssistantsAnalysis:
+    """What the chapter shows: ``result`` (the numbers; its fields are readable here too, e.g. ``a.dose``),
+    ``rows`` (results rows), ``texts`` (glue keys → French strings), and the ``figure_*`` / ``table_*`` builders."""
+
+    result: AssistantsResult
+    kind: str
+    rows: pd.DataFrame
+    texts: dict[str, str]
+
+    def __getattr__(self, name: str) -> Any:  # the result's fields: a.dose, a.horizon, a.cs…
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.result, name)
+
+    def _show(fn):  # a display builder of this chapter as a method: a.figure_dose() = display.figure_dose(r, kind)
+        return functools.wraps(fn)(lambda self: fn(self.result, self.kind))
+
+    table_aid = staticmethod(display.table_aid)
+    figure_trends = _show(display.figure_trends)
+    table_estimators = _show(display.table_estimators)
+    figure_event_study = _show(display.figure_event_study)
+    figure_dynamic_by_option = _show(display.figure_dynamic_by_option)
+    figure_dose = _show(display.figure_dose)
+    table_dose = _show(display.table_dose)
+    table_targets = _show(display.table_targets)
+    figure_cost = _show(display.figure_cost)
+    table_cost = _show(display.table_cost)
+    figure_projection = _show(display.figure_projection)
+    table_projection = _show(display.table_projection)
+    table_honest = _show(display.table_honest)
+    table_published = _show(display.table_published)
+    del _show
+
+
+def analyse(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, kind: str | None = None,
+            covariates: Sequence[str] | None = None, horizon: int = 3) -> AssistantsAnalysis:
+    """The chapter's analysis of a table following the ``assistants`` contract (see :func:`~.analysis.analyse_data`
+    for ``covariates`` and ``horizon``).
+
+    ``truth``: the generator's planted effect, if the caller has it (``evalkit.simulate.planted_truth``), kept on the
+    result; ``kind``: « synthetic » or « user » (the rows' ``data`` column and the « Source » lines), by default
+    :func:`evalkit.paths.data_kind`.
+    """
+    if kind is None:
+        from ... import paths
+
+        kind = paths.data_kind()
+    r = analyse_data(df, seed=seed, truth=truth, covariates=covariates, horizon=horizon)
+    return AssistantsAnalysis(r, kind, _rows(r, kind), _texts(r))
+
+
+__all__ = ["AID_SCHEDULE", "AID_SOURCE", "ANCHOR", "CLAIM_PATIENTS", "CONTRACTS", "KEYS", "NEVER", "OPTIONS",
+           "OPTION_SHARES_2021", "PUBLISHED", "SIGNATORIES", "TARGETS", "WITHOUT_MT", "AssistantsAnalysis",
+           "AssistantsResult", "aid", "analyse", "analyse_data", "cnam_descriptive", "contract_target", "cost_ratio",
+           "linear_combination", "prepare", "projection", "target_attainment"]

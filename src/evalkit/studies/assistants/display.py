@@ -1,0 +1,363 @@
+"""Assistants médicaux: the chapter's figures and tables (house style of :mod:`evalkit.plots`).
+
+Each function takes the :class:`~.analysis.AssistantsResult` and the data kind (« synthetic » | « user », for the
+« Source » line).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ... import plots
+from ...disclosure import MIN_CELL, suppress
+from ...fr import NBSP, fmt_eur, fmt_est_ci, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_smart
+from .analysis import NEVER, SIGNATORIES, AssistantsResult
+from .policy import (AID_SCHEDULE, AID_SOURCE, CLAIM_PATIENTS, CONTRACTS, OPTION_FTE, OPTIONS, PUBLISHED,
+                     TARGET_SOURCE, TARGET_YEAR, TARGETS, WITHOUT_MT)
+from .texts import GROUP_LABELS, OPTION_LABELS, champ, months, source
+
+DATE_LABELS = dict(zip(CONTRACTS["date"], CONTRACTS["label"]))
+
+
+def aid_schedule_table() -> pd.DataFrame:
+    """The aid schedule as a display table (one row per option)."""
+    return pd.DataFrame([
+        {"Option": OPTION_LABELS[o], "Assistant (ETP)": fmt_num(OPTION_FTE[o], 2),
+         "1re année (€)": v[0], "2e année (€)": v[1], "3e année et suivantes (€)": v[2],
+         "Objectif de patientèle": f"+{fmt_smart(min(TARGETS[o][:4]))} à +{fmt_smart(max(TARGETS[o]))}{NBSP}%"}
+        for o, v in AID_SCHEDULE.items()
+    ])
+
+
+def table_aid() -> plots.Table:
+    return plots.table(aid_schedule_table(), title="Aide annuelle de l'Assurance maladie et objectif de "
+                       "patientèle, par option du contrat", champ="contrats signés à partir de 2019 (avenant 7)",
+                       source=AID_SOURCE, decimals=0, name="assistants_aide")
+
+
+def figure_trends(r: AssistantsResult, kind: str) -> plots.Figure:
+    t = r.trends.assign(group=lambda x: x["group"].map(GROUP_LABELS))
+    last_e = int(t["event_time"].max())
+    end = {g: float(t[(t.group == g) & (t.event_time == last_e)]["index"].iloc[0]) - 100
+           for g in ("signataires", "non-signataires")}
+    title = (f"En {fmt_num(months(last_e), 0)} mois, la patientèle des premiers signataires progresse de "
+             f"{fmt_pct(end['signataires'], 1, sign=True)}, celle des non-signataires de "
+             f"{fmt_pct(end['non-signataires'], 1, sign=True)}")
+    return plots.trends(
+        t, x="event_time", y="index", hue="group",
+        xlabel="Années depuis la signature (−1 = année précédant le contrat)",
+        ylabel="Patientèle médecin traitant (indice 100 en −1)", title=title,
+        champ=champ(r) + f" ; signataires des cohortes {fmt_list(r.desc_cohorts)}, non-signataires sur les mêmes "
+                         "années",
+        source=source(kind), name="assistants_tendances",
+        hue_labels={"signataires": "Signataires (premières cohortes)", "non-signataires": "Non-signataires"},
+        vline=-0.5, vline_label="signature")
+
+
+def _ladder_labels(r: AssistantsResult) -> dict[str, tuple[str, str]]:
+    """What each rung of the estimator ladder is called and what its number measures."""
+    h, last = r.horizon, r.data_years[1]
+    p_nocov, p_main = r.cs_variants["no_covariates"].pretest_p, r.cs["patients_mt"].pretest_p
+    return {
+        "before_after": ("Avant/après, premiers signataires (48 mois)",
+                         "effet + tendance commune + tendance propre aux signataires"),
+        "raw_did": ("Signataires vs non-signataires, écart d'évolution (48 mois)",
+                    "effet + tendance propre aux signataires (zones sous-denses, âge)"),
+        "naive": (f"Écart de niveau en {last}, signataires vs autres",
+                  "effet + écart de taille de patientèle préexistant"),
+        "twfe": ("Double différence classique (effets fixes médecin et année)",
+                 "moyenne pondérée de comparaisons, biaisée si l'effet croît avec le temps"),
+        "cs_nocov": ("Callaway–Sant'Anna sans covariables",
+                     f"tendances parallèles non conditionnelles (test avant contrat : p {fmt_p(p_nocov, style='eq')})"),
+        "cs_nyt": ("Callaway–Sant'Anna, comparaison élargie aux futurs signataires",
+                   "tendances parallèles conditionnelles, autre groupe de comparaison"),
+        "cs": ("Callaway–Sant'Anna avec covariables (estimation retenue)",
+               f"effet moyen attribuable à l'assistant (test avant contrat : p {fmt_p(p_main, style='eq')})"),
+        "cs_h": (f"Callaway–Sant'Anna avec covariables, {months(h)} mois", f"effet attribuable après {h + 1} ans de "
+                                                                           "contrat"),
+    }
+
+
+def table_estimators(r: AssistantsResult, kind: str) -> plots.Table:
+    t, lab = r.estimators, _ladder_labels(r)
+    show = pd.DataFrame({
+        "Méthode": [lab[k][0] for k in t["key"]],
+        "Écart ou effet, patients [IC à 95 %]": [fmt_est_ci(e, a, b) for e, a, b in
+                                                  zip(t["estimate"], t["ci_low"], t["ci_high"])],
+        "Ce que mesure le chiffre": [lab[k][1] for k in t["key"]],
+    })
+    return plots.table(show, title="Du simple avant/après à la double différence : le gain attribuable à "
+                       "l'assistant est bien plus faible que la hausse brute", champ=champ(r),
+                       source=source(kind), decimals=0, name="assistants_estimateurs",
+                       note="Effet moyen sur l'ensemble des années suivant le contrat, sauf lignes « 48 mois ».")
+
+
+def figure_event_study(r: AssistantsResult, kind: str) -> plots.Figure:
+    tab = r.cs["patients_mt"].dynamic.table
+    tab = tab[tab["n_units"] >= MIN_CELL]
+    post = tab[tab["event_time"] >= 0].sort_values("event_time")
+    at_h = post[post["event_time"] == r.horizon]
+    last = at_h.iloc[0] if len(at_h) else post.iloc[-1]
+    first = post.iloc[0]
+    verb = "croît" if last.estimate > first.estimate else "ne croît pas"
+    title = (f"Le gain de patientèle {verb} avec l'ancienneté du contrat : "
+             f"{fmt_num(first.estimate, 0, sign=True)} patients l'année de la signature, "
+             f"{fmt_num(last.estimate, 0, sign=True)} après {int(last.event_time) + 1} ans")
+    return plots.event_study(tab, ylabel="Effet sur la patientèle médecin traitant (patients)", title=title,
+                             champ=champ(r), source=source(kind), name="assistants_dynamique",
+                             alt_unit=" patients", decimals=0)
+
+
+def dose_title(r: AssistantsResult, prefix: str) -> str:
+    """« <prefix> croît avec … » only when the point estimates are ordered third < half < full."""
+    g = r.dose.set_index("option")["gain"] if len(r.dose) else pd.Series(dtype=float)
+    vals = [g[o] for o in OPTIONS if o in g.index]
+    if len(vals) < 2:
+        return prefix + " selon l'option du contrat"
+    if all(a < b for a, b in zip(vals, vals[1:])):
+        return prefix + " croît avec le temps d'assistant financé"
+    return prefix + " ne croît pas régulièrement avec le temps d'assistant financé"
+
+
+def figure_dynamic_by_option(r: AssistantsResult, kind: str) -> plots.Figure:
+    dyn = r.dynamic[(r.dynamic["option"] != "all") & (r.dynamic["event_time"] >= 0)]
+    fig, ax = plots.new()
+    offs = {"third": -0.15, "half": 0.0, "full": 0.15}
+    for i, opt in enumerate(OPTIONS):
+        s = dyn[dyn["option"] == opt].sort_values("event_time")
+        if s.empty:
+            continue
+        ax.errorbar(s["event_time"] + offs[opt], s["estimate"],
+                    yerr=[s["estimate"] - s["ci_low"], s["ci_high"] - s["estimate"]],
+                    fmt="o-", color=plots.PALETTE[i], capsize=3, label=OPTION_LABELS[opt])
+    ax.axhline(0, color=plots.NEUTRAL, lw=1)
+    ax.set_xlabel("Années depuis le début du contrat (0 = année de signature)")
+    ax.set_ylabel("Effet sur la patientèle médecin traitant (patients)")
+    ax.set_xticks(sorted(dyn["event_time"].unique()))
+    plots.french_axis(ax, "y")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    h = r.horizon
+    parts = [f"{OPTION_LABELS[o].lower()} : {fmt_num(x.estimate, 0, sign=True)} "
+             f"[{fmt_num(x.ci_low, 0)} ; {fmt_num(x.ci_high, 0)}]"
+             for o in OPTIONS for x in dyn[(dyn.option == o) & (dyn.event_time == h)].itertuples()]
+    alt = (f"Effet estimé par année depuis le contrat, pour chaque option, avec intervalles de confiance à 95 %. "
+           f"À {h + 1} ans : " + " ; ".join(parts) + " patients.")
+    return plots.figure(fig, title=dose_title(r, "Le gain de patientèle par année de contrat"), alt=alt,
+                        champ=champ(r), source=source(kind), name="assistants_dynamique_option")
+
+
+def figure_dose(r: AssistantsResult, kind: str) -> plots.Figure:
+    t = r.dose.rename(columns={"gain": "estimate", "gain_ci_low": "ci_low", "gain_ci_high": "ci_high"})
+    t["label"] = [f"{OPTION_LABELS[o]} (n = {fmt_num(n, 0)})" for o, n in zip(t["option"], t["n_gps"])]
+    return plots.forest(t, xlabel=f"Patients médecin traitant gagnés {months(r.horizon)} mois après la signature "
+                        "(patients)", title=dose_title(r, "Le gain de patientèle"), champ=champ(r),
+                        source=source(kind), name="assistants_dose", decimals=0, alt_unit=" patients",
+                        ylabel="Option du contrat")
+
+
+def table_dose(r: AssistantsResult, kind: str) -> plots.Table:
+    t = r.dose
+    show = pd.DataFrame({
+        "Option": [OPTION_LABELS[o] for o in t["option"]],
+        "Médecins": t["n_gps"].astype("Int64"),
+        "Effet moyen, % [IC]": [fmt_est_ci(e, a, b, 1, True) for e, a, b in
+                                zip(t["att_pct"], t["att_pct_ci_low"], t["att_pct_ci_high"])],
+        f"Gain à {months(r.horizon)} mois, patients [IC]": [fmt_est_ci(e, a, b, 0, True) for e, a, b in
+                                                             zip(t["gain"], t["gain_ci_low"], t["gain_ci_high"])],
+        "Gain par ETP d'assistant": [fmt_num(x, 0) for x in t["gain_per_fte"]],
+        "Écart au tiers temps [IC]": [fmt_est_ci(x, a, b, 0, True) for x, a, b in
+                                      zip(t["diff_third"], t["diff_third_ci_low"], t["diff_third_ci_high"])],
+    })
+    show = suppress(show, ["Médecins"], [c for c in show.columns if c not in ("Option", "Médecins")])
+    return plots.table(show, title=dose_title(r, "L'effet du contrat"), champ=champ(r), source=source(kind),
+                       name="assistants_options",
+                       note="Effet moyen : moyenne sur toutes les années suivant le contrat (agrégation « simple » "
+                            "de Callaway et Sant'Anna), en % de la patientèle l'année précédant le contrat. Écart au "
+                            "tiers temps : IC calculé avec la covariance des estimations (groupe de comparaison "
+                            "commun).")
+
+
+def table_targets(r: AssistantsResult, kind: str) -> plots.Table:
+    t = r.targets
+    show = pd.DataFrame({
+        "Option": [OPTION_LABELS.get(o, "Ensemble") for o in t["option"]],
+        "Médecins évalués": t["n_gps"].astype("Int64"),
+        "Objectif moyen (%)": t["target_mean"],
+        "Hausse observée (%)": t["growth_mean"],
+        "Objectif atteint (% des signataires)": t["share_reached"],
+        "Non-signataires qui l'« atteignent » (%)": t["placebo_share"],
+    })
+    show = suppress(show, ["Médecins évalués"], [c for c in show.columns if c not in ("Option", "Médecins évalués")])
+    return plots.table(show, title="Une part des objectifs contractuels serait atteinte sans assistant",
+                       champ=champ(r) + f" ; signataires observés {TARGET_YEAR + 1} ans après la signature",
+                       source=source(kind) + " ; objectifs : " + TARGET_SOURCE, decimals=1,
+                       name="assistants_objectifs",
+                       note="Objectif atteint si la patientèle MT de la 3e année (au 31 décembre de l'année g + 2) "
+                            "dépasse celle de l'année précédant le contrat augmentée de l'objectif de la tranche "
+                            "de percentile du médecin. Non-signataires : même règle, mêmes années, médecins "
+                            "éligibles (au-dessus du 30e percentile).")
+
+
+def figure_cost(r: AssistantsResult, kind: str) -> plots.Figure:
+    t = r.cost[np.isfinite(r.cost["estimate"])].copy()
+    t["label"] = [OPTION_LABELS.get(o, "Ensemble") for o in t["option"]]
+    t["ci_high"] = np.where(np.isfinite(t["ci_high"]), t["ci_high"], t["estimate"] * 3)
+    return plots.forest(t, xlabel="Aide publique par patient médecin traitant supplémentaire et par an (euros)",
+                        title="Coût public par patient gagné : " + ", ".join(
+                            f"{x.label.lower()} {fmt_eur(x.estimate)}" for x in t.itertuples()),
+                        champ=champ(r) + f" ; {r.horizon + 1} premières années de contrat",
+                        source=source(kind) + " ; barème : " + AID_SOURCE, name="assistants_cout",
+                        decimals=0, alt_unit=" €", reference=None, ylabel="Option du contrat")
+
+
+def table_cost(r: AssistantsResult, kind: str) -> plots.Table:
+    t = r.cost
+    show = pd.DataFrame({
+        "Option": [OPTION_LABELS.get(o, "Ensemble") for o in t["option"]],
+        f"Aide sur {r.horizon + 1} ans (€)": [fmt_num(x, 0) for x in t["aid_total"]],
+        "Patients-années gagnés": [fmt_num(x, 0) for x in t["gain_total"]],
+        "Coût par patient et par an, € [IC]": [fmt_est_ci(e, a, b) for e, a, b in
+                                                zip(t["estimate"], t["ci_low"], t["ci_high"])],
+        "En régime de croisière, € [IC]": [fmt_est_ci(e, a, b) for e, a, b in
+                                            zip(t["steady"], t["steady_ci_low"], t["steady_ci_high"])],
+    })
+    return plots.table(show, title="Ce que coûte à l'Assurance maladie chaque patient médecin traitant "
+                       "supplémentaire", champ=champ(r), source=source(kind) + " ; barème : " + AID_SOURCE,
+                       name="assistants_cout",
+                       note="Coût = aide versée sur les premières années du contrat ÷ somme des gains annuels "
+                            "estimés (patients-années). Régime de croisière : aide de la 3e année ÷ gain estimé "
+                            "la dernière année retenue. IC : image de l'IC du gain par la fonction coût ÷ gain. "
+                            "Ensemble : options pondérées par leur part parmi les signataires.")
+
+
+def figure_projection(r: AssistantsResult, kind: str) -> plots.Figure:
+    t = r.projection.assign(label=lambda x: x["date"].map(DATE_LABELS))
+    fig, ax = plots.new(height=3.8)
+    x = np.arange(len(t))
+    ax.bar(x, t["estimate"], color=plots.TREATED, width=0.55, label="Projection (gain estimé × contrats)")
+    ax.errorbar(x, t["estimate"], yerr=[t["estimate"] - t["ci_low"], t["ci_high"] - t["estimate"]],
+                fmt="none", color="black", capsize=4)
+    ax.axhline(CLAIM_PATIENTS, color=plots.TRUTH, ls="--", lw=1.2,
+               label=f"Annonce Cnam (février 2022) : {fmt_num(CLAIM_PATIENTS, 0)} patients")
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"{lab}\n{fmt_num(n, 0)} contrats MG" for lab, n in zip(t["label"], t["gp_contracts"])],
+                       fontsize=8)
+    ax.set_xlabel("Date du décompte des contrats signés")
+    ax.set_ylabel("Patients médecin traitant gagnés")
+    plots.french_axis(ax, "y")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    ax.set_ylim(0, max(t["ci_high"].max(), CLAIM_PATIENTS) * 1.25)
+    alt = ("Diagramme en barres : patients médecin traitant gagnés projetés selon le nombre de contrats signés. "
+           + " ; ".join(f"{p.label} : {fmt_num(p.estimate, 0)} [{fmt_num(p.ci_low, 0)} ; {fmt_num(p.ci_high, 0)}]"
+                        for p in t.itertuples())
+           + f". Ligne horizontale : l'annonce de {fmt_num(CLAIM_PATIENTS, 0)} patients.")
+    last = t.iloc[-1]
+    title = (f"Avec {fmt_num(last.gp_contracts, 0)} contrats de généralistes, le gain projeté couvrirait "
+             f"{fmt_pct(100 * last.estimate / WITHOUT_MT, 0)} des {fmt_num(WITHOUT_MT / 1e6, 0)} millions de "
+             "personnes sans médecin traitant")
+    return plots.figure(fig, title=title, alt=alt, champ="contrats de médecins généralistes signés à chaque date ; "
+                        f"gain par contrat estimé {months(r.horizon)} mois après la signature",
+                        source=source(kind) + " ; contrats : HCAAM (2022), Assurance maladie (2022, 2024)",
+                        name="assistants_projection",
+                        note="Répartition par option de novembre 2021 appliquée aux autres dates.")
+
+
+def table_projection(r: AssistantsResult, kind: str) -> plots.Table:
+    t = r.projection
+    show = pd.DataFrame({
+        "Date": t["date"].map(DATE_LABELS), "Contrats (toutes spécialités)": [fmt_num(x, 0) for x in t["contracts"]],
+        "Contrats de généralistes": [fmt_num(x, 0) for x in t["gp_contracts"]],
+        "Patients gagnés [IC]": [fmt_est_ci(*(round(x, -3) for x in v)) for v in
+                                 zip(t["estimate"], t["ci_low"], t["ci_high"])],
+        "En % de l'annonce (500 000)": [fmt_num(100 * x / CLAIM_PATIENTS, 0) for x in t["estimate"]],
+        "En % des 6 millions sans médecin traitant": [fmt_num(100 * x / WITHOUT_MT, 1) for x in t["estimate"]],
+    })
+    return plots.table(show, title="Projection nationale : contrats signés × gain estimé par contrat",
+                       champ="contrats d'assistant médical ; effectifs publiés",
+                       source=source(kind) + " ; contrats : HCAAM (2022, Encadré 4) pour novembre 2021, Cnam "
+                                             "(2022) pour janvier et juin 2022, Assurance maladie (2024) pour "
+                                             "octobre 2024",
+                       name="assistants_projection",
+                       note="Contrats de généralistes : 79 % des contrats (novembre 2021) sauf octobre 2024 "
+                            "(5 283 publiés). Gain par contrat = effet estimé par option "
+                            f"{months(r.horizon)} mois après la signature, pondéré par la répartition des "
+                            "options de novembre 2021 ; les patients gagnés peuvent avoir quitté un autre médecin "
+                            "(voir limites).")
+
+
+def table_honest(r: AssistantsResult, kind: str) -> plots.Table | None:
+    if r.honest is None:
+        return None
+    g = r.honest.grid
+    show = pd.DataFrame({
+        "M̄ (violation relative)": g["M"],
+        "Borne basse IC robuste": g["ci_low"], "Borne haute IC robuste": g["ci_high"],
+        "Effet significatif": g["significant"].astype(bool),
+    })
+    return plots.table(show, title="Sensibilité aux écarts à l'hypothèse de tendances parallèles (HonestDiD)",
+                       champ=champ(r), source=source(kind), decimals={"M̄ (violation relative)": 2,
+                                                                      "Borne basse IC robuste": 0,
+                                                                      "Borne haute IC robuste": 0},
+                       name="assistants_honestdid",
+                       note="M̄ = 1 : après le contrat, l'écart de tendance peut atteindre le plus grand écart "
+                            f"observé avant. Cible : effet à {months(r.horizon)} mois")
+
+
+def published_table(r: AssistantsResult, kind: str) -> pd.DataFrame:
+    """Published figures beside the same figures computed on the data (one row per indicator)."""
+    desc = r.descriptive
+
+    def get(outcome: str, group: str, col: str) -> float:
+        s = desc[(desc.outcome == outcome) & (desc.group == group)] if len(desc) else desc
+        return float(s[col].iloc[0]) if len(s) else float("nan")
+
+    cnam22, cnam24 = "Cnam 2022", "Cnam 2024"
+    first_target = r.targets[r.targets.option == "all"]["target_mean"]
+    row22 = r.projection[r.projection.date == "2022-01"]
+    dose = r.dose
+    mt, fa, ac = "patients_mt", "file_active", "acts"
+    rows = [
+        ("Patientèle MT des signataires avant le contrat (patients)", PUBLISHED["mt_base_48m"], cnam24,
+         get(mt, SIGNATORIES, "base"), "calibrage : sélection de médecins à forte patientèle"),
+        ("Hausse de la patientèle MT à 30 mois (%)", PUBLISHED["mt_change_30m"], cnam22,
+         get(mt, SIGNATORIES, "change_30m_pct"), "calibrage (avant/après, sans comparaison)"),
+        ("Hausse de la patientèle MT à 48 mois (%)", PUBLISHED["mt_change_48m"], cnam24,
+         get(mt, SIGNATORIES, "change_48m_pct"), "calibrage (avant/après, sans comparaison)"),
+        ("Non-signataires, même période (%)", PUBLISHED["mt_change_48m_ctrl"], cnam24,
+         get(mt, NEVER, "change_48m_pct"), "calibrage : tendance commune"),
+        ("File active à 48 mois, signataires (%)", PUBLISHED["fa_change_48m"], cnam24,
+         get(fa, SIGNATORIES, "change_48m_pct"), "calibrage"),
+        ("File active à 48 mois, non-signataires (%)", PUBLISHED["fa_change_48m_ctrl"], cnam24,
+         get(fa, NEVER, "change_48m_pct"), "calibrage"),
+        ("Actes à 48 mois, signataires (%)", PUBLISHED["acts_change_48m"], cnam24,
+         get(ac, SIGNATORIES, "change_48m_pct"), "calibrage"),
+        ("Objectif contractuel moyen (%)", PUBLISHED["mt_objective_48m"], cnam24,
+         float(first_target.iloc[0]) if len(first_target) else float("nan"),
+         "vérifie la règle d'objectifs appliquée (tranches interpolées)"),
+        (f"Effet attribuable à {months(r.horizon)} mois (%)", float("nan"), "non publié",
+         float(dose["gain"].mul(dose["n_gps"]).sum() / dose["n_gps"].sum() / r.cs[mt].pre_mean * 100)
+         if len(dose) else float("nan"), "estimation de ce chapitre (double différence)"),
+        ("Patients gagnés, 2 700 contrats (janvier 2022)", float(CLAIM_PATIENTS), "Cnam, février 2022",
+         float(round(row22["estimate"].iloc[0], -3)) if len(row22) else float("nan"),
+         "l'annonce suppose les objectifs atteints et ne retranche pas la tendance"),
+    ]
+    rep = "Reproduit (synthétique)" if kind == "synthetic" else "Reproduit (vos données)"
+    out = pd.DataFrame(rows, columns=["Indicateur", "Publié", "Source", rep, "Ce que montre la comparaison"])
+    pct = out["Indicateur"].str.endswith("(%)")
+    for c in ("Publié", rep):
+        out[c] = [("" if not np.isfinite(v) else fmt_num(v, 1) if is_pct else fmt_num(v, 0))
+                  for v, is_pct in zip(out[c], pct)]
+    return out
+
+
+def table_published(r: AssistantsResult, kind: str) -> plots.Table:
+    data = "les données synthétiques" if kind == "synthetic" else "les données de l'évaluation"
+    return plots.table(published_table(r, kind), title=f"Chiffres publiés et chiffres reproduits sur {data}",
+                       champ=champ(r),
+                       source=source(kind) + " ; chiffres publiés : Cnam 2022 = analyse de 305 contrats ; Cnam 2024 "
+                                             "= Points de repère, 402 généralistes signataires de septembre 2019 à "
+                                             "août 2020 ; Cnam, février 2022 = directeur général, cité par le HCAAM "
+                                             "(2022)", name="assistants_publie_reproduit",
+                       note="Actes : le chiffre publié porte sur les actes par jour travaillé, le chiffre reproduit "
+                            "sur les actes annuels (jours travaillés supposés constants).")

@@ -1,0 +1,71 @@
+"""Assistants médicaux: the results rows (``results/estimates.csv``) of an :class:`~.analysis.AssistantsResult`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ...disclosure import MIN_CELL
+from ...results import make_row, to_frame
+from .analysis import AssistantsResult
+from .policy import OUTCOME_UNITS, STUDY
+
+
+def rows(r: AssistantsResult, kind: str) -> pd.DataFrame:
+    """The chapter's rows, ``data`` = ``kind`` (« synthetic » or « user »); rows on fewer than 11 GPs left out."""
+    out: list[dict] = []
+    main = r.cs["patients_mt"]
+    # headline: CS simple ATT on patients_mt, in patients and in percent of the pre-period mean
+    out += main.simple.to_rows(STUDY, "patients_mt", "patients", headline=True, estimator="cs_simple", data=kind)
+    out += main.relative("simple").to_rows(STUDY, "patients_mt", "percent", headline=True, estimator="cs_simple",
+                                           data=kind)
+    aggs = main.aggregates()
+    for name in ("dynamic", "group", "calendar"):
+        out += aggs[name].to_rows(STUDY, "patients_mt", "patients", estimator=f"cs_{name}", data=kind)
+    out += main.dynamic.to_rows(STUDY, "patients_mt", "patients", estimator="cs_dynamic", n_obs=main.n_obs, data=kind)
+    for key, v in r.cs_variants.items():
+        est = "cs_simple_not_yet_treated" if key == "not_yet_treated" else "cs_simple_no_covariates"
+        out += v.simple.to_rows(STUDY, "patients_mt", "patients", estimator=est, data=kind)
+    for o in ("file_active", "acts"):
+        c = r.cs[o]
+        out += c.simple.to_rows(STUDY, o, OUTCOME_UNITS[o], headline=True, estimator="cs_simple", data=kind)
+        out += c.relative("simple").to_rows(STUDY, o, "percent", headline=True, estimator="cs_simple", data=kind)
+    for o, c in r.by_option.items():
+        sg = f"option={o}"
+        out += c.simple.to_rows(STUDY, "patients_mt", "patients", subgroup=sg, estimator="cs_simple", data=kind)
+        out += c.relative("simple").to_rows(STUDY, "patients_mt", "percent", subgroup=sg, estimator="cs_simple",
+                                            data=kind)
+        out += c.dynamic.to_rows(STUDY, "patients_mt", "patients", estimator="cs_dynamic",
+                                 subgroup_prefix=f"option_{o}_", n_obs=c.n_obs, data=kind)
+        out += r.by_option_nyt[o].simple.to_rows(STUDY, "patients_mt", "patients", subgroup=sg,
+                                                 estimator="cs_simple_not_yet_treated", data=kind)
+
+    def add(outcome: str, estimator: str, unit: str, **kw) -> None:
+        out.append(make_row(study=STUDY, outcome=outcome, estimator=estimator, unit=unit, data=kind, **kw))
+
+    for d in r.dose.itertuples():
+        if np.isfinite(d.diff_third):
+            add("patients_mt", "cs_dose_difference", "patients", estimate=d.diff_third, std_error=d.diff_third_se,
+                ci_low=d.diff_third_ci_low, ci_high=d.diff_third_ci_high, n_units=d.n_gps,
+                subgroup=f"option={d.option}")
+    for c in r.cost.itertuples():
+        add("cost_per_patient", "aid_over_cs_gain", "eur_per_patient", estimate=c.estimate, std_error=c.std_error,
+            ci_low=c.ci_low, ci_high=c.ci_high if np.isfinite(c.ci_high) else float("nan"), n_units=c.n_gps,
+            subgroup="all" if c.option == "all" else f"option={c.option}", headline=c.option == "all")
+    n_proj = int(r.dose["n_gps"].sum()) if len(r.dose) else None
+    for p in r.projection.itertuples():
+        if np.isfinite(p.estimate):
+            add("national_projection", "contracts_x_cs_gain", "patients", estimate=p.estimate, std_error=p.std_error,
+                ci_low=p.ci_low, ci_high=p.ci_high, n_units=n_proj, subgroup=f"date={p.date}")
+    last = r.projection.iloc[-1] if len(r.projection) else None
+    if last is not None and np.isfinite(last.estimate):
+        add("national_projection", "contracts_x_cs_gain", "patients", estimate=last.estimate,
+            std_error=last.std_error, ci_low=last.ci_low, ci_high=last.ci_high, n_units=n_proj, headline=True)
+    for t in r.targets.itertuples():
+        add("target_reached", "share_of_signatories", "pp", estimate=t.share_reached, std_error=t.share_se,
+            n_units=t.n_gps, subgroup="all" if t.option == "all" else f"option={t.option}", headline=t.option == "all")
+    if r.honest is not None:
+        out += r.honest.to_rows(STUDY, "patients_mt", "patients", n_units=main.n_units, n_obs=main.n_obs, data=kind)
+    frame = to_frame(out)
+    small = frame["n_units"].notna() & (frame["n_units"] < MIN_CELL)
+    return frame[~small].reset_index(drop=True)

@@ -1,0 +1,170 @@
+"""Assistants médicaux: the French sentences and figures glued into the chapter's prose, and the chapter's labels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import plots
+from ...fr import NBSP, fmt_ci, fmt_eur, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_span
+from .analysis import NEVER, SIGNATORIES, AssistantsResult
+from .policy import CLAIM_CONTRACTS, CLAIM_PATIENTS, CONTRACTS, OPTION_SHARES_2021, OPTIONS, WITHOUT_MT
+
+ANCHOR = "les bilans de l'Assurance maladie (2022, 2024) et le rapport du HCAAM (2022)"
+CHAMP = "médecins généralistes libéraux, {y0}–{y1} ; contrats d'assistant médical débutant en {c0}–{c1}"
+OPTION_LABELS = {"third": "Tiers temps", "half": "Mi-temps", "full": "Temps plein"}
+GROUP_LABELS = {SIGNATORIES: "signataires", NEVER: "non-signataires"}
+COVARIATE_LABELS = {"underserved": "zone sous-dense", "age": "âge", "female": "sexe",
+                    "patients_mt_first": "patientèle médecin traitant de la première année"}
+USER_SOURCE = "données fournies par l'utilisateur (format des contrats evalkit)"
+
+
+_PER_OPTION = ("att", "gain", "gain_ci", "gain_fte", "att_nyt", "att_nyt_ci")
+KEYS: tuple[str, ...] = (
+    *(f"{o}_{k}" for o in OPTIONS for k in _PER_OPTION), "full_diff", "full_diff_ci", "full_note", "dose_ratio",
+    *(f"cost_{o}{k}" for o in (*OPTIONS, "all") for k in ("", "_ci")), "cost_all_steady",
+    *(f"target_{o}_share" for o in (*OPTIONS, "all")), "target_all_mean", "target_all_placebo",
+    "proj_2022_01", "proj_2022_01_ci", "proj_2022_01_claim_pct", "proj_2024_10", "proj_2024_10_ci",
+    "proj_2024_10_nomt_pct", "claim_per_contract", "claim_per_gp_contract", "gain_per_contract",
+    "att", "att_ci", "att_pct", "att_nyt", "att_nyt_ci", "twfe", "twfe_ci", "pretest_p", "pretest_p_nocov",
+    "pretest_cov_sentence", "pretest_nocov_sentence", "cov_list", "gain_0", "gain_h", "gain_h_ci", "gain_h_pct",
+    "horizon_months", "horizon_years", "share_trend", "honest_breakdown", "honest_m1_ci", "fa_att", "fa_att_pct",
+    "acts_att", "acts_att_pct", "n_gps", "n_sign", "n_never", "years", "cohorts",
+    *(f"desc_{k}" for k in ("cohorts", "n", "base", "after48", "change48", "change48_pct", "change30_pct",
+                            "ctrl48", "ctrl48_pct", "ctrl_base", "rawdid")),
+)  # the glue keys of chapters/assistants.ipynb (tests/test_assistants.py checks both ways)
+
+
+def champ(r: AssistantsResult) -> str:
+    """The « Champ » line of the chapter's figures and tables."""
+    return CHAMP.format(y0=r.data_years[0], y1=r.data_years[1], c0=min(r.cohorts), c1=max(r.cohorts))
+
+
+def source(kind: str) -> str:
+    """The « Source » line: the bundled synthetic data (and what they are calibrated on) or the evaluator's data."""
+    data = USER_SOURCE if kind == "user" else plots.SYNTHETIC_SOURCE.format(anchor=ANCHOR)
+    return data + " ; calculs evalkit"
+
+
+def months(h: int) -> int:
+    """Months after baseline at event time ``h`` (the year before the contract is the baseline)."""
+    return 12 * (h + 1)
+
+
+def texts(r: AssistantsResult) -> dict[str, str]:
+    """French strings for the prose (glued in the notebook); « n.d. » when the data do not allow a number."""
+    m = r.cs["patients_mt"]
+    rel = m.relative("simple")
+    t: dict[str, str] = dict.fromkeys(KEYS, "n.d.")  # every key the chapter pastes exists, even without data
+    t["n_never"] = fmt_num(r.n_gps - r.n_signatories, 0)
+    t["cov_list"] = ", ".join(COVARIATE_LABELS.get(c, c) for c in r.covariates) if r.covariates else "aucune"
+    t["full_note"] = ("les médecins à temps plein, tous en zone sous-dense, sont comparés aux seuls médecins des zones "
+                      "sous-denses" if r.option_notes.get("full") else "")
+    t["claim_per_contract"] = fmt_num(CLAIM_PATIENTS / CLAIM_CONTRACTS, 0)
+    t["claim_per_gp_contract"] = fmt_num(CLAIM_PATIENTS / float(CONTRACTS.loc[CONTRACTS.date == "2022-01",
+                                                                              "gp_contracts"].iloc[0]), 0)
+    if len(r.dose):
+        g = r.dose.set_index("option")["gain"]
+        if "third" in g and "full" in g and g["third"] > 0:
+            t["dose_ratio"] = fmt_num(g["full"] / g["third"], 1)
+        sh = {o: OPTION_SHARES_2021[o] for o in g.index}
+        t["gain_per_contract"] = fmt_num(sum(sh[o] * g[o] for o in g.index) / sum(sh.values()), 0)
+    t["att"] = fmt_num(m.simple.estimate, 0, sign=True)
+    t["att_ci"] = fmt_ci(m.simple.ci_low, m.simple.ci_high, 0)
+    t["att_pct"] = fmt_pct(rel.estimate, 1, sign=True)
+    t["pretest_p"] = fmt_p(m.pretest_p, style="eq")
+    nc = r.cs_variants["no_covariates"]
+    t["pretest_p_nocov"] = fmt_p(nc.pretest_p, style="eq")
+    t["pretest_nocov_sentence"] = ("est rejetée avant même la signature" if nc.pretest_p < 0.05
+                                   else "n'est pas rejetée avant la signature")
+    t["pretest_cov_sentence"] = ("les écarts avant contrat sont compatibles avec zéro" if m.pretest_p >= 0.05
+                                 else "des écarts significatifs subsistent avant le contrat")
+    est = r.estimators.set_index("key")
+    if "twfe" in est.index:
+        t["twfe"] = fmt_num(est.loc["twfe", "estimate"], 0, sign=True)
+        t["twfe_ci"] = fmt_ci(est.loc["twfe", "ci_low"], est.loc["twfe", "ci_high"], 0)
+    for o in OPTIONS:
+        ny = r.by_option_nyt.get(o)
+        t[f"{o}_att_nyt"] = fmt_num(ny.simple.estimate, 0, sign=True) if ny is not None else "n.d."
+        t[f"{o}_att_nyt_ci"] = fmt_ci(ny.simple.ci_low, ny.simple.ci_high, 0) if ny is not None else "n.d."
+    ny = r.cs_variants["not_yet_treated"]
+    t["att_nyt"] = fmt_num(ny.simple.estimate, 0, sign=True)
+    t["att_nyt_ci"] = fmt_ci(ny.simple.ci_low, ny.simple.ci_high, 0)
+    h = r.horizon
+    t["horizon_months"] = fmt_num(months(h), 0)
+    t["horizon_years"] = fmt_num(h + 1, 0)
+    row_h = m.dynamic.table[m.dynamic.table.event_time == h]
+    if len(row_h):
+        x = row_h.iloc[0]
+        t["gain_h"] = fmt_num(x.estimate, 0, sign=True)
+        t["gain_h_ci"] = fmt_ci(x.ci_low, x.ci_high, 0)
+        t["gain_h_pct"] = fmt_pct(100 * x.estimate / m.pre_mean, 1, sign=True)
+    row0 = m.dynamic.table[m.dynamic.table.event_time == 0]
+    if len(row0):
+        t["gain_0"] = fmt_num(row0.iloc[0].estimate, 0, sign=True)
+    t["n_gps"] = fmt_num(r.n_gps, 0)
+    t["n_sign"] = fmt_num(r.n_signatories, 0)
+    t["years"] = fmt_span(r.data_years)
+    t["cohorts"] = fmt_span([min(r.cohorts), max(r.cohorts)])
+    desc = r.descriptive
+    if len(desc):
+        s = desc[(desc.outcome == "patients_mt") & (desc.group == SIGNATORIES)].iloc[0]
+        n = desc[(desc.outcome == "patients_mt") & (desc.group == NEVER)].iloc[0]
+        t["desc_cohorts"] = fmt_list(r.desc_cohorts)
+        t["desc_n"] = fmt_num(s.n_gps, 0)
+        t["desc_base"] = fmt_num(s.base, 0)
+        t["desc_after48"] = fmt_num(s.after_48m, 0)
+        t["desc_change48"] = fmt_num(s.change_48m, 0, sign=True)
+        t["desc_change48_pct"] = fmt_pct(s.change_48m_pct, 1, sign=True)
+        t["desc_change30_pct"] = fmt_pct(s.change_30m_pct, 1, sign=True)
+        t["desc_ctrl48_pct"] = fmt_pct(n.change_48m_pct, 1, sign=True)
+        t["desc_ctrl48"] = fmt_num(n.change_48m, 0, sign=True)
+        t["desc_ctrl_base"] = fmt_num(n.base, 0)
+        t["desc_rawdid"] = fmt_num(s.change_48m - n.change_48m, 0, sign=True)
+        if len(row_h):
+            t["share_trend"] = fmt_pct(100 * (1 - row_h.iloc[0].estimate / s.change_48m), 0)
+    for d in r.dose.itertuples():
+        o = d.option
+        t[f"{o}_att"] = fmt_num(d.att, 0, sign=True)
+        t[f"{o}_gain"] = fmt_num(d.gain, 0, sign=True)
+        t[f"{o}_gain_ci"] = fmt_ci(d.gain_ci_low, d.gain_ci_high, 0)
+        t[f"{o}_gain_fte"] = fmt_num(d.gain_per_fte, 0)
+        if o == "full" and np.isfinite(d.diff_third):
+            t["full_diff"] = fmt_num(d.diff_third, 0, sign=True)
+            t["full_diff_ci"] = fmt_ci(d.diff_third_ci_low, d.diff_third_ci_high, 0)
+    for c in r.cost.itertuples():
+        t[f"cost_{c.option}"] = fmt_eur(c.estimate)
+        t[f"cost_{c.option}_ci"] = (fmt_ci(c.ci_low, c.ci_high, 0, "€") if np.isfinite(c.ci_high)
+                                    else f"[{fmt_num(c.ci_low, 0)}{NBSP}€ ; ∞[")
+        if c.option == "all":
+            t["cost_all_steady"] = fmt_eur(c.steady)
+    for x in r.targets.itertuples():
+        t[f"target_{x.option}_share"] = fmt_pct(x.share_reached, 0)
+        if x.option == "all":
+            t["target_all_placebo"] = fmt_pct(x.placebo_share, 0)
+            t["target_all_mean"] = fmt_pct(x.target_mean, 1, sign=True)
+    proj = r.projection.set_index("date")
+    for date in ("2022-01", "2024-10"):  # the claim's date and the latest count (policy.CONTRACTS)
+        if date in proj.index and np.isfinite(proj.loc[date, "estimate"]):
+            p, key = proj.loc[date], "proj_" + date.replace("-", "_")
+            t[key] = fmt_num(round(p.estimate, -3), 0)  # rounded to the thousand: a projection
+            t[f"{key}_ci"] = fmt_ci(round(p.ci_low, -3), round(p.ci_high, -3), 0)
+    if t["proj_2022_01"] != "n.d.":
+        t["proj_2022_01_claim_pct"] = fmt_pct(100 * proj.loc["2022-01", "estimate"] / CLAIM_PATIENTS, 0)
+    if t["proj_2024_10"] != "n.d.":
+        t["proj_2024_10_nomt_pct"] = fmt_pct(100 * proj.loc["2024-10", "estimate"] / WITHOUT_MT, 1)
+    if r.honest is not None:
+        hb = r.honest.breakdown
+        m_max = fmt_num(float(r.honest.grid["M"].max()), 1)
+        t["honest_breakdown"] = (f"le gain reste significatif pour toutes les valeurs testées, jusqu'à M̄ = {m_max}"
+                                 if hb is None else f"le gain cesse d'être significatif à partir de M̄ = "
+                                                    f"{fmt_num(hb, 2)}")
+        g = r.honest.grid
+        one = g[np.isclose(g["M"], 1.0)]
+        if len(one):
+            t["honest_m1_ci"] = fmt_ci(float(one.ci_low.iloc[0]), float(one.ci_high.iloc[0]), 0)
+    fa, ac = r.cs["file_active"], r.cs["acts"]
+    t["fa_att"] = fmt_num(fa.simple.estimate, 0, sign=True)
+    t["fa_att_pct"] = fmt_pct(fa.relative("simple").estimate, 1, sign=True)
+    t["acts_att"] = fmt_num(ac.simple.estimate, 0, sign=True)
+    t["acts_att_pct"] = fmt_pct(ac.relative("simple").estimate, 1, sign=True)
+    return t

@@ -1,0 +1,396 @@
+"""The French sentences of the MSP chapter that follow the data: glued texts (:func:`texts`) and the titles of its
+figures and tables (``title_*``). Every number comes from an :class:`~.analysis.MSPResult`; the direction of each
+comparison is computed, so the prose stays true on other data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ... import plots
+from ...estimators.base import Estimate
+from ...fr import NBSP, fmt_ci, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_span, round_sig
+from .analysis import COHORT, HONEST_GRID, MIN_COHORT, OUTCOME_UNITS, MSPResult, Prepared
+from .published import ANCHOR, PUBLISHED
+
+#: Per outcome: French label, short label, decimals in prose, unit suffix.
+LABELS = {
+    "patients_mt": dict(label="patientèle médecin traitant", short="Patientèle MT", dec=0, suffix="patients"),
+    "file_active": dict(label="file active", short="File active", dec=0, suffix="patients"),
+    "fees": dict(label="honoraires annuels", short="Honoraires", dec=0, suffix="€"),
+}
+RURALITY_FR = {"urban": "Urbain", "periurban": "Périurbain", "rural": "Rural"}
+_KEY = {"patients_mt": "mt", "file_active": "fa", "fees": "fees"}  # suffix of the glue keys
+_SMD_VAR = {"rurality=rural": "la ruralité", "rurality=urban": "le caractère urbain",
+            "rurality=periurban": "le caractère périurbain", "age": "l'âge", "female": "le sexe",
+            "base_mt": "la patientèle MT", "base_fa": "la file active", "base_fees": "les honoraires"}
+
+
+# --- formatting helpers -------------------------------------------------------------------------------------------
+
+def val(x: float, outcome: str, sign: bool = True, pct: bool = False) -> str:
+    """``+91 patients``, ``+2 092 €`` or ``+9,9 %``."""
+    if pct:
+        return fmt_pct(x, 1, sign)
+    o = LABELS[outcome]
+    return f"{fmt_num(x, o['dec'], sign)}{NBSP}{o['suffix']}"
+
+
+def ci(e: Estimate, outcome: str, pct: bool = False) -> str:
+    """The 95 % CI of ``e``: ``[84 ; 95]``, ``[1 585 € ; 2 620 €]`` or ``[9,1 % ; 10,4 %]``."""
+    if pct:
+        return fmt_ci(e.ci_low, e.ci_high, 1, "%")
+    o = LABELS[outcome]
+    return fmt_ci(e.ci_low, e.ci_high, o["dec"], o["suffix"] if o["suffix"] == "€" else "")
+
+
+def rurality_label(level: str) -> str:
+    return RURALITY_FR.get(level, level)
+
+
+def champ(r: MSPResult) -> str:
+    """The « Champ » line of every figure and table."""
+    p = r.prepared
+    return (f"{fmt_num(len(p.baseline), 0)} médecins généralistes libéraux observés chaque année de {p.years[0]} à "
+            f"{p.years[-1]}, dont {fmt_num(r.n_treated, 0)} entrés en maison de santé pluriprofessionnelle entre "
+            f"{p.cohorts[0]} et {p.cohorts[-1]}.")
+
+
+def source() -> str:
+    """The « Source » line of every figure and table."""
+    return plots.synthetic_source(ANCHOR) + " ; calculs evalkit."
+
+
+def prep_notes(p: Prepared) -> str:
+    """What the preparation rules changed, in one sentence."""
+    first, last = p.years[0], p.years[-1]
+    said = {
+        "late_entry": lambda n: f"{n.n} médecins entrés en MSP après {last} sont comptés comme non entrés sur la "
+                                "période",
+        "unbalanced": lambda n: f"{n.n} médecins non observés toutes les années (ou avec une valeur manquante) sont "
+                                "écartés (panel cylindré)",
+        "in_msp_at_start": lambda n: f"{n.n} médecins déjà en MSP en {first} (aucune année avant l'entrée) sont "
+                                     "écartés",
+        "small_cohorts": lambda n: f"{n.n} cohorte(s) d'entrée de moins de {MIN_COHORT} médecins "
+                                   f"({', '.join(str(g) for g in n.cohorts)}) écartée(s)",
+    }
+    if not p.notes:
+        return "Aucun médecin n'a été écarté."
+    s = " ; ".join(said[n.rule](n) for n in p.notes)
+    return s[0].upper() + s[1:] + "."  # (not str.capitalize, which would lower « MSP »)
+
+
+# --- pieces shared by the glued texts and the titles ---------------------------------------------------------------
+
+def _balance(r: MSPResult, var: str, col: str):
+    b = r.balance.set_index("variable")
+    return b.loc[var, col] if var in b.index else np.nan
+
+
+def _pct_of(r: MSPResult, var: str, col: str) -> str:
+    v = _balance(r, var, col)
+    return "n.d." if isinstance(v, str) or pd.isna(v) else fmt_pct(100 * v, 1)
+
+
+def _base_gap(r: MSPResult, var: str) -> str:
+    mt, mc = _balance(r, var, "mean_treated"), _balance(r, var, "mean_control")
+    return "n.d." if isinstance(mt, str) or isinstance(mc, str) else fmt_pct(100 * (mt / mc - 1), 1, True)
+
+
+def _smd(r: MSPResult) -> tuple[str, str, str]:
+    """(variable with the largest |SMD| before matching, in words; that |SMD|; largest |SMD| after, fees excepted)."""
+    b = r.balance.set_index("variable")
+    smd = pd.to_numeric(b["smd_before"], errors="coerce").abs()
+    after = pd.to_numeric(b.drop(index="base_fees", errors="ignore")["smd_after"], errors="coerce").abs()
+    return _SMD_VAR.get(smd.idxmax(), smd.idxmax()), fmt_num(smd.max(), 2), fmt_num(after.max(), 2)
+
+
+def _post(r: MSPResult) -> pd.Series:
+    """Event-study estimates of the MT patientèle from the entry year on (event time → estimate)."""
+    dyn = r.event_study("patients_mt")
+    return dyn[dyn["event_time"] >= 0].set_index("event_time")["estimate"]
+
+
+def _national(r: MSPResult) -> dict[str, str]:
+    n = r.national.set_index("key")
+    return {"total": fmt_num(round_sig(n.loc["patients_mt", "total"]), 0),
+            "ci": fmt_ci(round_sig(n.loc["patients_mt", "total_low"]), round_sig(n.loc["patients_mt", "total_high"]),
+                         0),
+            "gps": fmt_num(PUBLISHED["gps_in_msp"]["value"], 0),
+            "claim_total": fmt_num(n.loc["naive_claim", "total"], 0)}
+
+
+# --- glued texts --------------------------------------------------------------------------------------------------
+
+def texts(r: MSPResult, kind: str) -> dict[str, str]:
+    """French strings glued into the chapter's prose (keys prefixed ``msp_``); ``kind``: ``synthetic`` or ``user``."""
+    p = r.prepared
+    t: dict[str, str] = {}
+    base = p.baseline
+    t["msp_n_gps"] = fmt_num(len(base), 0)
+    t["msp_n_msp"] = fmt_num(r.n_treated, 0)
+    t["msp_first_year"], t["msp_last_year"] = str(p.years[0]), str(p.years[-1])
+    t["msp_cohorts"] = fmt_span(p.cohorts)
+    t["msp_cohort_first"], t["msp_cohort_last"] = str(p.cohorts[0]), str(p.cohorts[-1])
+    t["msp_n_cohorts"] = str(len(p.cohorts))
+    t["msp_baseline_year"] = str(p.baseline_year)
+    sizes = base.loc[base["treated"] == 1, COHORT].value_counts()
+    t["msp_cohort_min"], t["msp_cohort_max"] = fmt_num(sizes.min(), 0), fmt_num(sizes.max(), 0)
+    t["msp_prep_notes"] = prep_notes(p)
+    t["msp_data_kind"] = "synthétiques" if kind == "synthetic" else "fournies par l'utilisateur"
+
+    # Headline and the other estimates.
+    for o in OUTCOME_UNITS:
+        k = _KEY[o]
+        e = r.estimate(o)
+        t[f"msp_att_{k}"] = val(e.estimate, o)
+        t[f"msp_att_{k}_ci"] = ci(e, o)
+        t[f"msp_att_{k}_pct"] = val(r.estimate(o, pct=True).estimate, o, pct=True)
+        t[f"msp_naive_{k}"] = val(r.naive[o].estimate, o)
+    e_mt, ep_mt = r.estimate("patients_mt"), r.estimate("patients_mt", pct=True)
+    t["msp_att_mt_phrase"] = f"{val(abs(e_mt.estimate), 'patients_mt', sign=False)} " \
+                             f"{'de plus' if e_mt.estimate >= 0 else 'de moins'}"
+    t["msp_att_mt_pct_ci"] = ci(ep_mt, "patients_mt", pct=True)
+    for which in ("twfe", "cs_matched", "cs_notyet"):
+        w = r.estimate("patients_mt", which)
+        t[f"msp_{which}_mt"] = val(w.estimate, "patients_mt")
+        t[f"msp_{which}_mt_ci"] = ci(w, "patients_mt")
+    t["msp_pre_mean_mt"] = fmt_num(r.cs["patients_mt"].pre_mean, 0)
+    t["msp_pretest_mt"] = fmt_p(r.pretests["patients_mt"][2], style="eq")
+    t["msp_pretest_q_mt"] = str(r.pretests["patients_mt"][1])
+    t["msp_pretest_gt_mt"] = fmt_p(r.cs["patients_mt"].pretest_p, style="eq")
+    t["msp_pretest_gt_q_mt"] = str(r.cs["patients_mt"].pretest_df)
+    naive_mt, pre_mt, cs_mt = r.naive["patients_mt"], r.naive_pre["patients_mt"], e_mt.estimate
+    t["msp_naive_ratio_mt"] = fmt_num(naive_mt.estimate / cs_mt, 1) if cs_mt > 0 else "n.d."
+    t["msp_naive_change_mt"] = val(naive_mt.estimate - pre_mt.estimate, "patients_mt")
+    naive_fa, pre_fa = r.naive["file_active"].estimate, r.naive_pre["file_active"].estimate
+    t["msp_naive_pre_share_fa"] = fmt_pct(100 * pre_fa / naive_fa, 0) if naive_fa > 0 and pre_fa > 0 else "n.d."
+
+    # Who joins (baseline year): the sentences use the data, the published figures are cited beside them.
+    t["msp_smd_max_var"], t["msp_smd_max"], t["msp_smd_after_max"] = _smd(r)
+    m = r.match
+    t["msp_matched_t"], t["msp_matched_c"] = fmt_num(m.n_treated_matched, 0), fmt_num(m.n_control_matched, 0)
+    t["msp_match_ratio"] = str(r.match_ratio)
+    parts = []
+    for var, more, less, fmt in (
+        ("rurality=rural", "exercent plus souvent en commune rurale", "exercent moins souvent en commune rurale",
+         lambda x: fmt_pct(100 * x)),
+        ("rurality=periurban", "plus souvent en commune périurbaine", "moins souvent en commune périurbaine",
+         lambda x: fmt_pct(100 * x)),
+        ("age", "sont plus âgés", "sont plus jeunes", lambda x: f"{fmt_num(x, 1)} ans"),
+        ("female", "sont plus souvent des femmes", "sont moins souvent des femmes",
+         lambda x: fmt_pct(100 * x)),
+    ):
+        xt, xc = _balance(r, var, "mean_treated"), _balance(r, var, "mean_control")
+        c = _cmp(xt, xc, more, less, None, tol=0.005 if var != "age" else 0.25)
+        if c:
+            parts.append(f"{c} ({fmt(xt)} contre {fmt(xc)})")
+    t["msp_profile_sentence"] = (
+        f"Avant toute entrée, en {p.baseline_year}, les futurs médecins en MSP "
+        + (fmt_list(parts) or "ressemblent aux autres par l'âge, le sexe et le type de commune") + ".")
+    act = _cmp(_balance(r, "base_mt", "mean_treated"), _balance(r, "base_mt", "mean_control"),
+               "plus", "moins", "autant")
+    t["msp_activity_sentence"] = (
+        "Les effectifs ne permettent pas de comparer leur activité." if act is None else
+        f"Ils suivaient {'déjà ' if act == 'plus' else ''}{act} de patients : {_base_gap(r, 'base_mt')} de patientèle "
+        f"médecin traitant et {_base_gap(r, 'base_fa')} de file active.")
+    t["msp_chapeau_why"] = (
+        "les médecins qui rejoignent une MSP suivaient déjà plus de patients avant d'y entrer"
+        if act == "plus" else "l'écart brut mêle l'effet de la MSP et les différences qui existaient avant l'entrée")
+    naive_pre_mt = val(pre_mt.estimate, "patients_mt")
+    t["msp_pre_gap_sentence"] = (
+        f"L'écart existe avant la première entrée : il était de {naive_pre_mt} en {p.baseline_year}, soit "
+        f"{fmt_pct(100 * pre_mt.estimate / naive_mt.estimate, 0)} de l'écart brut observé en {p.years[-1]}."
+        if pre_mt.ci_low > 0 and naive_mt.estimate > 0 else
+        f"En {p.baseline_year}, avant la première entrée, l'écart était de {naive_pre_mt} "
+        f"{fmt_ci(pre_mt.ci_low, pre_mt.ci_high, 0)}.")
+
+    # TWFE vs CS (Bacon weights of the forbidden comparisons).
+    if r.bacon is not None:
+        w_bad = float(r.bacon.by_type.set_index("type")["weight"].get("later_vs_earlier", 0.0))
+        forbidden = fmt_pct(100 * w_bad, 1)
+    else:
+        forbidden = "n.d."
+    tw_mt = r.twfe["patients_mt"].estimate
+    diff_pct = 100 * (tw_mt - cs_mt) / abs(cs_mt) if cs_mt else np.nan
+    t["msp_twfe_sentence"] = (
+        f"Ici, ces comparaisons « interdites » pèsent {forbidden} du total et l'estimation TWFE "
+        + (f"s'écarte de {fmt_pct(abs(diff_pct), 0)} de l'estimation retenue ci-dessous : le biais reste "
+           "modeste, car la plupart des médecins n'entrent jamais en MSP et servent de témoins propres."
+           if abs(diff_pct) < 10 else
+           f"s'écarte de {fmt_pct(abs(diff_pct), 0)} de l'estimation retenue ci-dessous."))
+    f_pct = r.estimate("fees", pct=True).estimate
+    t["msp_fees_sentence"] = (
+        "Les honoraires progressent bien moins que la patientèle : l'Irdes n'observe pas non plus de hausse "
+        "significative du nombre de consultations" if f_pct < 0.5 * ep_mt.estimate else
+        "L'Irdes observe une hausse des revenus bien plus faible que celle de la patientèle, sans hausse "
+        "significative du nombre de consultations")
+
+    # Pre-trends and dynamics.
+    pt = r.pretests["patients_mt"][2]
+    t["msp_pretest_sentence"] = (
+        f"Avant l'entrée, les effets « placebo » sont proches de zéro et le test joint de leur nullité ne rejette pas "
+        f"l'hypothèse de tendances parallèles (p {fmt_p(pt, style='eq')})" if np.isfinite(pt) and pt >= 0.05 else
+        f"Avant l'entrée, le test joint de nullité des effets « placebo » rejette l'hypothèse de tendances "
+        f"parallèles (p {fmt_p(pt, style='eq')}) : les résultats doivent être lus avec prudence")
+    if r.truth and r.truth.get("parallel_trends") and not (np.isfinite(pt) and pt >= 0.05):
+        t["msp_pretest_sentence"] += (
+            ". Sur ces données synthétiques, les tendances sont pourtant parallèles par construction : ce rejet est "
+            "une fausse alerte, comme un test au seuil de 5 % en produit en moyenne une fois sur vingt. Un test de "
+            "tendances parallèles ne suffit donc pas à trancher, dans un sens comme dans l'autre, d'où l'analyse de "
+            "sensibilité qui suit")
+    post = _post(r)
+    e0, e2 = post.iloc[0], post.iloc[min(2, len(post) - 1)]
+    said = (f"Après l'entrée, l'effet est de {val(e0, 'patients_mt')} l'année d'entrée et de "
+            f"{val(e2, 'patients_mt')} deux ans après")
+    t["msp_dyn_sentence"] = (
+        f"{said} : il faut quelques années pour que la patientèle s'ajuste. C'est pourquoi la moyenne sur toutes les "
+        f"années qui suivent l'entrée ({t['msp_att_mt']}) est inférieure à l'effet atteint au bout de quelques années."
+        if e2 > e0 * 1.2 and len(post) > 2 else f"{said}.")
+
+    # HonestDiD.
+    h = r.honest
+    if h is not None:
+        t["msp_honest_target"] = val(h.estimate, "patients_mt")
+        if h.breakdown is None:
+            t["msp_breakdown"] = f"au-delà de {fmt_num(max(HONEST_GRID), 1)}"
+            t["msp_honest_sentence"] = (
+                f"l'intervalle de confiance robuste exclut zéro sur toute la grille examinée (jusqu'à M̄ = "
+                f"{fmt_num(max(HONEST_GRID), 1)})")
+        elif h.breakdown == 0:
+            t["msp_breakdown"] = "0"
+            t["msp_honest_sentence"] = "l'intervalle de confiance inclut zéro même sans écart de tendance"
+        else:
+            t["msp_breakdown"] = fmt_num(h.breakdown, 1)
+            t["msp_honest_sentence"] = (
+                f"la conclusion d'un effet positif ne tombe que si l'écart de tendance après l'entrée dépasse "
+                f"{fmt_num(h.breakdown, 1)} fois le plus grand écart observé d'une année sur l'autre avant l'entrée"
+                + (". En clair : pour conclure à l'absence d'effet, il faudrait supposer que les médecins en MSP "
+                   "auraient dévié de la tendance des autres nettement plus qu'on ne l'observe avant leur entrée"
+                   if h.breakdown >= 1 else
+                   ". Autrement dit, un écart de tendance du même ordre que ceux observés avant l'entrée suffirait "
+                   "à rendre l'effet non significatif"))
+
+    # Rurality.
+    rr = r.by_rurality[r.by_rurality["outcome"] == "patients_mt"]
+    t["msp_rur_sentence"] = ("Les effectifs ne permettent pas d'estimer l'effet par type de commune."
+                             if rr.empty else "Par type de commune, l'effet estimé sur la patientèle MT est de "
+                             + ", ".join(f"{val(x.estimate, 'patients_mt')} {fmt_ci(x.ci_low, x.ci_high, 0)} "
+                                         f"en {rurality_label(x.rurality).lower()}" for x in rr.itertuples())
+                             + (" ; les intervalles se recouvrent : les données ne permettent pas de conclure à un "
+                                "effet différent selon le territoire." if r.rurality_overlap() else "."))
+    t["msp_rur_note"] = (
+        "Faute de résultat publié par type de commune, les données synthétiques ont été générées avec le même "
+        "effet partout : les écarts entre territoires visibles ici relèvent du hasard de l'échantillon. Cette section "
+        "illustre la méthode ; elle ne renseigne pas sur les territoires." if kind == "synthetic" else "")
+
+    # National order of magnitude; the published raw gap.
+    nat = _national(r)
+    t["msp_nat_total"], t["msp_nat_ci"], t["msp_nat_claim_total"] = nat["total"], nat["ci"], nat["claim_total"]
+    claim, eff = PUBLISHED["naive_claim"]["value"], PUBLISHED["effect_mt"]["value"]
+    t["msp_claim_minus_effect"] = fmt_num(claim - eff, 0)
+    t["msp_claim_ratio"] = fmt_num(claim / eff, 1)
+
+    # Truth (synthetic data only).
+    tr = r.truth
+    if tr:
+        inside = e_mt.ci_low <= tr["simple"]["patients_mt"] <= e_mt.ci_high
+        t["msp_truth_sentence"] = (
+            f"Sur ces données synthétiques, l'effet vrai est connu puisqu'il a été planté : "
+            f"{val(tr['simple']['patients_mt'], 'patients_mt')} en moyenne sur les années qui suivent l'entrée (soit "
+            f"{val(tr['percent']['patients_mt'], 'patients_mt', pct=True)}). L'estimateur retenu "
+            + ("le retrouve : son intervalle de confiance le contient. " if inside else
+               "s'en écarte : son intervalle de confiance ne le contient pas. ")
+            + f"L'écart brut ({t['msp_naive_mt']}) le surestime de "
+            f"{val(naive_mt.estimate - tr['simple']['patients_mt'], 'patients_mt', sign=False)}.")
+    else:
+        t["msp_truth_sentence"] = ("Sur des données réelles, l'effet vrai est inconnu : seule la cohérence des "
+                                   "estimateurs et les tests de tendances parallèles renseignent sur leur fiabilité.")
+    return t
+
+
+def _cmp(x_t, x_c, more, less, same, tol=0.0):
+    """``more``/``less``/``same`` as ``x_t`` exceeds ``x_c`` by more than ``tol`` or not; None if either is missing."""
+    if isinstance(x_t, str) or isinstance(x_c, str) or pd.isna(x_t) or pd.isna(x_c):
+        return None
+    return more if x_t - x_c > tol else (less if x_c - x_t > tol else same)
+
+
+# --- titles of the figures and tables ------------------------------------------------------------------------------
+
+def title_trends(r: MSPResult, outcome: str) -> str:
+    o = LABELS[outcome]
+    gap_pre, gap_last = r.naive_pre[outcome].estimate, r.naive[outcome].estimate
+    if gap_pre <= 0:
+        return f"{o['short']} moyenne par année, médecins en MSP et autres médecins"
+    return (f"{o['short']} : les médecins qui rejoindront une MSP en suivaient déjà davantage avant d'y entrer "
+            f"({val(gap_pre, outcome)} en {r.prepared.baseline_year}, {val(gap_last, outcome)} en "
+            f"{r.prepared.years[-1]})")
+
+
+def title_estimates(r: MSPResult, outcome: str) -> str:
+    o = LABELS[outcome]
+    naive, cs = r.naive[outcome].estimate, r.cs[outcome].simple.estimate
+    if not (cs > 0 and naive > cs):
+        return f"{o['short']} : écart brut et effets estimés"
+    return (f"{o['short']} : l'écart brut ({val(naive, outcome)}) est {fmt_num(naive / cs, 1)} fois l'effet "
+            f"estimé par différence de différences ({val(cs, outcome)})")
+
+
+def title_event_study(r: MSPResult, outcome: str) -> str:
+    o = LABELS[outcome]
+    tab = r.event_study(outcome)
+    post = tab[tab["event_time"] >= 0]
+    p = r.pretests[outcome][2]
+    pre_max = tab.loc[tab["event_time"] < 0, "estimate"].abs().max()
+    small = np.isfinite(pre_max) and pre_max < 0.2 * abs(post["estimate"].mean())
+    verdict = ("pas d'écart d'évolution significatif avant l'entrée" if np.isfinite(p) and p >= 0.05
+               else f"{'de petits' if small else 'des'} écarts avant l'entrée (test joint : p {fmt_p(p, style='eq')})")
+    return (f"{o['short']} : {verdict}, puis un effet de {val(post['estimate'].iloc[0], outcome)} l'année d'entrée "
+            f"et de {val(post['estimate'].iloc[min(2, len(post) - 1)], outcome)} deux ans après")
+
+
+def title_honest(r: MSPResult) -> str:
+    b = r.honest.breakdown
+    if b in (None, 0):
+        return "Intervalle de confiance robuste de l'effet moyen selon l'écart de tendance permis"
+    return (f"L'effet moyen sur la patientèle MT reste positif tant que l'écart de tendance permis est inférieur à "
+            f"{fmt_num(b, 1)} fois le plus grand écart observé avant l'entrée")
+
+
+def title_rurality(r: MSPResult) -> str:
+    est = r.by_rurality.loc[r.by_rurality["outcome"] == "patients_mt", "estimate"]
+    if len(est) < 2:
+        return "Patientèle MT : effet estimé selon le type de commune d'exercice"
+    return (f"Patientèle MT : effet estimé de {val(est.min(), 'patients_mt')} à {val(est.max(), 'patients_mt')} "
+            "selon le type de commune" + (", intervalles qui se recouvrent" if r.rurality_overlap() else ""))
+
+
+def title_profile(r: MSPResult) -> str:
+    rural_msp = _pct_of(r, "rurality=rural", "mean_treated")
+    if rural_msp == "n.d.":
+        return "Profil des médecins qui rejoignent une MSP, avant leur entrée"
+    return (f"Les futurs médecins en MSP exercent plus souvent en commune rurale ({rural_msp} contre "
+            f"{_pct_of(r, 'rurality=rural', 'mean_control')}) et suivaient déjà plus de patients "
+            f"({_base_gap(r, 'base_mt')} en patientèle MT)")
+
+
+def title_balance(r: MSPResult) -> str:
+    _, before, after = _smd(r)
+    return (f"Après appariement, les différences standardisées ne dépassent pas {after} en valeur absolue "
+            f"(jusqu'à {before} avant)")
+
+
+def title_estimates_table(r: MSPResult) -> str:
+    much_bigger = all(r.naive[o].ci_low > r.cs[o].simple.ci_high for o in OUTCOME_UNITS)
+    return (f"Effet de l'entrée en MSP : {val(r.estimate('patients_mt').estimate, 'patients_mt')} en patientèle MT, "
+            f"{val(r.estimate('file_active').estimate, 'file_active')} en file active, "
+            f"{val(r.estimate('fees', pct=True).estimate, 'fees', pct=True)} d'honoraires"
+            + (" ; les écarts bruts sont nettement plus grands" if much_bigger else ""))
+
+
+def title_national(r: MSPResult) -> str:
+    nat = _national(r)
+    return (f"Appliqué aux quelque {nat['gps']} médecins en MSP, l'effet estimé représente de l'ordre de "
+            f"{nat['total']} patients de plus suivis comme médecin traitant par des médecins en MSP, loin des "
+            f"{nat['claim_total']} qu'impliquerait l'écart brut publié")
