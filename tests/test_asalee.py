@@ -9,8 +9,11 @@ tiny samples) and its rows pass evalkit.results.check.
 
 from __future__ import annotations
 
+import json
+import re
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -52,14 +55,14 @@ def default():
     df, truth = sim.simulate_with_truth(DEFAULT_SEED)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the chapter must not show warnings: analyse() emits none
-        a = st.analyse(validate(df, "asalee"), data="synthetic")
+        a = st.analyse(validate(df, "asalee"), kind="synthetic")
     return df, truth, a
 
 
 @pytest.fixture(scope="module")
 def other():
     df, truth = sim.simulate_with_truth(11, **OTHER)
-    return df, truth, st.analyse(df, data="synthetic")
+    return df, truth, st.analyse(df, kind="synthetic")
 
 
 # --- generator: contract and calibration ------------------------------------------------------------------------
@@ -101,7 +104,7 @@ def test_calibration_targets(default):
     assert abs(slope - 0.83) < 0.5
     # Irdes Dec 2021 (per protocol, HbA1c): followed patients start 41.0 − 32.6 = 8.4 pp above the controls in
     # 2010 (± 3.5 pp at this sample size).
-    a = st._published_design(df, "hba1c_3plus")
+    a = st.published_design(df, "hba1c_3plus")
     assert abs((a["pre_t"] - a["pre_c"]) - 8.4) < 3.5
     # Irdes Dec 2021: per-protocol DiD 2010–2017 +12.7 pp — within the reproduced 2×2's CI.
     assert a["ci_low"] <= 12.7 <= a["ci_high"]
@@ -220,9 +223,9 @@ def test_aggregation_equals_patient_level_itt():
     precision; clustered SEs equal up to the small-sample factor (< 1 %)."""
     df, _ = sim.simulate_with_truth(2, scale=0.3, exit_rate=0.0, prevalent_share=1.0)
     gp = st.aggregate_gp_year(df)
-    agg = st.cs_fit(gp, "hba1c_3plus")
+    agg, cs, _ = st.fit_cs(st.cs_sample(gp), "hba1c_3plus")
     pat = _patient_cs(df, "hba1c_3plus", "asalee_year")
-    a_gt = {k: v["effect"] for k, v in agg.raw.group_time_effects.items()}
+    a_gt = {k: v["effect"] for k, v in cs.raw.group_time_effects.items()}
     p_gt = {k: v["effect"] for k, v in pat.group_time_effects.items()}
     assert a_gt.keys() == p_gt.keys()
     assert max(abs(a_gt[k] - p_gt[k]) for k in a_gt) < 1e-9
@@ -234,7 +237,7 @@ def test_aggregation_equals_patient_level_itt():
         assert abs(r.estimate - pe.loc[r.event_time, "att"]) < 1e-9
         assert abs(r.std_error / pe.loc[r.event_time, "se"] - 1) < 0.01
     # unweighted GP means would NOT equal the patient-level estimate (GPs differ in size and effect)
-    unw = st.cs_fit(gp, "hba1c_3plus", weight=None)
+    unw, _, _ = st.fit_cs(st.cs_sample(gp, weight=None), "hba1c_3plus")
     assert abs(unw.simple.estimate - ps["att"]) > 1e-6
 
 
@@ -243,7 +246,7 @@ def test_aggregation_equals_patient_level_per_protocol():
     closed cohort with SEs clustered by GP."""
     df, _ = sim.simulate_with_truth(4, scale=0.3)
     cells, counts = st.per_protocol_panel(df)
-    agg = st.cs_fit(cells, "hba1c_3plus", unit="cell", cohort="first_followed", psu="gp_id")
+    agg, _, _ = st.fit_cs(st.cs_sample(cells, unit="cell", cohort="first_followed"), "hba1c_3plus", cluster="gp_id")
     years = df["year"].nunique()
     n = df.groupby("patient_id")["year"].nunique()
     d = df[df["patient_id"].isin(n.index[n == years])]
@@ -273,6 +276,27 @@ def test_aggregation_2x2_open_cohort():
     assert abs(pat.estimate - did) < 1e-9
 
 
+# --- the notebook's glue keys -------------------------------------------------------------------------------------
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "chapters" / "asalee.ipynb"
+
+
+def notebook_glue_keys() -> set[str]:
+    """Keys pasted by the chapter's markdown cells: ``{glue}`k```, ``{glue:text}`k```, ``{glue:md}`k```…"""
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    md = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    return set(re.findall(r"\{glue(?::\w+)?\}`([^`]+)`", md))
+
+
+def test_glue_keys_match_notebook(default):
+    """Every key the notebook pastes is produced, and no key is produced that the notebook does not paste (here on
+    the chapter's data; on the other data variants in _check_analysis, where other branches of the texts run)."""
+    _, _, a = default
+    used = notebook_glue_keys()
+    assert len(used) > 20  # the parser finds the prose's keys (guards against a silently empty set)
+    assert set(a.texts) == used, (sorted(used - set(a.texts)), sorted(set(a.texts) - used))
+
+
 # --- analyse() on modified data ------------------------------------------------------------------------------------
 
 
@@ -295,12 +319,13 @@ def _check_analysis(a: st.AsaleeAnalysis, figures: bool = True) -> None:
             out._repr_html_()
     for k, v in a.texts.items():
         assert isinstance(v, str) and v, k
+    assert set(a.texts) == notebook_glue_keys()
 
 
 def test_analyse_fewer_cohorts():
     df, _ = sim.simulate_with_truth(7, scale=0.5)
     d = df[~df["asalee_year"].isin([2014, 2015])]
-    a = st.analyse(d, data="synthetic")
+    a = st.analyse(d, kind="synthetic")
     assert a.cohorts == [2012, 2013]
     _check_analysis(a)
 
@@ -308,7 +333,7 @@ def test_analyse_fewer_cohorts():
 def test_analyse_other_years_and_extra_year():
     df, truth = sim.simulate_with_truth(8, scale=0.5, first_year=2011, last_year=2018,
                                         entry_years=(2013, 2014, 2016))
-    a = st.analyse(validate(df, "asalee"), data="synthetic")
+    a = st.analyse(validate(df, "asalee"), kind="synthetic")
     assert a.years == list(range(2011, 2019)) and a.cohorts == [2013, 2014, 2016]
     _check_analysis(a, figures=False)
     t = truth.simple("itt")["hba1c_3plus"]
@@ -319,7 +344,7 @@ def test_analyse_other_years_and_extra_year():
 def test_analyse_without_nurse_follow_up():
     df, _ = sim.simulate_with_truth(7, scale=0.4)
     d = df.assign(nurse_followed=0)  # an extract without the follow-up flag: ITT only
-    a = st.analyse(d, data="synthetic")
+    a = st.analyse(d, kind="synthetic")
     assert a.per_protocol.empty and a.dose.empty and a.pp_2x2 is None
     assert not (a.rows["estimator"] == "cs_simple_per_protocol").any()
     _check_analysis(a)
@@ -327,21 +352,21 @@ def test_analyse_without_nurse_follow_up():
 
 def test_analyse_without_never_treated():
     df, _ = sim.simulate_with_truth(9, scale=0.5, n_gps_control=0)
-    a = st.analyse(df, data="synthetic")
+    a = st.analyse(df, kind="synthetic")
     assert a.settings["control_group"] == "not_yet_treated"
-    assert any("pas encore" in n for n in a.notes)
+    assert any("not yet" in n for n in a.notes)
     check(a.rows)
 
 
 def test_analyse_small_sample_suppression():
     df, _ = sim.simulate_with_truth(10, scale=0.05)  # ≈ 22 Asalée GPs, 37 comparison GPs
-    a = st.analyse(df, data="synthetic")
+    a = st.analyse(df, kind="synthetic")
     _check_analysis(a, figures=False)
     # 22 Asalée GPs → two intensity groups (11 each), never three groups of fewer than 11
     assert set(a.dose["group"]) <= {"low", "high"}
     # a cohort of fewer than 11 GPs is masked in the sample table
     shown = a.table_sample().formatted()
-    small = a.sample["Médecins"] < MIN_CELL
+    small = a.sample["n_gps"] < MIN_CELL
     if small.any():
         assert (shown.loc[small, "Médecins"] == "< 11").all()
 
@@ -353,7 +378,7 @@ def test_analyse_from_french_csv(tmp_path):
     df["age"] = df["age"] + 0.5
     df.to_csv(tmp_path / "asalee.csv", sep=";", decimal=",", index=False)
     d = load("asalee", tmp_path)
-    a = st.analyse(d, data="user")
+    a = st.analyse(d, kind="user")
     assert (a.rows["data"] == "user").all()
     check(a.rows)
 
@@ -380,7 +405,7 @@ def test_national_scale():
     t2 = time.perf_counter()
     assert len(df) > 5_000_000
     assert t1 - t0 < 120 and t2 - t1 < 30
-    fit = st.cs_fit(gp, "hba1c_3plus")
+    fit, _, _ = st.fit_cs(st.cs_sample(gp), "hba1c_3plus")
     assert fit.simple.std_error < 0.2
 
 
@@ -391,9 +416,9 @@ def test_coverage_over_seeds():
     n = 40
     for seed in range(n):
         df, truth = sim.simulate_with_truth(1000 + seed, scale=0.5, **(OTHER if seed % 2 else {}))
-        gp = st.aggregate_gp_year(df)
+        gp = st.cs_sample(st.aggregate_gp_year(df))
         t = truth.simple("itt")
         for j, ind in enumerate(IND):
-            f = st.cs_fit(gp, ind)
+            f, _, _ = st.fit_cs(gp, ind)
             hits[j] += f.simple.ci_low <= t[ind] <= f.simple.ci_high
     assert (hits / n >= 0.85).all(), hits / n

@@ -1,0 +1,68 @@
+"""Asalée: the results rows (``results/estimates.csv``) of an :class:`~.analysis.AsaleeResult`.
+
+Every effect is in percentage points (``unit="pp"``). Rows resting on fewer than 11 GPs (or patients) are left out.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ...disclosure import MIN_CELL
+from ...estimators.base import Estimate
+from ...results import make_row, to_frame
+from .analysis import AsaleeResult
+
+STUDY = "asalee"
+
+
+def _row(est: Estimate, outcome: str, estimator: str, data: str, subgroup: str = "all", headline: bool = False,
+         n_units: int | None = None) -> dict:
+    return make_row(study=STUDY, outcome=outcome, estimator=estimator, estimate=est.estimate,
+                    std_error=est.std_error, ci_low=est.ci_low, ci_high=est.ci_high, unit="pp",
+                    n_units=n_units if n_units is not None else est.n_units, n_obs=est.n_obs, subgroup=subgroup,
+                    headline=headline, data=data)
+
+
+def rows(r: AsaleeResult, data: str) -> pd.DataFrame:
+    """Results rows: the six ITT headlines, intensity groups, per protocol, the main indicator's event study,
+    robustness variants and HonestDiD grid, the naive cross-sections and the published 2×2. ``data``: the rows'
+    ``data`` column (``"synthetic"`` or ``"user"``)."""
+    out: list[dict] = []
+    for ind, f in r.itt_fits.items():
+        if f.publishable:
+            out.append(_row(f.simple, ind, "cs_simple", data, headline=True))
+    for (label, ind), f in r.dose_fits.items():
+        if f.publishable:
+            out.append(_row(f.simple, ind, "cs_simple", data, subgroup=f"intensity={label}"))
+    pp = r.per_protocol.set_index("outcome")
+    for ind, f in r.pp_fits.items():
+        n_pat, n_gp_t = int(pp.loc[ind, "n_patients"]), int(pp.loc[ind, "n_gps_treated"])
+        if n_gp_t >= MIN_CELL and n_pat >= MIN_CELL:
+            out.append(_row(f.simple, ind, "cs_simple_per_protocol", data, n_units=n_pat))
+    fm = r.itt_fits[r.main]
+    if fm.publishable:
+        for e in fm.event.itertuples(index=False):
+            if e.n_units >= MIN_CELL:
+                est = Estimate("cs_dynamic", e.estimate, e.std_error, e.ci_low, e.ci_high, n_units=fm.n_units,
+                               n_obs=fm.n_obs)
+                out.append(_row(est, r.main, "cs_dynamic", data, subgroup=f"event_time={int(e.event_time)}"))
+        if r.not_yet_treated is not None:
+            out.append(_row(r.not_yet_treated.simple, r.main, "cs_simple_not_yet_treated", data))
+        if r.twfe is not None:
+            out.append(_row(r.twfe, r.main, "twfe", data))
+        out.append(_row(r.other_weights.simple, r.main,
+                        "cs_simple_gp_weighted" if r.weights == "patients" else "cs_simple_patient_weighted", data))
+        if r.honest is not None:
+            for g in r.honest.grid.itertuples(index=False):
+                out.append(make_row(study=STUDY, outcome=r.main, estimator="honest_did_rm", estimate=r.honest.estimate,
+                                    std_error=r.honest.std_error, ci_low=g.ci_low, ci_high=g.ci_high, unit="pp",
+                                    n_units=fm.n_units, n_obs=fm.n_obs, subgroup=f"mbar={g.M:g}", data=data))
+    for ind, e in r.naive_fits.items():
+        if e.n_units is not None and e.n_units >= MIN_CELL:
+            out.append(_row(e, ind, "naive_cross_section", data))
+    q = r.pp_2x2
+    if q is not None and min(q["n_treated"], q["n_control"]) >= MIN_CELL:
+        out.append(make_row(study=STUDY, outcome=r.main, estimator="did_2x2_per_protocol", estimate=q["estimate"],
+                            std_error=q["std_error"], ci_low=q["ci_low"], ci_high=q["ci_high"], unit="pp",
+                            n_units=q["n_treated"] + q["n_control"], n_obs=q["n_obs"], data=data))
+    return to_frame(out)
