@@ -258,13 +258,13 @@ def output_inventory(folder: Path) -> tuple[set[str], list[str]]:
 def _describe_replacement(out: Path, written: set[str], others: list[str]) -> str:
     n_html = sum(1 for w in written if w.startswith("html/"))
     listed = sorted(w for w in written if not w.startswith("html/") and w != MANIFEST)
-    msg = (f"{out} : sortie précédente d'evalkit remplacée ({', '.join(listed) or 'aucun résultat'}"
-           f"{f', html/ : {_int_fr(n_html)} fichiers' if n_html else ''})")
+    msg = (f"{out} : sortie précédente d'evalkit, remplacée si le calcul aboutit "
+           f"({', '.join(listed) or 'aucun résultat'}{f', html/ : {_int_fr(n_html)} fichiers' if n_html else ''})")
     if others:
         shown = ", ".join(others[:8]) + ("…" if len(others) > 8 else "")
         msg += (f" ; {len(others)} fichier{'s' if len(others) > 1 else ''} qu'evalkit n'a pas "
-                f"écrit{'s' if len(others) > 1 else ''} {'sont conservés' if len(others) > 1 else 'est conservé'} "
-                f"à sa place : {shown}")
+                f"écrit{'s' if len(others) > 1 else ''} {'seront conservés' if len(others) > 1 else 'sera conservé'} "
+                f"à leur place : {shown}")
     return msg
 
 
