@@ -145,15 +145,15 @@ def test_broken_examples_name_file_and_column(broken):
     for case in broken:
         assert case.message.startswith(case.file), case.message
         assert f"'{case.column}'" in case.message, (case.label, case.message)
-        assert "Fix:" in case.message, case.message
+        assert "Pour corriger :" in case.message, case.message
 
 
 def test_broken_examples_cover_the_brief(broken):
     """Negative count, duplicate GP-year and option without a year are among the examples, with their rows."""
     by_col = {c.column: c for c in broken}
-    assert "2 rows" in by_col["file_active"].message and "≥ 0" in by_col["file_active"].message
-    assert "gp_id, year" in by_col and "sharing a (gp_id, year) pair" in by_col["gp_id, year"].message
-    assert "am_year is empty" in by_col["am_option"].message
+    assert "2 lignes" in by_col["file_active"].message and "≥ 0" in by_col["file_active"].message
+    assert "gp_id, year" in by_col and "qui partagent une paire (gp_id, year)" in by_col["gp_id, year"].message
+    assert "am_year est vide" in by_col["am_option"].message
 
 
 def test_a_defect_evalkit_accepts_is_not_shown():
@@ -173,15 +173,15 @@ def test_balance_examples_follow_the_rules():
     assert [c.kind for c in cases] == ["avertissement", "avertissement", "erreur"]
     for c in cases:
         assert c.message.startswith("assistants.csv") and "gp_id" in c.message
-    assert "dropped" in cases[1].message and "Fix" in cases[2].message
+    assert "écartées" in cases[1].message and "Pour corriger" in cases[2].message
 
 
 def test_cli_examples_are_real_runs():
     ok, bad = guide.cli_validate_examples()
-    assert ok.exit_code == cli.EXIT_OK and "msp.csv: OK" in ok.stdout and "warning:" in ok.stderr
+    assert ok.exit_code == cli.EXIT_OK and "msp.csv : OK" in ok.stdout and "avertissement :" in ok.stderr
     assert bad.exit_code == cli.EXIT_USAGE and bad.stdout == ""
-    assert "evalkit: error: msp.csv: column 'file_active'" in bad.stderr
-    assert "assistants.csv: column 'am_option'" in bad.stderr  # every file checked before failing
+    assert "evalkit : erreur : msp.csv : colonne 'file_active'" in bad.stderr
+    assert "assistants.csv : colonne 'am_option'" in bad.stderr  # every file checked before failing
     assert "Traceback" not in bad.stderr and "/tmp" not in bad.stderr + ok.stderr
 
 
