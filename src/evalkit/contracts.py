@@ -219,6 +219,7 @@ ESTIMATORS = (
     "cs_simple_matched", "cs_dynamic_matched", "cs_group_matched", "cs_calendar_matched",
     "cs_simple_not_yet_treated", "cs_simple_no_covariates", "cs_simple_per_protocol", "cs_simple_gp_weighted",
     "cs_simple_patient_weighted", "cs_dose_difference",
+    "callaway_santanna", "callaway_santanna_dynamic", "callaway_santanna_group", "callaway_santanna_calendar",
     "cs_simple_notyet",  # legacy msp label of cs_simple_not_yet_treated (renaming it changes estimates.csv rows)
     # other estimators and diagnostics
     "twfe", "twfe_event_study", "bacon", "naive_cross_section", "did_2x2_per_protocol", "honest_did_rm", "power_mde",
