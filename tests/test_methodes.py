@@ -166,7 +166,8 @@ def test_power(a):
     assert 0 < p["rho"] < 1 and p["sigma"] > 0
     from evalkit.estimators import power_mde
 
-    at = power_mde(2 * p["n_needed_treated"], p["n_periods"], 0.5, p["sigma"], p["rho"], n_pre=p["n_pre"])
+    at = power_mde(2 * p["n_needed_treated"], p["n_periods"], 0.5, p["sigma"], p["rho"], n_pre=p["n_pre"],
+                  model="equicorrelated")
     assert at.mde <= p["effect"] * 1.02
 
 

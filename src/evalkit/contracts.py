@@ -222,7 +222,7 @@ ESTIMATORS = (
     "callaway_santanna", "callaway_santanna_dynamic", "callaway_santanna_group", "callaway_santanna_calendar",
     "cs_simple_notyet",  # legacy msp label of cs_simple_not_yet_treated (renaming it changes estimates.csv rows)
     # other estimators and diagnostics
-    "twfe", "twfe_event_study", "bacon", "naive_cross_section", "did_2x2_per_protocol", "honest_did_rm", "power_mde",
+    "twfe", "twfe_event_study", "bacon", "naive_cross_section", "did_2x2_per_protocol", "honest_did_rm", "power_mde", "power_mde_2x2", "power_mde_sim",
     # derived quantities (assistants) and the generator's planted effects (synthetic data, methods chapter)
     "aid_over_cs_gain", "contracts_x_cs_gain", "share_of_signatories",
     "truth", "truth_dynamic", "truth_group", "truth_calendar",

@@ -357,6 +357,8 @@ ESTIMATOR_DESCRIPTIONS: dict[str, str] = {
     "callaway_santanna_dynamic": "moyenne des effets par durée depuis l'entrée (libellé par défaut)",
     "callaway_santanna_group": "moyenne des effets par cohorte d'entrée (libellé par défaut)",
     "callaway_santanna_calendar": "moyenne des effets par année civile (libellé par défaut)",
+    "power_mde_2x2": "effet minimal détectable, formule « équicorrélée » de la double différence simple (ne décrit pas Callaway et Sant'Anna)",
+    "power_mde_sim": "effet minimal détectable simulé sur le plan d'étude lui-même (dates d'entrée fictives parmi les témoins)",
     "twfe_event_study": "étude d'événement à effets fixes unité et année (TWFE), erreurs-types regroupées par unité comme fixest",
     "bacon": "décomposition de Goodman-Bacon du coefficient TWFE (une ligne par type de comparaison)",
     "naive_cross_section": "écart brut de moyennes entre groupes, sans contrefactuel",

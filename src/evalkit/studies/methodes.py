@@ -801,7 +801,7 @@ def analyse(
     curve = []
     for k in (1, 4):
         for nt in grid:
-            r = power_mde(int(nt * (1 + k)), len(years), 1 / (1 + k), sigma, rho, n_pre=n_pre, alpha=ALPHA,
+            r = power_mde(int(nt * (1 + k)), len(years), 1 / (1 + k), sigma, rho, n_pre=n_pre, model="equicorrelated", alpha=ALPHA,
                           power=POWER)
             curve.append(dict(controls_per_treated=k, n_treated=r.n_treated, n_control=r.n_control, mde=r.mde,
                               std_error=r.std_error))
@@ -809,12 +809,12 @@ def analyse(
     # planning target: the true effect of the entry year (the smallest, and the first one a study would see)
     te = truth_by_event_time(sim)
     effect = float(te.loc[0]) if 0 in te.index else truth["simple"]
-    need = power_n(effect, len(years), 0.5, sigma, rho, n_pre=n_pre, alpha=ALPHA, power=POWER)
+    need = power_n(effect, len(years), 0.5, sigma, rho, n_pre=n_pre, model="equicorrelated", alpha=ALPHA, power=POWER)
     check_nt = 50
-    at50 = power_mde(2 * check_nt, len(years), 0.5, sigma, rho, n_pre=n_pre, alpha=ALPHA, power=POWER)
+    at50 = power_mde(2 * check_nt, len(years), 0.5, sigma, rho, n_pre=n_pre, model="equicorrelated", alpha=ALPHA, power=POWER)
     sim_power = power_simulate(at50.mde, 2 * check_nt, len(years), 0.5, sigma, rho, alpha=ALPHA, n_pre=n_pre,
                                n_simulations=power_sims, seed=seed)
-    design_here = power_mde(n_units, len(years), n_treated / n_units, sigma, rho, n_pre=n_pre, alpha=ALPHA,
+    design_here = power_mde(n_units, len(years), n_treated / n_units, sigma, rho, n_pre=n_pre, model="equicorrelated", alpha=ALPHA,
                             power=POWER)
     power = dict(sigma=sigma, rho=rho, n_pre=n_pre, n_periods=len(years), effect=effect,
                  n_needed_treated=need.n_treated, n_needed_units=need.n_units, check_n_treated=check_nt,
