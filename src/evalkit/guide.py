@@ -358,14 +358,16 @@ ESTIMATOR_DESCRIPTIONS: dict[str, str] = {
     "callaway_santanna_group": "moyenne des effets par cohorte d'entrée (libellé par défaut)",
     "callaway_santanna_calendar": "moyenne des effets par année civile (libellé par défaut)",
     "power_mde_2x2": "effet minimal détectable, formule « équicorrélée » de la double différence simple (ne décrit pas Callaway et Sant'Anna)",
-    "power_mde_sim": "effet minimal détectable simulé sur le plan d'étude lui-même (dates d'entrée fictives parmi les témoins)",
+    "power_mde_sim": "effet minimal détectable simulé sur le plan d'étude lui-même (dates d'entrée fictives parmi les "
+                     "témoins, estimateur de Callaway et Sant'Anna réestimé ; erreur-type : erreur de simulation)",
     "twfe_event_study": "étude d'événement à effets fixes unité et année (TWFE), erreurs-types regroupées par unité comme fixest",
     "bacon": "décomposition de Goodman-Bacon du coefficient TWFE (une ligne par type de comparaison)",
     "naive_cross_section": "écart brut de moyennes entre groupes, sans contrefactuel",
     "did_2x2_per_protocol": "double différence avant/après à deux groupes, per protocole",
     "honest_did_rm": "intervalle robuste de Rambachan et Roth (HonestDiD) selon l'écart de tendance admis "
                      "(subgroup mbar=M̄)",
-    "power_mde": "effet minimal détectable du plan d'évaluation",
+    "power_mde": "effet minimal détectable du plan d'évaluation, calcul analytique de la variance de l'estimateur "
+                 "de Callaway et Sant'Anna (une année de référence ; Burlig, Preonas et Woerman)",
     "aid_over_cs_gain": "aide annuelle rapportée au gain de patients estimé (coût par patient supplémentaire)",
     "contracts_x_cs_gain": "nombre de contrats multiplié par le gain estimé par médecin (projection nationale)",
     "share_of_signatories": "part des médecins signataires qui atteignent l'objectif de patientèle du contrat",

@@ -25,9 +25,11 @@ Steps
 4. Propensity-score matching at baseline (first year: ``x``, ``area``, baseline outcome; nearest neighbour with
    replacement, caliper 0.2 SD of the logit), balance table before/after (counts < 11 suppressed) and CS on the
    matched sample.
-5. Power: MDE of a DiD as a function of the number of treated units, with σ and ρ measured on the never-treated units
-   of the simulation; a simulation check of the nominal power; the coverage benchmark of the CS intervals, read from
-   ``benchmarks/README.md`` (not retyped).
+5. Power of the CS simple ATT: the analytic MDE (AR(1) errors, one base period; Burlig, Preonas & Woerman 2020) as a
+   function of the number of treated units, with σ and ρ fitted to the autocovariance of the never-treated units of
+   the simulation; on the simulation's own design, that analytic MDE against the MDE simulated on the design
+   (placebo entry dates among the never-treated units, CS refitted: no model of the outcome); the coverage benchmark
+   of the CS intervals, read from ``benchmarks/README.md`` (not retyped).
 6. mpdta: CS and TWFE against R ``did`` / ``fixest`` (replication table with absolute differences and the reference
    tolerances of ``tests/test_estimators_reference.py``), and HonestDiD (relative magnitudes) on the average
    post-treatment effect, with its breakdown value M̄.
@@ -46,7 +48,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .. import book, paths, plots
+from .. import book, paths, planning, plots
 from ..disclosure import MIN_CELL
 from ..estimators import (
     balance_table,
@@ -55,12 +57,10 @@ from ..estimators import (
     honest_did,
     match_ps,
     naive_cross_section,
-    power_mde,
-    power_n,
-    power_simulate,
     twfe,
 )
 from ..estimators.base import Estimate, clean_cohort
+from ..estimators.power import DesignPowerResult, PowerResult, power_design, power_mde, power_n
 from ..fr import fmt_ci, fmt_int, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_sci
 from ..results import make_row, to_frame
 from ..simulate.panels import (
@@ -112,6 +112,8 @@ TOLERANCE = {"estimate": 1e-6, "std_error": 1e-4, "event_time": 5e-5, "pretest_p
 
 CALIPER = 0.2  # matching caliper, in SD of the logit of the propensity score (Austin 2011)
 POWER, ALPHA = 0.8, 0.05  # planning conventions of the MDE (power 80 %, two-sided 5 % test)
+POWER_SIMS = 400  # placebo designs of the power simulation on the chapter's design (≈ 4 s on the default design)
+AGREE = 0.15  # relative gap within which the analytic and simulated MDEs are said to agree (issue 14's tolerance)
 
 
 def mpdta_path() -> Path:
@@ -514,12 +516,22 @@ class MethodesAnalysis:
         )
 
     def figure_power(self) -> plots.Figure:
+        """Analytic MDE against the number of treated units (1 and 4 controls per treated unit), and the
+        simulation's own design: analytic (open marker) and simulated on the design (filled, ± 1.96 Monte Carlo
+        SE)."""
         c = self.power_curve
         p = self.power
+        an, ds = p["analytic"], p["design"]
         fig, ax = plots.new()
         for i, (k, d) in enumerate(c.groupby("controls_per_treated")):
             ax.plot(d["n_treated"], d["mde"], "-", color=plots.PALETTE[i], lw=2,
-                    label=f"{k} témoin{'s' if k > 1 else ''} par unité traitée")
+                    label=f"{k} témoin{'s' if k > 1 else ''} par unité traitée (calcul analytique)")
+        here = (f"plan de la simulation ({fmt_int(an.n_treated)} unités traitées, {fmt_int(an.n_control)} "
+                "témoins)")
+        ax.plot([an.n_treated], [an.mde], "o", mfc="white", mec=plots.PALETTE[2], mew=2, ms=8,
+                label=f"{here} : calcul analytique")
+        ax.errorbar([ds.n_treated], [ds.mde], yerr=[[1.96 * ds.mde_mc_se], [1.96 * ds.mde_mc_se]], fmt="D",
+                    color=plots.PALETTE[3], ms=6, capsize=3, label=f"{here} : simulation sur le plan")
         ax.axhline(p["effect"], color=plots.TRUTH, lw=1.2, ls="--",
                    label=f"effet réel de l'année d'entrée (simulation) : {fmt_num(p['effect'], 2)}")
         ax.set_xscale("log")
@@ -528,20 +540,25 @@ class MethodesAnalysis:
         ax.xaxis.set_major_formatter(plots.mticker.FuncFormatter(lambda v, _p: fmt_int(v)))
         ax.xaxis.set_minor_formatter(plots.mticker.NullFormatter())
         plots.french_axis(ax, "y")
-        ax.legend(fontsize=8, frameon=False)
+        ax.legend(fontsize=7, frameon=False)
         one = c[c.controls_per_treated == 1]
         alt = (f"Courbes décroissantes : avec autant de témoins que d'unités traitées, l'effet minimal détectable "
-               f"passe de {fmt_num(one['mde'].iloc[0], 2)} pour {fmt_int(one['n_treated'].iloc[0])} unités traitées "
-               f"à {fmt_num(one['mde'].iloc[-1], 2)} pour {fmt_int(one['n_treated'].iloc[-1])} ; "
-               f"{p['n_needed_text']}.")
+               f"calculé passe de {fmt_num(one['mde'].iloc[0], 2)} pour {fmt_int(one['n_treated'].iloc[0])} unités "
+               f"traitées à {fmt_num(one['mde'].iloc[-1], 2)} pour {fmt_int(one['n_treated'].iloc[-1])} ; "
+               f"{_need_text(p)}. Pour le plan de la simulation, {fmt_num(an.mde, 2)} par le calcul analytique et "
+               f"{fmt_num(ds.mde, 2)} par simulation.")
+        pre = fmt_list(sorted(p["cohorts"]))
         return plots.figure(
             fig, title="L'effet minimal détectable diminue avec la racine carrée du nombre d'unités suivies",
-            alt=alt, champ=(f"plan de double différence sur {p['n_periods']} années dont {p['n_pre']} avant l'entrée ; "
-                            f"dispersion (σ = {fmt_num(p['sigma'], 2)}) et corrélation entre années "
-                            f"(ρ = {fmt_num(p['rho'], 2)}) mesurées sur les unités jamais traitées de la simulation"),
-            source=f"{SOURCE_SIM} ; calculs evalkit (diff-diff, formule de Burlig, Preonas et Woerman)",
+            alt=alt, champ=(f"plan échelonné sur {p['n_periods']} années, vagues entrant après {pre} années, dans "
+                            "les proportions de la simulation ; écart-type (σ = "
+                            f"{fmt_num(p['sigma'], 2)}) et autocorrélation d'une année sur l'autre (ρ = "
+                            f"{fmt_num(p['rho'], 2)}) mesurés sur les unités jamais traitées de la simulation"),
+            source=f"{SOURCE_SIM} ; calculs evalkit",
             name="methodes-puissance",
-            note=f"test bilatéral au seuil de {fmt_pct(100 * ALPHA, 0)}, puissance {fmt_pct(100 * POWER, 0)}.")
+            note=(f"test bilatéral au seuil de {fmt_pct(100 * ALPHA, 0)}, puissance {fmt_pct(100 * POWER, 0)}. "
+                  f"Courbes et cercle : {an.method_label}. Losange : {ds.method_label} ({fmt_int(ds.n_sims)} "
+                  "tirages ; barre : ± 1,96 erreur de simulation)."))
 
     def figure_coverage(self) -> plots.Figure | None:
         cov = self.coverage
@@ -606,17 +623,59 @@ def group_trends(sim: pd.DataFrame, outcome: str = "y") -> pd.DataFrame:
     return out.sort_values(["group", "year"]).assign(group=lambda t: t["group"].astype(str)).reset_index(drop=True)
 
 
-def design_moments(sim: pd.DataFrame, outcome: str = "y") -> tuple[float, float]:
-    """σ (SD of one observation around the year means) and ρ (share of it that is a permanent unit effect, i.e. the
-    correlation between two years of a unit), measured on the never-treated units — the inputs of the MDE formula."""
-    d = sim[clean_cohort(sim["cohort"]).isna()]
-    if d["unit"].nunique() < 2:
-        d = sim[sim["D"] == 0]
-    r = d[outcome] - d.groupby("year")[outcome].transform("mean")
-    sigma2 = float(r.var(ddof=1))
-    within = float(r.groupby(d["unit"]).var(ddof=1).mean())
-    rho = min(max(1 - within / sigma2, 0.0), 0.99) if sigma2 > 0 else 0.0
-    return math.sqrt(sigma2), rho
+def _power(sim: pd.DataFrame, unit_cohort: pd.Series, years: list[int], truth: dict, seed: int,
+           n_sims: int) -> tuple[dict, pd.DataFrame]:
+    """Power of the headline CS estimator, two ways (:mod:`evalkit.estimators.power`).
+
+    Planning without data: σ and ρ of the AR(1) model fitted to the autocovariance of the never-treated units
+    (:func:`evalkit.planning.ar1_fit`), and the analytic MDE (``power_mde(model="ar1")``, Burlig, Preonas & Woerman
+    2020 with one base period) for the simulation's calendar of entry (number of pre-periods and share of each
+    cohort), against the number of treated units with 1 or 4 controls per treated unit; the units needed to detect
+    the true effect of the entry year with as many controls as treated units.
+
+    The non-circular check: the analytic MDE of the simulation's own design against the MDE simulated on that design
+    by :func:`~evalkit.estimators.power.power_design` (placebo entry dates among the never-treated units, CS refitted,
+    ``n_sims`` draws, seeded) — which assumes no model of the outcome — and the MDE implied by the SE the estimator
+    reports on the simulation.
+    """
+    never = sim[sim["cohort"].isna()]
+    gamma = planning.autocovariance(never, "y", "unit", "year")
+    fit = planning.ar1_fit(gamma)
+    sigma, rho = fit["sigma"], fit["rho"]
+    sizes = unit_cohort.dropna().value_counts().sort_index()
+    n_treated, n_units = int(sizes.sum()), int(len(unit_cohort))
+    n_periods = len(years)
+    # calendar of entry: number of pre-periods of each cohort -> its share of the treated
+    cohorts = {int(sum(1 for y in years if y < g)): float(n / n_treated) for g, n in sizes.items()}
+    kw = dict(alpha=ALPHA, power=POWER, model="ar1", cohorts=cohorts)
+    grid = np.unique(np.round(np.geomspace(10, max(1000, 2 * n_treated), 30)).astype(int))
+    curve = []
+    for k in (1, 4):
+        for nt in grid:
+            r = power_mde(int(nt * (1 + k)), n_periods, 1 / (1 + k), sigma, rho, **kw)
+            curve.append(dict(controls_per_treated=k, n_treated=r.n_treated, n_control=r.n_control, mde=r.mde,
+                              std_error=r.std_error))
+    curve = pd.DataFrame(curve)
+    # planning target: the true effect of the entry year (the smallest, and the first one a study would see)
+    te = truth_by_event_time(sim)
+    effect = float(te.loc[0]) if 0 in te.index else truth["simple"]
+    need = power_n(effect, n_periods, 0.5, sigma, rho, **kw)
+    analytic = power_mde(n_units, n_periods, n_treated / n_units, sigma, rho, **kw)
+    design = power_design(sim, outcome="y", unit="unit", time="year", cohort="cohort", n_sims=n_sims, alpha=ALPHA,
+                          power=POWER, seed=seed)
+    # spread of the true ATT(g, t) across treated cells: what the reported SE carries and the two calculations ignore
+    cells = sim[sim["D"] == 1].groupby(["cohort", "year"])["tau"].mean()
+    power = dict(sigma=sigma, rho=rho, ar1_max_rel_gap=fit["max_rel_gap"], cohorts=cohorts, n_periods=n_periods,
+                 effect=effect, need=need, analytic=analytic, design=design,
+                 heterogeneous=bool(cells.max() - cells.min() > 1e-9 * max(1.0, abs(cells.mean()))))
+    return power, curve
+
+
+def _need_text(p: dict) -> str:
+    """« selon le calcul analytique, il faut N unités traitées et autant de témoins pour détecter … »."""
+    need = p["need"]
+    return (f"selon le calcul analytique, il faut {fmt_int(need.n_treated)} unités traitées et autant de témoins pour "
+            f"détecter un effet de {fmt_num(p['effect'], 2)} (l'effet réel de l'année d'entrée dans la simulation)")
 
 
 def read_coverage_benchmark(path: Path | str | None = None) -> dict | None:
@@ -715,7 +774,7 @@ def analyse(
     seed: int | None = None,
     design: SimDesign | None = None,
     mbar: Sequence[float] | None = None,
-    power_sims: int = 500,
+    power_sims: int = POWER_SIMS,
     coverage_path: Path | str | None = None,
 ) -> MethodesAnalysis:
     """Run the chapter: the simulation (given, or generated from ``seed``/``design``) and mpdta (given, or the
@@ -792,37 +851,10 @@ def analyse(
     matched_treated = set(match.matched.loc[match.matched.treated == 1, "unit"])
     truth_matched = truth_simple(sim[sim["unit"].isin(matched_treated)])
 
-    # 5. power: MDE curve, simulation check at one design point, coverage benchmark
-    sigma, rho = design_moments(sim)
-    n_pre = int(sum(1 for y in years if y < np.median(sim.loc[sim["D"] == 1].groupby("unit")["cohort"].first())))
-    n_pre = min(max(n_pre, 1), len(years) - 1)
+    # 5. power: analytic MDE curve (AR(1) fitted on the never-treated units), simulation on the design itself,
+    # coverage benchmark
     n_treated = int(unit_cohort.notna().sum())
-    grid = np.unique(np.round(np.geomspace(10, max(1000, 2 * n_treated), 30)).astype(int))
-    curve = []
-    for k in (1, 4):
-        for nt in grid:
-            r = power_mde(int(nt * (1 + k)), len(years), 1 / (1 + k), sigma, rho, n_pre=n_pre, model="equicorrelated", alpha=ALPHA,
-                          power=POWER)
-            curve.append(dict(controls_per_treated=k, n_treated=r.n_treated, n_control=r.n_control, mde=r.mde,
-                              std_error=r.std_error))
-    curve = pd.DataFrame(curve)
-    # planning target: the true effect of the entry year (the smallest, and the first one a study would see)
-    te = truth_by_event_time(sim)
-    effect = float(te.loc[0]) if 0 in te.index else truth["simple"]
-    need = power_n(effect, len(years), 0.5, sigma, rho, n_pre=n_pre, model="equicorrelated", alpha=ALPHA, power=POWER)
-    check_nt = 50
-    at50 = power_mde(2 * check_nt, len(years), 0.5, sigma, rho, n_pre=n_pre, model="equicorrelated", alpha=ALPHA, power=POWER)
-    sim_power = power_simulate(at50.mde, 2 * check_nt, len(years), 0.5, sigma, rho, alpha=ALPHA, n_pre=n_pre,
-                               n_simulations=power_sims, seed=seed)
-    design_here = power_mde(n_units, len(years), n_treated / n_units, sigma, rho, n_pre=n_pre, model="equicorrelated", alpha=ALPHA,
-                            power=POWER)
-    power = dict(sigma=sigma, rho=rho, n_pre=n_pre, n_periods=len(years), effect=effect,
-                 n_needed_treated=need.n_treated, n_needed_units=need.n_units, check_n_treated=check_nt,
-                 mde_at_check=at50.mde, simulated_power=sim_power, simulations=power_sims,
-                 design=design_here,
-                 n_needed_text=(f"pour détecter un effet de {fmt_num(effect, 2)} (l'effet réel de l'année "
-                                f"d'entrée dans la simulation), il faut {fmt_int(need.n_treated)} unités traitées et "
-                                "autant de témoins"))
+    power, curve = _power(sim, unit_cohort, years, truth, seed, power_sims)
     coverage = read_coverage_benchmark(coverage_path)
 
     # 6. mpdta: replication and HonestDiD
@@ -887,7 +919,9 @@ def analyse(
     rows += _cs_rows(cs_m, SIM_OUTCOME, SIM_UNIT, headline=False, suffix="_matched", detail=False)
     rows += bacon.to_rows(STUDY, SIM_OUTCOME, SIM_UNIT, data=DATA)
     rows += _truth_rows(sim, truth, n_units)
-    rows += design_here.to_rows(STUDY, SIM_OUTCOME, SIM_UNIT, data=DATA)
+    rows += power["analytic"].to_rows(STUDY, SIM_OUTCOME, SIM_UNIT, data=DATA)
+    rows += [r for r in power["design"].to_rows(STUDY, SIM_OUTCOME, SIM_UNIT, data=DATA)
+             if r["estimator"] == "power_mde_sim"]
     rows += _cs_rows(mcs, MPDTA_OUTCOME, MPDTA_UNIT, headline=True)
     rows += mtw.to_rows(STUDY, MPDTA_OUTCOME, MPDTA_UNIT, data=DATA)
     hr = honest.to_rows(STUDY, MPDTA_OUTCOME, MPDTA_UNIT, data=DATA, n_units=mcs.n_units, n_obs=mcs.n_obs)
@@ -1027,17 +1061,15 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
                                  f"{n_sup} ligne{'s' if n_sup > 1 else ''} masquée{'s' if n_sup > 1 else ''} "
                                  "(effectif inférieur à 11)")
     # power
+    an, ds = p["analytic"], p["design"]
+    d3 = lambda x: fmt_num(x, 3)  # noqa: E731  (MDEs and SEs of the power section: three decimals)
     out["power_sigma"] = d2(p["sigma"])
     out["power_rho"] = d2(p["rho"])
-    out["power_n_pre"] = str(p["n_pre"])
     out["power_n_periods"] = str(p["n_periods"])
-    out["power_check_n"] = fmt_int(p["check_n_treated"])
-    out["power_mde_check"] = d2(p["mde_at_check"])
-    out["power_simulated"] = fmt_pct(100 * p["simulated_power"], 0)
-    out["power_simulations"] = fmt_int(p["simulations"])
-    out["power_needed"] = fmt_int(p["n_needed_treated"])
-    out["power_design_mde"] = d2(p["design"].mde)
-    out["power_design_se"] = d2(p["design"].std_error)
+    out["power_pre_list"] = fmt_list(sorted(p["cohorts"]))
+    out["power_simulations"] = fmt_int(ds.n_sims)
+    out["power_method_analytic"] = an.method_label
+    out["power_method_sim"] = ds.method_label
     out["cs_se"] = d2(cs.std_error)
     cov = a.coverage
     if cov:
@@ -1093,18 +1125,34 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     out["caliper"] = fmt_num(CALIPER, 1)
     out["power_level"] = fmt_pct(100 * POWER, 0)
     out["alpha_level"] = fmt_pct(100 * ALPHA, 0)
-    out["power_needed_sentence"] = p["n_needed_text"][0].upper() + p["n_needed_text"][1:]
-    mc = 1.96 * math.sqrt(POWER * (1 - POWER) / p["simulations"])
-    ok = abs(p["simulated_power"] - POWER) <= mc
-    out["power_check_sentence"] = (
-        f"sur {fmt_int(p['simulations'])} études simulées avec un effet de cette taille, le test le détecte dans "
-        f"{fmt_pct(100 * p['simulated_power'], 0)} des cas, "
-        + (f"conformément aux {fmt_pct(100 * POWER, 0)} visés (à l'erreur de simulation près)" if ok else
-           f"à comparer aux {fmt_pct(100 * POWER, 0)} visés"))
+    need = _need_text(p)
+    out["power_needed_sentence"] = need[0].upper() + need[1:]
+    gap = an.mde / ds.mde - 1 if ds.mde > 0 else float("nan")
+    agree = math.isfinite(gap) and abs(gap) <= AGREE
     out["power_design_sentence"] = (
-        f"Pour le plan de la simulation elle-même ({fmt_int(s['n_treated'])} unités traitées, "
-        f"{fmt_int(s['n_never'])} témoins), la formule donne un écart-type de {d2(p['design'].std_error)} ; "
-        f"l'estimateur de Callaway et Sant'Anna obtient {d2(cs.std_error)}.")
+        f"Pour le plan de la simulation ({fmt_int(s['n_treated'])} unités traitées, {fmt_int(s['n_never'])} "
+        f"témoins), l'effet minimal détectable est de {d3(an.mde)} selon le calcul analytique et de {d3(ds.mde)} "
+        f"selon la simulation sur le plan (erreur de simulation {d3(ds.mde_mc_se)}, {fmt_int(ds.n_sims)} tirages) : "
+        + (f"les deux calculs concordent (écart de {fmt_pct(100 * abs(gap), 1)})" if agree else
+           f"le calcul analytique s'en écarte de {fmt_pct(100 * gap, 0, sign=True)}, au-delà de la marge de "
+           f"{fmt_pct(100 * AGREE, 0)} qu'on peut attendre de cette approximation")
+        + f". Sans effet ajouté, le test rejette à tort l'absence d'effet dans {fmt_pct(100 * ds.size, 1)} des "
+        f"tirages, pour un seuil de {fmt_pct(100 * ALPHA, 0)}.")
+    ratio = cs.std_error / an.std_error if an.std_error > 0 else float("nan")
+    if math.isfinite(ratio) and abs(ratio - 1) <= 0.05:
+        out["power_se_sentence"] = (
+            f"L'écart-type que l'estimateur de Callaway et Sant'Anna annonce sur la simulation ({d3(cs.std_error)}) "
+            f"est celui du calcul analytique ({d3(an.std_error)}).")
+    elif ratio > 1 and p["heterogeneous"]:
+        out["power_se_sentence"] = (
+            f"L'écart-type que l'estimateur de Callaway et Sant'Anna annonce sur la simulation ({d3(cs.std_error)}) "
+            f"dépasse celui du calcul analytique ({d3(an.std_error)}) : il tient compte aussi de l'incertitude sur "
+            "le poids de chaque vague, qui compte lorsque les effets diffèrent d'une vague et d'une année à "
+            "l'autre, comme ici ; les deux calculs de puissance supposent un effet identique pour tous.")
+    else:
+        out["power_se_sentence"] = (
+            f"L'écart-type que l'estimateur de Callaway et Sant'Anna annonce sur la simulation ({d3(cs.std_error)}) "
+            f"{'dépasse' if ratio > 1 else 'est inférieur à'} celui du calcul analytique ({d3(an.std_error)}).")
     # matched vs all
     overlap = m.ci_low <= cs.ci_high and cs.ci_low <= m.ci_high
     out["matched_vs_all"] = ("voisine de l'estimation sur l'ensemble des unités" if overlap else
@@ -1146,7 +1194,6 @@ __all__ = [
     "SimDesign",
     "TOLERANCE",
     "analyse",
-    "design_moments",
     "fmt_sci",
     "group_trends",
     "load_mpdta",
