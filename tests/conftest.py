@@ -15,3 +15,19 @@ os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def user_data(tmp_path_factory) -> Path:
+    """An evaluator-like data folder (tests/e2e_run.py), never written to by evalkit."""
+    from e2e_run import write_user_data
+
+    return write_user_data(tmp_path_factory.mktemp("extract"))
+
+
+@pytest.fixture(scope="session")
+def run_out(user_data, tmp_path_factory) -> Path:
+    """The output of one real ``evalkit run`` on ``user_data`` (minutes on 2 cores: shared by every test module)."""
+    from e2e_run import run_into
+
+    return run_into(user_data, tmp_path_factory.mktemp("runs") / "out")

@@ -62,7 +62,7 @@ def test_first_run_writes_manifest_and_log(data, tmp_path, fake_build):
     assert run("run", "--data", data, "--out", out) == 0
     assert (out / "results" / "estimates.csv").is_file() and (out / "html" / "index.html").is_file()
     man = json.loads((out / cli.MANIFEST).read_text())
-    assert set(man["files"]) == {"results/estimates.csv", "results/run.json", "results/build.log",
+    assert set(man["files"]) == {"results/estimates.csv", "results/run.json", "results/build.log", "README.md",
                                  "html/index.html", "html/chapters/msp.html"}
     assert (out / "results" / "build.log").read_text() == "build log\n"
     assert sha(data) == before
@@ -192,3 +192,33 @@ def test_replace_dir_never_deletes_unlisted(tmp_path):
     assert (target / "a" / "mine.txt").read_text() == "mine"
     assert (target / "a" / "theirs.txt").read_text() == "new"
     assert (tmp_path / "outside.txt").read_text() == "outside"
+
+
+def test_rerun_is_byte_identical_but_for_the_measured_files(data, tmp_path, fake_build):
+    """A rerun on the same data rewrites the same bytes. Excluded, on purpose: results/run.json and README.md, which
+    record what this run measured (its duration, CPU time and peak memory, its end time), so differ between runs."""
+    out = tmp_path / "out"
+    assert run("run", "--data", data, "--out", out, "--seed", "3") == 0
+    first = sha(out)
+    assert run("run", "--data", data, "--out", out, "--seed", "3") == 0
+    second = sha(out)
+    measured = {"results/run.json", "README.md"}
+    assert measured <= set(first) and set(first) == set(second)
+    assert {k: v for k, v in first.items() if k not in measured} == {k: v for k, v in second.items()
+                                                                     if k not in measured}
+
+
+def test_readme_command_reruns_the_run(data, tmp_path, fake_build):
+    """The command README.md gives, folders put back, reruns the same run (same estimates, same options)."""
+    out = tmp_path / "out"
+    assert run("run", "--data", data, "--out", out, "--seed", "5", "--studies", "msp", "--balance", "drop") == 0
+    text = (out / "README.md").read_text(encoding="utf-8")
+    assert str(data) not in text and str(tmp_path) not in text
+    cmd = [ln for ln in text.splitlines() if ln.startswith("evalkit run ")]
+    assert cmd == ["evalkit run --data DONNEES --out SORTIE --studies msp --seed 5 --balance drop"]
+    again = tmp_path / "again"
+    argv = [str(data) if a == "DONNEES" else str(again) if a == "SORTIE" else a for a in cmd[0].split()[1:]]
+    assert run(*argv) == 0
+    assert (again / "results" / "estimates.csv").read_bytes() == (out / "results" / "estimates.csv").read_bytes()
+    assert fake_build[1]["EVALKIT_SEED"] == fake_build[0]["EVALKIT_SEED"] == "5"
+    assert fake_build[1]["EVALKIT_STUDIES"] == fake_build[0]["EVALKIT_STUDIES"] == "msp"

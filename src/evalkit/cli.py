@@ -55,8 +55,12 @@ def cmd_simulate(args) -> int:
     return EXIT_OK
 
 
-def validate_dir(data_dir: Path, studies: list[str] | None, progress=None, balance: str = "warn") -> dict:
+def validate_dir(data_dir: Path, studies: list[str] | None, progress=None, balance: str = "warn",
+                 stats: dict | None = None) -> dict:
     """Validate every present study file in ``data_dir``; returns {study: (path, n_rows, warnings)}.
+
+    ``stats``, if given, receives {study: distinct units and first/last year} (:func:`evalkit.replication.input_stats`)
+    of each valid file, for the replication README.
 
     Raises DataError listing the problems of every file (all files are checked before failing).
     """
@@ -100,6 +104,11 @@ def validate_dir(data_dir: Path, studies: list[str] | None, progress=None, balan
         for m in msgs:
             print(f"avertissement : {m}", file=sys.stderr)
         found[study] = (path, len(df), msgs)
+        if stats is not None:
+            from .replication import input_stats
+
+            st = STUDIES[study]
+            stats[study] = input_stats(df, st.unit, st.time)
     if errors:
         raise DataError("\n".join(errors))
     if not found:
@@ -276,21 +285,41 @@ def cmd_run(args) -> int:
     _check_out(data_dir, out)
     progress = Progress(args.quiet)
     studies = _studies(args.studies, list(STUDIES))
-    found = validate_dir(data_dir, studies, progress, balance=args.balance)
+    stats: dict = {}
+    found = validate_dir(data_dir, studies, progress, balance=args.balance, stats=stats)
     _check_out(data_dir, out)  # again: the files validated are those that must survive
     seed = args.seed if args.seed is not None else paths.DEFAULT_SEED
-    return run_book(data_dir, out, list(found), found, progress, seed=seed, strict=args.strict)
+    return run_book(data_dir, out, list(found), found, progress, seed=seed, strict=args.strict,
+                    options=run_options(args, seed), stats=stats)
+
+
+def run_options(args, seed) -> list[str]:
+    """The options of ``evalkit run`` after --data/--out that reproduce this run (the seed always written)."""
+    opts = []
+    if args.studies:
+        opts += ["--studies", ",".join(_studies(args.studies, list(STUDIES)))]
+    if seed is not None:
+        opts += ["--seed", str(seed)]
+    if getattr(args, "balance", "warn") != "warn":
+        opts += ["--balance", args.balance]
+    if getattr(args, "strict", False):
+        opts.append("--strict")
+    return opts
 
 
 def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progress: Progress,
-             seed: int | None = None, strict: bool = False) -> int:
+             seed: int | None = None, strict: bool = False, options: list[str] | None = None,
+             stats: dict | None = None) -> int:
     """Execute the chapters on ``data_dir`` and build the book; write OUT/results and OUT/html atomically.
 
     OUT is built in a temporary sibling folder and swapped in only on success. When OUT holds an earlier output, the
     files evalkit wrote there (listed in ``OUT/.evalkit-manifest``) are replaced and every other file is kept in
     place (:func:`evalkit.io.replace_dir`); what is replaced and what is kept is said on stderr. The build log is
     written to ``OUT/results/build.log`` (on failure: ``OUT/build-failed.log``), never left in a temporary folder.
+    ``OUT/README.md`` is the run's replication package (:mod:`evalkit.replication`): ``options`` are the command-line
+    options that reproduce the run, ``stats`` the inputs' units and periods (:func:`validate_dir`).
     """
+    from . import replication
     from .io import replace_dir, write_bytes_atomic, write_csv_atomic
     from .results import collect
 
@@ -317,6 +346,7 @@ def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progres
         scratch = tmp / "_tmp"
         scratch.mkdir()
         toc = _filtered_toc(root, studies, tmp)
+        pages = replication.toc_pages(toc)
         env = dict(os.environ, EVALKIT_DATA=str(data_dir), EVALKIT_RESULTS_DIR=str(parts), EVALKIT_DATA_KIND=kind,
                    EVALKIT_STUDIES=",".join(studies), PYTHONWARNINGS="ignore::DeprecationWarning",
                    TMPDIR=str(scratch), TEMP=str(scratch), TMP=str(scratch))
@@ -339,6 +369,8 @@ def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progres
         timings["total"] = round(time.monotonic() - t_start, 1)
         run = run_manifest(data_dir, found, kind, seed, timings, n_rows=len(results))
         write_bytes_atomic(json.dumps(run, indent=2, ensure_ascii=False).encode("utf-8"), tmp / "results" / "run.json")
+        write_bytes_atomic(replication_readme(run, found, stats or {}, tmp / "html", pages, options, seed, strict,
+                                              root).encode("utf-8"), tmp / "README.md")
         mine = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file() or p.is_symlink())
         write_bytes_atomic(json.dumps({"evalkit_version": __version__, "files": mine}, indent=1,
                                       ensure_ascii=False).encode("utf-8"), tmp / MANIFEST)
@@ -357,6 +389,25 @@ def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progres
     progress(f"terminé : {out / 'results' / 'estimates.csv'} ({_int_fr(len(results))} lignes), "
              f"{out / 'html' / 'index.html'}")
     return EXIT_OK
+
+
+def replication_readme(run: dict, found: dict, stats: dict, html: Path, pages: list[str], options: list[str] | None,
+                       seed, strict: bool, root: Path) -> str:
+    """OUT/README.md of a run (:func:`evalkit.replication.readme`), from its run.json, its inputs and its book."""
+    from . import replication
+
+    usage = replication.resources()
+    inputs = [replication.InputFile(study, f["file"], f["sha256"], f["rows"], **stats.get(
+        study, {"units": None, "unit": STUDIES[study].unit, "first_year": None, "last_year": None}))
+        for study, f in run["files"].items()]
+    if options is None:
+        options = (["--seed", str(seed)] if seed is not None else []) + (["--strict"] if strict else [])
+    lock = root / "requirements.txt"
+    return replication.readme(
+        run, inputs, replication.with_data(replication.exhibits(html, pages), inputs, seed), usage=usage,
+        commands=replication.command(options, run["data"], run.get("simulation")),
+        installed=replication.packages(), pins=replication.pinned(lock) if lock.is_file() else None,
+        machine_info=replication.machine())
 
 
 def _keep_failed_log(log: Path, out: Path, written: set[str]) -> Path | None:

@@ -13,6 +13,7 @@ import hashlib
 import html
 import re
 import io
+import sys
 from dataclasses import dataclass, field
 
 import matplotlib
@@ -30,6 +31,31 @@ from .fr import NBSP, fmt_ci, fmt_num  # noqa: E402
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 TREATED, CONTROL, NEUTRAL, TRUTH = PALETTE[0], PALETTE[1], "#6b6b6b", PALETTE[3]
 SYNTHETIC_SOURCE = "données synthétiques générées par evalkit, calibrées sur {anchor}"
+
+
+def producer(depth: int = 1) -> str:
+    """The evalkit function that asked for the exhibit being built: the first public function of an evalkit module
+    other than this one on the call stack (e.g. ``evalkit.studies.msp.display.figure_trends``), else the outermost
+    public function of this module that was called (e.g. ``evalkit.plots.table`` from a notebook). Recorded on the
+    exhibit (``data-evalkit``) for the replication package's list of exhibits (:mod:`evalkit.replication`)."""
+    f = sys._getframe(depth)
+    here = ""
+    while f is not None:
+        mod = f.f_globals.get("__name__", "")
+        name = getattr(f.f_code, "co_qualname", f.f_code.co_name)
+        if not mod.startswith("evalkit."):
+            break
+        if not f.f_code.co_name.startswith(("_", "<")):
+            if mod != __name__:
+                return f"{mod}.{name}"
+            here = f"{mod}.{name}"
+        f = f.f_back
+    return here
+
+
+def _attrs(name: str, function: str) -> str:
+    e = html.escape
+    return (f" data-name='{e(name)}'" if name else "") + (f" data-evalkit='{e(function)}'" if function else "")
 
 
 def synthetic_source(anchor: str) -> str:
@@ -91,13 +117,18 @@ class Figure:
     ylabel: str = ""
     note: str = ""
     meta: dict = field(default_factory=dict)
+    function: str = ""  # the evalkit function that built it (:func:`producer`)
+
+    def __post_init__(self):
+        if not self.function:
+            self.function = producer(2)
 
     def _repr_html_(self) -> str:
         b64 = base64.b64encode(self.png).decode("ascii")
         e = html.escape
         note = f"<br><span class='ek-note'>Note : {e(self.note)}</span>" if self.note else ""
         return (
-            f"<figure class='ek-figure' id='fig-{e(self.name)}'>"
+            f"<figure class='ek-figure' id='fig-{e(self.name)}'{_attrs(self.name, self.function)}>"
             f"<p class='ek-figtitle'><strong>{e(self.title)}</strong></p>"
             f"<img src='data:image/png;base64,{b64}' alt=\"{e(self.alt)}\" style='max-width:100%;height:auto'>"
             f"<figcaption class='ek-caption'>Champ : {e(self.champ)}<br>Source : {e(self.source)}{note}"
@@ -154,6 +185,11 @@ class Table:
     note: str = ""
     index: bool = False
     name: str = ""
+    function: str = ""  # the evalkit function that built it (:func:`producer`)
+
+    def __post_init__(self):
+        if not self.function:
+            self.function = producer(2)
 
     def formatted(self) -> pd.DataFrame:
         out = self.df.copy()
@@ -203,7 +239,8 @@ class Table:
         note = f"<br>Note : {e(self.note)}" if self.note else ""
         dl = (f"<br><a download='{e(self.name)}.csv' href='data:text/csv;base64,{b64}'>"
               f"Télécharger le tableau (CSV)</a>") if self.name else ""
-        return (f"<div class='ek-tablewrap'><p class='ek-figtitle'><strong>{e(self.title)}</strong></p>"
+        return (f"<div class='ek-tablewrap'{_attrs(self.name, self.function)}><p class='ek-figtitle'>"
+                f"<strong>{e(self.title)}</strong></p>"
                 f"<div class='ek-scroll'>{body}</div><p class='ek-caption'>Champ : {e(self.champ)}<br>"
                 f"Source : {e(self.source)}{note}{dl}</p></div>")
 
