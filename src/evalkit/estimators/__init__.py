@@ -17,19 +17,18 @@ from .base import Aggregate, CaughtWarnings, Estimate, caught, collect_warnings
 from .did import DiD2x2Result, EventStudy, TWFEResult, did_2x2, twfe, twfe_event_study
 from .matching import MatchResult, balance_table, match_cem, match_ps, propensity_score
 from .naive import naive_cross_section
-from .power import PowerResult, power_mde, power_n, power_simulate
+from .power import DesignPowerResult, PowerResult, power_design, power_mde, power_mde_design, power_n, power_simulate
 from .staggered import (
     BaconResult,
     CSResult,
     GroupTimeInfluence,
-    HonestResult,
     Panel,
     bacon_decomposition,
     callaway_santanna,
-    honest_did,
     prepare,
     prepare_panel,
 )
+from .honest import HonestResult, breakdown, honest_did, sensitivity
 
 __all__ = [
     "Aggregate",
@@ -52,10 +51,15 @@ __all__ = [
     "collect_warnings",
     "did_2x2",
     "honest_did",
+    "sensitivity",
+    "breakdown",
     "match_cem",
     "match_ps",
     "naive_cross_section",
     "power_mde",
+    "power_design",
+    "power_mde_design",
+    "DesignPowerResult",
     "power_n",
     "power_simulate",
     "prepare",

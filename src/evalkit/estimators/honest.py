@@ -215,6 +215,15 @@ def _extreme_rays(X: np.ndarray) -> np.ndarray | None:
     return rays
 
 
+def _linprog(c: np.ndarray, A_ub: np.ndarray, b_ub: np.ndarray):
+    """``min c'x s.t. A_ub x ≤ b_ub`` (x free) by HiGHS, retried by its interior point method when the
+    simplex stops without a status (HiGHS « model status Unknown » on badly scaled event studies)."""
+    r = optimize.linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=(None, None), method="highs")
+    if r.status not in (0, 2, 3):
+        r = optimize.linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=(None, None), method="highs-ipm")
+    return r
+
+
 class _MomentTest:
     """ARP hybrid test of ``H0: θ = θ̄`` for ``δ ∈ {Aδ ≤ d}``: moments ``Y(θ̄) − X τ̃ ≤ 0`` in expectation."""
 
@@ -252,8 +261,7 @@ class _MomentTest:
     def _eta_lp(self, y: np.ndarray) -> tuple[float, np.ndarray | None]:
         """``min η s.t. y − Xτ̃ ≤ ησ`` and the dual vertex γ* (−inf, None if unbounded)."""
         k = self.X.shape[1]
-        r = optimize.linprog(np.r_[1.0, np.zeros(k)], A_ub=-np.column_stack([self.sd, self.X]), b_ub=-y,
-                             bounds=(None, None), method="highs")
+        r = _linprog(np.r_[1.0, np.zeros(k)], -np.column_stack([self.sd, self.X]), -y)
         if r.status == 3:
             return -math.inf, None
         if r.status != 0:
@@ -266,8 +274,10 @@ class _MomentTest:
         A_ub = np.column_stack([c - self.sd, -self.X])
         out = []
         for sign in (1.0, -1.0):
-            r = optimize.linprog(np.r_[sign, np.zeros(k)], A_ub=A_ub, b_ub=-S, bounds=(None, None), method="highs")
-            out.append((-math.inf if sign > 0 else math.inf) if r.status == 3 else sign * float(r.fun))
+            r = _linprog(np.r_[sign, np.zeros(k)], A_ub, -S)
+            # unbounded (3) or not solved (HiGHS « Unknown », 4): the truncation bound is dropped (±inf), which only
+            # widens the conditioning interval of the conditional test
+            out.append(sign * float(r.fun) if r.status == 0 else (-math.inf if sign > 0 else math.inf))
         return out[0], out[1]
 
     def _lf_cv(self, seed: int, draws: int) -> float:

@@ -929,105 +929,6 @@ def _pre_mean(panel: pd.DataFrame, outcome: str, time: str, anticipation: int, w
     return float(np.average(panel[outcome].to_numpy()[sel], weights=w))
 
 
-# --- HonestDiD ---------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class HonestResult:
-    """HonestDiD (Rambachan & Roth 2023) robust confidence intervals over a grid of M (M̄ for relative magnitudes).
-
-    ``table``: ``M, lb, ub`` (identified set), ``ci_low, ci_high`` (robust 95 % CI), ``significant``.
-    ``breakdown``: smallest M at which the robust CI includes 0 (0.0 if it does at M = 0; None if it never does on
-    the grid — the conclusion survives every M tried).
-    """
-
-    method: str
-    target: str
-    estimate: float
-    std_error: float
-    grid: pd.DataFrame
-    breakdown: float | None
-    notes: list[str]
-    raw: Any = field(repr=False, default=None)
-
-    def table(self) -> pd.DataFrame:
-        return self.grid.copy()
-
-    summary = table
-
-    def to_rows(self, study: str, outcome: str, unit: str, data: str | None = None, scale: float = 1.0,
-                n_units: int | None = None, n_obs: int | None = None) -> list[dict]:
-        """One row per M: estimate = the original estimate, CI = the robust CI (subgroup ``mbar=M`` or ``m=M``)."""
-        key = "mbar" if self.method == "relative_magnitude" else "m"
-        est = "honest_did_rm" if self.method == "relative_magnitude" else "honest_did_sd"
-        return [
-            make_row(study=study, outcome=outcome, estimator=est, estimate=self.estimate * scale,
-                     std_error=self.std_error * abs(scale), ci_low=r.ci_low * scale, ci_high=r.ci_high * scale,
-                     unit=unit, n_units=n_units, n_obs=n_obs, subgroup=f"{key}={r.M:g}", data=data)
-            for r in self.grid.itertuples(index=False)
-        ]
-
-
-def honest_did(
-    cs: CSResult,
-    e: int | Literal["average"] = 0,
-    method: Literal["relative_magnitude", "smoothness"] = "relative_magnitude",
-    mbar: Sequence[float] | None = None,
-    alpha: float = 0.05,
-) -> HonestResult:
-    """Sensitivity of the event-study ATT to violations of parallel trends (diff-diff ``HonestDiD``).
-
-    Parameters
-    ----------
-    cs : CSResult
-        A Callaway–Sant'Anna fit. HonestDiD needs a common (universal) base period: a ``varying``-base fit is refitted
-        with ``base_period="universal"`` on the same panel (post-treatment effects are identical; noted).
-    e : int or "average"
-        Target: the event-time effect e (default the on-impact effect, R's default) or the average over e ≥ 0.
-    method : {"relative_magnitude", "smoothness"}
-        Δ^RM (post-period violations ≤ M̄ × the largest pre-period one) or Δ^SD (bounded second differences, M in
-        outcome units). Smoothness with ``e="average"`` is slow (≈ 15 s on mpdta).
-    mbar : sequence of float, optional
-        Grid of M (default 0–2 by 0.25 for relative magnitudes, 0–0.05 for smoothness).
-
-    Returns
-    -------
-    HonestResult
-    """
-    from diff_diff import HonestDiD
-
-    notes: list[str] = []
-    if cs.settings["base_period"] != "universal":
-        if cs._panel is None:
-            raise ValueError("honest_did needs a fit with base_period='universal'")
-        s = {k: v for k, v in cs.settings.items() if k not in ("outcome", "unit", "time")}
-        s["base_period"] = "universal"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cs = callaway_santanna(cs._panel, cs.settings["outcome"], **s)
-        notes.append("refitted with base_period='universal' (a common reference period, as HonestDiD requires)")
-    es = cs.raw.aggregate("event_study")
-    times = np.asarray(es.event_time)
-    ref = np.asarray(es.is_reference, dtype=bool) if es.is_reference is not None else np.zeros(len(times), bool)
-    post = [int(x) for x, r in zip(times, ref) if x >= 0 and not r]
-    if e == "average":
-        l_vec, target = None, "average over e >= 0"
-    else:
-        if e not in post:
-            raise ValueError(f"honest_did: e={e} not among the post-treatment event times {post}")
-        l_vec = np.array([1.0 if x == e else 0.0 for x in post])
-        target = f"event_time={e}"
-    if mbar is None:
-        mbar = np.arange(0, 2.01, 0.25) if method == "relative_magnitude" else [0, 0.005, 0.01, 0.02, 0.05]
-    h = HonestDiD(method=method, alpha=alpha, l_vec=l_vec)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*universal.*")
-        sens = h.sensitivity_analysis(es, M_grid=list(mbar))
-    grid = sens.to_dataframe().rename(columns={"ci_lb": "ci_low", "ci_ub": "ci_high", "is_significant": "significant"})
-    return HonestResult(method, target, float(sens.original_estimate), float(sens.original_se), grid,
-                        None if sens.breakdown_M is None else float(sens.breakdown_M), notes, raw=sens)
-
-
 # --- Goodman-Bacon ------------------------------------------------------------------------------------------------
 
 
@@ -1081,3 +982,13 @@ def bacon_decomposition(df: pd.DataFrame, outcome: str, unit: str, time: str, co
     by = by.reset_index()[["type", "weight", "estimate", "n_comparisons"]]
     comp = comp.drop(columns="weighted")
     return BaconResult(float(raw.twfe_estimate), comp, by, int(panel[unit].nunique()), len(panel), notes, raw=raw)
+
+
+# HonestDiD (Rambachan & Roth 2023, ARP hybrid test for relative magnitudes) lives in evalkit.estimators.honest, which
+# builds on this module: its names are served lazily here for older imports (PEP 562).
+def __getattr__(name: str):
+    if name in ("HonestResult", "honest_did"):
+        from . import honest
+
+        return getattr(honest, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -261,7 +261,7 @@ def table_honest(a: AsaleeResult, kind: str) -> plots.Table:
                        name="asalee_honestdid",
                        note=("effet moyen sur les années depuis l'entrée (e ≥ 0), intention de traiter ; "
                              "M̄ = rapport entre la violation permise après l'entrée et la plus grande observée "
-                             "avant (Rambachan et Roth, 2023)."))
+                             f"avant ; méthode : {a.honest.method_fr}."))
 
 
 def table_robustness(a: AsaleeResult, kind: str) -> plots.Table:

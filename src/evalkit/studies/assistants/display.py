@@ -301,7 +301,7 @@ def table_honest(r: AssistantsResult, kind: str) -> plots.Table | None:
                                                                       "Borne haute IC robuste": 0},
                        name="assistants_honestdid",
                        note="M̄ = 1 : après le contrat, l'écart de tendance peut atteindre le plus grand écart "
-                            f"observé avant. Cible : effet à {months(r.horizon)} mois")
+                            f"observé avant. Cible : effet à {months(r.horizon)} mois ; méthode : {r.honest.method_fr}.")
 
 
 def published_table(r: AssistantsResult, kind: str) -> pd.DataFrame:

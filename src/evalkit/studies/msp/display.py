@@ -106,8 +106,8 @@ def figure_honest(r: MSPResult) -> plots.Figure:
               else "L'intervalle n'inclut jamais zéro sur la grille."))
     return plots.figure(fig, title=tx.title_honest(r), alt=alt, champ=tx.champ(r), source=tx.source(),
                         name="msp-honestdid",
-                        note="méthode de Rambachan et Roth (2023), restriction en « magnitudes relatives » ; "
-                             "cible : moyenne des effets par année depuis l'entrée.")
+                        note=f"méthode : {h.method_fr} ; cible : moyenne des effets par année, de l'année "
+                             f"d'entrée à {h.raw['post_times'][-1]} ans après.")
 
 
 def figure_rurality(r: MSPResult) -> plots.Figure:

@@ -252,6 +252,8 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     h = r.honest
     if h is not None:
         t["msp_honest_target"] = val(h.estimate, "patients_mt")
+        t["msp_honest_window"] = f"de l'année d'entrée à {h.raw['post_times'][-1]} ans après"
+        t["msp_honest_method"] = h.method_fr
         if h.breakdown is None:
             t["msp_breakdown"] = f"au-delà de {fmt_num(max(HONEST_GRID), 1)}"
             t["msp_honest_sentence"] = (
