@@ -110,13 +110,16 @@ def record(rows: Iterable[Mapping] | pd.DataFrame, chapter: str, out_dir: Path |
            tables: Mapping[str, pd.DataFrame] | None = None) -> Path:
     """Write a chapter's rows to ``<results_dir>/<chapter>.csv`` (atomically), after validation.
 
-    Small-cell rule: rows whose ``n_units`` is below 11 are suppressed (:func:`suppress_small`). ``tables``: other
+    Small-cell rule: rows whose ``n_units`` is below 11 are suppressed (:func:`suppress_small`), and so are the rows
+    that would give them back by subtraction: a chapter passes every row, small ones included (a row it could not
+    estimate on too few units is passed with its count and an empty estimate), so that this can be done here; the
+    suppressed rows stay in the file, emptied and tagged. ``tables``: other
     tables the chapter publishes and other pages reuse (e.g. ``{"published": published_vs_reproduced}``), written
     beside the rows as ``<chapter>.<name>.tsv``.
     """
     from .io import write_csv_atomic
 
-    df = suppress_small(check(to_frame(rows)))
+    df = check(suppress_small(to_frame(rows)))  # suppressed first: a small row may come without an estimate
     out = Path(out_dir) if out_dir else paths.results_dir()
     target = out / f"{chapter}.csv"
     write_csv_atomic(df, target)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ... import plots
+from ...disclosure import count_fr
 from ...estimators.base import Estimate
 from ...fr import NBSP, fmt_ci, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_span, round_sig
 from .analysis import COHORT, HONEST_GRID, MIN_COHORT, OUTCOME_UNITS, MSPResult, Prepared
@@ -51,8 +52,8 @@ def rurality_label(level: str) -> str:
 def champ(r: MSPResult) -> str:
     """The « Champ » line of every figure and table."""
     p = r.prepared
-    return (f"{fmt_num(len(p.baseline), 0)} médecins généralistes libéraux observés chaque année de {p.years[0]} à "
-            f"{p.years[-1]}, dont {fmt_num(r.n_treated, 0)} entrés en maison de santé pluriprofessionnelle entre "
+    return (f"{count_fr(len(p.baseline))} médecins généralistes libéraux observés chaque année de {p.years[0]} à "
+            f"{p.years[-1]}, dont {count_fr(r.n_treated)} entrés en maison de santé pluriprofessionnelle entre "
             f"{p.cohorts[0]} et {p.cohorts[-1]}.")
 
 
@@ -65,11 +66,11 @@ def prep_notes(p: Prepared) -> str:
     """What the preparation rules changed, in one sentence."""
     first, last = p.years[0], p.years[-1]
     said = {
-        "late_entry": lambda n: f"{n.n} médecins entrés en MSP après {last} sont comptés comme non entrés sur la "
+        "late_entry": lambda n: f"{count_fr(n.n)} médecins entrés en MSP après {last} sont comptés comme non entrés sur la "
                                 "période",
-        "unbalanced": lambda n: f"{n.n} médecins non observés toutes les années (ou avec une valeur manquante) sont "
+        "unbalanced": lambda n: f"{count_fr(n.n)} médecins non observés toutes les années (ou avec une valeur manquante) sont "
                                 "écartés (panel cylindré)",
-        "in_msp_at_start": lambda n: f"{n.n} médecins déjà en MSP en {first} (aucune année avant l'entrée) sont "
+        "in_msp_at_start": lambda n: f"{count_fr(n.n)} médecins déjà en MSP en {first} (aucune année avant l'entrée) sont "
                                      "écartés",
         "small_cohorts": lambda n: f"{n.n} cohorte(s) d'entrée de moins de {MIN_COHORT} médecins "
                                    f"({', '.join(str(g) for g in n.cohorts)}) écartée(s)",
@@ -127,8 +128,8 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     p = r.prepared
     t: dict[str, str] = {}
     base = p.baseline
-    t["msp_n_gps"] = fmt_num(len(base), 0)
-    t["msp_n_msp"] = fmt_num(r.n_treated, 0)
+    t["msp_n_gps"] = count_fr(len(base))
+    t["msp_n_msp"] = count_fr(r.n_treated)
     t["msp_first_year"], t["msp_last_year"] = str(p.years[0]), str(p.years[-1])
     t["msp_cohorts"] = fmt_span(p.cohorts)
     t["msp_cohort_first"], t["msp_cohort_last"] = str(p.cohorts[0]), str(p.cohorts[-1])
@@ -169,7 +170,7 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     # Who joins (baseline year): the sentences use the data, the published figures are cited beside them.
     t["msp_smd_max_var"], t["msp_smd_max"], t["msp_smd_after_max"] = _smd(r)
     m = r.match
-    t["msp_matched_t"], t["msp_matched_c"] = fmt_num(m.n_treated_matched, 0), fmt_num(m.n_control_matched, 0)
+    t["msp_matched_t"], t["msp_matched_c"] = count_fr(m.n_treated_matched), count_fr(m.n_control_matched)
     t["msp_match_ratio"] = str(r.match_ratio)
     parts = []
     for var, more, less, fmt in (
