@@ -306,9 +306,9 @@ def test_analyse_on_a_modified_table(modified):
     assert [(n.rule, n.n, n.cohorts) for n in p.notes] == [("late_entry", 20, ()), ("unbalanced", 3, ()),
                                                              ("small_cohorts", 1, (2017,))]
     assert a.texts["msp_prep_notes"] == (
-        "20 médecins entrés en MSP après 2020 sont comptés comme non entrés sur la période ; 3 médecins non observés "
-        "toutes les années (ou avec une valeur manquante) sont écartés (panel cylindré) ; 1 cohorte(s) d'entrée de "
-        "moins de 11 médecins (2017) écartée(s).")
+        "20 médecins entrés en MSP après 2020 sont comptés comme non entrés sur la période ; moins de 11 médecins "
+        "non observés toutes les années (ou avec une valeur manquante) sont écartés (panel cylindré) ; 1 cohorte "
+        "d'entrée de moins de 11 médecins (2017) écartée.")
     assert not rows["subgroup"].str.contains("periurban").any()
     assert (rows["n_units"].dropna() >= 11).all()
     assert set(rows["data"]) == {"user"}

@@ -88,10 +88,6 @@ def test_essentiel_numbers_equal_estimates(run_out):
         assert fmt_ci(h.ci_low, h.ci_high, dec) in html, (study, h.ci_low, h.ci_high)
 
 
-@pytest.mark.xfail(strict=True, reason="the studies drop their small rows before results.record (e.g. assistants "
-                   "keeps only options with ≥ 11 GPs), so record cannot apply complementary suppression: the "
-                   "6 full-time GPs come back as all − third − half. Remove this mark when the studies pass every "
-                   "row to record (it then empties and tags them and their complements).")
 def test_no_small_count_comes_back_by_subtraction(run_out):
     """For every set of rows that add up (subgroups of one key vs the « all » row of the same study, outcome,
     estimator and unit), the « all » count minus the shown subgroups must not be a count between 1 and 10."""

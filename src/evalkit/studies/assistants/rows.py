@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...disclosure import MIN_CELL
 from ...results import make_row, to_frame
 from .analysis import AssistantsResult
 from .policy import OUTCOME_UNITS, STUDY
@@ -66,6 +65,6 @@ def rows(r: AssistantsResult, kind: str) -> pd.DataFrame:
             n_units=t.n_gps, subgroup="all" if t.option == "all" else f"option={t.option}", headline=t.option == "all")
     if r.honest is not None:
         out += r.honest.to_rows(STUDY, "patients_mt", "patients", n_units=main.n_units, n_obs=main.n_obs, data=kind)
-    frame = to_frame(out)
-    small = frame["n_units"].notna() & (frame["n_units"] < MIN_CELL)
-    return frame[~small].reset_index(drop=True)
+    # Rows on fewer than 11 units are kept: results.record empties and tags them and the rows that would give them
+    # back by subtraction (e.g. « all » − third − half); dropping them here would defeat that complementary suppression.
+    return to_frame(out)

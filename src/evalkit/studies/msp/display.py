@@ -192,7 +192,7 @@ def table_balance(r: MSPResult) -> plots.Table:
     m = r.match
     return plots.table(t, title=tx.title_balance(r), champ=tx.champ(r), source=tx.source(),
                        note=f"appariement sur le score de propension (plus proche voisin, sans remise, "
-                            f"{r.match_ratio} témoin(s) par médecin en MSP, caliper 0,2 écart-type du logit) ; "
+                            f"{r.match_ratio} témoin{'s' if r.match_ratio > 1 else ''} par médecin en MSP, caliper 0,2 écart-type du logit) ; "
                             f"{fmt_num(m.n_treated_matched, 0)} médecins en MSP appariés sur "
                             f"{fmt_num(m.n_treated, 0)}, {fmt_num(m.n_control_matched, 0)} témoins retenus. "
                             "Les honoraires initiaux ne servent pas à l'appariement (contrôle).",

@@ -72,8 +72,9 @@ def prep_notes(p: Prepared) -> str:
                                 "écartés (panel cylindré)",
         "in_msp_at_start": lambda n: f"{count_fr(n.n)} médecins déjà en MSP en {first} (aucune année avant l'entrée) sont "
                                      "écartés",
-        "small_cohorts": lambda n: f"{n.n} cohorte(s) d'entrée de moins de {MIN_COHORT} médecins "
-                                   f"({', '.join(str(g) for g in n.cohorts)}) écartée(s)",
+        "small_cohorts": lambda n: (f"{n.n} cohorte{'s' if n.n > 1 else ''} d'entrée de moins de {MIN_COHORT} "
+                                    f"médecins ({fmt_list(str(g) for g in n.cohorts)}) "
+                                    f"écartée{'s' if n.n > 1 else ''}"),
     }
     if not p.notes:
         return "Aucun médecin n'a été écarté."
