@@ -450,37 +450,7 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
     # --- dose–response by intensity -----------------------------------------------------------------------------
     inten = gp_intensity(df[df["gp_id"].isin(kept)])
     groups = intensity_groups(inten)
-    dose_rows, dose_fits = [], {}
-    dose_if: dict[tuple[str, str], pd.Series] = {}  # (group, indicator) → influence of the effect on the followed
-    if len(groups) and inten.max() > 0:
-        ctrl = gp[gp["asalee_year"].isna()]
-        for label in [g for g in ("low", "mid", "high") if g in set(groups)]:
-            ids = groups.index[groups == label]
-            sub = cs_sample(pd.concat([gp[gp["gp_id"].isin(ids)], ctrl]), weight=wcol)
-            g_fs, g_fs_if = _first_stage(sub, control_group, notes, f"intensity {label}, first stage")
-            for ind in inds:
-                try:
-                    f, g_cs, fit_notes = fit_cs(sub, ind, control_group=control_group)
-                except ValueError as e:
-                    notes.append(f"intensity {label}, {ind}: {e}")
-                    continue
-                notes += [f"intensity {label}, {ind}: {n}" for n in fit_notes]
-                dose_fits[(label, ind)] = f
-                pf = dict.fromkeys(["pf_estimate", "pf_std_error", "pf_ci_low", "pf_ci_high"], np.nan)
-                if g_fs_if is not None:  # the group's ITT over its own first stage
-                    w = wald_did(simple_influence(g_cs), g_fs_if, scale=100.0)
-                    dose_if[(label, ind)] = w.influence
-                    pf = {"pf_estimate": w.estimate.estimate, "pf_std_error": w.estimate.std_error,
-                          "pf_ci_low": w.estimate.ci_low, "pf_ci_high": w.estimate.ci_high}
-                dose_rows.append({"group": label, "outcome": ind, "estimate": f.simple.estimate,
-                                  "std_error": f.simple.std_error, "ci_low": f.simple.ci_low,
-                                  "ci_high": f.simple.ci_high, "n_gps": f.n_treated, "n_units": f.n_units,
-                                  "n_obs": f.n_obs, "intensity_mean": float(inten[ids].mean()),
-                                  "intensity_min": float(inten[ids].min()), "intensity_max": float(inten[ids].max()),
-                                  "first_stage": np.nan if g_fs is None else g_fs.estimate, **pf})
-    dose = pd.DataFrame(dose_rows, columns=["group", "outcome", "estimate", "std_error", "ci_low", "ci_high", "n_gps",
-                                            "n_units", "n_obs", "intensity_mean", "intensity_min", "intensity_max",
-                                            "first_stage", "pf_estimate", "pf_std_error", "pf_ci_low", "pf_ci_high"])
+    dose, dose_fits, dose_if = dose_response(gp, inten, groups, inds, control_group, wcol, notes)
     dose_test = dose_equality(dose, dose_if)
 
     # --- naive cross-section and robustness (main indicator) ------------------------------------------------------
@@ -524,6 +494,48 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
         robustness=robustness, first_stage=first_stage, wald=wald, selection=selection, dose_test=dose_test,
         notes=notes, settings=settings,
     )
+
+
+def dose_response(gp: pd.DataFrame, inten: pd.Series, groups: pd.Series, inds: Sequence[str], control_group: str,
+                  wcol: str | None, notes: list[str]
+                  ) -> tuple[pd.DataFrame, dict[tuple[str, str], Fit], dict[tuple[str, str], pd.Series]]:
+    """Per intensity group (:func:`intensity_groups` of :func:`gp_intensity`) and indicator: the group's ITT (its
+    Asalée GPs and all comparison GPs of the GP panel ``gp``), its first stage and its effect on followed patients
+    (ITT ÷ its own first stage). Returns the ``dose`` table of :class:`AsaleeResult`, the fits, and the influence
+    functions of the effects on followed patients (by GP) for :func:`dose_equality`. ``notes`` is appended to."""
+    dose_rows: list[dict] = []
+    dose_fits: dict[tuple[str, str], Fit] = {}
+    dose_if: dict[tuple[str, str], pd.Series] = {}  # (group, indicator) → influence of the effect on the followed
+    if len(groups) and inten.max() > 0:
+        ctrl = gp[gp["asalee_year"].isna()]
+        for label in [g for g in ("low", "mid", "high") if g in set(groups)]:
+            ids = groups.index[groups == label]
+            sub = cs_sample(pd.concat([gp[gp["gp_id"].isin(ids)], ctrl]), weight=wcol)
+            g_fs, g_fs_if = _first_stage(sub, control_group, notes, f"intensity {label}, first stage")
+            for ind in inds:
+                try:
+                    f, g_cs, fit_notes = fit_cs(sub, ind, control_group=control_group)
+                except ValueError as e:
+                    notes.append(f"intensity {label}, {ind}: {e}")
+                    continue
+                notes += [f"intensity {label}, {ind}: {n}" for n in fit_notes]
+                dose_fits[(label, ind)] = f
+                pf = dict.fromkeys(["pf_estimate", "pf_std_error", "pf_ci_low", "pf_ci_high"], np.nan)
+                if g_fs_if is not None:  # the group's ITT over its own first stage
+                    w = wald_did(simple_influence(g_cs), g_fs_if, scale=100.0)
+                    dose_if[(label, ind)] = w.influence
+                    pf = {"pf_estimate": w.estimate.estimate, "pf_std_error": w.estimate.std_error,
+                          "pf_ci_low": w.estimate.ci_low, "pf_ci_high": w.estimate.ci_high}
+                dose_rows.append({"group": label, "outcome": ind, "estimate": f.simple.estimate,
+                                  "std_error": f.simple.std_error, "ci_low": f.simple.ci_low,
+                                  "ci_high": f.simple.ci_high, "n_gps": f.n_treated, "n_units": f.n_units,
+                                  "n_obs": f.n_obs, "intensity_mean": float(inten[ids].mean()),
+                                  "intensity_min": float(inten[ids].min()), "intensity_max": float(inten[ids].max()),
+                                  "first_stage": np.nan if g_fs is None else g_fs.estimate, **pf})
+    dose = pd.DataFrame(dose_rows, columns=["group", "outcome", "estimate", "std_error", "ci_low", "ci_high", "n_gps",
+                                            "n_units", "n_obs", "intensity_mean", "intensity_min", "intensity_max",
+                                            "first_stage", "pf_estimate", "pf_std_error", "pf_ci_low", "pf_ci_high"])
+    return dose, dose_fits, dose_if
 
 
 def _first_stage(sample: Panel, control_group: str, notes: list[str], what: str
