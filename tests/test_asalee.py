@@ -204,6 +204,156 @@ def test_other_effects_and_selection_acceptance(other):
     assert pp["estimate"] - truth.simple("pp")["hba1c_3plus"] > 3 * pp["std_error"]
 
 
+# --- effect on followed patients (Wald DiD), selection diagnostic, dose–response, multiplicity ---------------------
+
+#: Selection on a bad year (Ashenfelter's dip), nothing else changed: the per-protocol DiD is badly biased.
+DIP = dict(dip_selection=1.0)
+#: A design where the effect on followed patients is the same at every intensity (slope 0) or grows steeply with it
+#: (slope 1.5); HbA1c effect 20 pp and half the diabetics followed on average, so that terciles have a usable first
+#: stage.
+DOSE = dict(share_followed_mean=0.5, pp_effect={"hba1c_3plus": 20.0})
+
+
+def _gp_fits(df: pd.DataFrame, ind: str = "hba1c_3plus"):
+    """ITT and first-stage CS fits on the GP panel (as analyse() does), and the Wald DiD."""
+    from evalkit.estimators import wald_did
+
+    sample = st.cs_sample(st.aggregate_gp_year(df))
+    _, itt, _ = st.fit_cs(sample, ind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the first stage's pre-test is singular (nobody followed before entry)
+        _, fs, _ = st.fit_cs(sample, "pct_followed")
+    return itt, fs, wald_did(itt, fs, scale=100.0)
+
+
+def test_wald_recovers_effect_on_followed_default(default):
+    """Default design: the Wald DiD (ITT ÷ first stage) covers the planted effect on followed patients (HbA1c in its
+    95 % CI, all six within 3 SE); the first stage covers the planted share followed; per protocol − Wald ≈ 0."""
+    _, truth, a = default
+    pf = truth.per_followed()
+    w = a.wald.set_index("outcome")
+    assert inside(w.loc["hba1c_3plus", "ci_low"], pf["hba1c_3plus"], w.loc["hba1c_3plus", "ci_high"])
+    for ind in IND:
+        assert abs(w.loc[ind, "estimate"] - pf[ind]) < 3 * w.loc[ind, "std_error"], ind
+    fs = a.first_stage
+    assert abs(fs.estimate - truth.first_stage()) < 3 * fs.std_error
+    # without spillover, the Wald estimand is exactly the planted effect on the followed
+    ratio = truth.simple("itt")["hba1c_3plus"] / truth.first_stage() * 100
+    assert abs(ratio - pf["hba1c_3plus"]) < 1e-9
+    gap = a.selection.set_index("outcome").loc["hba1c_3plus"]
+    assert abs(gap["estimate"]) < 3 * gap["std_error"]
+    rows = a.rows.set_index(["estimator", "subgroup", "outcome"])
+    assert ("wald_did", "all", "hba1c_3plus") in rows.index
+    assert ("per_protocol_minus_wald", "all", "hba1c_3plus") in rows.index
+    assert ("cs_simple_first_stage", "all", "pct_followed") in rows.index
+
+
+def test_wald_recovers_effect_on_followed_under_dip_selection():
+    """Enrolment after a bad year (dip): the per-protocol CS is far above the planted effect on followed patients,
+    the Wald DiD covers it, and per protocol − Wald (joint influence functions, by GP) flags the selection."""
+    df, truth = sim.simulate_with_truth(21, **DIP)
+    pf = truth.per_followed()["hba1c_3plus"]
+    _, _, w = _gp_fits(df)
+    assert inside(w.estimate.ci_low, pf, w.estimate.ci_high), (w.estimate, pf)
+    cells, _ = st.per_protocol_panel(df, ["hba1c_3plus"])
+    _, pp, _ = st.fit_cs(st.cs_sample(cells, unit="cell", cohort="first_followed"), "hba1c_3plus", cluster="gp_id")
+    assert pp.simple.estimate - pf > 10 * pp.simple.std_error  # badly biased (≈ +60 pp for a planted ≈ 13)
+    from evalkit.estimators.joint import difference, estimate, simple_influence
+
+    gap = estimate(*difference(*simple_influence(pp), w.estimate.estimate, w.influence), "gap")
+    assert gap.ci_low > 0
+
+
+def test_wald_with_spillover_and_selection_sentence(other):
+    """OTHER (dip selection and a spillover on non-followed patients): the Wald DiD estimates ITT ÷ first stage —
+    which then also counts the spillover, as the chapter states — and the page flags the per-protocol excess."""
+    _, truth, a = other
+    w = a.wald.set_index("outcome").loc["hba1c_3plus"]
+    estimand = truth.simple("itt")["hba1c_3plus"] / truth.first_stage() * 100
+    assert inside(w["ci_low"], estimand, w["ci_high"])
+    assert estimand > truth.per_followed()["hba1c_3plus"]  # the spillover is counted in the ratio
+    assert "dépasse significativement" in a.texts["selection_sentence"]
+
+
+def test_published_2x2_clustered_by_gp():
+    """The published-design 2×2 is clustered by GP: its SE is the CR1 sandwich over GPs (hand computation,
+    G/(G−1)·(n−1)/(n−K) as linearmodels), not the patient-clustered one."""
+    from evalkit.estimators import did_2x2
+
+    df, _ = sim.simulate_with_truth(3, scale=0.3)
+    q = st.published_design(df, "hba1c_3plus")
+    y0, y1 = q["year0"], q["year1"]
+    d = df[df.year.isin([y0, y1])]
+    both = d.groupby("patient_id")["year"].nunique()
+    d = d[d.patient_id.isin(both.index[both == 2])]
+    fol = set(d.loc[(d.year == y1) & (d.nurse_followed == 1), "patient_id"])
+    d = d[d.patient_id.isin(fol) | d.asalee_year.isna()]
+    d = d.assign(T=d.patient_id.isin(fol).astype(float), P=(d.year == y1).astype(float), y=d["hba1c_3plus"] * 100.0)
+    X = np.column_stack([np.ones(len(d)), d["T"], d["P"], d["T"] * d["P"]])
+    yv = d["y"].to_numpy()
+    b = np.linalg.lstsq(X, yv, rcond=None)[0]
+    u = yv - X @ b
+    codes = pd.factorize(d["gp_id"])[0]
+    scores = np.zeros((codes.max() + 1, 4))
+    np.add.at(scores, codes, X * u[:, None])
+    bread = np.linalg.inv(X.T @ X)
+    g, n = len(scores), len(yv)
+    v = bread @ scores.T @ scores @ bread * g / (g - 1) * (n - 1) / (n - 4)
+    assert abs(q["estimate"] - b[3]) < 1e-9
+    assert abs(q["std_error"] / np.sqrt(v[3, 3]) - 1) < 1e-9
+    by_patient = did_2x2(d, "y", "patient_id", "year", "T", "P")
+    assert abs(by_patient.std_error / q["std_error"] - 1) > 1e-3
+
+
+def _dose_verdict(seed: int, **kw) -> tuple[str, pd.DataFrame]:
+    df, _ = sim.simulate_with_truth(seed, **DOSE, **kw)
+    gp = st.aggregate_gp_year(df)
+    inten = st.gp_intensity(df)
+    dose, _, inf = st.dose_response(gp, inten, st.intensity_groups(inten), ["hba1c_3plus"], "never_treated",
+                                    "weight", [])
+    test = st.dose_equality(dose, inf).iloc[0]
+    verdict = "equal" if test["p_value"] >= 0.05 else ("up" if test["increasing"] else "differs")
+    return verdict, dose.sort_values("intensity_mean")
+
+
+def test_dose_response_no_growth_when_effects_equal():
+    """Same effect for every followed patient (slope 0): the page says « croît » in at most 1 of 6 seeded draws
+    (seeds 300–305; nominal rate ≤ 5 %), while the undivided ITT rises with the share followed in most of them."""
+    verdicts, itt_rises = [], 0
+    for seed in range(300, 306):
+        v, d = _dose_verdict(seed, intensity_slope=0.0)
+        verdicts.append(v)
+        itt_rises += d["estimate"].iloc[-1] > d["estimate"].iloc[0]
+    assert verdicts.count("up") <= 1, verdicts
+    assert itt_rises >= 5  # the mechanical gradient the division by each group's first stage removes
+
+
+def test_dose_response_gradient_detected():
+    """Effect on followed patients growing steeply with intensity (slope 1.5): « croît » in at least 5 of 6 seeded
+    draws (seeds 300–305)."""
+    verdicts = [_dose_verdict(seed, intensity_slope=1.5)[0] for seed in range(300, 306)]
+    assert verdicts.count("up") >= 5, verdicts
+
+
+def test_multiplicity_in_the_chapter(default):
+    """Holm and Romano–Wolf adjusted p-values of the six ITT effects, stored as rows; « k des six » counts the
+    Romano–Wolf ones."""
+    from evalkit.estimators import holm
+
+    _, _, a = default
+    itt = a.itt.set_index("outcome")
+    np.testing.assert_allclose(itt["p_holm"], holm(itt["p_value"].to_numpy()))
+    assert (itt["p_romano_wolf"] >= itt["p_value"] - 0.01).all() and (itt["p_romano_wolf"] <= 1).all()
+    assert (itt["p_romano_wolf"] <= itt["p_holm"] + 0.02).all()  # never much more conservative than Holm
+    rows = a.rows
+    for est in ("cs_simple_p_holm", "cs_simple_p_romano_wolf"):
+        r = rows[rows.estimator == est]
+        assert sorted(r.outcome) == sorted(IND) and (r.unit == "p_value").all()
+    n_up = int(((itt["p_romano_wolf"] < 0.05) & (itt["estimate"] > 0)).sum())
+    words = {0: "aucun", 1: "un", 2: "deux", 3: "trois", 4: "quatre", 5: "cinq", 6: "six"}
+    assert a.texts["itt_others"].startswith(f"{words[n_up]} des six indicateurs")
+
+
 # --- aggregation equals the patient-level fit ---------------------------------------------------------------------
 
 

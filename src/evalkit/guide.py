@@ -328,6 +328,7 @@ UNIT_DESCRIPTIONS: dict[str, str] = {
     "acts": "nombre d'actes",
     "log_points": "différence de logarithmes (0,01 correspond à environ 1 % pour de petits écarts)",
     "count": "effectif (nombre d'unités ou d'événements)",
+    "p_value": "probabilité critique (p-value) d'un test, entre 0 et 1 ; la colonne estimate porte la p-value",
 }
 
 #: French meaning of the values of ``estimator`` (keyed by :data:`evalkit.contracts.ESTIMATORS`).
@@ -352,6 +353,19 @@ ESTIMATOR_DESCRIPTIONS: dict[str, str] = {
     "cs_simple_gp_weighted": "cs_simple où chaque médecin pèse autant, quel que soit son nombre de patients",
     "cs_simple_patient_weighted": "cs_simple où chaque patient pèse autant",
     "cs_dose_difference": "écart d'effet entre une option de contrat et le tiers temps (subgroup option=…)",
+    "cs_simple_first_stage": "première étape de la double différence de Wald : effet de l'entrée dans le dispositif "
+                             "sur la part des patients pris en charge (Asalée : suivis par l'infirmière, outcome "
+                             "pct_followed)",
+    "cs_simple_p_holm": "p-value de cs_simple ajustée pour les tests multiples (Holm), unit p_value",
+    "cs_simple_p_romano_wolf": "p-value de cs_simple ajustée pour les tests multiples (Romano et Wolf, bootstrap "
+                               "multiplicateur sur les fonctions d'influence jointes), unit p_value",
+    "wald_did": "double différence de Wald (de Chaisemartin et D'Haultfœuille) : effet en intention de traiter "
+                "divisé par la première étape, soit l'effet sur les patients pris en charge (subgroup intensity=… : "
+                "par groupe d'intensité, chacun divisé par sa propre première étape)",
+    "wald_did_intensity_equality_p": "p-value du test de Wald d'égalité des effets sur les patients suivis entre "
+                                     "groupes d'intensité, unit p_value",
+    "per_protocol_minus_wald": "écart entre l'estimation per protocole et la double différence de Wald : "
+                               "diagnostic de sélection des patients suivis",
     "twfe": "double différence à effets fixes unité et année (TWFE), erreurs-types regroupées par unité",
     "callaway_santanna": "effet moyen simple de Callaway et Sant'Anna (libellé par défaut de CSResult.to_rows)",
     "callaway_santanna_dynamic": "moyenne des effets par durée depuis l'entrée (libellé par défaut)",

@@ -10,6 +10,9 @@ year, NaN/0 = never treated). Estimators never read files. Every result has ``ta
   :func:`honest_did`, :func:`bacon_decomposition`
 - matching: :func:`match_ps`, :func:`match_cem`, :func:`balance_table`
 - power: :func:`power_mde`, :func:`power_n`, :func:`power_simulate`
+- joint inference across fits on the same units: :func:`wald_did` (fuzzy DiD), :func:`simple_influence`,
+  :func:`equality_test` (module :mod:`.joint`); adjusted p-values :func:`holm`, :func:`romano_wolf`
+  (module :mod:`.multiplicity`)
 - warnings raised by an estimator, collected instead of printed: :func:`collect_warnings`, :func:`caught`
 """
 
@@ -29,6 +32,8 @@ from .staggered import (
     prepare_panel,
 )
 from .honest import HonestResult, breakdown, honest_did, sensitivity
+from .joint import WaldDiD, equality_test, simple_influence, wald_did
+from .multiplicity import bonferroni, holm, romano_wolf
 
 __all__ = [
     "Aggregate",
@@ -67,4 +72,11 @@ __all__ = [
     "propensity_score",
     "twfe",
     "twfe_event_study",
+    "WaldDiD",
+    "bonferroni",
+    "equality_test",
+    "holm",
+    "romano_wolf",
+    "simple_influence",
+    "wald_did",
 ]

@@ -86,7 +86,8 @@ def _panel(df: pd.DataFrame, unit: str, time: str) -> pd.DataFrame:
 
 
 def did_2x2(
-    df: pd.DataFrame, outcome: str, unit: str, time: str, treated: str, post: str, weights: str | None = None
+    df: pd.DataFrame, outcome: str, unit: str, time: str, treated: str, post: str, weights: str | None = None,
+    cluster: str | None = None,
 ) -> DiD2x2Result:
     """Canonical 2×2 difference-in-differences.
 
@@ -102,20 +103,30 @@ def did_2x2(
         0/1 column: period is after treatment.
     weights : str, optional
         Column of unit weights (e.g. matching weights); zero-weight rows are dropped.
+    cluster : str, optional
+        Column of a coarser sampling unit in which units are nested (e.g. the GP of a patient): SE clustered by it
+        (CR1, G/(G−1) with G its levels) instead of by unit.
 
     Returns
     -------
     DiD2x2Result
         Coefficient of ``treated × post`` in ``y ~ 1 + treated + post + treated:post`` (pooled OLS, SE clustered
-        by unit); it equals the difference of the mean changes shown in ``means``.
+        by unit, or by ``cluster``); it equals the difference of the mean changes shown in ``means``.
     """
-    d = _weighted(df[[unit, time, outcome, treated, post, *([weights] if weights else [])]].dropna(), weights)
+    extra = [cluster] if cluster and cluster != unit else []
+    d = _weighted(df[[unit, time, outcome, treated, post, *([weights] if weights else []), *extra]].dropna(),
+                  weights)
     d = d.assign(_T=d[treated].astype(float), _P=d[post].astype(float))
     d["_TP"] = d["_T"] * d["_P"]
     p = _panel(d, unit, time)
     exog = p[["_T", "_P", "_TP"]].assign(const=1.0)[["const", "_T", "_P", "_TP"]]
-    res = PooledOLS(p[outcome], exog, weights=p["_w"]).fit(cov_type="clustered", cluster_entity=True,
-                                                           group_debias=True)
+    if extra:
+        codes = pd.DataFrame({"cluster": pd.factorize(p[cluster])[0]}, index=p.index)
+        res = PooledOLS(p[outcome], exog, weights=p["_w"]).fit(cov_type="clustered", clusters=codes,
+                                                               group_debias=True)
+    else:
+        res = PooledOLS(p[outcome], exog, weights=p["_w"]).fit(cov_type="clustered", cluster_entity=True,
+                                                               group_debias=True)
     est, se = float(res.params["_TP"]), float(res.std_errors["_TP"])
     cell = d.groupby(["_T", "_P"])
     wm = cell.apply(lambda c: np.average(c[outcome], weights=c["_w"]), include_groups=False)

@@ -203,7 +203,8 @@ class Truth:
         number of patients per observed year — the weight :func:`evalkit.studies.asalee.aggregate_gp_year` uses).
     itt_cells : DataFrame
         GP × year: ``gp_id, asalee_year, year, n_patients, share_followed`` and ``delta_<indicator>`` — mean latent
-        effect (pp) over the GP's patients present that year.
+        effect (pp) over the GP's patients present that year; ``fdelta_<indicator>`` — the part of it that falls on
+        followed patients (Σ over followed patients / all patients present; = ``delta`` without spillover).
     pp_cells : DataFrame
         Followed patients grouped by GP × first followed year (``first_followed``) × year: ``n_patients`` and
         ``delta_<indicator>`` (mean latent effect over the followed patients present).
@@ -230,6 +231,25 @@ class Truth:
             w = d["w"].to_numpy()
             out[ind] = float(np.sum(w * d[f"delta_{ind}"]) / np.sum(w)) if len(d) else float("nan")
         return out
+
+    def first_stage(self, weights: str = "patients", gps: Any = None) -> float:
+        """The take-up aggregated as the ITT (:meth:`simple` with ``which="itt"``): share of the Asalée GPs'
+        diabetics followed by the nurse, in percent, post-entry GP-years averaged with cohort-size weights — what a
+        Callaway–Sant'Anna fit of ``pct_followed`` estimates (nobody is followed before entry or at comparison GPs)."""
+        d = self._unit_cells("itt", gps, weights)
+        d = d[d["year"] >= d["cohort"]]
+        return float(100 * np.sum(d["w"] * d["share_followed"]) / np.sum(d["w"])) if len(d) else float("nan")
+
+    def per_followed(self, weights: str = "patients", gps: Any = None) -> dict[str, float]:
+        """Planted effect on followed patients (pp), averaged over the followed patient-years of the post-entry
+        GP-years with the ITT's weights: Σ w·(effect on followed / patients) ÷ Σ w·share followed. Equals the Wald
+        estimand :meth:`simple` ``("itt")`` ÷ :meth:`first_stage` × 100 when there is no spillover on non-followed
+        patients (the default); with a spillover the Wald ratio also counts it, this does not."""
+        d = self._unit_cells("itt", gps, weights)
+        d = d[d["year"] >= d["cohort"]]
+        den = np.sum(d["w"] * d["share_followed"])
+        return {ind: float(np.sum(d["w"] * d[f"fdelta_{ind}"]) / den) if den > 0 else float("nan")
+                for ind in INDICATORS}
 
     def event_time(self, which: str = "itt", indicator: str = "hba1c_3plus", gps: Any = None,
                    weights: str = "patients") -> pd.Series:
@@ -448,6 +468,9 @@ def simulate_with_truth(seed: int = 0, scale: float = 1.0, **overrides: Any) -> 
     cell["followed"] = followed.astype(float)
     g = cell.groupby(["gp", "year"], sort=True)
     itt = g[dcols].mean()
+    fcols = [f"fdelta_{ind}" for ind in INDICATORS]
+    itt[fcols] = (cell[dcols].mul(cell["followed"], axis=0).groupby([cell["gp"], cell["year"]], sort=True).mean()
+                  .to_numpy())
     itt["share_followed"] = g["followed"].mean()
     itt["n_patients"] = g.size()
     itt = itt.reset_index()

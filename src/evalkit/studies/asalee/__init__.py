@@ -19,8 +19,9 @@ import pandas as pd
 from ... import paths, plots
 from ...simulate.asalee import ANCHOR
 from . import display, rows as _rows, texts as _texts
-from .analysis import (INDICATORS, MAIN, AsaleeResult, Fit, aggregate_gp_year, analyse_data, cs_sample, fit_cs,
-                       gp_intensity, intensity_groups, per_protocol_panel, published_design)
+from .analysis import (INDICATORS, MAIN, AsaleeResult, Fit, aggregate_gp_year, analyse_data, cs_sample,
+                       dose_equality, dose_response, fit_cs, gp_intensity, intensity_groups, per_protocol_panel,
+                       published_design)
 from .published import DEPLOYMENT, PUBLISHED
 from .texts import LABELS
 
@@ -108,5 +109,6 @@ def analyse(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, kind: str | N
 
 
 __all__ = ["ANCHOR", "DEPLOYMENT", "INDICATORS", "LABELS", "MAIN", "PUBLISHED", "AsaleeAnalysis", "AsaleeResult",
-           "Fit", "aggregate_gp_year", "analyse", "analyse_data", "cs_sample", "fit_cs", "gp_intensity",
+           "Fit", "aggregate_gp_year", "analyse", "analyse_data", "cs_sample", "dose_equality", "dose_response",
+           "fit_cs", "gp_intensity",
            "intensity_groups", "per_protocol_panel", "published_design"]

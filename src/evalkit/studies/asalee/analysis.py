@@ -24,6 +24,20 @@ nurse, cohort = first year followed; comparison = patients of never-Asalée GPs.
 GP × first-followed-year cell (weights = patients; cluster-robust influence-function variance by GP, Σ_c (Σ_{i∈c}
 ψ_i)², normal intervals, as R ``did``'s ``clustervars``).
 
+Effect on followed patients (fuzzy / Wald DiD, de Chaisemartin & D'Haultfœuille 2018): the ITT divided by the
+first stage — the Callaway–Sant'Anna ATT of ``pct_followed`` (share of the GP's diabetics followed by the nurse) on
+the same GP panel, weights and comparison group — with the delta-method SE from the two fits' joint influence
+functions (:func:`evalkit.estimators.wald_did`). It needs no comparison of chosen patients; it assumes that the
+nurse changes nothing for the patients she does not follow. The per-protocol CS stays as the published comparison;
+per protocol − Wald (joint influence functions, clustered by GP) is a selection diagnostic.
+
+Dose–response: within each tercile of intensity, the tercile's ITT divided by its own first stage (otherwise the
+ITT rises mechanically with the share followed); equality of the terciles' effects on followed patients by a Wald
+test on their joint influence functions (the terciles share the comparison GPs).
+
+Multiplicity: Holm and Romano–Wolf adjusted p-values of the six ITT effects (Romano–Wolf by multiplier bootstrap
+on the six fits' joint influence functions, seeded by ``seed``).
+
 Every fit goes through the shared engine (:func:`evalkit.estimators.callaway_santanna`); each sample (GP panel,
 per-protocol cells, each intensity group) is prepared once (:func:`evalkit.estimators.prepare`) for its indicators.
 """
@@ -38,14 +52,17 @@ import numpy as np
 import pandas as pd
 
 from ...disclosure import MIN_CELL
-from ...estimators import (CSResult, HonestResult, Panel, callaway_santanna, collect_warnings, did_2x2, honest_did,
-                           naive_cross_section, prepare, twfe)
+from ...estimators import (CSResult, HonestResult, Panel, callaway_santanna, collect_warnings, did_2x2, holm,
+                           honest_did, naive_cross_section, prepare, romano_wolf, twfe)
 from ...estimators.base import Estimate, clean_cohort
+from ...estimators.joint import difference, equality_test, estimate as if_estimate, simple_influence, stack, wald_did
 
 INDICATORS = ("hba1c_3plus", "microalb", "creatinine", "lipids", "ecg_cardio", "fundus_2y")
 MAIN = "hba1c_3plus"  #: the headline indicator (event study, HonestDiD, robustness, per-protocol 2×2)
 INTENSITY_LABELS = {3: ("low", "mid", "high"), 2: ("low", "high")}
 MBAR = (0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)  #: HonestDiD grid of M̄ (relative magnitudes)
+TAKE_UP = "pct_followed"  #: the first stage's outcome (column of :func:`aggregate_gp_year`, percent)
+RW_DRAWS = 2999  #: multiplier-bootstrap draws of the Romano–Wolf adjusted p-values
 
 
 # --- data preparation ---------------------------------------------------------------------------------------------
@@ -134,7 +151,8 @@ def per_protocol_panel(df: pd.DataFrame, indicators: Sequence[str] = INDICATORS)
 
 def published_design(df: pd.DataFrame, ind: str) -> dict[str, float] | None:
     """The published per-protocol comparison: first vs last year, patients present both years, followed by the nurse
-    in the last year (Asalée GPs) vs patients of comparison GPs — 2×2 DiD (evalkit.estimators.did_2x2).
+    in the last year (Asalée GPs) vs patients of comparison GPs — 2×2 DiD (evalkit.estimators.did_2x2), SE clustered
+    by GP (patients of a GP are not independent draws).
 
     Keys: ``estimate, std_error, ci_low, ci_high``, group means ``pre_t, pre_c, post_t, post_c`` (%), ``n_treated,
     n_control`` (patients), ``n_obs``, ``year0, year1``. None without treated or comparison patients.
@@ -151,7 +169,7 @@ def published_design(df: pd.DataFrame, ind: str) -> dict[str, float] | None:
                                      _y=d[ind] * 100.0)
     if d["_T"].sum() == 0 or (d["_T"] == 0).sum() == 0:
         return None
-    r = did_2x2(d, "_y", "patient_id", "year", "_T", "_P")
+    r = did_2x2(d, "_y", "patient_id", "year", "_T", "_P", cluster="gp_id")  # GPs are the sampling units
     m = r.means
     n_t = int(d.loc[d["_T"] == 1, "patient_id"].nunique())
     n_c = int(d.loc[d["_T"] == 0, "patient_id"].nunique())
@@ -272,11 +290,19 @@ def fit_cs(data: Panel, outcome: str, *, cluster: str | None = None, control_gro
 class AsaleeResult:
     """Everything the chapter computes (tidy tables in long format; no French).
 
-    ``itt``: one row per indicator (``outcome, estimate, std_error, ci_low, ci_high, p_value, pre_mean, n_gps,
-    n_treated, n_obs, pretest_p``); ``event_hba1c``: event study of the main indicator; ``per_protocol``: one row per
+    ``itt``: one row per indicator (``outcome, estimate, std_error, ci_low, ci_high, p_value, p_holm, p_romano_wolf,
+    pre_mean, n_gps, n_treated, n_obs, pretest_p`` — the adjusted p-values for the six tests); ``first_stage``: CS
+    ATT of the share of patients followed (pp), None without nurse follow-up; ``wald``: effect on followed patients
+    per indicator (``outcome, estimate, std_error, ci_low, ci_high, p_value, itt, first_stage, n_gps``);
+    ``selection``: per protocol − Wald per indicator (``outcome, per_protocol, wald, estimate, std_error, ci_low,
+    ci_high, p_value``); ``dose_test``: equality of the intensity groups' effects on followed patients per indicator
+    (``outcome, stat, df, p_value, n_groups, increasing`` — point estimates strictly increasing with intensity);
+    ``event_hba1c``: event study of the main indicator; ``per_protocol``: one row per
     indicator (cells, patients, GPs); ``dose``: one row per intensity group × indicator; ``robustness``: the main
     indicator under other specifications (``key`` ∈ naive, reference, other_weights, twfe, not_yet_treated);
-    ``sample``: :func:`sample_counts` of the GPs kept; ``notes``: what was dropped or changed, in English.
+    ``sample``: :func:`sample_counts` of the GPs kept; ``notes``: what was dropped or changed, in English. ``dose``
+    also carries each group's ``first_stage`` and its effect on followed patients (``pf_estimate, pf_std_error,
+    pf_ci_low, pf_ci_high``).
     """
 
     years: list[int]
@@ -306,6 +332,10 @@ class AsaleeResult:
     not_yet_treated: Fit | None
     twfe: Estimate | None
     robustness: pd.DataFrame
+    first_stage: Estimate | None
+    wald: pd.DataFrame
+    selection: pd.DataFrame
+    dose_test: pd.DataFrame
     notes: list[str]
     settings: dict[str, Any]
 
@@ -337,8 +367,10 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
     # --- ITT: CS on the GP-year panel, one fit per indicator -------------------------------------------------------
     itt_sample = cs_sample(gp, weight=wcol)
     fits: dict[str, Fit] = {}
+    itt_if: dict[str, tuple[float, pd.Series]] = {}  # simple ATT and its influence function by GP, per indicator
     for ind in inds:
         fits[ind], cs, fit_notes = fit_cs(itt_sample, ind, control_group=control_group)
+        itt_if[ind] = simple_influence(cs)
         notes += [f"ITT, {ind}: {n}" for n in fit_notes]
         if ind == (MAIN if MAIN in inds else inds[0]):
             main_cs = cs
@@ -348,6 +380,27 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
                          "ci_low": f.simple.ci_low, "ci_high": f.simple.ci_high, "p_value": f.simple.p_value,
                          "pre_mean": f.pre_mean, "n_gps": f.n_units, "n_treated": f.n_treated, "n_obs": f.n_obs,
                          "pretest_p": f.pretest_p} for ind, f in fits.items()])
+    # multiplicity: the six tests share the GPs — Holm, and Romano–Wolf on the joint influence functions
+    itt["p_holm"] = holm(itt["p_value"].to_numpy())
+    itt["p_romano_wolf"] = romano_wolf(itt["estimate"].to_numpy(), stack({i: itt_if[i][1] for i in inds})[inds],
+                                       draws=RW_DRAWS, seed=seed)
+    itt = itt[["outcome", "estimate", "std_error", "ci_low", "ci_high", "p_value", "p_holm", "p_romano_wolf",
+               "pre_mean", "n_gps", "n_treated", "n_obs", "pretest_p"]]
+
+    # --- effect on followed patients: Wald DiD = ITT ÷ first stage (CS ATT of the share followed) -------------
+    first_stage, fs_if = _first_stage(itt_sample, control_group, notes, "first stage")
+    wald_rows = []
+    wald_if: dict[str, pd.Series] = {}
+    if fs_if is not None:
+        for ind in inds:
+            w = wald_did(itt_if[ind], fs_if, scale=100.0)
+            wald_if[ind] = w.influence
+            e = w.estimate
+            wald_rows.append({"outcome": ind, "estimate": e.estimate, "std_error": e.std_error, "ci_low": e.ci_low,
+                              "ci_high": e.ci_high, "p_value": e.p_value, "itt": w.itt, "first_stage": w.first_stage,
+                              "n_gps": fits[ind].n_units})
+    wald = pd.DataFrame(wald_rows, columns=["outcome", "estimate", "std_error", "ci_low", "ci_high", "p_value", "itt",
+                                            "first_stage", "n_gps"])
     main = MAIN if MAIN in fits else inds[0]
     hon = None
     if (main_cs.dynamic.table["event_time"] < 0).any():  # HonestDiD learns from the pre-entry event times
@@ -357,16 +410,18 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
     # --- per protocol ---------------------------------------------------------------------------------------------
     cells, pp_counts = per_protocol_panel(df, inds)
     pp_rows, pp_fits = [], {}
+    pp_if: dict[str, tuple[float, pd.Series]] = {}
     pp_2x2 = None
     if not cells.empty and cells["first_followed"].notna().any():
         pp_cg = "never_treated" if cells["first_followed"].isna().any() else "not_yet_treated"
         pp_sample = cs_sample(cells, unit="cell", cohort="first_followed")
         for ind in inds:
             try:
-                f, _, fit_notes = fit_cs(pp_sample, ind, cluster="gp_id", control_group=pp_cg)
+                f, pp_cs, fit_notes = fit_cs(pp_sample, ind, cluster="gp_id", control_group=pp_cg)
             except ValueError as e:
                 notes.append(f"per protocol, {ind}: {e}")
                 continue
+            pp_if[ind] = simple_influence(pp_cs)  # summed by GP: comparable with the GP-level fits
             notes += [f"per protocol, {ind}: {n}" for n in fit_notes]
             pp_fits[ind] = f
             pan = cells[cells["cell"].isin(f.units)]
@@ -381,31 +436,22 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
     per_protocol = pd.DataFrame(pp_rows, columns=["outcome", "estimate", "std_error", "ci_low", "ci_high", "p_value",
                                                   "n_cells", "n_obs", "n_patients", "n_gps", "n_gps_treated",
                                                   "pretest_p"])
+    # selection diagnostic: per protocol − Wald, both influence functions summed by GP
+    sel_rows = []
+    for ind in [i for i in inds if i in pp_if and i in wald_if]:
+        w = wald.set_index("outcome").loc[ind, "estimate"]
+        gap, psi = difference(pp_if[ind][0], pp_if[ind][1], float(w), wald_if[ind])
+        e = if_estimate(gap, psi, "per_protocol_minus_wald")
+        sel_rows.append({"outcome": ind, "per_protocol": pp_if[ind][0], "wald": float(w), "estimate": e.estimate,
+                         "std_error": e.std_error, "ci_low": e.ci_low, "ci_high": e.ci_high, "p_value": e.p_value})
+    selection = pd.DataFrame(sel_rows, columns=["outcome", "per_protocol", "wald", "estimate", "std_error", "ci_low",
+                                                "ci_high", "p_value"])
 
     # --- dose–response by intensity -----------------------------------------------------------------------------
     inten = gp_intensity(df[df["gp_id"].isin(kept)])
     groups = intensity_groups(inten)
-    dose_rows, dose_fits = [], {}
-    if len(groups) and inten.max() > 0:
-        ctrl = gp[gp["asalee_year"].isna()]
-        for label in [g for g in ("low", "mid", "high") if g in set(groups)]:
-            ids = groups.index[groups == label]
-            sub = cs_sample(pd.concat([gp[gp["gp_id"].isin(ids)], ctrl]), weight=wcol)
-            for ind in inds:
-                try:
-                    f, _, fit_notes = fit_cs(sub, ind, control_group=control_group)
-                except ValueError as e:
-                    notes.append(f"intensity {label}, {ind}: {e}")
-                    continue
-                notes += [f"intensity {label}, {ind}: {n}" for n in fit_notes]
-                dose_fits[(label, ind)] = f
-                dose_rows.append({"group": label, "outcome": ind, "estimate": f.simple.estimate,
-                                  "std_error": f.simple.std_error, "ci_low": f.simple.ci_low,
-                                  "ci_high": f.simple.ci_high, "n_gps": f.n_treated, "n_units": f.n_units,
-                                  "n_obs": f.n_obs, "intensity_mean": float(inten[ids].mean()),
-                                  "intensity_min": float(inten[ids].min()), "intensity_max": float(inten[ids].max())})
-    dose = pd.DataFrame(dose_rows, columns=["group", "outcome", "estimate", "std_error", "ci_low", "ci_high", "n_gps",
-                                            "n_units", "n_obs", "intensity_mean", "intensity_min", "intensity_max"])
+    dose, dose_fits, dose_if = dose_response(gp, inten, groups, inds, control_group, wcol, notes)
+    dose_test = dose_equality(dose, dose_if)
 
     # --- naive cross-section and robustness (main indicator) ------------------------------------------------------
     last = years[-1]
@@ -436,6 +482,7 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
 
     pk = df[df["gp_id"].isin(kept)]
     settings = dict(seed=seed, weights=weights, control_group=control_group, est_method="reg", covariates=[],
+                    rw_draws=RW_DRAWS,
                     n_gps_asalee=int(fits[inds[0]].n_treated), n_gps_control=int(fits[inds[0]].n_control),
                     n_patients=int(pk["patient_id"].nunique()), n_patient_years=int(fits[inds[0]].n_obs))
     return AsaleeResult(
@@ -444,5 +491,85 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
         pretest_p=fits[main].pretest_p, honest=hon, pp_fits=pp_fits, per_protocol=per_protocol, pp_counts=pp_counts,
         pp_2x2=pp_2x2, trends=yearly_trends(df, cells, inds), intensity=inten, dose_fits=dose_fits, dose=dose,
         naive_fits=naive_fits, naive=naive, other_weights=other_w, not_yet_treated=not_yet, twfe=tw,
-        robustness=robustness, notes=notes, settings=settings,
+        robustness=robustness, first_stage=first_stage, wald=wald, selection=selection, dose_test=dose_test,
+        notes=notes, settings=settings,
     )
+
+
+def dose_response(gp: pd.DataFrame, inten: pd.Series, groups: pd.Series, inds: Sequence[str], control_group: str,
+                  wcol: str | None, notes: list[str]
+                  ) -> tuple[pd.DataFrame, dict[tuple[str, str], Fit], dict[tuple[str, str], pd.Series]]:
+    """Per intensity group (:func:`intensity_groups` of :func:`gp_intensity`) and indicator: the group's ITT (its
+    Asalée GPs and all comparison GPs of the GP panel ``gp``), its first stage and its effect on followed patients
+    (ITT ÷ its own first stage). Returns the ``dose`` table of :class:`AsaleeResult`, the fits, and the influence
+    functions of the effects on followed patients (by GP) for :func:`dose_equality`. ``notes`` is appended to."""
+    dose_rows: list[dict] = []
+    dose_fits: dict[tuple[str, str], Fit] = {}
+    dose_if: dict[tuple[str, str], pd.Series] = {}  # (group, indicator) → influence of the effect on the followed
+    if len(groups) and inten.max() > 0:
+        ctrl = gp[gp["asalee_year"].isna()]
+        for label in [g for g in ("low", "mid", "high") if g in set(groups)]:
+            ids = groups.index[groups == label]
+            sub = cs_sample(pd.concat([gp[gp["gp_id"].isin(ids)], ctrl]), weight=wcol)
+            g_fs, g_fs_if = _first_stage(sub, control_group, notes, f"intensity {label}, first stage")
+            for ind in inds:
+                try:
+                    f, g_cs, fit_notes = fit_cs(sub, ind, control_group=control_group)
+                except ValueError as e:
+                    notes.append(f"intensity {label}, {ind}: {e}")
+                    continue
+                notes += [f"intensity {label}, {ind}: {n}" for n in fit_notes]
+                dose_fits[(label, ind)] = f
+                pf = dict.fromkeys(["pf_estimate", "pf_std_error", "pf_ci_low", "pf_ci_high"], np.nan)
+                if g_fs_if is not None:  # the group's ITT over its own first stage
+                    w = wald_did(simple_influence(g_cs), g_fs_if, scale=100.0)
+                    dose_if[(label, ind)] = w.influence
+                    pf = {"pf_estimate": w.estimate.estimate, "pf_std_error": w.estimate.std_error,
+                          "pf_ci_low": w.estimate.ci_low, "pf_ci_high": w.estimate.ci_high}
+                dose_rows.append({"group": label, "outcome": ind, "estimate": f.simple.estimate,
+                                  "std_error": f.simple.std_error, "ci_low": f.simple.ci_low,
+                                  "ci_high": f.simple.ci_high, "n_gps": f.n_treated, "n_units": f.n_units,
+                                  "n_obs": f.n_obs, "intensity_mean": float(inten[ids].mean()),
+                                  "intensity_min": float(inten[ids].min()), "intensity_max": float(inten[ids].max()),
+                                  "first_stage": np.nan if g_fs is None else g_fs.estimate, **pf})
+    dose = pd.DataFrame(dose_rows, columns=["group", "outcome", "estimate", "std_error", "ci_low", "ci_high", "n_gps",
+                                            "n_units", "n_obs", "intensity_mean", "intensity_min", "intensity_max",
+                                            "first_stage", "pf_estimate", "pf_std_error", "pf_ci_low", "pf_ci_high"])
+    return dose, dose_fits, dose_if
+
+
+def _first_stage(sample: Panel, control_group: str, notes: list[str], what: str
+                 ) -> tuple[Estimate | None, tuple[float, pd.Series] | None]:
+    """CS ATT of the share of patients followed (:data:`TAKE_UP`, percent) on a prepared sample, and its
+    (value, influence function by GP) — None when nobody is followed, or when the share followed does not rise
+    significantly (a ratio over a first stage indistinguishable from 0 has no usable distribution)."""
+    take_up = sample.column(TAKE_UP)
+    if not np.nanmax(take_up, initial=0.0) > 0:
+        return None, None
+    try:
+        with collect_warnings() as caught:  # (no pre-test here: nobody is followed before entry, a singular one)
+            cs = callaway_santanna(sample, TAKE_UP, control_group=control_group, est_method="reg")
+    except ValueError as e:
+        notes.append(f"{what}: {e}")
+        return None, None
+    notes += [f"{what}: {n}" for n in caught]
+    if not cs.simple.ci_low > 0:
+        notes.append(f"{what}: the share followed does not rise significantly; no effect on followed patients")
+        return cs.simple, None
+    return cs.simple, simple_influence(cs)
+
+
+def dose_equality(dose: pd.DataFrame, influence: dict[tuple[str, str], pd.Series]) -> pd.DataFrame:
+    """Per indicator, Wald test that the intensity groups' effects on followed patients (``pf_estimate``) are equal,
+    on their joint influence functions (the groups share the comparison GPs): ``outcome, stat, df, p_value,
+    n_groups, increasing`` (point estimates strictly increasing from the least to the most intense group)."""
+    rows = []
+    for ind, d in dose.sort_values("intensity_mean").groupby("outcome", sort=False):
+        d = d[[(g, ind) in influence for g in d["group"]]]
+        if len(d) < 2:
+            continue
+        psi = stack({g: influence[(g, ind)] for g in d["group"]})[list(d["group"])]
+        stat, df_, p = equality_test(d["pf_estimate"].to_numpy(), psi)
+        rows.append({"outcome": ind, "stat": stat, "df": df_, "p_value": p, "n_groups": len(d),
+                     "increasing": bool(np.all(np.diff(d["pf_estimate"].to_numpy()) > 0))})
+    return pd.DataFrame(rows, columns=["outcome", "stat", "df", "p_value", "n_groups", "increasing"])

@@ -16,7 +16,7 @@ from ...disclosure import MIN_CELL, suppress
 from ...fr import fmt_ci, fmt_int, fmt_num, fmt_p
 from .analysis import AsaleeResult
 from .published import DEPLOYMENT, PUBLISHED
-from .texts import GROUP_LABELS, INTENSITY_FR, LABELS, SHORT, champ, source
+from .texts import ALPHA, GROUP_LABELS, INTENSITY_FR, LABELS, SHORT, champ, dose_verdict, n_significant, source
 
 TREND_INDICATORS = ("hba1c_3plus", "microalb", "fundus_2y")
 
@@ -115,22 +115,30 @@ def table_itt(a: AsaleeResult, kind: str) -> plots.Table:
         "IC 95 % bas": t["ci_low"],
         "IC 95 % haut": t["ci_high"],
         "p": t["p_value"].map(fmt_p),
+        "p ajustée (Holm)": t["p_holm"].map(fmt_p),
+        "p ajustée (Romano–Wolf)": t["p_romano_wolf"].map(fmt_p),
     })
-    sig = int((t["ci_low"] > 0).sum())
+    sig, _ = n_significant(a)
     title = (f"Intention de traiter : effet positif et significatif sur {sig} indicateur{'s' if sig > 1 else ''} "
-             f"sur {len(t)}" if sig else "Intention de traiter : aucun effet significatif à 5 %")
+             f"sur {len(t)}, compte tenu du nombre de tests" if sig else
+             "Intention de traiter : aucun effet significatif à 5 % compte tenu du nombre de tests")
     return plots.table(out, title=title,
                        champ=champ(a), source=source(kind),
                        note=("double différence échelonnée de Callaway et Sant'Anna sur le panel médecin × année "
                              "des parts de patients, pondérée par le nombre de patients, médecins jamais entrés "
-                             "comme témoins ; IC clusterisés au niveau du médecin."),
+                             "comme témoins ; IC clusterisés au niveau du médecin. p ajustées : p-values corrigées "
+                             f"pour les {len(t)} tests (Holm ; Romano et Wolf, bootstrap multiplicateur sur les "
+                             "fonctions d'influence jointes des estimations, qui portent sur les mêmes médecins) ; "
+                             "le titre compte les effets positifs dont la p ajustée de Romano–Wolf est inférieure à "
+                             "5 %."),
                        name="asalee_itt")
 
 
 def figure_forest(a: AsaleeResult, kind: str) -> plots.Figure:
     """Forest plot of the six ITT effects (pp, 95 % CI); blue when the CI is entirely above zero."""
     t = a.itt.assign(label=a.itt["outcome"].map(LABELS)).reset_index(drop=True)
-    n_pos = int((t["ci_low"] > 0).sum())
+    n_pos, _ = n_significant(a)
+    up = (t["p_romano_wolf"] < ALPHA) & (t["estimate"] > 0)
     title = (f"L'entrée du médecin dans Asalée améliore {n_pos} des {len(t)} indicateurs de suivi "
              "de ses patients diabétiques" if n_pos else
              "Effet de l'entrée du médecin dans Asalée sur les indicateurs de suivi de ses patients diabétiques")
@@ -138,8 +146,9 @@ def figure_forest(a: AsaleeResult, kind: str) -> plots.Figure:
         f"{r.label} : {plots.ci_label(r.estimate, r.ci_low, r.ci_high)} point" for r in t.itertuples()) + "."
     return plots.forest(t, xlabel="Effet en points de pourcentage (intention de traiter, IC à 95 %)",
                         ylabel="Indicateur de suivi", title=title, champ=champ(a), source=source(kind),
-                        name="asalee_forest", colors=[plots.TREATED if lo > 0 else plots.NEUTRAL for lo in t["ci_low"]],
-                        note="en bleu : intervalle de confiance entièrement au-dessus de zéro.", alt=alt)
+                        name="asalee_forest", colors=[plots.TREATED if u else plots.NEUTRAL for u in up],
+                        note="en bleu : effet positif significatif à 5 % après correction pour le nombre de tests "
+                             "(p ajustée de Romano–Wolf) ; intervalles de confiance à 95 % non ajustés.", alt=alt)
 
 
 def figure_event_study(a: AsaleeResult, kind: str) -> plots.Figure:
@@ -161,89 +170,132 @@ def table_per_protocol(a: AsaleeResult, kind: str) -> plots.Table:
                                                      "(aucun patient suivi par l'infirmière, ou pas de témoins)"]}),
                            title="Per-protocole : non disponible", champ=champ(a), source=source(kind))
     t = a.per_protocol.merge(a.itt[["outcome", "estimate"]].rename(columns={"estimate": "itt"}),
-                                on="outcome", how="left")
+                             on="outcome", how="left")
+    w = a.wald.set_index("outcome") if len(a.wald) else pd.DataFrame(columns=["estimate", "ci_low", "ci_high"])
+    g = a.selection.set_index("outcome") if len(a.selection) else pd.DataFrame(
+        columns=["estimate", "ci_low", "ci_high", "p_value"])
+
+    def _ci(frame: pd.DataFrame, ind: str) -> str:
+        return fmt_ci(frame.loc[ind, "ci_low"], frame.loc[ind, "ci_high"]) if ind in frame.index else "n.d."
+
     out = pd.DataFrame({
         "Indicateur": t["outcome"].map(LABELS),
         "Per-protocole (points)": t["estimate"],
-        "IC 95 % bas": t["ci_low"],
-        "IC 95 % haut": t["ci_high"],
+        "IC 95 % per-protocole": [fmt_ci(lo, hi) for lo, hi in zip(t["ci_low"], t["ci_high"])],
+        "Effet sur les patients suivis (points)": [w.loc[i, "estimate"] if i in w.index else np.nan
+                                                   for i in t["outcome"]],
+        "IC 95 % effet sur les suivis": [_ci(w, i) for i in t["outcome"]],
+        "Écart per-protocole − effet sur les suivis (points)": [g.loc[i, "estimate"] if i in g.index else np.nan
+                                                                for i in t["outcome"]],
+        "p de l'écart": [fmt_p(g.loc[i, "p_value"]) if i in g.index else "n.d." for i in t["outcome"]],
         "Intention de traiter (points)": t["itt"],
     })
-    bigger = bool((t["estimate"] > t["itt"]).all())
-    title = ("Pour les patients effectivement suivis par l'infirmière, l'écart est plus grand qu'en intention de "
-             "traiter — mais il peut mêler effet et sélection" if bigger else
-             "Per-protocole et intention de traiter, indicateur par indicateur")
+    above = g[(g["p_value"] < ALPHA) & (g["estimate"] > 0)] if len(g) else g
+    main = a.main
+    title = ("La comparaison per-protocole dépasse l'effet sur les patients suivis : signe d'une sélection des "
+             "patients suivis" if main in above.index else
+             "Per-protocole et effet sur les patients suivis, indicateur par indicateur")
     return plots.table(out, title=title,
                        champ=champ(a) + " ; per-protocole : patients présents chaque année, suivis par "
                        "l'infirmière (médecins Asalée) ou patients des médecins témoins",
                        source=source(kind), name="asalee_per_protocole",
-                       note=("double différence échelonnée (Callaway–Sant'Anna), cohorte = première année de "
-                             "suivi par l'infirmière, pondérée par patient, IC clusterisés par médecin. Les "
-                             "patients suivis sont choisis par le médecin et l'infirmière : l'estimation n'est "
-                             "causale que si, sans Asalée, leur suivi aurait évolué comme celui des témoins."))
+                       note=("per-protocole : double différence échelonnée (Callaway–Sant'Anna), cohorte = première "
+                             "année de suivi par l'infirmière, pondérée par patient, IC clusterisés par médecin ; les "
+                             "patients suivis sont choisis par le médecin et l'infirmière, l'estimation n'est causale "
+                             "que si, sans Asalée, leur suivi aurait évolué comme celui des témoins. Effet sur les "
+                             "patients suivis : effet en intention de traiter divisé par la hausse de la part des "
+                             "patients suivis (double différence de Wald, de Chaisemartin et D'Haultfœuille), IC par "
+                             "la méthode delta sur les fonctions d'influence jointes ; il suppose que l'entrée du "
+                             "médecin ne change rien pour les patients que l'infirmière ne suit pas. Écart : test de "
+                             "la différence entre les deux, clusterisé par médecin."))
+
+
+def _dose_groups(a: AsaleeResult) -> pd.DataFrame:
+    return (a.dose.drop_duplicates("group")[["group", "n_gps", "intensity_mean", "first_stage"]]
+            .sort_values("intensity_mean").reset_index(drop=True))
 
 
 def table_dose(a: AsaleeResult, kind: str) -> plots.Table:
-    if a.dose.empty:
-        return plots.table(pd.DataFrame({"Message": ["Trop peu de médecins Asalée pour former des groupes "
-                                                     "d'intensité d'au moins 11 médecins"]}),
+    """Effect on followed patients by intensity group (each group's ITT ÷ its own first stage), with the p-value of
+    the test of equality between groups, indicator by indicator."""
+    dose = a.dose[a.dose["pf_estimate"].notna()] if len(a.dose) else a.dose
+    if dose.empty:
+        return plots.table(pd.DataFrame({"Message": ["Trop peu de médecins Asalée ou de patients suivis pour former "
+                                                     "des groupes d'intensité d'au moins 11 médecins"]}),
                            title="Intensité : non disponible", champ=champ(a), source=source(kind))
-    groups = (a.dose.drop_duplicates("group")[["group", "n_gps", "intensity_mean"]]
-              .sort_values("intensity_mean").reset_index(drop=True))
-    small = groups["n_gps"] < MIN_CELL  # never the case (groups have ≥ 11 GPs), checked anyway
+    groups = _dose_groups(a)
     cols = {}
     for r in groups.itertuples():
-        cols[r.group] = (f"Intensité {INTENSITY_FR[r.group]} ({fmt_int(r.n_gps) if r.n_gps >= MIN_CELL else '< 11'}"
-                         f" médecins, {fmt_num(r.intensity_mean, 0)} % suivis)")
-    wide = a.dose.pivot_table(index="outcome", columns="group", values="estimate", observed=True)
-    out = pd.DataFrame({"Indicateur (effet en points)": [LABELS[i] for i in a.indicators if i in wide.index]})
+        n = fmt_int(r.n_gps) if r.n_gps >= MIN_CELL else "< 11"  # never < 11 (groups have ≥ 11 GPs), checked
+        cols[r.group] = (f"Intensité {INTENSITY_FR[r.group]} ({n} médecins, {fmt_num(r.intensity_mean, 0)} % suivis)")
+    wide = dose.pivot_table(index="outcome", columns="group", values="pf_estimate", observed=True)
+    inds = [i for i in a.indicators if i in wide.index]
+    out = pd.DataFrame({"Indicateur (effet sur les patients suivis, points)": [LABELS[i] for i in inds]})
     for r in groups.itertuples():
-        v = [wide.loc[i, r.group] for i in a.indicators if i in wide.index]
-        out[cols[r.group]] = v if not small[r.Index] else ["< 11"] * len(v)
-    main = "hba1c_3plus" if "hba1c_3plus" in wide.index else a.indicators[0]
-    up = bool(np.all(np.diff([wide.loc[main, g] for g in groups["group"]]) > 0))
-    title = ("L'effet sur l'HbA1c croît avec la part de patients suivis par l'infirmière" if up else
-             "Effet selon l'intensité de la coopération, indicateur par indicateur")
+        v = [wide.loc[i, r.group] if r.group in wide.columns else np.nan for i in inds]
+        out[cols[r.group]] = v if r.n_gps >= MIN_CELL else ["< 11"] * len(v)
+    test = a.dose_test.set_index("outcome")
+    out["p (égalité entre groupes)"] = [fmt_p(test.loc[i, "p_value"]) if i in test.index else "n.d." for i in inds]
+    main = a.main if a.main in wide.index else inds[0]
+    verdict = dose_verdict(a, main)
+    title = {"up": "L'effet sur l'HbA1c des patients suivis croît avec la part de patients suivis par l'infirmière",
+             "differs": "L'effet sur l'HbA1c des patients suivis diffère selon l'intensité de la coopération"}.get(
+        verdict, "Effet sur les patients suivis selon l'intensité de la coopération, indicateur par indicateur")
     return plots.table(out, title=title,
                        champ=champ(a) + " ; groupes de médecins Asalée selon la part de leurs patients "
                        "diabétiques suivis par l'infirmière", source=source(kind), name="asalee_intensite",
-                       note="effet en intention de traiter (points) ; chaque groupe est comparé à tous les "
-                            "médecins témoins ; « % suivis » : part moyenne des patients-années suivis par "
-                            "l'infirmière après l'entrée du médecin.")
+                       note="effet en intention de traiter de chaque groupe (comparé à tous les médecins témoins) "
+                            "divisé par la hausse de la part de ses patients suivis (double différence de Wald) : "
+                            "sans cette division, l'effet croîtrait mécaniquement avec la part suivie ; « % suivis » : "
+                            "part moyenne des patients-années suivis par l'infirmière après l'entrée du médecin ; "
+                            "p : test de Wald de l'égalité des effets entre groupes (fonctions d'influence jointes, "
+                            "les groupes partagent les témoins).")
 
 
 def figure_dose(a: AsaleeResult, kind: str, indicator: str = "hba1c_3plus") -> plots.Figure | plots.Table:
-    d = a.dose[a.dose["outcome"] == indicator].sort_values("intensity_mean")
+    d = a.dose[(a.dose["outcome"] == indicator) & a.dose["pf_estimate"].notna()].sort_values("intensity_mean")
     if d.empty:
         return table_dose(a, kind)
     fig, ax = plots.new(width=7.0, height=4.0)
     x = d["intensity_mean"].to_numpy()
-    ax.errorbar(x, d["estimate"], yerr=[d["estimate"] - d["ci_low"], d["ci_high"] - d["estimate"]],
-                fmt="o", color=plots.TREATED, capsize=4, label="effet en intention de traiter (IC 95 %)")
+    ax.errorbar(x, d["pf_estimate"], yerr=[d["pf_estimate"] - d["pf_ci_low"], d["pf_ci_high"] - d["pf_estimate"]],
+                fmt="o", color=plots.TREATED, capsize=4, label="effet sur les patients suivis (IC 95 %)")
     for xi, (_, r) in zip(x, d.iterrows()):
         ax.annotate(f"intensité {INTENSITY_FR[r['group']]}\n"
-                    f"{plots.ci_label(r['estimate'], r['ci_low'], r['ci_high'])}",
-                    (xi, r["ci_high"]), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=8)
+                    f"{plots.ci_label(r['pf_estimate'], r['pf_ci_low'], r['pf_ci_high'])}",
+                    (xi, r["pf_ci_high"]), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=8)
+    refs = []
+    w = a.wald[a.wald["outcome"] == indicator]
+    if len(w):
+        refs.append(("effet sur les patients suivis, tous médecins", w["estimate"].iloc[0], "--"))
     pp = a.per_protocol[a.per_protocol["outcome"] == indicator]
     if len(pp):
-        ax.axhline(pp["estimate"].iloc[0], color=plots.NEUTRAL, ls=":", lw=1)
-        ax.annotate("per-protocole (patients suivis)", (x.min(), pp["estimate"].iloc[0]), xytext=(0, 4),
-                    textcoords="offset points", fontsize=8, color=plots.NEUTRAL)
+        refs.append(("per-protocole (comparaison publiée)", pp["estimate"].iloc[0], ":"))
+    for label, y, ls in refs:
+        ax.axhline(y, color=plots.NEUTRAL, ls=ls, lw=1)
+        ax.annotate(label, (max(0, x.min() - 11), y), xytext=(0, 4), textcoords="offset points", fontsize=8,
+                    color=plots.NEUTRAL)
     ax.axhline(0, color=plots.NEUTRAL, lw=1)
     ax.set_xlabel("Part des patients diabétiques du médecin suivis par l'infirmière (%, moyenne du groupe)")
     ax.set_ylabel("Effet sur la part avec ≥ 3 HbA1c (points)")
     plots.french_axis(ax, "both")
-    lo = min(0, d["ci_low"].min())
-    hi = max(d["ci_high"].max(), pp["estimate"].iloc[0] if len(pp) else d["ci_high"].max())
+    lo = min(0, d["pf_ci_low"].min(), *[y for _, y, _ in refs])
+    hi = max(d["pf_ci_high"].max(), *[y for _, y, _ in refs])
     ax.set_ylim(lo - 0.1 * (hi - lo), hi + 0.25 * (hi - lo))
     ax.set_xlim(max(0, x.min() - 12), min(100, x.max() + 12))
-    alt = "Graphique en points : " + " ; ".join(
+    alt = "Graphique en points, effet sur les patients suivis par groupe d'intensité : " + " ; ".join(
         f"intensité {INTENSITY_FR[r['group']]} ({fmt_num(r['intensity_mean'], 0)} % de patients suivis) : "
-        f"{plots.ci_label(r['estimate'], r['ci_low'], r['ci_high'])} point" for _, r in d.iterrows())
-    increasing = bool(np.all(np.diff(d["estimate"].to_numpy()) > 0))
-    title = ("L'effet sur le suivi de l'HbA1c croît avec la part de patients suivis par l'infirmière"
-             if increasing else "Effet sur le suivi de l'HbA1c selon l'intensité de la coopération")
-    return plots.figure(fig, title=title, alt=alt, champ=champ(a), source=source(kind), name="asalee_dose")
+        f"{plots.ci_label(r['pf_estimate'], r['pf_ci_low'], r['pf_ci_high'])} point" for _, r in d.iterrows()) + "."
+    verdict = dose_verdict(a, indicator)
+    title = {"up": "L'effet sur le suivi de l'HbA1c des patients suivis croît avec la part de patients suivis",
+             "differs": "L'effet sur le suivi de l'HbA1c des patients suivis diffère selon l'intensité"}.get(
+        verdict, "Effet sur le suivi de l'HbA1c des patients suivis selon l'intensité de la coopération")
+    test = a.dose_test.set_index("outcome")
+    note = ("effet en intention de traiter de chaque groupe divisé par la hausse de la part de ses patients suivis ; "
+            + (f"test d'égalité entre groupes : p {fmt_p(test.loc[indicator, 'p_value'], style='eq')}."
+               if indicator in test.index else "pas de test d'égalité."))
+    return plots.figure(fig, title=title, alt=alt, champ=champ(a), source=source(kind), name="asalee_dose",
+                        note=note)
 
 
 def table_honest(a: AsaleeResult, kind: str) -> plots.Table:
@@ -330,14 +382,17 @@ def table_published(a: AsaleeResult, kind: str) -> plots.Table:
                      ("même conclusion : " if (r["ci_low"] > 0 and smaller) else "conclusion différente : ")
                      + ("positif et significatif" if r["ci_low"] > 0 else "non significatif")
                      + (", plus faible qu'en per-protocole" if smaller else "")))
-    dh = a.dose[a.dose["outcome"] == "hba1c_3plus"].sort_values("intensity_mean")
+    dh = a.dose[(a.dose["outcome"] == "hba1c_3plus") & a.dose["pf_estimate"].notna()].sort_values("intensity_mean")
     if len(dh) >= 2:
         lo, hi = dh.iloc[0], dh.iloc[-1]
-        rows.append(("Intensité de la coopération, HbA1c (points)", "effet plus grand quand la coopération "
-                     "est plus intense",
-                     f"{fmt_num(lo['estimate'], 1, sign=True)} (faible) → {fmt_num(hi['estimate'], 1, sign=True)} "
-                     "(forte)",
-                     "même sens" if hi["estimate"] > lo["estimate"] else "sens différent"))
+        verdict = dose_verdict(a, "hba1c_3plus")
+        rows.append(("Intensité de la coopération, HbA1c : effet sur les patients suivis (points)",
+                     "effet plus grand quand la coopération est plus intense",
+                     f"{fmt_num(lo['pf_estimate'], 1, sign=True)} (faible) → "
+                     f"{fmt_num(hi['pf_estimate'], 1, sign=True)} (forte)",
+                     {"up": "même sens, écart significatif",
+                      "differs": "écart significatif, mais l'effet ne croît pas régulièrement"}.get(
+                         verdict, "écart entre groupes non significatif")))
     s = a.pp_counts
     rows.append(("Échantillon", f"{fmt_int(pub['n_gps_asalee'])} médecins Asalée, {fmt_int(pub['n_gps_control'])} "
                  f"témoins ; {fmt_int(pub['n_patients_pp'])} patients suivis ; "

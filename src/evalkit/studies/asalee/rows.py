@@ -1,6 +1,7 @@
 """Asalée: the results rows (``results/estimates.csv``) of an :class:`~.analysis.AsaleeResult`.
 
-Every effect is in percentage points (``unit="pp"``). Rows resting on fewer than 11 GPs (or patients) are left out.
+Every effect is in percentage points (``unit="pp"``), adjusted p-values and test p-values in ``unit="p_value"`` (the
+``estimate`` column holds the p-value). Rows resting on fewer than 11 GPs (or patients) are left out.
 """
 
 from __future__ import annotations
@@ -23,14 +24,47 @@ def _row(est: Estimate, outcome: str, estimator: str, data: str, subgroup: str =
                     headline=headline, data=data)
 
 
+def _p_row(p: float, outcome: str, estimator: str, data: str, n_units: int, subgroup: str = "all") -> dict:
+    return make_row(study=STUDY, outcome=outcome, estimator=estimator, estimate=p, std_error=None, ci_low=None,
+                    ci_high=None, unit="p_value", n_units=n_units, n_obs=None, subgroup=subgroup, data=data)
+
+
+def _tab_row(t, outcome: str, estimator: str, data: str, n_units: int, subgroup: str = "all") -> dict:
+    return make_row(study=STUDY, outcome=outcome, estimator=estimator, estimate=t.estimate, std_error=t.std_error,
+                    ci_low=t.ci_low, ci_high=t.ci_high, unit="pp", n_units=n_units, n_obs=None, subgroup=subgroup,
+                    data=data)
+
+
 def rows(r: AsaleeResult, data: str) -> pd.DataFrame:
-    """Results rows: the six ITT headlines, intensity groups, per protocol, the main indicator's event study,
-    robustness variants and HonestDiD grid, the naive cross-sections and the published 2×2. ``data``: the rows'
-    ``data`` column (``"synthetic"`` or ``"user"``)."""
+    """Results rows: the six ITT headlines with their Holm and Romano–Wolf adjusted p-values, the first stage and
+    the effect on followed patients (Wald DiD, overall and by intensity group, with the equality test), intensity
+    groups' ITT, per protocol and per protocol − Wald, the main indicator's event study, robustness variants and
+    HonestDiD grid, the naive cross-sections and the published 2×2. ``data``: the rows' ``data`` column
+    (``"synthetic"`` or ``"user"``)."""
     out: list[dict] = []
+    adj = r.itt.set_index("outcome")
     for ind, f in r.itt_fits.items():
         if f.publishable:
             out.append(_row(f.simple, ind, "cs_simple", data, headline=True))
+            for col, label in (("p_holm", "cs_simple_p_holm"), ("p_romano_wolf", "cs_simple_p_romano_wolf")):
+                if pd.notna(adj.loc[ind, col]):
+                    out.append(_p_row(float(adj.loc[ind, col]), ind, label, data, f.n_units))
+    f0 = next(iter(r.itt_fits.values()))
+    if r.first_stage is not None and f0.publishable:
+        out.append(_row(r.first_stage, "pct_followed", "cs_simple_first_stage", data, n_units=f0.n_units))
+    for w in r.wald.itertuples(index=False):
+        if r.itt_fits[w.outcome].publishable:
+            out.append(_tab_row(w, w.outcome, "wald_did", data, int(w.n_gps)))
+    for d in r.dose.itertuples(index=False):
+        if d.n_gps >= MIN_CELL and pd.notna(d.pf_estimate):
+            out.append(make_row(study=STUDY, outcome=d.outcome, estimator="wald_did", estimate=d.pf_estimate,
+                                std_error=d.pf_std_error, ci_low=d.pf_ci_low, ci_high=d.pf_ci_high, unit="pp",
+                                n_units=int(d.n_units), n_obs=int(d.n_obs), subgroup=f"intensity={d.group}",
+                                data=data))
+    n_asalee = int(r.dose.drop_duplicates("group")["n_gps"].sum()) if len(r.dose) else 0
+    for t in r.dose_test.itertuples(index=False):
+        if pd.notna(t.p_value) and n_asalee >= MIN_CELL:
+            out.append(_p_row(float(t.p_value), t.outcome, "wald_did_intensity_equality_p", data, n_asalee))
     for (label, ind), f in r.dose_fits.items():
         if f.publishable:
             out.append(_row(f.simple, ind, "cs_simple", data, subgroup=f"intensity={label}"))
@@ -39,6 +73,12 @@ def rows(r: AsaleeResult, data: str) -> pd.DataFrame:
         n_pat, n_gp_t = int(pp.loc[ind, "n_patients"]), int(pp.loc[ind, "n_gps_treated"])
         if n_gp_t >= MIN_CELL and n_pat >= MIN_CELL:
             out.append(_row(f.simple, ind, "cs_simple_per_protocol", data, n_units=n_pat))
+    sel = r.selection.set_index("outcome")
+    for ind in sel.index:
+        n_gp_t = int(pp.loc[ind, "n_gps_treated"])
+        if n_gp_t >= MIN_CELL:
+            out.append(_tab_row(sel.loc[ind].rename(None), ind, "per_protocol_minus_wald", data,
+                                int(pp.loc[ind, "n_gps"])))
     fm = r.itt_fits[r.main]
     if fm.publishable:
         for e in fm.event.itertuples(index=False):

@@ -9,7 +9,7 @@ import numpy as np
 
 from ... import plots
 from ...disclosure import MIN_CELL
-from ...fr import fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_pp, fmt_years
+from ...fr import fmt_ci, fmt_int, fmt_num, fmt_p, fmt_pct, fmt_pp, fmt_years
 from ...simulate.asalee import ANCHOR
 from .analysis import AsaleeResult
 
@@ -37,6 +37,24 @@ GROUP_LABELS = {"followed": "Patients suivis par l'infirmière",
 USER_SOURCE = "données fournies par l'utilisateur (format des contrats evalkit) ; calculs evalkit"
 _WORDS = {0: "aucun", 1: "un", 2: "deux", 3: "trois", 4: "quatre", 5: "cinq", 6: "six"}
 PRE_CITED = ("creatinine", "lipids")  #: indicators whose pre-entry level the prose cites, besides the main one
+ALPHA = 0.05
+
+
+def n_significant(r: AsaleeResult, column: str = "p_romano_wolf") -> tuple[int, int]:
+    """Indicators whose ITT is significant at 5 % by the adjusted p-value ``column``: (number up, number down)."""
+    sig = r.itt[column] < ALPHA
+    return int((sig & (r.itt["estimate"] > 0)).sum()), int((sig & (r.itt["estimate"] < 0)).sum())
+
+
+def dose_verdict(r: AsaleeResult, indicator: str) -> str:
+    """``"up"`` (equality of the groups' effects on followed patients rejected at 5 % and estimates increasing with
+    intensity), ``"differs"`` (rejected, not increasing), ``"equal"`` (not rejected) or ``"na"`` (no test)."""
+    t = r.dose_test[r.dose_test["outcome"] == indicator]
+    if t.empty or not np.isfinite(t["p_value"].iloc[0]):
+        return "na"
+    if t["p_value"].iloc[0] >= ALPHA:
+        return "equal"
+    return "up" if bool(t["increasing"].iloc[0]) else "differs"
 
 
 def champ(r: AsaleeResult) -> str:
@@ -73,8 +91,7 @@ def texts(r: AsaleeResult, kind: str) -> dict[str, str]:
     for ind in (*PRE_CITED, main):
         t[f"pre_{ind}"] = fmt_pct(itt.loc[ind, "pre_mean"], 0)
 
-    n_pos = int((r.itt["ci_low"] > 0).sum())
-    n_neg = int((r.itt["ci_high"] < 0).sum())
+    n_pos, n_neg = n_significant(r)
     h = itt.loc[main]
     sig = h["ci_low"] > 0 or h["ci_high"] < 0
     verb = "augmente" if h["estimate"] > 0 else "réduit"
@@ -84,40 +101,83 @@ def texts(r: AsaleeResult, kind: str) -> dict[str, str]:
         "d'HbA1c dans l'année"
         + ("" if sig else " — un écart que l'incertitude ne permet pas de distinguer de zéro"))
     n_ind = {6: "six"}.get(len(r.indicators), str(len(r.indicators)))
-    t["itt_others"] = (f"{_WORDS.get(n_pos, str(n_pos))} des {n_ind} indicateurs progressent significativement"
-                       + (f", {n_neg} reculent" if n_neg else ""))
+    t["itt_others"] = (f"{_WORDS.get(n_pos, str(n_pos))} des {n_ind} indicateurs "
+                       + ("progresse" if n_pos <= 1 else "progressent")
+                       + (f" et {_WORDS.get(n_neg, str(n_neg))} "
+                          + ("recule" if n_neg == 1 else "reculent") if n_neg else "")
+                       + " significativement, une fois pris en compte le nombre de tests (p-values ajustées de "
+                       "Romano et Wolf, seuil de 5 %)")
 
     pp = r.per_protocol.set_index("outcome") if len(r.per_protocol) else None
-    share = float(r.intensity.mean()) if len(r.intensity) else np.nan
+    wd = r.wald.set_index("outcome") if len(r.wald) else None
+    if wd is not None and main in wd.index:
+        w = wd.loc[main]
+        t["wald_sentence"] = (
+            f"Rapporté à la hausse de la part des diabétiques suivis par l'infirmière après l'entrée du médecin "
+            f"({fmt_pp(w['first_stage'], 1, sign=True)}), l'effet en intention de traiter sur les trois dosages "
+            f"d'HbA1c correspond à {fmt_pp(w['estimate'], 1, sign=True)} (IC à 95 % "
+            f"{fmt_ci(w['ci_low'], w['ci_high'])}) pour les patients que l'infirmière suit : c'est l'effet sur les "
+            "patients suivis, estimé sans comparer des patients choisis (double différence de Wald).")
+    else:
+        t["wald_sentence"] = ("Les données ne permettent pas d'estimer l'effet sur les patients suivis (suivi "
+                              "infirmier non renseigné, ou part de patients suivis qui ne progresse pas "
+                              "significativement après l'entrée).")
     if pp is not None and main in pp.index:
         p = pp.loc[main]
-        ratio = h["estimate"] / p["estimate"] if p["estimate"] else np.nan
         t["pp_sentence"] = (
-            f"Pour les seuls patients effectivement suivis par l'infirmière "
-            f"({fmt_int(r.pp_counts.get('patients_followed', 0))} patients présents toutes les années, comparés aux "
-            f"patients des médecins témoins), l'écart estimé atteint {fmt_pp(p['estimate'], 1, sign=True)} "
-            f"(IC à 95 % {fmt_ci(p['ci_low'], p['ci_high'])}). L'effet en intention de traiter n'en représente que "
-            f"{fmt_pct(100 * ratio, 0) if np.isfinite(ratio) else 'n.d.'} : l'infirmière ne suit qu'une partie des "
-            f"diabétiques du médecin ({fmt_pct(share, 0)} en moyenne des patients-années après l'entrée).")
+            f"La comparaison per-protocole, celle des évaluations publiées, rapproche les seuls patients suivis "
+            f"({fmt_int(r.pp_counts.get('patients_followed', 0))} patients présents toutes les années) des patients "
+            f"des médecins témoins : l'écart estimé atteint {fmt_pp(p['estimate'], 1, sign=True)} (IC à 95 % "
+            f"{fmt_ci(p['ci_low'], p['ci_high'])}).")
     else:
-        t["pp_sentence"] = ("Les données ne permettent pas d'estimer l'effet pour les seuls patients suivis par "
-                            "l'infirmière (suivi infirmier non renseigné ou absence de témoins).")
+        t["pp_sentence"] = ("Les données ne permettent pas la comparaison per-protocole des seuls patients suivis "
+                            "par l'infirmière (suivi infirmier non renseigné ou absence de témoins).")
+    sel = r.selection.set_index("outcome") if len(r.selection) else None
+    if sel is not None and main in sel.index:
+        g = sel.loc[main]
+        gap = (f"L'écart entre la comparaison per-protocole et l'effet sur les patients suivis est de "
+               f"{fmt_pp(g['estimate'], 1, sign=True)} (IC à 95 % {fmt_ci(g['ci_low'], g['ci_high'])}, "
+               f"p {fmt_p(g['p_value'], style='eq')}) : ")
+        if g["p_value"] >= ALPHA:
+            gap += ("il ne se distingue pas de zéro ; rien n'indique ici que le choix des patients suivis biaise la "
+                    "comparaison per-protocole, sans que ce test, peu puissant, permette de l'exclure.")
+        elif g["estimate"] > 0:
+            gap += ("la comparaison per-protocole dépasse significativement l'effet sur les patients suivis. Les "
+                    "patients confiés à l'infirmière auraient vu leur suivi progresser davantage que les témoins "
+                    "même sans elle (par exemple s'ils sont recrutés au sortir d'une mauvaise année) : la "
+                    "comparaison per-protocole attribue cette différence au dispositif.")
+        else:
+            gap += ("la comparaison per-protocole est significativement inférieure à l'effet sur les patients "
+                    "suivis : les patients confiés à l'infirmière auraient vu leur suivi progresser moins que les "
+                    "témoins sans elle, ou l'entrée du médecin change aussi le suivi des patients qu'elle ne suit "
+                    "pas.")
+        t["selection_sentence"] = gap
+    else:
+        t["selection_sentence"] = ("Faute de l'une des deux estimations, l'écart entre comparaison per-protocole et "
+                                   "effet sur les patients suivis, qui renseigne sur la sélection des patients "
+                                   "suivis, ne peut pas être calculé.")
 
-    d = r.dose[r.dose["outcome"] == main].sort_values("intensity_mean")
-    if len(d) >= 2:
+    d = r.dose[(r.dose["outcome"] == main) & r.dose["pf_estimate"].notna()].sort_values("intensity_mean")
+    verdict = dose_verdict(r, main)
+    if len(d) >= 2 and verdict != "na":
         lo, hi = d.iloc[0], d.iloc[-1]
         part = "tiers" if len(d) == 3 else "moitié"
-        up = bool(np.all(np.diff(d["estimate"].to_numpy()) > 0))
+        p = float(r.dose_test.set_index("outcome").loc[main, "p_value"])
+        head = {"up": "L'effet sur les patients suivis croît avec l'intensité de la coopération",
+                "differs": "L'effet sur les patients suivis varie avec l'intensité de la coopération, sans croître "
+                           "régulièrement",
+                "equal": "L'effet sur les patients suivis ne diffère pas significativement selon l'intensité de la "
+                         "coopération"}[verdict]
         t["dose_sentence"] = (
-            ("L'effet croît avec l'intensité de la coopération : " if up else
-             "L'effet ne croît pas régulièrement avec l'intensité de la coopération : ")
-            + f"{fmt_pp(lo['estimate'], 1, sign=True)} pour le {part} des médecins Asalée dont l'infirmière suit la "
-            f"plus petite part des diabétiques ({fmt_pct(lo['intensity_mean'], 0)} en moyenne), "
-            f"{fmt_pp(hi['estimate'], 1, sign=True)} pour le {part} où elle en suit la plus grande part "
+            f"{head} (test d'égalité entre groupes, p {fmt_p(p, style='eq')}) : "
+            f"{fmt_pp(lo['pf_estimate'], 1, sign=True)} pour les patients suivis du {part} des médecins Asalée dont "
+            f"l'infirmière suit la plus petite part des diabétiques ({fmt_pct(lo['intensity_mean'], 0)} en moyenne), "
+            f"{fmt_pp(hi['pf_estimate'], 1, sign=True)} pour le {part} où elle en suit la plus grande part "
             f"({fmt_pct(hi['intensity_mean'], 0)}).")
     else:
-        t["dose_sentence"] = ("Trop peu de médecins Asalée pour comparer des groupes d'intensité d'au moins "
-                              f"{MIN_CELL} médecins.")
+        t["dose_sentence"] = ("Trop peu de médecins Asalée, ou trop peu de patients suivis, pour comparer l'effet "
+                              f"sur les patients suivis entre des groupes d'intensité d'au moins {MIN_CELL} "
+                              "médecins.")
 
     p_pre = r.pretest_p
     if not np.isfinite(p_pre):
