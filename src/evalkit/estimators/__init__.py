@@ -7,7 +7,8 @@ year, NaN/0 = never treated). Estimators never read files. Every result has ``ta
 - naive cross-section: :func:`naive_cross_section`
 - classic DiD: :func:`did_2x2`, :func:`twfe`, :func:`twfe_event_study`
 - staggered adoption: :func:`prepare` (a :class:`Panel` prepared once), :func:`callaway_santanna`,
-  :func:`honest_did`, :func:`bacon_decomposition`
+  :func:`honest_did`, :func:`bacon_decomposition`; event studies with simultaneous bands
+  (:meth:`CSResult.event_study`, :func:`sup_t_critical`)
 - matching: :func:`match_ps`, :func:`match_cem`, :func:`balance_table`
 - power: :func:`power_mde`, :func:`power_n`, :func:`power_simulate`
 - warnings raised by an estimator, collected instead of printed: :func:`collect_warnings`, :func:`caught`
@@ -21,12 +22,14 @@ from .power import DesignPowerResult, PowerResult, power_design, power_mde, powe
 from .staggered import (
     BaconResult,
     CSResult,
+    EventStudyBands,
     GroupTimeInfluence,
     Panel,
     bacon_decomposition,
     callaway_santanna,
     prepare,
     prepare_panel,
+    sup_t_critical,
 )
 from .honest import HonestResult, breakdown, honest_did, sensitivity
 
@@ -38,6 +41,7 @@ __all__ = [
     "DiD2x2Result",
     "Estimate",
     "EventStudy",
+    "EventStudyBands",
     "GroupTimeInfluence",
     "HonestResult",
     "MatchResult",
@@ -65,6 +69,7 @@ __all__ = [
     "prepare",
     "prepare_panel",
     "propensity_score",
+    "sup_t_critical",
     "twfe",
     "twfe_event_study",
 ]
