@@ -909,10 +909,12 @@ def _fit(panel: Panel, outcome: str, s: dict) -> CSResult:
 
     att_gt = _att_gt_table(raw, sizes, gt, bootstrap, seed)
     common = dict(bootstrap=bootstrap, seed=seed, n_units=n_units, n_obs=n_obs)
+    simple_row = raw.aggregate("simple").to_dataframe().iloc[0]
     if cl is None and anticipation == 0:
-        simple = _from_agg(raw.aggregate("simple").to_dataframe().iloc[0], n_units=n_units, n_obs=n_obs)
+        simple = _from_agg(simple_row, n_units=n_units, n_obs=n_obs)
     else:  # R aggte: post-treatment cells are t >= g whatever the anticipation (diff-diff: t >= g - anticipation)
         value, psi = gt.weighted(np.flatnonzero(gt.t >= gt.g))
+        value = float(simple_row["att"]) if anticipation == 0 else value  # the same number, diff-diff's rounding
         simple = _estimate(value, psi, bootstrap, seed, cl, n_units=n_units, n_obs=n_obs)
     group = _group(raw, gt, sizes, anticipation, **common)
     es = raw.aggregate("event_study")
