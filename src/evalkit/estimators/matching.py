@@ -330,6 +330,7 @@ def match_by_cohort(
     ratio: int = 1,
     seed: int = 0,
     anticipation: int = 0,
+    keep: Sequence[str] = (),
 ) -> CohortMatch:
     """Propensity-score matching within each entry cohort g, at its own baseline b = g − 1 − anticipation.
 
@@ -346,6 +347,9 @@ def match_by_cohort(
         Long panel (one row per unit and period), the cohort column constant within unit (NaN/0 = never treated).
     covariates : list of str
         Numeric or categorical columns, read in each cohort's baseline year.
+    keep : list of str
+        Other columns carried into :attr:`CohortMatch.baseline` at the same baseline (e.g. a balance check on a
+        variable not used for matching).
     """
     d = panel.copy()
     c = pd.to_numeric(d[cohort], errors="coerce")
@@ -367,9 +371,10 @@ def match_by_cohort(
         gc = unit_cohort.reindex(base.index)
         is_t = (gc == g).to_numpy()
         pool = (gc.isna() | (gc > g)).to_numpy() & ~ids.isin(used).to_numpy()
-        frame = base.loc[is_t | pool, list(covariates)].copy()
+        extra = [k for k in keep if k not in covariates]
+        frame = base.loc[is_t | pool, [*covariates, *extra]].copy()
         frame["_treated"] = is_t[is_t | pool].astype(int)
-        frame = frame.dropna()
+        frame = frame.dropna(subset=[*covariates, "_treated"])
         n_treated += int(is_t.sum())
         if frame["_treated"].sum() == 0 or (frame["_treated"] == 0).sum() == 0:
             notes.append(f"cohort {int(g)}: no treated unit or no eligible control, not matched")
