@@ -278,8 +278,7 @@ def band_reading(tab: pd.DataFrame, crit: float, *, draws: int | None = None, un
             "entier.")
     if len(pre):
         out = int(((pre["band_low"] > 0) | (pre["band_high"] < 0)).sum())
-        text += (" Avant l'entrée, la bande contient zéro chaque année : pas d'écart d'évolution détecté "
-                 "conjointement sur ces années." if out == 0 else
+        text += (" Avant l'entrée, la bande contient zéro chaque année." if out == 0 else
                  f" Avant l'entrée, la bande exclut zéro pour {fmt_num(out, 0)} année{'s' if out > 1 else ''} : "
                  "les évolutions différaient déjà avant l'entrée.")
     return text
