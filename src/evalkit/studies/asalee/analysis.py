@@ -358,8 +358,10 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
     if (main_cs.dynamic.table["event_time"] < 0).any():  # HonestDiD learns from the pre-entry event times
         hon = honest_did(main_cs, e="average", mbar=MBAR)
     kept = first.units
-    band = main_cs.event_study(base_period="universal", alpha=BAND_ALPHA, draws=BAND_DRAWS, seed=BAND_SEED,
-                               min_units=MIN_CELL)
+    with collect_warnings() as caught:  # the universal-base refit raises the main fit's warnings again
+        band = main_cs.event_study(base_period="universal", alpha=BAND_ALPHA, draws=BAND_DRAWS, seed=BAND_SEED,
+                                   min_units=MIN_CELL)
+    notes += [f"event study (universal base year), {main}: {n}" for n in caught]
 
     # --- per protocol ---------------------------------------------------------------------------------------------
     cells, pp_counts = per_protocol_panel(df, inds)
