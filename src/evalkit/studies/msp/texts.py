@@ -104,6 +104,8 @@ def _smd(r: MSPResult) -> tuple[str, str, str]:
     b = r.balance.set_index("variable")
     smd = pd.to_numeric(b["smd_before"], errors="coerce").abs()
     after = pd.to_numeric(b.drop(index="base_fees", errors="ignore")["smd_after"], errors="coerce").abs()
+    if not smd.notna().any():  # every cell masked (< 11 GPs): nothing to say
+        return "n.d.", "n.d.", fmt_num(after.max(), 2) if after.notna().any() else "n.d."
     return _SMD_VAR.get(smd.idxmax(), smd.idxmax()), fmt_num(smd.max(), 2), fmt_num(after.max(), 2)
 
 
