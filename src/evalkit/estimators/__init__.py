@@ -9,14 +9,16 @@ year, NaN/0 = never treated). Estimators never read files. Every result has ``ta
 - staggered adoption: :func:`prepare` (a :class:`Panel` prepared once), :func:`callaway_santanna`,
   :func:`honest_did`, :func:`bacon_decomposition`; event studies with simultaneous bands
   (:meth:`CSResult.event_study`, :func:`sup_t_critical`)
-- matching: :func:`match_ps`, :func:`match_cem`, :func:`balance_table`
+- matching: :func:`match_ps`, :func:`match_cem`, :func:`balance_table`; matching within entry cohorts then DiD on
+  the matched sets, SEs by matched set: :func:`match_by_cohort`, :func:`matched_did`
 - power: :func:`power_mde`, :func:`power_n`, :func:`power_simulate`
 - warnings raised by an estimator, collected instead of printed: :func:`collect_warnings`, :func:`caught`
 """
 
 from .base import Aggregate, CaughtWarnings, Estimate, caught, collect_warnings
 from .did import DiD2x2Result, EventStudy, TWFEResult, did_2x2, twfe, twfe_event_study
-from .matching import MatchResult, balance_table, match_cem, match_ps, propensity_score
+from .matching import (CohortMatch, MatchedDiDResult, MatchResult, balance_table, match_by_cohort, match_cem,
+                       match_ps, matched_did, propensity_score)
 from .naive import naive_cross_section
 from .power import DesignPowerResult, PowerResult, power_design, power_mde, power_mde_design, power_n, power_simulate
 from .staggered import (
@@ -44,7 +46,9 @@ __all__ = [
     "EventStudyBands",
     "GroupTimeInfluence",
     "HonestResult",
+    "CohortMatch",
     "MatchResult",
+    "MatchedDiDResult",
     "Panel",
     "PowerResult",
     "TWFEResult",
@@ -58,7 +62,9 @@ __all__ = [
     "sensitivity",
     "breakdown",
     "match_cem",
+    "match_by_cohort",
     "match_ps",
+    "matched_did",
     "naive_cross_section",
     "power_mde",
     "power_design",
