@@ -214,7 +214,10 @@ def test_pre_mean_is_treated_base_period_level():
     df = staggered_panel(tau=1.0, seed=8)
     cs = callaway_santanna(df, "y", "unit", "year", "cohort")
     base = df[df.ever == 1]
-    expected = base[base.year == base.cohort - 1].y.mean()
+    # each treated unit's base-year level, weighted by its number of post-treatment years (the simple ATT's weights)
+    at_base = base[base.year == base.cohort - 1]
+    n_post = df.year.max() - at_base.cohort + 1
+    expected = np.average(at_base.y, weights=n_post)
     assert cs.pre_mean == pytest.approx(expected)
 
 

@@ -341,7 +341,9 @@ ESTIMATOR_DESCRIPTIONS: dict[str, str] = {
     "cs_simple_dynamic": "moyenne des effets par ancienneté",
     "cs_simple_group": "moyenne des effets par vague d'entrée",
     "cs_simple_calendar": "moyenne des effets par année civile",
-    "cs_simple_matched": "cs_simple sur l'échantillon apparié",
+    "cs_simple_matched": "effet moyen après appariement (MSP : chaque entrant comparé à ses témoins appariés dans sa "
+                         "cohorte d'entrée l'année précédant l'entrée, effets agrégés comme cs_simple, erreurs-types "
+                         "par ensemble apparié ; Méthodes : cs_simple pondéré par l'appariement)",
     "cs_dynamic_matched": "cs_dynamic sur l'échantillon apparié",
     "cs_group_matched": "cs_group sur l'échantillon apparié",
     "cs_calendar_matched": "cs_calendar sur l'échantillon apparié",

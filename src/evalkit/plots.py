@@ -118,6 +118,7 @@ class Figure:
     note: str = ""
     meta: dict = field(default_factory=dict)
     function: str = ""  # the evalkit function that built it (:func:`producer`)
+    lecture: str = ""  # « Lecture : » line, how to read the figure (shown before the note)
 
     def __post_init__(self):
         if not self.function:
@@ -127,6 +128,8 @@ class Figure:
         b64 = base64.b64encode(self.png).decode("ascii")
         e = html.escape
         note = f"<br><span class='ek-note'>Note : {e(self.note)}</span>" if self.note else ""
+        if self.lecture:
+            note = f"<br><span class='ek-note'>Lecture : {e(self.lecture)}</span>" + note
         return (
             f"<figure class='ek-figure' id='fig-{e(self.name)}'{_attrs(self.name, self.function)}>"
             f"<p class='ek-figtitle'><strong>{e(self.title)}</strong></p>"
@@ -146,10 +149,12 @@ def _categorical(axis) -> bool:
     return bool(labels) and not all(re.fullmatch(r"[−\-+]?[\d\s\u202f,.]+%?", x) for x in labels)
 
 
-def figure(fig, *, title: str, alt: str, champ: str, source: str, name: str, note: str = "") -> Figure:
+def figure(fig, *, title: str, alt: str, champ: str, source: str, name: str, note: str = "",
+           lecture: str = "") -> Figure:
     """Close ``fig`` and wrap it as an accessible :class:`Figure`.
 
-    Axis labels must carry units: every visible axis needs a label (checked here).
+    Axis labels must carry units: every visible axis needs a label (checked here). ``lecture``: how to read the
+    figure, shown as a « Lecture : » line of the caption.
     """
     for ax in fig.axes:
         if not ax.get_visible() or not ax.has_data():
@@ -166,7 +171,7 @@ def figure(fig, *, title: str, alt: str, champ: str, source: str, name: str, not
     xl = fig.axes[0].get_xlabel() if fig.axes else ""
     yl = fig.axes[0].get_ylabel() if fig.axes else ""
     plt.close(fig)
-    return Figure(buf.getvalue(), title, alt, champ, source, name, xl, yl, note)
+    return Figure(buf.getvalue(), title, alt, champ, source, name, xl, yl, note, lecture=lecture)
 
 
 def table(df: pd.DataFrame, *, title: str, champ: str, source: str, decimals: dict | int = 1,
@@ -254,22 +259,62 @@ def ci_label(est: float, lo: float, hi: float, decimals: int = 1) -> str:
     return f"{fmt_num(est, decimals)} {fmt_ci(lo, hi, decimals)}"
 
 
+def band_reading(tab: pd.DataFrame, crit: float, *, draws: int | None = None, unit: str = "",
+                 decimals: int = 1) -> str:
+    """The « Lecture : » text of an event study drawn with :func:`event_study` from a table with a simultaneous band
+    (:meth:`evalkit.estimators.CSResult.event_study`): the universal base year, what the pointwise CIs and the
+    band each cover, and, computed, whether the band contains zero in every year before entry."""
+    t = tab[~tab["reference"].astype(bool)] if "reference" in tab else tab
+    k = len(t)
+    pre = t[t["event_time"] < 0]
+    boot = f", {fmt_num(draws, 0)} tirages" if draws else ""
+    text = ("chaque point est l'écart d'évolution entre entrants et témoins depuis l'année qui précède l'entrée "
+            "(année de référence, à 0), avant comme après l'entrée : les points d'avant l'entrée et ceux d'après se "
+            "lisent de la même façon. Les traits fins sont des intervalles de confiance à 95 % année par année : "
+            f"chacun couvre l'effet de son année avec une probabilité de 95 %, mais les {fmt_num(k, 0)} ensemble "
+            "le font moins souvent. Les barres larges forment une bande de confiance simultanée à 95 % (sup-t, "
+            f"bootstrap multiplicateur{boot} ; valeur critique {fmt_num(crit, 2)} au lieu de 1,96) : elle couvre "
+            "toutes les années à la fois avec une probabilité de 95 % ; c'est elle qui permet de juger le profil "
+            "entier.")
+    if len(pre):
+        out = int(((pre["band_low"] > 0) | (pre["band_high"] < 0)).sum())
+        text += (" Avant l'entrée, la bande contient zéro chaque année." if out == 0 else
+                 f" Avant l'entrée, la bande exclut zéro pour {fmt_num(out, 0)} année{'s' if out > 1 else ''} : "
+                 "les évolutions différaient déjà avant l'entrée.")
+    return text
+
+
 def event_study(tab: pd.DataFrame, *, ylabel: str, title: str, champ: str, source: str, name: str,
                 truth: pd.Series | None = None, x: str = "event_time", alt_unit: str = "",
-                decimals: int = 1) -> Figure:
-    """Event-study plot: estimates and 95 % CIs by event time, pre-periods shaded, reference line at zero."""
+                decimals: int = 1, lecture: str = "", note: str = "") -> Figure:
+    """Event-study plot: estimates and 95 % CIs by event time, pre-periods shaded, reference line at zero.
+
+    With ``band_low``/``band_high`` columns (:meth:`evalkit.estimators.CSResult.event_study`) the simultaneous band
+    is drawn as wide bars behind the pointwise CIs, and a ``reference`` row (the base year, 0 by construction) as an
+    open marker. ``lecture``: the « Lecture : » line (see :func:`band_reading`).
+    """
     fig, ax = new()
     t = tab.sort_values(x)
-    pre = t[x] < 0
+    ref = t["reference"].astype(bool) if "reference" in t else pd.Series(False, index=t.index)
+    band = "band_low" in t and t.loc[~ref, "band_low"].notna().any()
+    pre = (t[x] < 0) & ~ref
+    post = ~pre & ~ref
     ax.axhline(0, color=NEUTRAL, lw=1)
     ax.axvline(-0.5, color=NEUTRAL, lw=1, ls=":")
+    if band:
+        for sel, c in ((pre, CONTROL), (post, TREATED)):
+            ax.vlines(t.loc[sel, x], t.loc[sel, "band_low"], t.loc[sel, "band_high"], color=c, lw=9, alpha=0.22)
+        ax.vlines([], [], [], color=NEUTRAL, lw=9, alpha=0.3, label="bande de confiance simultanée à 95 %")
     ax.errorbar(t.loc[pre, x], t.loc[pre, "estimate"],
                 yerr=[t.loc[pre, "estimate"] - t.loc[pre, "ci_low"], t.loc[pre, "ci_high"] - t.loc[pre, "estimate"]],
                 fmt="o", color=CONTROL, capsize=3, label="avant l'entrée (test de tendances parallèles)")
-    ax.errorbar(t.loc[~pre, x], t.loc[~pre, "estimate"],
-                yerr=[t.loc[~pre, "estimate"] - t.loc[~pre, "ci_low"],
-                      t.loc[~pre, "ci_high"] - t.loc[~pre, "estimate"]],
+    ax.errorbar(t.loc[post, x], t.loc[post, "estimate"],
+                yerr=[t.loc[post, "estimate"] - t.loc[post, "ci_low"],
+                      t.loc[post, "ci_high"] - t.loc[post, "estimate"]],
                 fmt="o", color=TREATED, capsize=3, label="après l'entrée (effet)")
+    if ref.any():
+        ax.plot(t.loc[ref, x], t.loc[ref, "estimate"], "o", mfc="white", color=CONTROL,
+                label="année de référence (0 par construction)")
     if truth is not None:
         ax.plot(truth.index, truth.values, "x", color=TRUTH, ms=8, label="effet simulé (vérité connue)")
     ax.set_xlabel("Années depuis l'entrée dans le dispositif (0 = année d'entrée)")
@@ -277,13 +322,15 @@ def event_study(tab: pd.DataFrame, *, ylabel: str, title: str, champ: str, sourc
     ax.set_xticks(sorted(t[x].unique()))
     french_axis(ax, "y")
     ax.legend(loc="upper left", fontsize=8, frameon=False)
-    post = t[~pre]
+    p, q = t[pre], t[post]
     alt = (f"Graphique en points avec intervalles de confiance à 95 % : effet estimé par année depuis l'entrée, "
-           f"de {int(t[x].min())} à {int(t[x].max())}. Avant l'entrée, les estimations sont proches de zéro "
-           f"(de {fmt_num(t.loc[pre, 'estimate'].min(), decimals)} à {fmt_num(t.loc[pre, 'estimate'].max(), decimals)}"
-           f"{alt_unit}) ; après, elles vont de {fmt_num(post['estimate'].min(), decimals)} à "
-           f"{fmt_num(post['estimate'].max(), decimals)}{alt_unit}.") if pre.any() and len(post) else title
-    return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name)
+           f"de {int(t[x].min())} à {int(t[x].max())}. Avant l'entrée, les estimations vont "
+           f"de {fmt_num(p['estimate'].min(), decimals)} à {fmt_num(p['estimate'].max(), decimals)}"
+           f"{alt_unit} ; après, elles vont de {fmt_num(q['estimate'].min(), decimals)} à "
+           f"{fmt_num(q['estimate'].max(), decimals)}{alt_unit}.") if len(p) and len(q) else title
+    if band and len(p) and len(q):
+        alt += " Des barres plus larges montrent la bande de confiance simultanée à 95 % de toutes les années."
+    return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name, lecture=lecture, note=note)
 
 
 def forest(tab: pd.DataFrame, *, label: str = "label", xlabel: str, title: str, champ: str, source: str, name: str,
@@ -364,5 +411,5 @@ def trends(df: pd.DataFrame, *, x: str, y: str, hue: str, xlabel: str, ylabel: s
     return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name)
 
 
-__all__ = ["PALETTE", "Figure", "Table", "apply_style", "event_study", "figure", "forest", "french_axis", "new",
+__all__ = ["PALETTE", "Figure", "Table", "apply_style", "band_reading", "event_study", "figure", "forest", "french_axis", "new",
            "synthetic_source", "table", "trends", "NBSP"]

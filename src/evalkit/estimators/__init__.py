@@ -7,8 +7,10 @@ year, NaN/0 = never treated). Estimators never read files. Every result has ``ta
 - naive cross-section: :func:`naive_cross_section`
 - classic DiD: :func:`did_2x2`, :func:`twfe`, :func:`twfe_event_study`
 - staggered adoption: :func:`prepare` (a :class:`Panel` prepared once), :func:`callaway_santanna`,
-  :func:`honest_did`, :func:`bacon_decomposition`
-- matching: :func:`match_ps`, :func:`match_cem`, :func:`balance_table`
+  :func:`honest_did`, :func:`bacon_decomposition`; event studies with simultaneous bands
+  (:meth:`CSResult.event_study`, :func:`sup_t_critical`)
+- matching: :func:`match_ps`, :func:`match_cem`, :func:`balance_table`; matching within entry cohorts then DiD on
+  the matched sets, SEs by matched set: :func:`match_by_cohort`, :func:`matched_did`
 - power: :func:`power_mde`, :func:`power_n`, :func:`power_simulate`
 - joint inference across fits on the same units: :func:`wald_did` (fuzzy DiD), :func:`simple_influence`,
   :func:`equality_test` (module :mod:`.joint`); adjusted p-values :func:`holm`, :func:`romano_wolf`
@@ -18,18 +20,21 @@ year, NaN/0 = never treated). Estimators never read files. Every result has ``ta
 
 from .base import Aggregate, CaughtWarnings, Estimate, caught, collect_warnings
 from .did import DiD2x2Result, EventStudy, TWFEResult, did_2x2, twfe, twfe_event_study
-from .matching import MatchResult, balance_table, match_cem, match_ps, propensity_score
+from .matching import (CohortMatch, MatchedDiDResult, MatchResult, balance_table, match_by_cohort, match_cem,
+                       match_ps, matched_did, propensity_score)
 from .naive import naive_cross_section
 from .power import DesignPowerResult, PowerResult, power_design, power_mde, power_mde_design, power_n, power_simulate
 from .staggered import (
     BaconResult,
     CSResult,
+    EventStudyBands,
     GroupTimeInfluence,
     Panel,
     bacon_decomposition,
     callaway_santanna,
     prepare,
     prepare_panel,
+    sup_t_critical,
 )
 from .honest import HonestResult, breakdown, honest_did, sensitivity
 from .joint import WaldDiD, equality_test, simple_influence, wald_did
@@ -43,9 +48,12 @@ __all__ = [
     "DiD2x2Result",
     "Estimate",
     "EventStudy",
+    "EventStudyBands",
     "GroupTimeInfluence",
     "HonestResult",
+    "CohortMatch",
     "MatchResult",
+    "MatchedDiDResult",
     "Panel",
     "PowerResult",
     "TWFEResult",
@@ -59,7 +67,9 @@ __all__ = [
     "sensitivity",
     "breakdown",
     "match_cem",
+    "match_by_cohort",
     "match_ps",
+    "matched_did",
     "naive_cross_section",
     "power_mde",
     "power_design",
@@ -70,6 +80,7 @@ __all__ = [
     "prepare",
     "prepare_panel",
     "propensity_score",
+    "sup_t_critical",
     "twfe",
     "twfe_event_study",
     "WaldDiD",

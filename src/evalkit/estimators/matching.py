@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..disclosure import suppress
+from .base import Aggregate, Estimate, normal_ci, normal_p
 
 
 @dataclass
@@ -121,24 +122,13 @@ def match_ps(
     lg = np.log(ps / (1 - ps)).to_numpy()
     is_t = d[treated].astype(bool).to_numpy()
     width = np.inf if caliper is None else caliper * lg.std(ddof=1)
-    t_idx, c_idx = np.flatnonzero(is_t), np.flatnonzero(~is_t)
-    rng = np.random.default_rng(seed)
+    pairs = _nearest(lg, is_t, width, ratio, np.random.default_rng(seed), replace)
     w = np.zeros(len(d))
-    available = np.ones(len(c_idx), bool)
-    n_t_matched = 0
-    for i in rng.permutation(t_idx):
-        dist = np.abs(lg[c_idx] - lg[i])
-        dist[~available] = np.inf
-        k = min(ratio, int(np.sum(dist <= width)))
-        if k == 0:
-            continue
-        best = np.argpartition(dist, k - 1)[:k] if k < len(dist) else np.arange(len(dist))
-        best = best[dist[best] <= width][:k]
+    for i, best in pairs:
         w[i] = 1.0
-        w[c_idx[best]] += 1.0 / len(best)
-        n_t_matched += 1
-        if not replace:
-            available[best] = False
+        w[best] += 1.0 / len(best)
+    n_t_matched = len(pairs)
+    t_idx = np.flatnonzero(is_t)
     notes = []
     if n_t_matched < len(t_idx):
         notes.append(f"{len(t_idx) - n_t_matched} treated units without a control within the caliper were dropped")
@@ -149,8 +139,31 @@ def match_ps(
     )[w > 0].reset_index(drop=True)
     return MatchResult(
         "propensity_score", weights, matched, int(is_t.sum()), n_t_matched, int((~is_t).sum()),
-        int(np.sum(w[c_idx] > 0)), notes,
+        int(np.sum(w[~is_t] > 0)), notes,
     )
+
+
+def _nearest(lg: np.ndarray, is_t: np.ndarray, width: float, ratio: int, rng: np.random.Generator,
+             replace: bool, available: np.ndarray | None = None) -> list[tuple[int, np.ndarray]]:
+    """Greedy nearest-neighbour matching on a score: ``(treated position, positions of its controls)`` per matched
+    treated unit, treated units taken in random order. Without replacement a control serves once: it is removed
+    from the pool (whatever the caliper — with no caliper, distances are all finite and a used control must not be
+    counted as available). ``available``: controls (by position) that may be used at all."""
+    t_idx, c_idx = np.flatnonzero(is_t), np.flatnonzero(~is_t)
+    free = np.ones(len(c_idx), bool) if available is None else np.asarray(available, bool)[c_idx].copy()
+    out = []
+    for i in rng.permutation(t_idx):
+        dist = np.abs(lg[c_idx] - lg[i])
+        ok = free & (dist <= width)
+        k = min(ratio, int(ok.sum()))
+        if k == 0:
+            continue
+        cand = np.flatnonzero(ok)
+        best = cand[np.argsort(dist[cand], kind="stable")[:k]]
+        out.append((int(i), c_idx[best]))
+        if not replace:
+            free[best] = False
+    return out
 
 
 def coarsen_column(s: pd.Series, how: int | Sequence[float] | str) -> pd.Series:
@@ -269,3 +282,288 @@ def balance_table(
     counts = [c for c in table.columns if c.startswith("n_")]
     dependent = [c for c in table.columns if c.startswith(("mean_", "smd_"))]
     return suppress(table, counts, dependent)
+
+
+# --- matching within entry cohorts, then difference-in-differences on the matched sets ---------------------------
+
+
+@dataclass
+class CohortMatch:
+    """Matched sets built within each entry cohort at its own baseline (:func:`match_by_cohort`).
+
+    Attributes
+    ----------
+    sets : DataFrame
+        One row per matched control: ``set`` (id of the matched set = one treated unit), ``cohort``, ``base`` (the
+        cohort's baseline period g − 1 − anticipation), ``treated`` (unit id), ``control`` (unit id), ``control_cohort``
+        (NaN = never treated), ``pscore_treated``, ``pscore_control``.
+    baseline : DataFrame
+        The stacked baseline frames the scores were fitted on: one row per cohort × (treated unit or eligible control),
+        ``cohort``, ``unit`` (id), ``treated`` (0/1), the covariates at the cohort's baseline, ``weight`` (1 for
+        matched treated units, the matching weight for controls, 0 otherwise) — for :func:`balance_table`.
+    match : MatchResult
+        Counts as for a single matching (distinct units): treated units, matched treated, eligible and used controls.
+    clusters : Series
+        Cluster of each set (index = set id): sets that share a unit (a not-yet-treated control later treated, whose
+        own set then shares it) are merged, so clusters are disjoint in units.
+    """
+
+    sets: pd.DataFrame
+    baseline: pd.DataFrame
+    match: MatchResult
+    clusters: pd.Series
+    covariates: list[str]
+    unit: str
+    time: str
+    cohort: str
+    anticipation: int
+    notes: list[str] = field(default_factory=list)
+
+
+def match_by_cohort(
+    panel: pd.DataFrame,
+    unit: str,
+    time: str,
+    cohort: str,
+    covariates: Sequence[str],
+    caliper: float | None = 0.2,
+    ratio: int = 1,
+    seed: int = 0,
+    anticipation: int = 0,
+    keep: Sequence[str] = (),
+) -> CohortMatch:
+    """Propensity-score matching within each entry cohort g, at its own baseline b = g − 1 − anticipation.
+
+    For each cohort (in increasing order), the candidates are the units not yet treated after g — never treated, or
+    first treated after g — and not already used as a control by an earlier cohort (matching without replacement
+    over the whole design, so that matched sets overlap only through a control that is later treated). The score
+    P(cohort g | X) is a logit on the covariates' values **in year b** (time-varying covariates such as the
+    outcome's level are read at each cohort's own baseline); each treated unit gets its ``ratio`` nearest controls
+    on the logit within ``caliper`` standard deviations (treated units taken in a seeded random order).
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Long panel (one row per unit and period), the cohort column constant within unit (NaN/0 = never treated).
+    covariates : list of str
+        Numeric or categorical columns, read in each cohort's baseline year.
+    keep : list of str
+        Other columns carried into :attr:`CohortMatch.baseline` at the same baseline (e.g. a balance check on a
+        variable not used for matching).
+    """
+    d = panel.copy()
+    c = pd.to_numeric(d[cohort], errors="coerce")
+    d[cohort] = c.where(c > 0)
+    unit_cohort = d.groupby(unit)[cohort].first()
+    periods = np.sort(d[time].unique())
+    rng = np.random.default_rng(seed)
+    used: set = set()
+    recs, stacks, notes = [], [], []
+    n_treated = n_matched = 0
+    eligible_all: set = set()
+    for g in sorted(unit_cohort.dropna().unique()):
+        b = g - 1 - anticipation
+        if b not in set(periods):
+            notes.append(f"cohort {int(g)}: no baseline period {int(b)} in the data, not matched")
+            continue
+        base = d[d[time] == b].drop_duplicates(unit).set_index(unit)
+        ids = base.index.to_series()
+        gc = unit_cohort.reindex(base.index)
+        is_t = (gc == g).to_numpy()
+        pool = (gc.isna() | (gc > g)).to_numpy() & ~ids.isin(used).to_numpy()
+        extra = [k for k in keep if k not in covariates]
+        frame = base.loc[is_t | pool, [*covariates, *extra]].copy()
+        frame["_treated"] = is_t[is_t | pool].astype(int)
+        frame = frame.dropna(subset=[*covariates, "_treated"])
+        n_treated += int(is_t.sum())
+        if frame["_treated"].sum() == 0 or (frame["_treated"] == 0).sum() == 0:
+            notes.append(f"cohort {int(g)}: no treated unit or no eligible control, not matched")
+            continue
+        eligible_all |= set(frame.index[frame["_treated"] == 0])
+        ps = propensity_score(frame, "_treated", covariates).clip(1e-12, 1 - 1e-12).to_numpy()
+        lg = np.log(ps / (1 - ps))
+        tr = frame["_treated"].astype(bool).to_numpy()
+        width = np.inf if caliper is None else caliper * lg.std(ddof=1)
+        pairs = _nearest(lg, tr, width, ratio, rng, replace=False)
+        w = np.zeros(len(frame))
+        fid = frame.index.to_numpy()
+        for i, best in pairs:
+            sid = f"{int(g)}:{fid[i]}"
+            w[i] = 1.0
+            w[best] += 1.0 / len(best)
+            for j in best:
+                recs.append((sid, g, b, fid[i], fid[j], unit_cohort.get(fid[j], np.nan), ps[i], ps[j]))
+                used.add(fid[j])
+        n_matched += len(pairs)
+        if len(pairs) < tr.sum():
+            notes.append(f"cohort {int(g)}: {int(tr.sum()) - len(pairs)} treated units without a control within "
+                         "the caliper dropped")
+        stacks.append(frame.drop(columns="_treated").assign(cohort=g, unit=fid, treated=tr.astype(int), weight=w)
+                      .reset_index(drop=True))
+    sets = pd.DataFrame(recs, columns=["set", "cohort", "base", "treated", "control", "control_cohort",
+                                       "pscore_treated", "pscore_control"])
+    baseline = (pd.concat(stacks, ignore_index=True) if stacks else
+                pd.DataFrame(columns=["cohort", "unit", "treated", "weight", *covariates]))
+    # clusters: union of sets that share a unit (a set = its treated unit and its controls)
+    parent: dict = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    members = pd.concat([sets[["set", "treated"]].rename(columns={"treated": "u"}).drop_duplicates(),
+                         sets[["set", "control"]].rename(columns={"control": "u"})])
+    for sid, u in members.itertuples(index=False):
+        parent[find(("s", sid))] = find(("u", u))
+    clusters = pd.Series({sid: find(("s", sid)) for sid in sets["set"].unique()}, dtype=object)
+    clusters = pd.Series(pd.factorize(clusters)[0], index=clusters.index, name="cluster")
+    n_ctrl_used = int(sets["control"].nunique())
+    summary = MatchResult(
+        "propensity_score_by_cohort",
+        baseline["weight"] if len(baseline) else pd.Series(dtype=float),
+        pd.DataFrame({"unit": [*sets["treated"].unique(), *sets["control"].unique()],
+                      "treated": [1] * sets["treated"].nunique() + [0] * n_ctrl_used}),
+        n_treated, n_matched, len(eligible_all), n_ctrl_used, notes,
+    )
+    return CohortMatch(sets, baseline, summary, clusters, list(covariates), unit, time, cohort, anticipation, notes)
+
+
+@dataclass
+class MatchedDiDResult:
+    """Difference-in-differences on matched sets (:func:`matched_did`).
+
+    ``att_gt``: ``cohort, time, event_time, estimate, std_error, ci_low, ci_high, n_units`` (matched treated units
+    with a valid control); ``simple``: the post-treatment ATT(g,t) averaged with the cohorts' matched sizes, as the
+    Callaway–Sant'Anna simple ATT; ``dynamic``: ``table`` by ``event_time`` (universal base: e = −1 − anticipation is
+    0 by construction and left out) and ``overall`` = mean over e ≥ 0; ``pre_mean``: the matched treated cohorts'
+    mean outcome at their baseline, weighted like ``simple`` (denominator of percent effects); ``n_clusters``: the
+    clusters of matched sets behind the SEs.
+    """
+
+    att_gt: pd.DataFrame
+    simple: Estimate
+    dynamic: Aggregate
+    pre_mean: float
+    n_clusters: int
+    match: CohortMatch
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def percent_factor(self) -> float:
+        return 100.0 / self.pre_mean
+
+    def relative(self) -> Estimate:
+        """The simple ATT in percent of :attr:`pre_mean` (held fixed)."""
+        return self.simple.scaled(self.percent_factor)
+
+
+def matched_did(panel: pd.DataFrame, outcome: str, m: CohortMatch, estimator: str = "matched_did"
+                ) -> MatchedDiDResult:
+    """ATT(g,t) on the matched sets of :func:`match_by_cohort`, aggregated as Callaway–Sant'Anna, with SEs that
+    account for the matching.
+
+    For matched set s (treated unit i of cohort g, controls C_s) and period t:
+    D_st = (Y_it − Y_ib) − mean_{j ∈ C_s(t)} (Y_jt − Y_jb), b = g − 1 − anticipation, where C_s(t) keeps the
+    controls still untreated at t (first treated after t + anticipation, or never); a set with no such control drops
+    out of period t. ATT(g,t) = mean of D_st over cohort g's sets; the simple ATT averages the cells t ≥ g with
+    weights ∝ the cohort's number of matched sets (R ``aggte`` with P(G = g) among matched treated).
+
+    Standard errors (Abadie & Spiess 2022): conditional on the matched sample, the estimate is a sum of per-set
+    terms; their variance is the cluster-robust one with a cluster per matched set (G/(G − 1) correction), sets
+    sharing a unit merged into one cluster (:attr:`CohortMatch.clusters`). The cohort weights are treated as fixed:
+    the estimand is the ATT of the matched treated units. Normal 95 % intervals.
+    """
+    y = panel.pivot_table(index=m.unit, columns=m.time, values=outcome, aggfunc="first")
+    periods = np.asarray(y.columns)
+    Y = y.to_numpy(float)
+    row = pd.Series(np.arange(len(y)), index=y.index)
+    sets = m.sets
+    if sets.empty:
+        raise ValueError("matched_did: no matched set")
+    delta = m.anticipation
+    first = sets.drop_duplicates("set")
+    sid = pd.Series(np.arange(len(first)), index=first["set"].to_numpy())
+    n_s = len(first)
+    s_of = sid.loc[sets["set"]].to_numpy()
+    cohorts = np.sort(first["cohort"].unique())
+    g_of = np.searchsorted(cohorts, first["cohort"].to_numpy())  # cohort position of each set
+    bpos = np.searchsorted(periods, first["base"].to_numpy())
+    ti = row.loc[first["treated"]].to_numpy()
+    di = Y[ti] - Y[ti, bpos][:, None]  # S × T
+    cj = row.loc[sets["control"]].to_numpy()
+    dc = Y[cj] - Y[cj, bpos[s_of]][:, None]
+    cc = sets["control_cohort"].to_numpy(float)
+    valid = (np.isnan(cc)[:, None] | (cc[:, None] - delta > periods[None, :])) & np.isfinite(dc)
+    tot, cnt = np.zeros_like(di), np.zeros_like(di)
+    np.add.at(tot, s_of, np.where(valid, dc, 0.0))
+    np.add.at(cnt, s_of, valid.astype(float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        D = di - tot / cnt
+    ok = (cnt > 0) & np.isfinite(D)
+    ok[np.arange(n_s), bpos] = False  # the base period: 0 by construction
+    D = np.where(ok, D, 0.0)
+    n_gt = np.zeros((len(cohorts), len(periods)))
+    sum_gt = np.zeros_like(n_gt)
+    np.add.at(n_gt, g_of, ok.astype(float))
+    np.add.at(sum_gt, g_of, D)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        att = sum_gt / n_gt
+    cl = m.clusters.reindex(first["set"]).to_numpy().astype(np.int64)
+    n_cl = int(cl.max()) + 1
+    n_sets = pd.Series(np.bincount(g_of, minlength=len(cohorts)), index=cohorts).astype(float)
+
+    def combine(W: np.ndarray) -> tuple[float, float]:
+        """Σ_{g,t} W[g,t] ATT(g,t) and its cluster-robust SE (clusters of matched sets, G/(G − 1))."""
+        W = np.where(n_gt > 0, W, 0.0)
+        value = float(np.sum(W[W != 0] * att[W != 0]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            coef = np.where(n_gt > 0, W / n_gt, 0.0)
+        a = np.sum(np.where(ok, coef[g_of] * (D - np.nan_to_num(att)[g_of]), 0.0), axis=1)
+        sums = np.bincount(cl, weights=a, minlength=n_cl)
+        return value, float(np.sqrt(n_cl / max(n_cl - 1, 1) * np.sum(sums**2)))
+
+    recs = []
+    for gi, g in enumerate(cohorts):
+        for k, t in enumerate(periods):
+            if n_gt[gi, k] == 0:
+                continue
+            W = np.zeros_like(att)
+            W[gi, k] = 1.0
+            v, se = combine(W)
+            lo, hi = normal_ci(v, se)
+            recs.append((int(g), int(t), int(t - g), v, se, lo, hi, int(n_gt[gi, k])))
+    att_gt = pd.DataFrame(recs, columns=["cohort", "time", "event_time", "estimate", "std_error", "ci_low",
+                                         "ci_high", "n_units"])
+    post_cell = (periods[None, :] >= cohorts[:, None]) & (n_gt > 0)
+    if not post_cell.any():
+        raise ValueError("matched_did: no post-treatment cell")
+    Wp = np.where(post_cell, n_sets.to_numpy()[:, None], 0.0)
+    value, se = combine(Wp / Wp.sum())
+    n_units = int(sets["treated"].nunique() + sets["control"].nunique())
+    n_obs = n_units * len(periods)
+    simple = Estimate.from_se(estimator, value, se, n_units=n_units, n_obs=n_obs)
+    ev = periods[None, :] - cohorts[:, None]
+    dyn, Wdyn = [], np.zeros_like(att)
+    n_post_e = len({int(e) for e in ev[post_cell]})
+    for e in np.unique(ev[n_gt > 0]):
+        cell = (ev == e) & (n_gt > 0)
+        W = np.where(cell, n_sets.to_numpy()[:, None], 0.0)
+        W = W / W.sum()
+        v, s_e = combine(W)
+        lo, hi = normal_ci(v, s_e)
+        dyn.append((int(e), v, s_e, lo, hi, normal_p(v, s_e), int(n_sets[cell.any(axis=1)].sum())))
+        if e >= 0:
+            Wdyn += W / n_post_e
+    dyn_t = pd.DataFrame(dyn, columns=["event_time", "estimate", "std_error", "ci_low", "ci_high", "p_value",
+                                       "n_units"])
+    v, s_e = combine(Wdyn)
+    dynamic = Aggregate("event_time", Estimate.from_se(estimator, v, s_e, n_units=n_units, n_obs=n_obs), dyn_t)
+    # denominator of percent effects: baseline means of the matched treated, cohorts weighted like ``simple``
+    base_y = Y[ti, bpos]
+    means = np.bincount(g_of, weights=base_y, minlength=len(cohorts)) / n_sets.to_numpy()
+    cw = Wp.sum(axis=1)
+    pre_mean = float(np.sum(cw * means) / cw.sum())
+    return MatchedDiDResult(att_gt, simple, dynamic, pre_mean, n_cl, m, list(m.notes))
+

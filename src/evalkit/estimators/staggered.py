@@ -396,6 +396,38 @@ def _se(psi: np.ndarray, bootstrap: int, seed: int | None, cluster: np.ndarray |
     return _boot_se(psi, bootstrap, seed) if bootstrap else float(np.sqrt(np.sum(psi**2)))
 
 
+def sup_t_critical(psi: np.ndarray, se: Sequence[float] | np.ndarray | None = None, *, alpha: float = 0.05,
+                   draws: int = 1000, seed: int = 0, cluster: np.ndarray | None = None) -> float:
+    """Critical value c of a simultaneous (sup-t) 1 − ``alpha`` band ``estimate_j ± c · se_j`` for k estimates.
+
+    Multiplier bootstrap on their influence functions (R ``did::mboot``): ``psi`` is n × k (one column per estimate,
+    scaled as in this module, Var = Σ_i ψ_i²; n units, or the per-cluster sums are taken when ``cluster`` codes are
+    given), each draw multiplies the rows by independent Rademacher weights (drawn per cluster), and c is the
+    1 − ``alpha`` quantile over ``draws`` draws of max_j |Σ_i ξ_i ψ_ij| / se_j. ``se``: the standard errors of the
+    estimates (default √Σψ², the analytic ones; R studentises by bootstrap SEs, an interquartile-range estimate of the
+    same quantity). Columns with a zero or undefined SE are left out of the maximum. Seeded: the same ``seed`` gives
+    the same c. With k = 1, c ≈ 1.96; c grows with the number of estimates and falls with their correlation.
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"sup_t_critical: alpha must be in (0, 1), not {alpha}")
+    if draws < 100:
+        raise ValueError("sup_t_critical: at least 100 bootstrap draws")
+    x = np.asarray(psi, dtype=float)
+    x = x[:, None] if x.ndim == 1 else x
+    x = _cluster_sums(x, None if cluster is None else np.asarray(cluster, dtype=np.int64))
+    sd = np.sqrt(np.sum(x**2, axis=0)) if se is None else np.asarray(se, dtype=float)
+    ok = np.isfinite(sd) & (sd > 0)
+    if not ok.any():
+        return float("nan")
+    x, sd = x[:, ok], sd[ok]
+    rng = np.random.default_rng(seed)
+    out = []
+    for b in range(0, draws, 250):
+        xi = 2.0 * rng.integers(0, 2, size=(min(250, draws - b), len(x)), dtype=np.int8) - 1.0
+        out.append(np.max(np.abs(xi @ x) / sd, axis=1))
+    return float(np.quantile(np.concatenate(out), 1 - alpha))
+
+
 def _wald(a: np.ndarray, v: np.ndarray) -> tuple[float, int, float]:
     """``W = a' V⁻¹ a`` against χ²(len(a)); NaN (with a warning) when V is not finite or numerically singular."""
     q = len(a)
@@ -413,7 +445,8 @@ def wald_pretest(gt: GroupTimeInfluence, anticipation: int = 0) -> tuple[float, 
     """Joint Wald test that every pre-treatment ATT(g,t) (t < g − anticipation) is zero: (W, df, p-value).
 
     ``W = a' V⁻¹ a`` with V the influence-function covariance of the pre-period cells (cluster-robust if ``gt`` has
-    clusters) — R ``did``'s pre-test.
+    clusters) — R ``did``'s pre-test when there is no anticipation (with anticipation R also includes the cells
+    g − anticipation ≤ t < g; here they are left out: they may hold anticipated effects).
     """
     pre = np.flatnonzero(gt.t < gt.g - anticipation)
     if len(pre) == 0:
@@ -422,6 +455,39 @@ def wald_pretest(gt: GroupTimeInfluence, anticipation: int = 0) -> tuple[float, 
 
 
 # --- the result -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EventStudyBands:
+    """An event study with pointwise 95 % CIs and a simultaneous (sup-t) band: :meth:`CSResult.event_study`.
+
+    ``table``: one row per event time, ``event_time, estimate, std_error, ci_low, ci_high`` (pointwise), ``band_low,
+    band_high`` (simultaneous: they cover all the shown effects at once with probability 1 − ``alpha``),
+    ``n_units`` (treated units behind the coefficient), ``reference`` (True on the base period's row, e = −1 −
+    anticipation with a universal base: 0 by construction, no interval). ``crit``: the sup-t critical value (1.96
+    for a pointwise CI). ``base_period``: ``universal`` (every coefficient against the year before entry — pre- and
+    post-entry coefficients on the same footing, Roth 2024) or ``varying`` (pre-entry ones are year-on-year changes).
+    """
+
+    table: pd.DataFrame
+    crit: float
+    alpha: float
+    draws: int
+    seed: int
+    base_period: str
+    anticipation: int = 0
+
+    def covers(self, truth: pd.Series) -> tuple[bool, bool]:
+        """(every true effect inside its pointwise CI, every true effect inside the band) over the event times of
+        ``truth`` (index = event time) shown in the table (reference row excluded)."""
+        t = self.table[~self.table["reference"]].set_index("event_time")
+        common = [e for e in truth.index if e in t.index]
+        if not common:
+            raise ValueError("covers: no event time in common with the truth")
+        v, t = truth.loc[common].to_numpy(float), t.loc[common]
+        point = bool(((t["ci_low"] <= v) & (v <= t["ci_high"])).all())
+        band = bool(((t["band_low"] <= v) & (v <= t["band_high"])).all())
+        return point, band
 
 
 @dataclass
@@ -446,7 +512,8 @@ class CSResult:
     n_units, n_obs, n_units_dropped : int
         Estimation sample and units dropped by the panel preparation (``notes`` says why).
     pre_mean : float
-        Mean outcome of the treated units in their last pre-treatment period (denominator of :meth:`relative`).
+        Mean outcome of the treated cohorts in their base period (g − 1 − anticipation), cohorts weighted as in the
+        simple ATT (cohort share × number of post-treatment periods): the denominator of :meth:`relative`.
     warnings : list of str
         Messages of the warnings raised during the fit (panel preparation, diff-diff); they are also re-emitted.
     n_clusters : int or None
@@ -510,6 +577,60 @@ class CSResult:
             total += v
             psi = psi + p
         return total, pd.Series(psi, index=gt.unit_ids)
+
+    def refit(self, **changes: Any) -> "CSResult":
+        """The same fit on the same prepared sample with some settings changed (e.g. ``base_period="universal"``)."""
+        if self._panel is None:
+            raise RuntimeError("refit: this result keeps no prepared panel")
+        keep = ("control_group", "est_method", "base_period", "bootstrap", "seed", "pscore_trim", "cluster")
+        kw = {k: self.settings[k] for k in keep}
+        kw.update(changes)
+        return callaway_santanna(self._panel, self.settings["outcome"], **kw)
+
+    def event_study(self, *, base_period: Literal["universal", "varying"] = "universal", alpha: float = 0.05,
+                    draws: int = 1000, seed: int = 0, min_units: int = MIN_CELL, min_e: int | None = None,
+                    max_e: int | None = None) -> EventStudyBands:
+        """Event-time effects ATT(e) with pointwise 95 % CIs and a simultaneous (sup-t) 1 − ``alpha`` band.
+
+        ``base_period="universal"`` (default) refits, if needed, with every coefficient measured against the
+        cohort's last year before entry (g − 1 − anticipation): pre- and post-entry coefficients are then on the
+        same footing and can be read on one graph (Roth 2024); the reference year is a row at 0. The band's
+        critical value comes from a multiplier bootstrap (Rademacher weights, per cluster if the fit is clustered;
+        ``draws``, ``seed``) on the influence functions of the shown ATT(e), including the estimated cohort weights
+        (:func:`sup_t_critical`; R ``aggte(cband=TRUE)``). Event times resting on fewer than ``min_units`` treated
+        units (disclosure rule) or outside ``[min_e, max_e]`` are left out of the table and of the band.
+        """
+        fit = self if self.settings["base_period"] == base_period else self.refit(base_period=base_period)
+        tab = fit.dynamic.table.copy()
+        keep = tab["n_units"] >= min_units
+        if min_e is not None:
+            keep &= tab["event_time"] >= min_e
+        if max_e is not None:
+            keep &= tab["event_time"] <= max_e
+        tab = tab[keep].reset_index(drop=True)
+        gt = fit.influence()
+        has = [bool((gt.t - gt.g == e).any()) for e in tab["event_time"]]
+        tab = tab[has].reset_index(drop=True)
+        if len(tab):
+            psi = np.column_stack([gt.weighted(np.flatnonzero(gt.t - gt.g == e))[1] for e in tab["event_time"]])
+            crit = sup_t_critical(psi, tab["std_error"].to_numpy(float), alpha=alpha, draws=draws, seed=seed,
+                                  cluster=gt.cluster)
+        else:
+            crit = float("nan")
+        tab["band_low"] = tab["estimate"] - crit * tab["std_error"]
+        tab["band_high"] = tab["estimate"] + crit * tab["std_error"]
+        tab["reference"] = False
+        ref = -1 - fit.settings["anticipation"]
+        if base_period == "universal" and len(tab) and ref not in set(tab["event_time"]) \
+                and tab["event_time"].min() < ref < tab["event_time"].max():
+            n_ref = int(fit.dynamic.table.loc[fit.dynamic.table["event_time"] == ref + 1, "n_units"].sum())
+            row = {"event_time": ref, "estimate": 0.0, "std_error": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                   "p_value": np.nan, "n_units": n_ref, "band_low": np.nan, "band_high": np.nan, "reference": True}
+            tab = pd.concat([tab, pd.DataFrame([row])], ignore_index=True).sort_values("event_time")
+        cols = ["event_time", "estimate", "std_error", "ci_low", "ci_high", "band_low", "band_high", "p_value",
+                "n_units", "reference"]
+        return EventStudyBands(tab[cols].reset_index(drop=True), crit, alpha, draws, seed, base_period,
+                               int(fit.settings["anticipation"]))
 
     def pretest(self, kind: Literal["att_gt", "event_time"] = "att_gt",
                 min_units: int = MIN_CELL) -> tuple[float, int, float]:
@@ -586,8 +707,11 @@ class CSResult:
     def relative(self, which: str = "simple") -> Estimate | Aggregate:
         """An aggregate in percent of the treated group's pre-period mean (:attr:`pre_mean`).
 
-        Delta method treating the pre-period mean as fixed: SE and CI are scaled by the same factor (the sampling
-        error of the mean is ignored — it is small next to that of the ATT in a panel of this size).
+        The denominator averages the cohorts' base-period means with the simple ATT's weights, so ``"simple"`` is a
+        ratio of two means over the same cells; the other aggregates are scaled by the same factor (a common unit,
+        not each row's own baseline). Delta method treating the pre-period mean as fixed: SE and CI are scaled by the
+        same factor (the sampling error of the mean is ignored — it is small next to that of the ATT in a panel of
+        this size).
         """
         f = self.percent_factor
         if which == "simple":
@@ -680,7 +804,13 @@ def callaway_santanna(
     est_method : {"dr", "reg", "ipw"}
         Doubly robust (default), outcome regression or inverse probability weighting.
     anticipation : int
-        Periods of anticipation (default 0).
+        Periods of anticipation δ (default 0). As R ``did``: the base period of cohort g is g − 1 − δ (the comparison
+        for ATT(g,t) is drawn at g − 1 − δ), units treated by the first period + δ have no pre-period and are
+        dropped, and the aggregations (simple, cohort, calendar, the overall dynamic ATT) average the cells t ≥ g
+        only — the anticipation cells g − δ ≤ t < g are shown in the event study (e = −δ … −1) but enter no average
+        effect (diff-diff averages them with the post-treatment cells; evalkit recomputes as R). One difference from
+        R, stated: the Wald pre-test uses the cells t < g − δ (R's tests every t < g, the anticipation cells too,
+        which then tests "no anticipation" jointly with parallel trends).
     base_period : {"varying", "universal"}
         R's default ``varying``; :func:`honest_did` refits with ``universal``.
     bootstrap : int
@@ -780,11 +910,12 @@ def _fit(panel: Panel, outcome: str, s: dict) -> CSResult:
     att_gt = _att_gt_table(raw, sizes, gt, bootstrap, seed)
     common = dict(bootstrap=bootstrap, seed=seed, n_units=n_units, n_obs=n_obs)
     simple_row = raw.aggregate("simple").to_dataframe().iloc[0]
-    if cl is None:
+    if cl is None and anticipation == 0:
         simple = _from_agg(simple_row, n_units=n_units, n_obs=n_obs)
-    else:
-        psi = gt.weighted(np.flatnonzero(gt.t >= gt.g - anticipation))[1]
-        simple = _estimate(float(simple_row["att"]), psi, bootstrap, seed, cl, n_units=n_units, n_obs=n_obs)
+    else:  # R aggte: post-treatment cells are t >= g whatever the anticipation (diff-diff: t >= g - anticipation)
+        value, psi = gt.weighted(np.flatnonzero(gt.t >= gt.g))
+        value = float(simple_row["att"]) if anticipation == 0 else value  # the same number, diff-diff's rounding
+        simple = _estimate(value, psi, bootstrap, seed, cl, n_units=n_units, n_obs=n_obs)
     group = _group(raw, gt, sizes, anticipation, **common)
     es = raw.aggregate("event_study")
     dynamic = _dynamic(es, gt, sizes, **common)
@@ -794,7 +925,7 @@ def _fit(panel: Panel, outcome: str, s: dict) -> CSResult:
         att_gt=att_gt, simple=simple, group=group, dynamic=dynamic, calendar=calendar,
         pretest_stat=w, pretest_df=q, pretest_p=p,
         n_units=n_units, n_obs=n_obs, n_units_dropped=n_dropped, notes=notes,
-        pre_mean=_pre_mean(d, outcome, time, anticipation, weights), settings=s, raw=raw, _panel=panel,
+        pre_mean=_pre_mean(d, outcome, time, anticipation, weights, gt), settings=s, raw=raw, _panel=panel,
         n_clusters=None if cl is None else int(cl.max()) + 1, _unit_ids=gt.unit_ids, _cluster_ids=gt.cluster_ids,
         _es=es,
     )  # the influence matrix is not kept (influence() rebuilds it): tens of MB per fit at national size
@@ -842,10 +973,12 @@ def _group(raw: Any, gt: GroupTimeInfluence, sizes: pd.Series, anticipation: int
     table = _tidy_agg(tab, "cohort")
     table["n_units"] = [int(sizes.get(g, 0)) for g in table["cohort"]]
     cohorts = np.asarray(table["cohort"], dtype=float)
-    psi_g = np.column_stack(
-        [gt.psi[:, (gt.g == g) & (gt.t >= g - anticipation)].mean(axis=1) for g in cohorts]
-    )
-    if gt.cluster is not None:
+    # R aggte: a cohort's post-treatment cells are t >= g (diff-diff also averages the anticipation cells)
+    post = [(gt.g == g) & (gt.t >= g) for g in cohorts]
+    psi_g = np.column_stack([gt.psi[:, k].mean(axis=1) for k in post])
+    if anticipation:
+        table["estimate"] = [float(gt.att[k].mean()) for k in post]
+    if gt.cluster is not None or anticipation:
         _reinfer(table, {i: psi_g[:, i] for i in range(len(cohorts))}, gt, bootstrap, seed)
     pg = np.array([np.sum(gt.sw * (gt.unit_cohort == g)) / gt.sw.sum() for g in cohorts])
     att_g = table["estimate"].to_numpy()
@@ -879,10 +1012,10 @@ def _dynamic(es: Any, gt: GroupTimeInfluence, sizes: pd.Series, bootstrap: int, 
 
 def _calendar(gt: GroupTimeInfluence, sizes: pd.Series, anticipation: int, bootstrap: int, seed,
               **kw: Any) -> Aggregate:
-    years = np.unique(gt.t[gt.t >= gt.g.min() - anticipation])
+    years = np.unique(gt.t[gt.t >= gt.g.min()])
     rows, psis = [], []
     for t in years:
-        keep = np.flatnonzero((gt.t == t) & (gt.g - anticipation <= t))
+        keep = np.flatnonzero((gt.t == t) & (gt.g <= t))  # R aggte: cohorts treated by t (anticipation cells out)
         if len(keep) == 0:
             continue
         value, psi = gt.weighted(keep)
@@ -911,8 +1044,17 @@ def _tidy_agg(tab: pd.DataFrame, key: str) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _pre_mean(panel: pd.DataFrame, outcome: str, time: str, anticipation: int, weights: str | None = None) -> float:
-    """(Weighted) mean outcome of treated units in their last pre-treatment period (cohort − 1 − anticipation)."""
+def _pre_mean(panel: pd.DataFrame, outcome: str, time: str, anticipation: int, weights: str | None = None,
+              gt: GroupTimeInfluence | None = None) -> float:
+    """Denominator of the percent effects: the treated cohorts' (weighted) mean outcome in their base period
+    (g − 1 − anticipation), averaged over cohorts with the weights of the simple ATT.
+
+    The simple ATT weights each post-treatment cell ATT(g,t), t ≥ g, by the cohort share P(G = g): cohort g weighs
+    P(G = g) × (its number of post-treatment periods). The same weights average the cohorts' base-period means, so
+    that simple ATT / pre_mean is a ratio of two means over the same cells (not over the treated units, which would
+    give the late cohorts, observed after entry for fewer years, as much weight as the early ones). Without ``gt``
+    (or without post-treatment cells) every treated unit counts once.
+    """
     ft, t = panel[FT].to_numpy(), panel[time].to_numpy()
     treated = np.flatnonzero(ft > 0)
     periods = np.sort(pd.unique(t))
@@ -925,8 +1067,17 @@ def _pre_mean(panel: pd.DataFrame, outcome: str, time: str, anticipation: int, w
     sel = treated[t[treated] == base[which]]
     if not len(sel):
         return float("nan")
-    w = panel[weights].to_numpy()[sel] if weights else None
-    return float(np.average(panel[outcome].to_numpy()[sel], weights=w))
+    y = panel[outcome].to_numpy()[sel]
+    w = panel[weights].to_numpy()[sel].astype(float) if weights else np.ones(len(sel))
+    if gt is None:
+        return float(np.average(y, weights=w))
+    coh = ft[sel]
+    cell_w = {g: float(gt.pg[(gt.g == g) & (gt.t >= g)].sum()) for g in np.unique(coh)}
+    means = {g: float(np.average(y[coh == g], weights=w[coh == g])) for g in cell_w if w[coh == g].sum() > 0}
+    tot = sum(cell_w[g] for g in means)
+    if tot <= 0:
+        return float(np.average(y, weights=w))
+    return float(sum(cell_w[g] * means[g] for g in means) / tot)
 
 
 # --- Goodman-Bacon ------------------------------------------------------------------------------------------------

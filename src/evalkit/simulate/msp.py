@@ -25,7 +25,8 @@ Design (every number is a field of :class:`MSPParams`, commented with its source
 
 The planted truth is exposed in ``df.attrs["truth"]`` (read it with :func:`truth`): the ATT averaged like the
 Callaway–Sant'Anna aggregations (simple, by event time, by cohort, by rurality), in outcome units and in percent of
-the treated GPs' mean in the year before their entry (the denominator of evalkit's ``CSResult.pre_mean``), plus
+the treated GPs' mean in the year before their entry, each GP weighted by its number of post-entry years as in the
+simple ATT (the denominator of evalkit's ``CSResult.pre_mean``), plus
 ``parallel_trends`` (True when no differential trend was planted). Generation is vectorised over GPs (the only loops
 run over the 15 years or the three GP groups).
 """
@@ -327,12 +328,15 @@ def _truth(df: pd.DataFrame, tau: dict[str, np.ndarray]) -> dict:
     yr = df["year"].to_numpy()
     post = ~np.isnan(g) & (yr >= g)
     pre_treated = ~np.isnan(g) & (yr == g - 1)  # last pre-entry year (as evalkit's CSResult.pre_mean)
+    # CSResult.pre_mean weights each GP's pre-entry level by its number of post-entry years (the simple ATT's
+    # weights): the same here, one weight per GP
+    n_post = pd.Series(post).groupby(df["gp_id"].to_numpy()).transform("sum").to_numpy()
     e = np.where(post, yr - np.nan_to_num(g), -1)
     out: dict = {"simple": {}, "percent": {}, "pre_mean_treated": {}, "dynamic": {}, "group": {}, "rurality": {},
                  "rurality_percent": {}, "n_treated": int(df.loc[~np.isnan(g), "gp_id"].nunique())}
     for k, t in tau.items():
         tp = pd.Series(t[post])
-        pre_mean = float(df.loc[pre_treated, k].mean())
+        pre_mean = float(np.average(df.loc[pre_treated, k], weights=n_post[pre_treated]))
         simple = float(tp.mean()) if post.any() else 0.0
         out["simple"][k] = simple
         out["pre_mean_treated"][k] = pre_mean
@@ -341,7 +345,9 @@ def _truth(df: pd.DataFrame, tau: dict[str, np.ndarray]) -> dict:
         out["group"][k] = {int(a): float(b) for a, b in tp.groupby(g[post]).mean().items()}
         rur = df["rurality"].to_numpy()
         out["rurality"][k] = {str(a): float(b) for a, b in tp.groupby(rur[post]).mean().items()}
-        pm = df.loc[pre_treated].groupby("rurality")[k].mean()
+        wy = df.loc[pre_treated, k] * n_post[pre_treated]
+        pm = wy.groupby(df.loc[pre_treated, "rurality"]).sum() / \
+            pd.Series(n_post[pre_treated], index=wy.index).groupby(df.loc[pre_treated, "rurality"]).sum()
         out["rurality_percent"][k] = {r: 100 * v / float(pm[r]) for r, v in out["rurality"][k].items() if r in pm}
     return out
 

@@ -52,8 +52,8 @@ import numpy as np
 import pandas as pd
 
 from ...disclosure import MIN_CELL
-from ...estimators import (CSResult, HonestResult, Panel, callaway_santanna, collect_warnings, did_2x2, holm,
-                           honest_did, naive_cross_section, prepare, romano_wolf, twfe)
+from ...estimators import (CSResult, EventStudyBands, HonestResult, Panel, callaway_santanna, collect_warnings,
+                           did_2x2, holm, honest_did, naive_cross_section, prepare, romano_wolf, twfe)
 from ...estimators.base import Estimate, clean_cohort
 from ...estimators.joint import difference, equality_test, estimate as if_estimate, simple_influence, stack, wald_did
 
@@ -63,6 +63,8 @@ INTENSITY_LABELS = {3: ("low", "mid", "high"), 2: ("low", "high")}
 MBAR = (0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)  #: HonestDiD grid of M̄ (relative magnitudes)
 TAKE_UP = "pct_followed"  #: the first stage's outcome (column of :func:`aggregate_gp_year`, percent)
 RW_DRAWS = 2999  #: multiplier-bootstrap draws of the Romano–Wolf adjusted p-values
+#: Simultaneous band of the event-study figure: level, multiplier-bootstrap draws, seed (fixed across builds).
+BAND_ALPHA, BAND_DRAWS, BAND_SEED = 0.05, 2000, 20240601
 
 
 # --- data preparation ---------------------------------------------------------------------------------------------
@@ -297,7 +299,9 @@ class AsaleeResult:
     ``selection``: per protocol − Wald per indicator (``outcome, per_protocol, wald, estimate, std_error, ci_low,
     ci_high, p_value``); ``dose_test``: equality of the intensity groups' effects on followed patients per indicator
     (``outcome, stat, df, p_value, n_groups, increasing`` — point estimates strictly increasing with intensity);
-    ``event_hba1c``: event study of the main indicator; ``per_protocol``: one row per
+    ``event_hba1c``: event study of the main indicator with a universal base year (the year before entry, a
+    ``reference`` row at 0), pointwise CIs and a simultaneous 95 % band (``band_low``, ``band_high``; ``event_band``
+    holds its critical value), event times on ≥ 11 treated GPs; ``per_protocol``: one row per
     indicator (cells, patients, GPs); ``dose``: one row per intensity group × indicator; ``robustness``: the main
     indicator under other specifications (``key`` ∈ naive, reference, other_weights, twfe, not_yet_treated);
     ``sample``: :func:`sample_counts` of the GPs kept; ``notes``: what was dropped or changed, in English. ``dose``
@@ -338,6 +342,7 @@ class AsaleeResult:
     dose_test: pd.DataFrame
     notes: list[str]
     settings: dict[str, Any]
+    event_band: EventStudyBands | None = None
 
 
 def analyse_data(df: pd.DataFrame, *, seed: int = 0,
@@ -346,7 +351,7 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
 
     Years, cohorts and GPs are read from the data. ``weights="patients"`` (default) weights each GP by its number
     of diabetic patients (patient-level ITT); ``"units"`` counts each GP once. ``seed`` is recorded (every SE here is
-    analytic, nothing is drawn).
+    analytic; the event-study band's bootstrap uses the fixed :data:`BAND_SEED`).
     """
     inds = [i for i in INDICATORS if i in df.columns]
     if not inds:
@@ -406,6 +411,10 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
     if (main_cs.dynamic.table["event_time"] < 0).any():  # HonestDiD learns from the pre-entry event times
         hon = honest_did(main_cs, e="average", mbar=MBAR)
     kept = first.units
+    with collect_warnings() as caught:  # the universal-base refit raises the main fit's warnings again
+        band = main_cs.event_study(base_period="universal", alpha=BAND_ALPHA, draws=BAND_DRAWS, seed=BAND_SEED,
+                                   min_units=MIN_CELL)
+    notes += [f"event study (universal base year), {main}: {n}" for n in caught]
 
     # --- per protocol ---------------------------------------------------------------------------------------------
     cells, pp_counts = per_protocol_panel(df, inds)
@@ -487,12 +496,12 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
                     n_patients=int(pk["patient_id"].nunique()), n_patient_years=int(fits[inds[0]].n_obs))
     return AsaleeResult(
         years=years, cohorts=cohorts, indicators=inds, main=main, weights=weights, control_group=control_group,
-        gp_panel=gp, sample=sample_counts(pk), itt_fits=fits, itt=itt, event_hba1c=fits[main].event.copy(),
+        gp_panel=gp, sample=sample_counts(pk), itt_fits=fits, itt=itt, event_hba1c=band.table.copy(),
         pretest_p=fits[main].pretest_p, honest=hon, pp_fits=pp_fits, per_protocol=per_protocol, pp_counts=pp_counts,
         pp_2x2=pp_2x2, trends=yearly_trends(df, cells, inds), intensity=inten, dose_fits=dose_fits, dose=dose,
         naive_fits=naive_fits, naive=naive, other_weights=other_w, not_yet_treated=not_yet, twfe=tw,
         robustness=robustness, first_stage=first_stage, wald=wald, selection=selection, dose_test=dose_test,
-        notes=notes, settings=settings,
+        notes=notes, settings=settings, event_band=band,
     )
 
 

@@ -160,8 +160,10 @@ def figure_event_study(a: AsaleeResult, kind: str) -> plots.Figure:
              if a.pretest_p >= 0.05 and len(post) and post["ci_low"].iloc[0] > 0 else
              "HbA1c : effet par année depuis l'entrée du médecin dans Asalée")
     t = t[t["n_units"] >= MIN_CELL]
+    lecture = plots.band_reading(t, a.event_band.crit, draws=a.event_band.draws) if a.event_band else ""
     return plots.event_study(t, ylabel="Effet sur la part de patients avec ≥ 3 HbA1c (points)", title=title,
-                             champ=champ(a), source=source(kind), name="asalee_event_study", alt_unit=" point")
+                             champ=champ(a), source=source(kind), name="asalee_event_study", alt_unit=" point",
+                             lecture=lecture)
 
 
 def table_per_protocol(a: AsaleeResult, kind: str) -> plots.Table:

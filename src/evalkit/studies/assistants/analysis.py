@@ -26,13 +26,15 @@ import pandas as pd
 from ...disclosure import MIN_CELL
 from ...estimators import callaway_santanna, honest_did, naive_cross_section, twfe
 from ...estimators.base import Estimate, caught, normal_ci
-from ...estimators.staggered import CSResult, HonestResult, Panel
+from ...estimators.staggered import CSResult, EventStudyBands, HonestResult, Panel
 from ...estimators.staggered import prepare as prepare_cs
 from .policy import (CONTRACTS, COHORT, OPTION, OPTION_FTE, OPTION_SHARES_2021, OPTIONS, OUTCOMES, TARGET_YEAR, TIME,
                      UNIT, aid, contract_target)
 
 SIGNATORIES, NEVER = "signatories", "never_signatories"  # the two groups of the descriptive tables
 HONEST_MBAR = (0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+#: Simultaneous band of the event-study figure: level, multiplier-bootstrap draws, seed (fixed across builds).
+BAND_ALPHA, BAND_DRAWS, BAND_SEED = 0.05, 2000, 20240601
 
 
 # --- small numerical helpers (tested against hand computations) ------------------------------------------------------
@@ -278,7 +280,8 @@ class AssistantsResult:
     ``cost``, ``projection``, ``targets``: one row per option (and ``all``); ``dynamic``: event-study rows of the main
     and per-option fits (``option`` column), cells on ≥ 11 GPs; ``horizon``: event time at which gains per contract
     are read (each fit's warnings are on its ``CSResult.warnings``); ``truth``: what the caller passed (the generator's
-    planted effect, or None) — not used by the estimation.
+    planted effect, or None) — not used by the estimation. ``event_band``: the main fit's event study with a universal
+    base year, pointwise CIs and a simultaneous 95 % band (event times on ≥ 11 GPs).
     """
 
     seed: int
@@ -304,6 +307,7 @@ class AssistantsResult:
     projection: pd.DataFrame
     honest: HonestResult | None
     truth: Any = None
+    event_band: EventStudyBands | None = None
 
 
 def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariates: Sequence[str] | None = None,
@@ -312,8 +316,8 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
 
     ``covariates``: baseline covariates of the doubly robust DiD (default underserved, age, female and the outcome's
     first-year level); ``horizon``: the event time at which gains per contract are read (default 3 = 48 months after
-    baseline), lowered to what the data allow for every option. ``seed`` is recorded (no randomness is used: all
-    standard errors are analytic). ``truth`` is kept on the result as passed.
+    baseline), lowered to what the data allow for every option. ``seed`` is recorded (all standard errors are analytic; the
+    event-study band's bootstrap uses the fixed :data:`BAND_SEED`). ``truth`` is kept on the result as passed.
     """
     d = prepare(df)
     years = (int(d[TIME].min()), int(d[TIME].max()))
@@ -387,7 +391,8 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
         trends=trends(d, first), estimators=_estimator_ladder(d, desc, main, variants, h), cs=cs,
         cs_variants=variants, by_option=by_opt, by_option_nyt=by_opt_nyt, option_notes=notes, dynamic=dynamic,
         dose=dose, horizon=h, targets=targets, cost=cost, projection=pd.DataFrame(proj_rows), honest=hon,
-        truth=truth)
+        truth=truth, event_band=caught(main.event_study, base_period="universal", alpha=BAND_ALPHA, draws=BAND_DRAWS,
+                                       seed=BAND_SEED, min_units=MIN_CELL)[0])
 
 
 def _horizon(dynamic: pd.DataFrame, present: Sequence[str], horizon: int) -> int:

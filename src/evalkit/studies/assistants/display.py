@@ -94,7 +94,8 @@ def table_estimators(r: AssistantsResult, kind: str) -> plots.Table:
 
 
 def figure_event_study(r: AssistantsResult, kind: str) -> plots.Figure:
-    tab = r.cs["patients_mt"].dynamic.table
+    band = r.event_band
+    tab = band.table if band is not None else r.cs["patients_mt"].dynamic.table
     tab = tab[tab["n_units"] >= MIN_CELL]
     post = tab[tab["event_time"] >= 0].sort_values("event_time")
     at_h = post[post["event_time"] == r.horizon]
@@ -106,7 +107,8 @@ def figure_event_study(r: AssistantsResult, kind: str) -> plots.Figure:
              f"{fmt_num(last.estimate, 0, sign=True)} après {int(last.event_time) + 1} ans")
     return plots.event_study(tab, ylabel="Effet sur la patientèle médecin traitant (patients)", title=title,
                              champ=champ(r), source=source(kind), name="assistants_dynamique",
-                             alt_unit=" patients", decimals=0)
+                             alt_unit=" patients", decimals=0,
+                             lecture=plots.band_reading(tab, band.crit, draws=band.draws) if band else "")
 
 
 def dose_title(r: AssistantsResult, prefix: str) -> str:

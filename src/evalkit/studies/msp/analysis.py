@@ -11,13 +11,20 @@ Steps
 2. Who joins: baseline profile (year before the first entry) of future MSP GPs vs the others, standardised
    differences.
 3. The naive cross-section (last year: MSP GPs vs the others) and the same gap before any entry.
-4. Propensity-score matching (nearest neighbour on the logit, caliper 0.2 SD, without replacement) on age, sex,
-   rurality and baseline activity, with the balance table before/after.
+4. Propensity-score matching within each entry cohort g, in the year before entry (g − 1), among GPs not yet in MSP
+   after g or never in MSP (nearest neighbour on the logit, caliper 0.2 SD, without replacement over the whole
+   design) on age, sex, rurality and activity that year, with the balance table before/after (cohorts stacked, each
+   at its own baseline).
 5. Difference-in-differences: TWFE (unit and year effects, SE clustered by GP) and Callaway–Sant'Anna group-time ATTs
    (never-treated comparison GPs, doubly robust on the matching covariates) — the **headline** is the CS simple ATT
-   over all treated GPs; beside it, the same estimator on the matched sample and with not-yet-treated comparisons.
-6. Event study (CS by years since entry) with the joint event-time pre-trend test; HonestDiD sensitivity (relative
-   magnitudes) on the average post-entry effect of the MT patientèle.
+   over all treated GPs; beside it, the DiD on the matched sets (each MSP GP against its own matched controls from its
+   baseline year, aggregated as CS, SEs clustered by matched set: :func:`evalkit.estimators.matching.matched_did`)
+   and CS with not-yet-treated comparisons. Matching all MSP GPs at one common baseline and handing the matched
+   sample to CS (the former approach) compares each cohort with controls balanced on the pooled MSP GPs, not on that
+   cohort: biased when the covariates shift trends, with SEs that ignore the matching.
+6. Event study (CS by years since entry, universal base year g − 1, pointwise CIs and a sup-t simultaneous band)
+   with the joint event-time pre-trend test; HonestDiD sensitivity (relative magnitudes) on the average post-entry
+   effect of the MT patientèle.
 7. Heterogeneity by rurality; national order of magnitude (effect × ≈ 5,000 GPs in ACI MSP).
 """
 
@@ -32,10 +39,10 @@ import pandas as pd
 from ...disclosure import MIN_CELL
 from ...estimators.base import Estimate, collect_warnings
 from ...estimators.did import twfe
-from ...estimators.matching import MatchResult, balance_table, match_ps
+from ...estimators.matching import MatchedDiDResult, MatchResult, balance_table, match_by_cohort, matched_did
 from ...estimators.naive import naive_cross_section
-from ...estimators.staggered import (BaconResult, CSResult, HonestResult, Panel, bacon_decomposition,
-                                     callaway_santanna, honest_did)
+from ...estimators.staggered import (BaconResult, CSResult, EventStudyBands, HonestResult, Panel,
+                                     bacon_decomposition, callaway_santanna, honest_did)
 from ...estimators.staggered import prepare as prepare_sample
 from .published import PUBLISHED
 
@@ -57,6 +64,9 @@ HONEST_GRID = tuple(np.round(np.arange(0, 4.01, 0.25), 2))
 HONEST_WINDOW = (-5, 5)
 #: Estimates of one outcome the chapter compares (``MSPResult`` field names).
 ESTIMATES = ("naive", "naive_pre", "twfe", "cs", "cs_matched", "cs_notyet")
+#: Simultaneous band of the event-study figures: level, multiplier-bootstrap draws and seed (fixed: the band must not
+#: change between two builds of the page).
+BAND_ALPHA, BAND_DRAWS, BAND_SEED = 0.05, 2000, 20240601
 
 
 # --- preparation -------------------------------------------------------------------------------------------------
@@ -179,6 +189,27 @@ def prepare(df: pd.DataFrame) -> Prepared:
 
 # --- estimation helpers -------------------------------------------------------------------------------------------
 
+#: Years of activity averaged for matching: the mean of the last MATCH_YEARS years up to the baseline year.
+MATCH_YEARS = 3
+
+
+def activity_means(panel: pd.DataFrame, years: int = MATCH_YEARS) -> pd.DataFrame:
+    """``panel`` with ``base_mt``, ``base_fa``, ``base_fees``: each GP's mean patientèle, file active and fees over
+    the ``years`` years up to each year (fewer at the start of the panel).
+
+    The matching reads them in each cohort's baseline year. Matching on a single year's level would pair MSP GPs
+    with controls that had the same level that year partly by chance (a transitory shock, which then fades): the
+    matched controls' later evolution would then reflect that shock's fading, not the counterfactual trend — a
+    regression-to-the-mean bias of the difference-in-differences (Daw & Hatfield 2018). Averaging several years
+    keeps the lasting level and damps the shock."""
+    d = panel.sort_values([UNIT, TIME])
+    out = panel.copy()
+    for new, col in (("base_mt", "patients_mt"), ("base_fa", "file_active"), ("base_fees", "fees")):
+        out.loc[d.index, new] = (d.groupby(UNIT)[col].rolling(years, min_periods=1).mean()
+                                 .reset_index(level=0, drop=True).loc[d.index])
+    return out
+
+
 def sample(panel: pd.DataFrame, covariates: list[str]) -> Panel:
     """One estimation sample (GPs × years), prepared once for its Callaway–Sant'Anna fits (outcomes, comparisons)."""
     return prepare_sample(panel, UNIT, TIME, COHORT, covariates=covariates)
@@ -203,7 +234,10 @@ class MSPResult:
 
     ``by_rurality``: one row per rurality level × outcome estimated (``rurality, outcome, n_treated, n_control,
     estimate, std_error, ci_low, ci_high, pre_mean, n_units, n_obs``), the fits in ``rurality_fits[(level, outcome)]``.
-    ``trends``: mean outcome by ``outcome, group`` (``msp``: GPs entering in the window, ``never``), ``year``.
+    ``profile``: who joins — baseline year (before the first entry) means and standardised differences of future MSP
+    GPs vs the others; ``balance``: the matching's balance, cohorts stacked, each at its own baseline year (before:
+    all eligible controls; after: matched controls). ``events[outcome]``: the event study with a universal base year
+    and its simultaneous band. ``trends``: mean outcome by ``outcome, group`` (``msp``: GPs entering in the window, ``never``), ``year``.
     ``national``: effect × published number of GPs in MSP, rows ``key`` = ``patients_mt``, ``file_active`` and
     ``naive_claim`` (the published raw gap). ``pretests[outcome]`` = event-time pre-test (W, df, p).
     ``truth``: the generator's planted effect (synthetic data) or None. ``warnings``: estimator warnings collected.
@@ -214,8 +248,9 @@ class MSPResult:
     naive_pre: dict[str, Estimate]
     twfe: dict[str, Estimate]
     cs: dict[str, CSResult]
-    cs_matched: dict[str, CSResult]
+    cs_matched: dict[str, MatchedDiDResult]
     cs_notyet: dict[str, CSResult]
+    events: dict[str, EventStudyBands]
     by_rurality: pd.DataFrame
     rurality_fits: dict[tuple[str, str], CSResult]
     honest: HonestResult | None
@@ -223,6 +258,7 @@ class MSPResult:
     match: MatchResult
     match_ratio: int
     balance: pd.DataFrame
+    profile: pd.DataFrame
     n_treated: int
     n_control: int
     trends: pd.DataFrame
@@ -234,18 +270,20 @@ class MSPResult:
 
     def estimate(self, outcome: str, which: str = "cs", pct: bool = False) -> Estimate:
         """One of the chapter's estimates (:data:`ESTIMATES`), in outcome units or in percent of the treated GPs'
-        pre-entry mean."""
+        pre-entry mean (the headline's denominator, :attr:`CSResult.pre_mean`: cohorts weighted as in the simple
+        ATT)."""
         src = getattr(self, which)[outcome]
-        e = src.simple if isinstance(src, CSResult) else src
+        e = src.simple if isinstance(src, (CSResult, MatchedDiDResult)) else src
         return e.scaled(self.percent_factor(outcome)) if pct else e
 
     def percent_factor(self, outcome: str) -> float:
         return 100.0 / self.cs[outcome].pre_mean
 
     def event_study(self, outcome: str = "patients_mt") -> pd.DataFrame:
-        """CS dynamic table restricted to event times resting on ≥ 11 treated GPs."""
-        t = self.cs[outcome].dynamic.table
-        return t[t["n_units"] >= MIN_CELL].reset_index(drop=True)
+        """Event study of the headline CS fit with a universal base year (the year before entry, a row at 0),
+        pointwise CIs and the simultaneous band (``band_low``, ``band_high``), event times resting on ≥ 11 treated
+        GPs; :attr:`events` holds the critical value."""
+        return self.events[outcome].table
 
     def rurality_overlap(self, outcome: str = "patients_mt") -> bool:
         """True if the rurality subgroups' 95 % CIs all overlap (at least two subgroups)."""
@@ -281,19 +319,26 @@ def _estimate_all(df: pd.DataFrame, *, seed: int, honest: bool, subgroups: bool)
     cs = {o: cs_fit(everyone, o) for o in OUTCOME_UNITS}
     cs_notyet = {o: cs_fit(everyone, o, control_group="not_yet_treated") for o in OUTCOME_UNITS}
 
-    # Matching on baseline characteristics, then the same DR estimator on the matched GPs.
+    # Matching within each entry cohort in the year before entry (controls: GPs not yet in MSP after that cohort's
+    # entry, or never), then DiD on the matched sets with SEs clustered by matched set.
     n_t, n_c = int(base["treated"].sum()), int((1 - base["treated"]).sum())
     ratio = 2 if n_c >= 4 * n_t else 1
     match_cov = [c for c in ("age", "female", "rurality", "base_mt", "base_fa") if base[c].nunique() > 1]
-    m = match_ps(base, "treated", match_cov, caliper=0.2, ratio=ratio, seed=seed, unit=UNIT)
-    bal = balance_table(base, "treated", [*match_cov, "base_fees"], weights=m.weights)
+    cm = match_by_cohort(activity_means(panel), UNIT, TIME, COHORT, match_cov, caliper=0.2, ratio=ratio, seed=seed,
+                         keep=["base_fees"])
+    m = cm.match
     order = ["age", "female", "rurality=rural", "rurality=periurban", "rurality=urban", "base_mt", "base_fa",
              "base_fees"]
-    bal = bal.assign(_o=bal["variable"].map({v: i for i, v in enumerate(order)}).fillna(len(order)))
-    bal = bal.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
-    matched_panel = panel[panel[UNIT].isin(set(m.unit_ids))]
-    matched = sample(matched_panel, p.covariates)
-    cs_matched = {o: cs_fit(matched, o) for o in OUTCOME_UNITS}
+
+    def ordered(b: pd.DataFrame) -> pd.DataFrame:
+        b = b.assign(_o=b["variable"].map({v: i for i, v in enumerate(order)}).fillna(len(order)))
+        return b.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+
+    bal = ordered(balance_table(cm.baseline, "treated", [*match_cov, "base_fees"], weights=cm.baseline["weight"]))
+    profile = ordered(balance_table(base, "treated", [*match_cov, "base_fees"]))
+    cs_matched = {o: matched_did(panel, o, cm, estimator="cs_simple_matched") for o in OUTCOME_UNITS}
+    events = {o: cs[o].event_study(base_period="universal", alpha=BAND_ALPHA, draws=BAND_DRAWS, seed=BAND_SEED,
+                                   min_units=MIN_CELL) for o in OUTCOME_UNITS}
 
     # Heterogeneity by rurality (CS DR without the rurality dummies), where both arms have ≥ 11 GPs.
     rur_rows, rur_fits = [], {}
@@ -348,7 +393,7 @@ def _estimate_all(df: pd.DataFrame, *, seed: int, honest: bool, subgroups: bool)
                 "total_high": np.nan})
 
     return dict(prepared=p, naive=naive, naive_pre=naive_pre, twfe=tw, cs=cs, cs_matched=cs_matched,
-                cs_notyet=cs_notyet, by_rurality=by_rur, rurality_fits=rur_fits, honest=hon, bacon=bac, match=m,
-                match_ratio=ratio, balance=bal, n_treated=n_t, n_control=n_c, trends=trends,
+                cs_notyet=cs_notyet, events=events, by_rurality=by_rur, rurality_fits=rur_fits, honest=hon, bacon=bac, match=m,
+                match_ratio=ratio, balance=bal, profile=profile, n_treated=n_t, n_control=n_c, trends=trends,
                 national=pd.DataFrame(nat),
                 pretests={o: cs[o].pretest("event_time", min_units=MIN_CELL) for o in OUTCOME_UNITS})

@@ -39,7 +39,7 @@ def comparison(r: MSPResult, outcome: str) -> pd.DataFrame:
               "naive_pre": f"Écart déjà présent en {p.baseline_year}, avant toute entrée",
               "twfe": "DiD à effets fixes (TWFE)",
               "cs_notyet": "Callaway–Sant'Anna, témoins pas encore entrés",
-              "cs_matched": "Callaway–Sant'Anna, échantillon apparié",
+              "cs_matched": "Double différence sur les médecins appariés par cohorte",
               "cs": "Callaway–Sant'Anna, doublement robuste (retenu)"}
     return pd.DataFrame([{"key": k, "label": lab, **_cells(r.estimate(outcome, k))} for k, lab in labels.items()])
 
@@ -67,7 +67,8 @@ def figure_estimates(r: MSPResult, outcome: str = "patients_mt") -> plots.Figure
 
 
 def figure_event_study(r: MSPResult, outcome: str = "patients_mt") -> plots.Figure:
-    """CS event study (years since entry), pre-entry placebo estimates included."""
+    """CS event study (years since entry, universal base year), pre-entry placebo estimates included, pointwise CIs
+    and the simultaneous 95 % band."""
     tab = r.event_study(outcome)
     o = tx.LABELS[outcome]
     truth = None
@@ -78,7 +79,8 @@ def figure_event_study(r: MSPResult, outcome: str = "patients_mt") -> plots.Figu
     return plots.event_study(
         tab, ylabel=f"Effet estimé ({o['suffix']} par médecin)", title=tx.title_event_study(r, outcome),
         champ=tx.champ(r), source=tx.source(), name=f"msp-evenement-{outcome}", truth=truth,
-        alt_unit=f" {o['suffix']}", decimals=o["dec"])
+        alt_unit=f" {o['suffix']}", decimals=o["dec"],
+        lecture=plots.band_reading(tab, r.events[outcome].crit, draws=r.events[outcome].draws))
 
 
 def figure_honest(r: MSPResult) -> plots.Figure:
@@ -155,7 +157,7 @@ def table_profile(r: MSPResult) -> plots.Table:
     rows = [{"Caractéristique": "Nombre de médecins", "Futurs médecins en MSP": fmt_num(r.n_treated, 0),
              "Autres médecins": fmt_num(r.n_control, 0), "Différence standardisée": "",
              "Publié (MSP / témoins)": f"{fmt_num(smp['n_msp'], 0)} / {fmt_num(smp['n_total'] - smp['n_msp'], 0)}"}]
-    for _, x in r.balance.iterrows():
+    for _, x in r.profile.iterrows():
         v = x["variable"]
         pct = v == "female" or v.startswith("rurality=")
         dec = 1 if v == "age" or pct else 0
@@ -191,8 +193,11 @@ def table_balance(r: MSPResult) -> plots.Table:
                       "Après appariement": [f(x) for x in b["smd_after"]]})
     m = r.match
     return plots.table(t, title=tx.title_balance(r), champ=tx.champ(r), source=tx.source(),
-                       note=f"appariement sur le score de propension (plus proche voisin, sans remise, "
-                            f"{r.match_ratio} témoin{'s' if r.match_ratio > 1 else ''} par médecin en MSP, caliper 0,2 écart-type du logit) ; "
+                       note=f"appariement sur le score de propension dans chaque cohorte d'entrée, l'année précédant "
+                            f"l'entrée, parmi les médecins pas encore ou jamais entrés en MSP (plus proche voisin, sans "
+                            f"remise, {r.match_ratio} témoin{'s' if r.match_ratio > 1 else ''} par médecin en MSP, "
+                            f"caliper 0,2 écart-type du logit) ; différences mesurées cohorte par cohorte, chacune à "
+                            f"son année de référence, puis mises en commun ; "
                             f"{fmt_num(m.n_treated_matched, 0)} médecins en MSP appariés sur "
                             f"{fmt_num(m.n_treated, 0)}, {fmt_num(m.n_control_matched, 0)} témoins retenus. "
                             "Les honoraires initiaux ne servent pas à l'appariement (contrôle).",
@@ -202,7 +207,7 @@ def table_balance(r: MSPResult) -> plots.Table:
 def table_estimates(r: MSPResult) -> plots.Table:
     """Every outcome × estimator, in outcome units and in percent."""
     names = {"naive": "Écart brut (dernière année)", "twfe": "DiD à effets fixes (TWFE)",
-             "cs_notyet": "CS, témoins pas encore entrés", "cs_matched": "CS, échantillon apparié",
+             "cs_notyet": "CS, témoins pas encore entrés", "cs_matched": "DiD sur appariés (par cohorte)",
              "cs": "CS doublement robuste (retenu)"}
     recs = []
     for o in OUTCOME_UNITS:

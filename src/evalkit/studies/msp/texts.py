@@ -85,7 +85,7 @@ def prep_notes(p: Prepared) -> str:
 # --- pieces shared by the glued texts and the titles ---------------------------------------------------------------
 
 def _balance(r: MSPResult, var: str, col: str):
-    b = r.balance.set_index("variable")
+    b = r.profile.set_index("variable")
     return b.loc[var, col] if var in b.index else np.nan
 
 
@@ -104,6 +104,8 @@ def _smd(r: MSPResult) -> tuple[str, str, str]:
     b = r.balance.set_index("variable")
     smd = pd.to_numeric(b["smd_before"], errors="coerce").abs()
     after = pd.to_numeric(b.drop(index="base_fees", errors="ignore")["smd_after"], errors="coerce").abs()
+    if not smd.notna().any():  # every cell masked (< 11 GPs): nothing to say
+        return "n.d.", "n.d.", fmt_num(after.max(), 2) if after.notna().any() else "n.d."
     return _SMD_VAR.get(smd.idxmax(), smd.idxmax()), fmt_num(smd.max(), 2), fmt_num(after.max(), 2)
 
 
@@ -135,7 +137,6 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     t["msp_cohorts"] = fmt_span(p.cohorts)
     t["msp_cohort_first"], t["msp_cohort_last"] = str(p.cohorts[0]), str(p.cohorts[-1])
     t["msp_n_cohorts"] = str(len(p.cohorts))
-    t["msp_baseline_year"] = str(p.baseline_year)
     sizes = base.loc[base["treated"] == 1, COHORT].value_counts()
     t["msp_cohort_min"], t["msp_cohort_max"] = fmt_num(sizes.min(), 0), fmt_num(sizes.max(), 0)
     t["msp_prep_notes"] = prep_notes(p)
