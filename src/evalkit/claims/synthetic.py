@@ -359,7 +359,8 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
                 f"1 + {s.i(28, 'g', salt + 2)})")
 
     # MSP entry (a third of GPs, some before the first year, some after the last); assistant contracts (a quarter;
-    # a third of them sign a second contract later with another option: the first one counts)
+    # a third of them sign a second contract later with another option: the first one counts). GPs 1 (who moves),
+    # 3 and 4 carry the lists' traps whatever the size
     x(f"""CREATE TABLE gps AS
       SELECT g, printf('%02d1%05d', 1 + g % 95, g) AS num_old,
              CASE WHEN {mover} THEN printf('%02d1%05d', 1 + (g + 7) % 95, g + 50000) END AS num_new,
@@ -370,10 +371,10 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
              1 + {s.i(2, 'g', 15)} AS gp_sex,
              {commune(f"{s.i(nd, 'g', 16)}")} AS commune_old,
              CASE WHEN {mover} THEN {commune(f"{s.i(nd, 'g', 16)} + 1 + {s.i(nd - 1, 'g', 17)}")} END AS commune_new,
-             CASE WHEN {s.u('g', 18)} < 0.35 THEN {date(19, Y0 - 1, NY + 2)} END AS msp_date,
-             CASE WHEN {s.u('g', 22)} < 0.25 THEN {date(23, Y0 - 1, NY + 2)} END AS am_date,
+             CASE WHEN g = 1 OR g = 4 OR {s.u('g', 18)} < 0.35 THEN {date(19, Y0 - 1, NY + 2)} END AS msp_date,
+             CASE WHEN g = 1 OR g = 3 OR {s.u('g', 22)} < 0.25 THEN {date(23, Y0 - 1, NY + 2)} END AS am_date,
              {s.i(3, 'g', 26)} AS am_opt,
-             {s.u('g', 27)} < 0.33 AS am_second
+             g = 3 OR {s.u('g', 27)} < 0.33 AS am_second
       FROM range({G}) t(g)""")
     x("ALTER TABLE gps ADD COLUMN gp_id VARCHAR")
     x("UPDATE gps SET gp_id = COALESCE(num_new, num_old)")
@@ -583,7 +584,7 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
           FROM gps WHERE msp_date IS NOT NULL
           UNION ALL
           SELECT CASE WHEN g % 2 = 0 THEN gp_id ELSE num_old END, {fmt('CAST(msp_date + 400 AS DATE)')}
-          FROM gps WHERE msp_date IS NOT NULL AND g % 4 = 0)
+          FROM gps WHERE msp_date IS NOT NULL AND (g % 4 = 0 OR g = 1))
         TO {_q(out / 'msp_membership.csv')} (HEADER, DELIMITER ',')""")
     x(f"""COPY (
           SELECT CASE WHEN g % 2 = 0 THEN num_old ELSE gp_id END AS gp_id, {fmt('am_date')} AS start_date,
