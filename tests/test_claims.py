@@ -529,3 +529,35 @@ def test_gp_tables_need_da_pra_r_attributes_and_amounts(synth, tmp_path):
     assert "PFS_EXC_COM" in str(e.value) and "Pour corriger :" in str(e.value) and e.value.column == "PFS_EXC_COM"
     # the asalee table does not need them
     assert build_tables(d, tables=["asalee"]).asalee is not None
+
+
+def test_cli_command_takes_the_lists_from_options(synth, tmp_path, capsys):
+    from evalkit import cli
+
+    d = _copy_claims(synth.claims_dir, tmp_path / "claims")
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    for f in ("msp_membership.csv", "assistants_contracts.csv", "zoning.csv"):
+        shutil.move(d / f, lists / f)
+    out = tmp_path / "out"
+    rc = cli.main(["--quiet", "claims", "--claims", str(d), "--out", str(out), "--msp",
+                   str(lists / "msp_membership.csv"), "--assistants", str(lists / "assistants_contracts.csv"),
+                   "--zoning", str(lists / "zoning.csv")])
+    assert rc == cli.EXIT_OK
+    from evalkit.claims.pipeline import normalize_gp_table
+    back = pd.read_csv(out / "msp.csv", dtype={"gp_id": str, "department": str})
+    pd.testing.assert_frame_equal(normalize_gp_table(back, "msp"), synth.truth_msp())
+    # without lists, only the Asalée table and the panel; a list that does not exist is a clear French error
+    out2 = tmp_path / "out2"
+    assert cli.main(["--quiet", "claims", "--claims", str(d), "--out", str(out2)]) == cli.EXIT_OK
+    assert sorted(p.name for p in out2.iterdir()) == ["asalee.csv", "claims_report.json", "gp_panel.csv"]
+    capsys.readouterr()
+    rc = cli.main(["--quiet", "claims", "--claims", str(d), "--out", str(tmp_path / "o3"), "--msp",
+                   str(lists / "nope.csv")])
+    err = capsys.readouterr().err
+    assert rc == cli.EXIT_USAGE and "--msp" in err and "Pour corriger :" in err and "Traceback" not in err
+    assert not (tmp_path / "o3").exists()
+    with pytest.raises(SystemExit):
+        cli.main(["claims", "--help"])
+    helptext = capsys.readouterr().out
+    assert all(o in helptext for o in ("--msp", "--assistants", "--zoning", "zonage des communes"))
