@@ -28,6 +28,8 @@ GP…), not from the claim lines, and the lines carry every trap the pipeline mu
   ``1600-01-01`` written for some living people); they leave ``patients_mt`` from the year of death;
 - amounts: every line carries ``PRS_PAI_MNT`` = quantity × a tariff of its nature (:data:`TARIFF_CENTS`), so a
   cancelled visit nets to zero in ``fees`` and an information-only copy must not count;
+- a planted effect: a GP's patients have one more visit a year from the year of the GP's first assistant contract
+  (``acts`` rises, ``file_active`` does not); ``_truth/planted.json`` gives its mean per GP-year;
 - GPs: patients who change médecin traitant during a year, GPs who change practice (new practice number, chained by
   DA_PRA_R's ``STA_PFS_NUM``; the participation list gives the old number), open declaration ends written as empty,
   9999-12-31 or 1600-01-01.
@@ -38,6 +40,7 @@ are synthetic placeholders in SNDS formats; only consultation natures and the co
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -64,6 +67,8 @@ TARIFF_CENTS = {NAT_C: 2300, NAT_G: 2500, NAT_V: 3500, NAT_MU: 500, NAT_CCAM: 14
 #: départements of the GPs' practices (Corsica and overseas included: the département is read off the commune code)
 DEPARTEMENTS = ["01", "13", "2A", "2B", "29", "33", "59", "63", "69", "75", "971", "974", "976"]
 AM_OPTIONS = ["third", "half", "full"]
+#: planted effect of an assistant contract: visits added per patient-year seen by the GP, from the contract's year
+AM_EXTRA_VISITS = 1
 #: how the contracts list spells the options for some GPs (the pipeline accepts both)
 AM_OPTIONS_FR = ["tiers temps", "mi-temps", "temps plein"]
 
@@ -127,6 +132,10 @@ class SyntheticClaims:
         from evalkit.claims.pipeline import normalize_gp_panel
 
         return normalize_gp_panel(pd.read_parquet(self.truth_dir / "gp_panel.parquet"))
+
+    def planted(self) -> dict:
+        """The planted effects, as ``_truth/planted.json`` records them (assistants: visits added per GP-year)."""
+        return json.loads((self.truth_dir / "planted.json").read_text())
 
     def truth_msp(self) -> pd.DataFrame:
         """The MSP GP-year table (contract ``msp.csv``) the claims and the referential lists encode."""
@@ -282,13 +291,13 @@ def _event_parts(s: _Sql, spec: SyntheticSpec) -> list[str]:
         _part("pyy p", f"p.diab AND NOT p.fundus_ev AND {s.u('p.p', 'p.yr', 114)} < 0.5", part="18",
               soi=day(18, "0", 1, 360), pfs=oph, spe="15", nat=str(NAT_CCAM), src="'CAM'", cam="'BZQK001'"),
         # 19 GP consultations and visits; 20 majoration lines of some of them; 21 a visit to another GP
-        _part(ks.format(n="n_vis") + " JOIN gps g ON g.g = p.vis_gp", part="19", k="p.k", soi=day(19, "p.k", 70, 60),
-              pfs=gp_num.format(d=day(19, "p.k", 70, 60)), spe="g.spe",
+        _part(ks.format(n="n_vis") + " JOIN gps g ON g.g = p.vis_gp", part="19", k="p.k", soi=day(19, "p.k", 58, 60),
+              pfs=gp_num.format(d=day(19, "p.k", 58, 60)), spe="g.spe",
               nat=f"CASE WHEN {s.i(10, 'p.p', 'p.yr', 115, 'p.k')} = 0 THEN {NAT_V} "
                   f"WHEN p.yr >= 2017 THEN {NAT_G} ELSE {NAT_C} END"),
         _part(ks.format(n="n_vis") + " JOIN gps g ON g.g = p.vis_gp",
-              f"{s.u('p.p', 'p.yr', 116, 'p.k')} < 0.1", part="20", k="p.k", soi=day(19, "p.k", 70, 60),
-              pfs=gp_num.format(d=day(19, "p.k", 70, 60)), spe="g.spe", nat=str(NAT_MU), cpl="2"),
+              f"{s.u('p.p', 'p.yr', 116, 'p.k')} < 0.1", part="20", k="p.k", soi=day(19, "p.k", 58, 60),
+              pfs=gp_num.format(d=day(19, "p.k", 58, 60)), spe="g.spe", nat=str(NAT_MU), cpl="2"),
         _part("pyy p JOIN gps g ON g.g = p.other_gp", "p.other_vis", part="21", soi=day(21, "0", 1, 360),
               pfs=gp_num.format(d=day(21, "0", 1, 360)), spe="g.spe", nat=str(NAT_C)),
         # 22 visit traps for people with no real visit: information-only or cancelled
@@ -447,7 +456,7 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
         {s.i(3, 'b.p', 'b.yr', 54)} AS ecg_trap,
         (b.diab OR (b.diabetic AND b.yr = b.onset - 1)) AND {s.u('b.p', 'b.yr', 55)} < 0.45 AS fundus_ev,
         {s.i(4, 'b.p', 'b.yr', 56)} AS fundus_variant,
-        {s.i(6, 'b.p', 'b.yr', 57)} AS n_vis,
+        {s.i(6, 'b.p', 'b.yr', 57)} AS n_vis,  -- 0..5 (+ the planted visit: k ≤ 5, dates 58 days apart)
         COALESCE(b.gp_t, {s.i(G, 'b.p', 'b.yr', 58)}) AS vis_gp,
         {s.u('b.p', 'b.yr', 59)} < 0.15 AS other_vis,
         (COALESCE(b.gp_t, {s.i(G, 'b.p', 'b.yr', 58)}) + 1 + {s.i(G - 1, 'b.p', 'b.yr', 60)}) % {G} AS other_gp,
@@ -462,6 +471,11 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
     # declaration stays open in IR_MTT_R (as in the SNDS), only IR_BEN_R.BEN_DCD_DTE says they died
     x("""UPDATE py SET n_vis = 0, other_vis = false, vis_trap = false, n_fill = 0, n_fill_pha = 0, n_fill_bio = 0
          WHERE death_date IS NOT NULL AND yr > year(death_date)""")
+    # planted effect: from the year a GP's first assistant contract starts, each patient who consults them has one
+    # more visit (acts rise, the file active does not). ``am_extra`` keeps it for the planted-effect summary.
+    x("ALTER TABLE py ADD COLUMN am_extra INTEGER DEFAULT 0")
+    x(f"""UPDATE py SET am_extra = {AM_EXTRA_VISITS}, n_vis = n_vis + {AM_EXTRA_VISITS}
+         WHERE n_vis > 0 AND vis_gp IN (SELECT g FROM gps WHERE am_date IS NOT NULL AND year(am_date) <= py.yr)""")
     say(f"synthetic: {N:,} people, {G:,} GPs, {NY} years")
 
     # claim lines, one care year at a time: latent events → lines (+ regularisation copies) → five tables
@@ -657,6 +671,17 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
                FROM gp_truth) TO {_q(truth / 'msp.parquet')} (FORMAT parquet)""")
     x(f"""COPY (SELECT gp_id, year, patients_mt, file_active, acts, age, female, department, underserved, am_year,
                       am_option FROM gp_truth) TO {_q(truth / 'assistants.parquet')} (FORMAT parquet)""")
+    # the planted effect on acts, as the mean over contract GP-years observed after a pre-contract year (the cells a
+    # Callaway–Sant'Anna estimate averages): visits added, per GP-year
+    eff = con.execute(f"""
+        WITH c AS (SELECT g, year(am_date) AS cohort FROM gps
+                   WHERE am_date IS NOT NULL AND year(am_date) BETWEEN {Y0 + 1} AND {Y1}),
+             e AS (SELECT c.g, p.yr, sum(p.am_extra) AS extra FROM c JOIN py p ON p.vis_gp = c.g AND p.yr >= c.cohort
+                   GROUP BY c.g, p.yr)
+        SELECT avg(extra), count(*), count(DISTINCT g) FROM e""").fetchone()
+    (truth / "planted.json").write_text(json.dumps({"assistants": {
+        "acts_per_gp_year": float(eff[0]) if eff[0] is not None else None, "gp_years": int(eff[1]),
+        "gps": int(eff[2]), "extra_visits_per_patient": AM_EXTRA_VISITS}}, indent=2))
     rows["truth_asalee"] = con.execute(f"SELECT count(*) FROM read_parquet({_q(truth / 'asalee.parquet')})").fetchone()[0]
     con.close()
     shutil.rmtree(tmp, ignore_errors=True)
