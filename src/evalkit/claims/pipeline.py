@@ -2,12 +2,17 @@
 
 Inputs: a folder with one Parquet file (``ER_PRS_F.parquet``), folder (``ER_PRS_F/*.parquet``) or set of yearly files
 (``ER_PRS_F_2015.parquet`` …, the SNDS archive naming) per table — see :data:`TABLES` for the tables and the columns
-read — plus, optionally, the Asalée association's participation list ``asalee_participation.csv`` (or ``.parquet``).
+read — plus, optionally, the referential lists an evaluator receives with an extract: the Asalée association's
+participation list ``asalee_participation.csv``, the MSP membership list ``msp_membership.csv`` (``gp_id,
+entry_date``), the assistants médicaux contracts ``assistants_contracts.csv`` (``gp_id, start_date, option``) and the
+zoning of communes ``zoning.csv`` (``commune, underserved, rurality``) — ``.csv`` or ``.parquet``, in the claims
+folder or given as paths.
 
-Outputs (:func:`build_tables`): the Asalée patient-year table (contract ``asalee.csv``) and the GP-year panel
-``gp_panel.csv`` (``gp_id, year, patients_mt, file_active, acts``) for the MSP and assistants studies.
-:func:`cli_claims` writes both, atomically, with a ``claims_report.json`` (engine, options, code-list fingerprints,
-row counts and exclusions).
+Outputs (:func:`build_tables`): the Asalée patient-year table (contract ``asalee.csv``), the GP-year panel
+``gp_panel.csv`` (``gp_id, year, patients_mt, file_active, acts``) and, when their lists are there, the MSP and
+assistants GP-year tables (contracts ``msp.csv`` and ``assistants.csv``). :func:`cli_claims` writes them, atomically,
+after validating each contract table, with a ``claims_report.json`` (engine, options, code-list fingerprints, row
+counts and exclusions).
 
 Rules, in the order they apply (all defaults of :class:`ClaimsOptions`; sources in ``/shared/snds.md``):
 
@@ -29,8 +34,22 @@ Rules, in the order they apply (all defaults of :class:`ClaimsOptions`; sources 
    ``nurse_followed`` is 1 when the patient-year is on the list *and* the GP is in Asalée that year (the contract
    rule); listed patient-years that fail the second condition are counted in the report.
 
+8. GP-year tables (``gp_panel``, ``msp``, ``assistants``): ``patients_mt`` counts the living patients whose
+   declaration in force on 31 December names the GP — a death (IR_BEN_R ``BEN_DCD_DTE``, when the column is there)
+   closes a declaration that IR_MTT_R leaves open; ``file_active`` and ``acts`` are the distinct patients and the
+   net quantity of consultations and visits executed by the GP (general-practice specialty, majorations out);
+   ``fees`` (msp) the sum of ``PRS_PAI_MNT``, in cents, of every line the GP executed after the standard filters
+   (regularisation lines, negative copies of the original, net out); the GP-years are those with a patient, a
+   consultation or (msp) fees;
+9. the GP's age, sex and practice commune come from DA_PRA_R (``IPP_ANN_NAI``, ``IPP_SEX_COD``, ``PFS_EXC_COM``) on
+   the row of the principal practice the statistical number points to (one commune for all years); the département
+   is read off the commune code; ``rurality`` and ``underserved`` come from the zoning of that commune;
+10. ``msp_year`` is the year of the GP's earliest MSP entry date; ``am_year`` and ``am_option`` those of the earliest
+    contract; list ids (practice or statistical numbers) are chained to GP ids through DA_PRA_R like the claims.
+
 Patient-years of treated diabetics without a médecin traitant, or whose IR_BEN_R rows have no valid sex and birth
-year, are left out and counted in the report.
+year, are left out and counted in the report; so are GP-years without age, sex or commune in DA_PRA_R, or whose
+commune is not in the zoning.
 """
 
 from __future__ import annotations
