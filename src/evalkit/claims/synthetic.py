@@ -654,7 +654,8 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
              pan AS (SELECT * FROM read_parquet({_q(truth / 'gp_panel.parquet')})),
              u AS (SELECT gp.g, pan.year AS yr FROM pan JOIN gps gp ON gp.gp_id = pan.gp_id
                    UNION SELECT g, yr FROM f)
-        SELECT gp.gp_id, u.yr AS year, COALESCE(pan.patients_mt, 0) AS patients_mt,
+        SELECT gp.gp_id, u.yr AS year, pan.gp_id IS NOT NULL AS in_panel,
+               COALESCE(pan.patients_mt, 0) AS patients_mt,
                COALESCE(pan.file_active, 0) AS file_active, COALESCE(pan.acts, 0) AS acts,
                COALESCE(f.cents, 0) / 100.0 AS fees, u.yr - gp.gp_birth AS age,
                CAST(gp.gp_sex = 2 AS INTEGER) AS female,
@@ -670,7 +671,8 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
     x(f"""COPY (SELECT gp_id, year, patients_mt, file_active, fees, age, female, rurality, department, msp_year
                FROM gp_truth) TO {_q(truth / 'msp.parquet')} (FORMAT parquet)""")
     x(f"""COPY (SELECT gp_id, year, patients_mt, file_active, acts, age, female, department, underserved, am_year,
-                      am_option FROM gp_truth) TO {_q(truth / 'assistants.parquet')} (FORMAT parquet)""")
+                      am_option FROM gp_truth WHERE in_panel)
+          TO {_q(truth / 'assistants.parquet')} (FORMAT parquet)""")
     # the planted effect on acts, as the mean over contract GP-years observed after a pre-contract year (the cells a
     # Callaway–Sant'Anna estimate averages): visits added, per GP-year
     eff = con.execute(f"""
