@@ -70,3 +70,8 @@ def test_evalkit_run_on_the_claims_built_folder(built):
     assert len(acts) >= 1, est[est.study == "assistants"][["outcome", "estimator", "subgroup"]].to_string()
     row = acts.iloc[0]
     assert row.ci_low <= planted <= row.ci_high, (planted, row.estimate, row.ci_low, row.ci_high)
+    # and the Asalée nurse's planted effects on the follow-up indicators (intention to treat, percentage points)
+    for outcome in ("hba1c_3plus", "microalb"):
+        want = synth.planted()["asalee"][f"{outcome}_pp"]
+        h = est[(est.study == "asalee") & (est.outcome == outcome) & (est.unit == "pp") & est.headline].iloc[0]
+        assert h.ci_low <= want <= h.ci_high, (outcome, want, h.estimate, h.ci_low, h.ci_high)

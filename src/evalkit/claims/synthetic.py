@@ -67,6 +67,9 @@ TARIFF_CENTS = {NAT_C: 2300, NAT_G: 2500, NAT_V: 3500, NAT_MU: 500, NAT_CCAM: 14
 #: départements of the GPs' practices (Corsica and overseas included: the département is read off the commune code)
 DEPARTEMENTS = ["01", "13", "2A", "2B", "29", "33", "59", "63", "69", "75", "971", "974", "976"]
 AM_OPTIONS = ["third", "half", "full"]
+#: planted effects of the Asalée nurse: share of an Asalée GP's diabetics followed each year, and the probability of
+#: ≥ 3 HbA1c tests and of a microalbuminuria test (not followed, followed)
+FOLLOWED_SHARE, HBA1C_3PLUS_P, MICROALB_P = 0.5, (0.45, 0.75), (0.3, 0.5)
 #: planted effect of an assistant contract: visits added per patient-year seen by the GP, from the contract's year
 AM_EXTRA_VISITS = 1
 #: how the contracts list spells the options for some GPs (the pipeline accepts both)
@@ -435,7 +438,7 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
         FROM persons p CROSS JOIN range({Y0}, {Y1 + 1}) t(y)),
       b AS (
         SELECT a.*, g.entry AS entry,
-               a.diab AND g.entry IS NOT NULL AND a.yr >= g.entry AND {s.u('a.p', 'a.yr', 45)} < 0.5 AS followed,
+               a.diab AND g.entry IS NOT NULL AND a.yr >= g.entry AND {s.u('a.p', 'a.yr', 45)} < {FOLLOWED_SHARE} AS followed,
                a.diab AND {s.u('a.p', 'a.yr', 40)} < 0.1 AS pattern_b
         FROM a LEFT JOIN gps g ON g.g = a.gp_t)
       SELECT b.*,
@@ -445,10 +448,10 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
         {s.i(4, 'b.p', 'b.yr', 43)} AS nm_variant,
         b.benfluorex AND {s.u('b.p', 'b.yr', 44)} < 0.6 AS bf_year,
         CASE WHEN NOT b.diab THEN 0
-             WHEN {s.u('b.p', 'b.yr', 46)} < CASE WHEN b.followed THEN 0.75 ELSE 0.45 END
+             WHEN {s.u('b.p', 'b.yr', 46)} < CASE WHEN b.followed THEN {HBA1C_3PLUS_P[1]} ELSE {HBA1C_3PLUS_P[0]} END
                THEN 3 + {s.i(2, 'b.p', 'b.yr', 47)}
              ELSE {s.i(3, 'b.p', 'b.yr', 48)} END AS n_h,
-        b.diab AND {s.u('b.p', 'b.yr', 49)} < CASE WHEN b.followed THEN 0.5 ELSE 0.3 END AS microalb,
+        b.diab AND {s.u('b.p', 'b.yr', 49)} < CASE WHEN b.followed THEN {MICROALB_P[1]} ELSE {MICROALB_P[0]} END AS microalb,
         b.diab AND {s.u('b.p', 'b.yr', 50)} < 0.8 AS creat,
         b.diab AND {s.u('b.p', 'b.yr', 51)} < 0.7 AS lipids,
         b.diab AND {s.u('b.p', 'b.yr', 52)} < 0.35 AS ecg,
@@ -681,9 +684,13 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
              e AS (SELECT c.g, p.yr, sum(p.am_extra) AS extra FROM c JOIN py p ON p.vis_gp = c.g AND p.yr >= c.cohort
                    GROUP BY c.g, p.yr)
         SELECT avg(extra), count(*), count(DISTINCT g) FROM e""").fetchone()
+    # Asalée: the intention-to-treat effect on the diabetics of Asalée GPs (share followed × effect on the followed),
+    # in percentage points, in expectation
+    itt = {f"{k}_pp": round(100 * FOLLOWED_SHARE * (p1 - p0), 6)
+           for k, (p0, p1) in (("hba1c_3plus", HBA1C_3PLUS_P), ("microalb", MICROALB_P))}
     (truth / "planted.json").write_text(json.dumps({"assistants": {
         "acts_per_gp_year": float(eff[0]) if eff[0] is not None else None, "gp_years": int(eff[1]),
-        "gps": int(eff[2]), "extra_visits_per_patient": AM_EXTRA_VISITS}}, indent=2))
+        "gps": int(eff[2]), "extra_visits_per_patient": AM_EXTRA_VISITS}, "asalee": itt}, indent=2))
     rows["truth_asalee"] = con.execute(f"SELECT count(*) FROM read_parquet({_q(truth / 'asalee.parquet')})").fetchone()[0]
     con.close()
     shutil.rmtree(tmp, ignore_errors=True)
