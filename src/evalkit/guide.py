@@ -887,7 +887,7 @@ def _claims_texts() -> dict[str, str]:
               "sous-dotée et type de commune")]
     return {"guide_claims_tables": tables,
             "guide_gp_panel_cols": ", ".join(f"`{c}`" for c in pipeline.GP_PANEL_COLUMNS),
-            "guide_claims_lists": " ; ".join(f"`{stem}.csv` ({what} ; colonnes {cols} ; option `{opt}`)"
+            "guide_claims_lists": " ; ".join(f"`{stem}.csv` ({what} ; colonnes {cols} ; à donner par `{opt}`)"
                                              for stem, opt, cols, what in lists)}
 
 
