@@ -321,6 +321,7 @@ def test_years_option_restricts_output_and_keeps_previous_year_for_fundus(synth,
 
 # --- the CLI function ----------------------------------------------------------------------------------------------
 
+@pytest.mark.filterwarnings("ignore::evalkit.contracts.DataWarning")  # GPs already in an MSP the first year
 def test_cli_claims_writes_contract_files_the_loader_accepts(synth, tmp_path):
     from evalkit.io import load
 
