@@ -1,14 +1,16 @@
-"""Benchmark: SNDS-shaped claims → Asalée patient-year table, DuckDB vs Spark (local) vs plain pandas.
+"""Benchmark: SNDS-shaped claims → the three contract tables (Asalée patient-year table, msp.csv and assistants.csv
+with the GP-year panel), DuckDB vs Spark (local) vs plain pandas (Asalée table only).
 
     .venv/bin/python benchmarks/claims_bench.py                      # 1 M, 10 M, 100 M claim lines
     .venv/bin/python benchmarks/claims_bench.py --lines 1e6 --engines duckdb,pandas   # a quick run
+    .venv/bin/python benchmarks/claims_bench.py --tables asalee      # the Asalée table alone (earlier benchmark)
 
 For each size, synthetic claims are generated once with :func:`evalkit.claims.generate_claims` (DuckDB, straight to
-Parquet; cached in ``benchmarks/_work/``), then each engine builds the Asalée table in a fresh subprocess while this
+Parquet; cached in ``benchmarks/_work/``), then each engine builds the tables (``--tables``) in a fresh subprocess while this
 script samples the resident memory of the whole process tree (Python + DuckDB threads, or Python + the Spark JVM).
 "Claim lines" are ER_PRS_F rows; the affiliated tables (ER_BIO_F, ER_CAM_F, ER_PHA_F, ER_ETE_F) come on top.
-Every engine's table is hashed; the table says whether all engines produced the same bytes (and the generator's
-truth). Results go to ``benchmarks/_work/claims_bench.json``; the printed Markdown is what ``benchmarks/README.md``
+Every engine's tables are hashed; the report says whether each engine produced the generator's truth, byte for byte,
+for every table it built (pandas implements the Asalée table only). Results go to ``benchmarks/_work/claims_bench.json``; the printed Markdown is what ``benchmarks/README.md``
 records.
 
 Limits (a run that exceeds them is stopped and reported as such): ``--timeout`` seconds per run, and for pandas an
@@ -36,6 +38,9 @@ CORES = 2
 YEARS = (2014, 2018)
 # SCALPEL3 (arXiv 1910.07045): > 15 billion events (14.5 M patients, 3 years) in < 49 min on 15 nodes
 SCALPEL_EVENTS, SCALPEL_SECONDS, SCALPEL_NODES = 15e9, 49 * 60, 15
+GENERATOR = 2  # bump when evalkit.claims.synthetic changes what it writes: cached datasets are regenerated
+TRUTH = {"asalee": "truth_asalee", "gp_panel": "truth_gp_panel", "msp": "truth_msp",
+         "assistants": "truth_assistants"}
 
 
 def bench_spec(n_patients: int, seed: int = 1):
@@ -70,13 +75,16 @@ def dataset(target_lines: float, log) -> tuple[Path, dict]:
     spec = bench_spec(n)
     d = WORK / f"claims_{int(target_lines):d}"
     meta = d / "_truth" / "bench.json"
-    if meta.is_file() and json.loads(meta.read_text()).get("spec") == asdict(spec):
-        return d, json.loads(meta.read_text())
+    if meta.is_file():
+        old = json.loads(meta.read_text())
+        if old.get("spec") == asdict(spec) and old.get("generator") == GENERATOR:
+            return d, old
     log(f"generating {target_lines:,.0f} claim lines ({n:,} people) in {d} …")
     g = generate_claims(d, spec, threads=CORES, memory_limit="10GB", progress=log)
     truth = g.truth_asalee()
-    info = {"spec": asdict(spec), "rows": g.rows, "generation_seconds": g.seconds,
+    info = {"spec": asdict(spec), "generator": GENERATOR, "rows": g.rows, "generation_seconds": g.seconds,
             "truth_sha": frame_sha(truth), "truth_rows": len(truth),
+            "truth_shas": {t: frame_sha(getattr(g, f)()) for t, f in TRUTH.items()},
             "parquet_bytes": sum(f.stat().st_size for f in d.rglob("*.parquet") if "_truth" not in f.parts)}
     meta.write_text(json.dumps(info, indent=2))
     return d, info
@@ -243,7 +251,7 @@ def run_one(engine: str, claims_dir: Path, out_json: Path, args) -> None:
     if engine == "pandas":
         gb = int(args.pandas_memory * 1024**3)
         resource.setrlimit(resource.RLIMIT_AS, (gb, gb))
-        table = pandas_asalee(claims_dir)
+        tables = {"asalee": pandas_asalee(claims_dir)}
         t_start = t0
     else:
         from evalkit.claims import ClaimsOptions, build_tables
@@ -258,10 +266,15 @@ def run_one(engine: str, claims_dir: Path, out_json: Path, args) -> None:
         t_start = time.perf_counter()
         opts = ClaimsOptions(duckdb_threads=CORES, duckdb_memory_limit=args.duckdb_memory,
                              temp_dir=str(WORK / "duckdb_tmp"))
-        table = build_tables(claims_dir, engine=engine, tables=["asalee"], options=opts, spark=spark).asalee
+        want = args.tables.split(",")
+        res = build_tables(claims_dir, engine=engine, tables=want, options=opts, spark=spark)
+        tables = {t: getattr(res, t) for t in want}
     t1 = time.perf_counter()
     out_json.write_text(json.dumps({"seconds": t1 - t0, "seconds_without_startup": t1 - t_start,
-                                    "rows": len(table), "sha": frame_sha(table)}))
+                                    "rows": len(tables["asalee"]) if "asalee" in tables else None,
+                                    "sha": frame_sha(tables["asalee"]) if "asalee" in tables else None,
+                                    "table_rows": {t: len(df) for t, df in tables.items()},
+                                    "shas": {t: frame_sha(df) for t, df in tables.items()}}))
 
 
 def tree_rss(proc) -> int:
@@ -287,7 +300,7 @@ def measure(engine: str, claims_dir: Path, args) -> dict:
     out_json.unlink(missing_ok=True)
     cmd = [sys.executable, __file__, "--run", engine, "--claims", str(claims_dir), "--result", str(out_json),
            "--pandas-memory", str(args.pandas_memory), "--duckdb-memory", args.duckdb_memory,
-           "--spark-memory", args.spark_memory]
+           "--spark-memory", args.spark_memory, "--tables", args.tables]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     ps = psutil.Process(proc.pid)
@@ -337,6 +350,8 @@ def main() -> None:
                     help="skip pandas above this size (its memory grows ~ 1 GB per 2 M lines here)")
     ap.add_argument("--duckdb-memory", default="6GB")
     ap.add_argument("--spark-memory", default="8g")
+    ap.add_argument("--tables", default="asalee,gp_panel,msp,assistants",
+                    help="tables the DuckDB and Spark runs build (comma-separated; pandas builds asalee only)")
     ap.add_argument("--run", help=argparse.SUPPRESS)
     ap.add_argument("--claims", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
@@ -352,13 +367,15 @@ def main() -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
     engines = args.engines.split(",")
-    results = {"machine": machine(), "load_avg_start": os.getloadavg(), "sizes": []}
+    results = {"machine": machine(), "tables": args.tables.split(","), "load_avg_start": os.getloadavg(),
+               "sizes": []}
     for target in (float(x) for x in args.lines.split(",")):
         d, info = dataset(target, log)
         size = {"target": target, "prs_lines": info["rows"]["ER_PRS_F"],
                 "all_rows": sum(v for k, v in info["rows"].items() if k.startswith("ER_")),
                 "parquet_gb": info["parquet_bytes"] / 1024**3, "generation_s": info["generation_seconds"],
-                "truth_sha": info["truth_sha"], "truth_rows": info["truth_rows"], "runs": []}
+                "truth_sha": info["truth_sha"], "truth_rows": info["truth_rows"],
+                "truth_shas": info["truth_shas"], "runs": []}
         for eng in engines:
             if eng == "pandas" and info["rows"]["ER_PRS_F"] > args.pandas_max_lines:
                 size["runs"].append({"engine": eng, "status": f"not run (> {args.pandas_max_lines:,.0f} lines: "
@@ -378,25 +395,27 @@ def main() -> None:
 
 def report(results: dict) -> str:
     m = results["machine"]
-    rows = ["| claim lines (ER_PRS_F) | all ER_* rows | engine | seconds | lines/s/core | peak RSS (GB) | × DuckDB time "
-            "| output = truth |",
-            "|---:|---:|---|---:|---:|---:|---:|---|"]
+    rows = ["| claim lines (ER_PRS_F) | all ER_* rows | engine | tables | seconds | lines/s/core | peak RSS (GB) "
+            "| × DuckDB time | output = truth |",
+            "|---:|---:|---|---|---:|---:|---:|---:|---|"]
     best = None
     for s in results["sizes"]:
         base = next((r.get("seconds") for r in s["runs"] if r["engine"] == "duckdb" and r["status"] == "ok"), None)
         for r in s["runs"]:
             if r["status"] != "ok":
-                rows.append(f"| {s['prs_lines']:,} | {s['all_rows']:,} | {r['engine']} | — | — | "
+                rows.append(f"| {s['prs_lines']:,} | {s['all_rows']:,} | {r['engine']} | — | — | — | "
                             f"{r.get('peak_rss_gb', 0):.1f} | — | {r['status']} |")
                 continue
             lps = s["prs_lines"] / r["seconds"] / CORES
             ratio = f"{r['seconds'] / base:.1f}" if base else "—"
-            same = "yes" if r["sha"] == s["truth_sha"] else "NO"
-            rows.append(f"| {s['prs_lines']:,} | {s['all_rows']:,} | {r['engine']} | {r['seconds']:.1f} | "
-                        f"{lps:,.0f} | {r['peak_rss_gb']:.1f} | {ratio} | {same} |")
+            checked = {t: sha for t, sha in r.get("shas", {"asalee": r.get("sha")}).items() if t in s["truth_shas"]}
+            same = "yes" if checked and all(sha == s["truth_shas"][t] for t, sha in checked.items()) else "NO"
+            built = ", ".join(r.get("shas", {"asalee": None}))
+            rows.append(f"| {s['prs_lines']:,} | {s['all_rows']:,} | {r['engine']} | {built} | {r['seconds']:.1f} | "
+                        f"{lps:,.0f} | {r['peak_rss_gb']:.1f} | {ratio} | {same} ({', '.join(checked)}) |")
             if r["engine"] == "duckdb":
                 best = (s["prs_lines"], r["seconds"])
-    out = ["## Claims → Asalée table (results)", "",
+    out = ["## Claims → contract tables (results)", "",
            f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; {m['os']}; Python {m['python']}, "
            f"DuckDB {m['duckdb']}, PySpark {m['pyspark']} ({m['java']}), pandas {m['pandas']}. Load average at start "
            f"{results['load_avg_start'][0]:.1f} (shared machine).", "", *rows, ""]

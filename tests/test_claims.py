@@ -302,8 +302,9 @@ def test_bad_participation_file_is_refused(synth, tmp_path):
 def test_sql_stays_in_the_duckdb_spark_common_subset(opts):
     for panel in (True, False):
         for da in (True, False):
-            for name, text in claims_sql.statements(opts.rules(panel), da).items():
-                assert claims_sql.check_portable(text) == [], name
+            for death in (True, False):
+                for name, text in claims_sql.statements(opts.rules(panel, death), da).items():
+                    assert claims_sql.check_portable(text) == [], name
 
 
 def test_portability_check_catches_dialect_specific_sql():
@@ -320,12 +321,19 @@ def test_years_option_restricts_output_and_keeps_previous_year_for_fundus(synth,
 
 # --- the CLI function ----------------------------------------------------------------------------------------------
 
+@pytest.mark.filterwarnings("ignore::evalkit.contracts.DataWarning")  # GPs already in an MSP the first year
 def test_cli_claims_writes_contract_files_the_loader_accepts(synth, tmp_path):
     from evalkit.io import load
 
     msgs: list[str] = []
     paths = cli_claims(synth.claims_dir, tmp_path / "out", progress=msgs.append)
-    assert set(paths) == {"asalee", "gp_panel", "report"} and all(p.is_file() for p in paths.values())
+    assert set(paths) == {"asalee", "gp_panel", "msp", "assistants", "report"}
+    assert all(p.is_file() for p in paths.values())
+    from evalkit.claims.pipeline import normalize_gp_table
+    for study, truth in (("msp", synth.truth_msp()), ("assistants", synth.truth_assistants())):
+        assert len(load(study, tmp_path / "out", balance="warn")) > 0  # the contract loader accepts the file
+        back = pd.read_csv(paths[study], dtype={"gp_id": str, "department": str})
+        pd.testing.assert_frame_equal(normalize_gp_table(back, study), truth)
     df = load("asalee", tmp_path / "out")
     assert len(df) == len(synth.truth_asalee())
     back = pd.read_csv(paths["asalee"], dtype={"patient_id": str, "gp_id": str})
@@ -356,3 +364,201 @@ def test_generator_is_deterministic(tmp_path):
     pb_ = pd.read_parquet(b.claims_dir / "ER_PRS_F").sort_values(order).reset_index(drop=True)
     pd.testing.assert_frame_equal(pa_, pb_)
     assert a.rows == b.rows
+
+
+# --- msp.csv and assistants.csv: the GP-year tables from the claims and the referential lists -----------------------
+
+def test_round_trip_recovers_msp_and_assistants_tables_exactly(synth, default_run):
+    msp, am = synth.truth_msp(), synth.truth_assistants()
+    assert msp["msp_year"].notna().any() and msp["msp_year"].isna().any() and (msp["fees"] > 0).all()
+    assert am["am_year"].notna().any() and am["am_option"].notna().sum() == am["am_year"].notna().sum()
+    pd.testing.assert_frame_equal(default_run.msp, msp)
+    pd.testing.assert_frame_equal(default_run.assistants, am)
+    from evalkit.contracts import STUDIES
+    assert list(default_run.msp.columns) == STUDIES["msp"].columns
+    assert list(default_run.assistants.columns) == STUDIES["assistants"].columns
+    # the GP-year rows are the panel's; patients_mt, file_active and acts are the panel's numbers
+    panel = default_run.gp_panel.set_index(["gp_id", "year"])
+    for df in (default_run.msp, default_run.assistants):
+        same = df.set_index(["gp_id", "year"])[["patients_mt", "file_active"]]
+        pd.testing.assert_frame_equal(same, panel.loc[same.index, ["patients_mt", "file_active"]])
+
+
+def test_referential_lists_carry_the_traps_the_pipeline_must_handle(synth, default_run):
+    msp = pd.read_csv(synth.claims_dir / "msp_membership.csv", dtype=str)
+    am = pd.read_csv(synth.claims_dir / "assistants_contracts.csv", dtype=str)
+    gps = _raw(synth, "SELECT PFS_PFS_NUM AS num, STA_PFS_NUM AS gp_id FROM DA_PRA_R")
+    chain = dict(zip(gps["num"], gps["gp_id"]))
+    assert msp["gp_id"].map(chain).duplicated().any()  # a GP listed twice (under both numbers): earliest date
+    assert msp["entry_date"].str.contains("/").any() and am["start_date"].str.contains("/").any()
+    assert am["option"].str.contains("temps").any() and am["gp_id"].map(chain).duplicated().any()
+    # the earliest MSP date counts
+    msp["gp"] = msp["gp_id"].map(chain)
+    msp["y"] = pd.to_datetime(msp["entry_date"], format="mixed", dayfirst=True).dt.year
+    twice = msp[msp["gp"].duplicated(keep=False)].groupby("gp")["y"].min()
+    got = default_run.msp.drop_duplicates("gp_id").set_index("gp_id")["msp_year"]
+    for gp, y in twice.items():
+        if gp in got.index:
+            assert got[gp] == y
+
+
+def test_deaths_close_medecin_traitant_declarations(synth, default_run, tmp_path):
+    # dead people keep an open declaration in IR_MTT_R; only IR_BEN_R.BEN_DCD_DTE says they died
+    dead = _raw(synth, """
+        SELECT DISTINCT b.BEN_NIR_ANO AS patient, year(b.BEN_DCD_DTE) AS death_year
+        FROM IR_BEN_R b JOIN IR_MTT_R m ON m.BEN_NIR_PSA = b.BEN_NIR_PSA AND m.BEN_RNG_GEM = b.BEN_RNG_GEM
+        WHERE b.BEN_DCD_DTE > DATE '1900-01-01' AND (m.MTT_FIN_DTE IS NULL OR m.MTT_FIN_DTE < DATE '1900-01-01'
+                                                     OR m.MTT_FIN_DTE > DATE '2100-01-01')""")
+    assert len(dead) > 10
+    # patient-years after death a pipeline ignoring deaths would count at 31 December
+    ghost = int(sum(max(0, SPEC.last_year - max(y, SPEC.first_year) + 1) for y in dead["death_year"]))
+    assert ghost > 10
+    d = _copy_claims(synth.claims_dir, tmp_path / "no_death")
+    ben = pd.read_parquet(d / "IR_BEN_R.parquet").drop(columns=["BEN_DCD_DTE"])
+    ben.to_parquet(d / "IR_BEN_R.parquet")
+    msgs: list[str] = []
+    blind = build_tables(d, tables=["gp_panel"], progress=msgs.append)
+    assert any("BEN_DCD_DTE" in m for m in msgs)
+    assert blind.gp_panel["patients_mt"].sum() - default_run.gp_panel["patients_mt"].sum() == ghost
+    pd.testing.assert_frame_equal(default_run.gp_panel, synth.truth_gp_panel())
+    # 1600-01-01 (« no date ») is not a death: people written so are in the panel
+    assert _raw(synth, "SELECT count(*) AS n FROM IR_BEN_R WHERE BEN_DCD_DTE = DATE '1600-01-01'")["n"].iloc[0] > 0
+
+
+def test_fees_net_out_regularisation_lines(synth, default_run, tmp_path):
+    neg = _raw(synth, """
+        SELECT d.STA_PFS_NUM AS gp_id, year(p.EXE_SOI_DTD) AS year, sum(p.PRS_PAI_MNT) AS minus
+        FROM ER_PRS_F p JOIN DA_PRA_R d ON d.PFS_PFS_NUM = p.PFS_EXE_NUM
+        WHERE p.PRS_PAI_MNT < 0 AND p.PSE_SPE_COD IN (1, 22) AND p.DPN_QLF NOT IN (71, 72)
+          AND p.PRS_DPN_QLP NOT IN (71, 72)
+        GROUP BY d.STA_PFS_NUM, year(p.EXE_SOI_DTD)""")
+    assert len(neg) > 5  # cancelled GP visits: a line, then its copy with a negative amount
+    d = _copy_claims(synth.claims_dir, tmp_path / "no_neg")
+    prs = pd.read_parquet(d / "ER_PRS_F")
+    shutil.rmtree(d / "ER_PRS_F")
+    prs[~((prs["PRS_PAI_MNT"] < 0) & prs["PSE_SPE_COD"].isin([1, 22]))].to_parquet(d / "ER_PRS_F.parquet")
+    kept = build_tables(d, tables=["msp"]).msp.set_index(["gp_id", "year"])["fees"]
+    base = default_run.msp.set_index(["gp_id", "year"])["fees"]
+    diff = (kept - base).round(2)
+    want = (-neg.set_index(["gp_id", "year"])["minus"]).round(2).reindex(diff.index, fill_value=0.0)
+    pd.testing.assert_series_equal(diff, want, check_names=False)
+    pd.testing.assert_frame_equal(default_run.msp, synth.truth_msp())
+
+
+def test_gp_who_moves_keeps_one_id_commune_and_entry_year(synth, default_run, tmp_path):
+    gps = _raw(synth, """SELECT PFS_PFS_NUM AS old, STA_PFS_NUM AS new FROM DA_PRA_R WHERE PFS_PFS_NUM <> STA_PFS_NUM""")
+    old, new = gps.iloc[0]["old"], gps.iloc[0]["new"]
+    com = _raw(synth, f"SELECT PFS_EXC_COM FROM DA_PRA_R WHERE PFS_PFS_NUM = '{new}'")["PFS_EXC_COM"].iloc[0]
+    for df in (default_run.msp, default_run.assistants):
+        assert old not in set(df["gp_id"]) and df[df["gp_id"] == new]["year"].nunique() == SPEC.last_year - SPEC.first_year + 1
+        assert set(df.loc[df["gp_id"] == new, "department"]) == {com[:3] if com.startswith("97") else com[:2]}
+    # a list naming the GP by the old practice number gives the entry year to the one GP id
+    d = _copy_claims(synth.claims_dir, tmp_path / "old_number")
+    pd.DataFrame({"gp_id": [old, new], "entry_date": ["15/03/2020", "2021-01-01"]}).to_csv(
+        d / "msp_membership.csv", index=False)
+    res = build_tables(d, tables=["msp"])
+    assert set(res.msp.loc[res.msp["gp_id"] == new, "msp_year"]) == {2020}
+    assert res.msp.loc[res.msp["gp_id"] != new, "msp_year"].isna().all()
+    assert res.report["msp"]["listed_gps"] == 1 and res.report["msp"]["listed_ids_not_found"] == 0
+
+
+def test_departement_is_read_off_the_commune_code():
+    from evalkit.claims.pipeline import _department
+
+    got = _department(pd.Series(["2A004", "97411", "01004", "97611", "75056"]))
+    assert list(got) == ["2A", "974", "01", "976", "75"]
+
+
+def test_commune_absent_from_zoning_leaves_gp_out_and_is_counted(synth, default_run, tmp_path):
+    d = _copy_claims(synth.claims_dir, tmp_path / "zoning")
+    zone = pd.read_csv(d / "zoning.csv", dtype=str)
+    attrs = _raw(synth, "SELECT STA_PFS_NUM AS gp_id, PFS_EXC_COM AS commune FROM DA_PRA_R "
+                        "WHERE PFS_PFS_NUM = STA_PFS_NUM")
+    victim = attrs.iloc[0]
+    zone[zone["commune"] != victim["commune"]].to_csv(d / "zoning.csv", index=False)
+    res = build_tables(d, tables=["assistants"])
+    lost = default_run.assistants[default_run.assistants["gp_id"].isin(
+        attrs.loc[attrs["commune"] == victim["commune"], "gp_id"])]
+    assert len(lost) > 0 and res.report["assistants"]["gp_years_commune_not_in_zoning"] == len(lost)
+    assert len(res.assistants) == len(default_run.assistants) - len(lost)
+
+
+def test_gp_tables_are_built_only_with_their_lists(synth, tmp_path):
+    d = _copy_claims(synth.claims_dir, tmp_path / "no_lists")
+    (d / "msp_membership.csv").unlink()
+    (d / "assistants_contracts.csv").unlink()
+    res = build_tables(d, tables=None)
+    assert res.msp is None and res.assistants is None and res.gp_panel is not None
+    with pytest.raises(ClaimsError) as e:
+        build_tables(d, tables=["msp"])
+    assert "Pour corriger :" in str(e.value) and "msp_membership.csv" in str(e.value)
+    # the lists can live anywhere (the CLI's --msp / --assistants / --zoning)
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    for f in ("msp_membership.csv", "assistants_contracts.csv", "zoning.csv"):
+        shutil.copy(synth.claims_dir / f, lists / f)
+    (d / "zoning.csv").unlink()
+    res = build_tables(d, msp_list=lists / "msp_membership.csv", am_list=lists / "assistants_contracts.csv",
+                       zoning=lists / "zoning.csv", tables=["msp", "assistants"])
+    pd.testing.assert_frame_equal(res.msp, synth.truth_msp())
+    pd.testing.assert_frame_equal(res.assistants, synth.truth_assistants())
+
+
+@pytest.mark.parametrize("fname, text, column, needle", [
+    ("assistants_contracts.csv", "gp_id,start_date,option\n01100000,2019-01-01,quart temps\n", "option", "third, half"),
+    ("assistants_contracts.csv", "gp_id,start_date,option\n01100000,2019-13-01,full\n", "start_date", "2019-03-01"),
+    ("msp_membership.csv", "gp_id,date\n01100000,2019-01-01\n", "entry_date", "entry_date"),
+    ("msp_membership.csv", "gp_id,entry_date\n,2019-01-01\n", "gp_id", "remplir"),
+    ("zoning.csv", "commune,underserved,rurality\n1004,0,urban\n", "commune", "zéro"),
+    ("zoning.csv", "commune,underserved,rurality\n01004,2,urban\n", "underserved", "0 sinon"),
+    ("zoning.csv", "commune,underserved,rurality\n01004,1,city\n", "rurality", "periurban"),
+])
+def test_bad_referential_list_is_refused_in_french(synth, tmp_path, fname, text, column, needle):
+    d = _copy_claims(synth.claims_dir, tmp_path / "bad_list")
+    (d / fname).write_text(text)
+    with pytest.raises(ClaimsError) as e:
+        build_tables(d)
+    msg = str(e.value)
+    assert fname in msg and "Pour corriger :" in msg and needle in msg and e.value.column == column
+
+
+def test_gp_tables_need_da_pra_r_attributes_and_amounts(synth, tmp_path):
+    d = _copy_claims(synth.claims_dir, tmp_path / "no_commune")
+    pd.read_parquet(d / "DA_PRA_R.parquet").drop(columns=["PFS_EXC_COM"]).to_parquet(d / "DA_PRA_R.parquet")
+    with pytest.raises(ClaimsError) as e:
+        build_tables(d)
+    assert "PFS_EXC_COM" in str(e.value) and "Pour corriger :" in str(e.value) and e.value.column == "PFS_EXC_COM"
+    # the asalee table does not need them
+    assert build_tables(d, tables=["asalee"]).asalee is not None
+
+
+def test_cli_command_takes_the_lists_from_options(synth, tmp_path, capsys):
+    from evalkit import cli
+
+    d = _copy_claims(synth.claims_dir, tmp_path / "claims")
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    for f in ("msp_membership.csv", "assistants_contracts.csv", "zoning.csv"):
+        shutil.move(d / f, lists / f)
+    out = tmp_path / "out"
+    rc = cli.main(["--quiet", "claims", "--claims", str(d), "--out", str(out), "--msp",
+                   str(lists / "msp_membership.csv"), "--assistants", str(lists / "assistants_contracts.csv"),
+                   "--zoning", str(lists / "zoning.csv")])
+    assert rc == cli.EXIT_OK
+    from evalkit.claims.pipeline import normalize_gp_table
+    back = pd.read_csv(out / "msp.csv", dtype={"gp_id": str, "department": str})
+    pd.testing.assert_frame_equal(normalize_gp_table(back, "msp"), synth.truth_msp())
+    # without lists, only the Asalée table and the panel; a list that does not exist is a clear French error
+    out2 = tmp_path / "out2"
+    assert cli.main(["--quiet", "claims", "--claims", str(d), "--out", str(out2)]) == cli.EXIT_OK
+    assert sorted(p.name for p in out2.iterdir()) == ["asalee.csv", "claims_report.json", "gp_panel.csv"]
+    capsys.readouterr()
+    rc = cli.main(["--quiet", "claims", "--claims", str(d), "--out", str(tmp_path / "o3"), "--msp",
+                   str(lists / "nope.csv")])
+    err = capsys.readouterr().err
+    assert rc == cli.EXIT_USAGE and "--msp" in err and "Pour corriger :" in err and "Traceback" not in err
+    assert not (tmp_path / "o3").exists()
+    with pytest.raises(SystemExit):
+        cli.main(["claims", "--help"])
+    helptext = capsys.readouterr().out
+    assert all(o in helptext for o in ("--msp", "--assistants", "--zoning", "zonage des communes"))

@@ -41,6 +41,11 @@ def test_spark_recovers_the_truth_and_matches_duckdb(spark, synth):
     pd.testing.assert_frame_equal(sp.asalee, dk.asalee)
     pd.testing.assert_frame_equal(sp.gp_panel, dk.gp_panel)
     assert sp.report["events"] == dk.report["events"] and sp.report["asalee"] == dk.report["asalee"]
+    pd.testing.assert_frame_equal(sp.msp, synth.truth_msp())
+    pd.testing.assert_frame_equal(sp.assistants, synth.truth_assistants())
+    pd.testing.assert_frame_equal(sp.msp, dk.msp)
+    pd.testing.assert_frame_equal(sp.assistants, dk.assistants)
+    assert sp.report["msp"] == dk.report["msp"] and sp.report["assistants"] == dk.report["assistants"]
 
 
 def test_spark_matches_duckdb_with_other_rules(spark, synth):
@@ -59,9 +64,22 @@ def test_spark_cli_writes_byte_identical_files(spark, synth, tmp_path):
     # cli_claims starts no second session: it reuses the active one
     ps = cli_claims(synth.claims_dir, tmp_path / "spark", engine="spark")
     pd_ = cli_claims(synth.claims_dir, tmp_path / "duckdb", engine="duckdb")
-    assert ps["asalee"].read_bytes() == pd_["asalee"].read_bytes()
-    assert ps["gp_panel"].read_bytes() == pd_["gp_panel"].read_bytes()
+    assert set(ps) == set(pd_) == {"asalee", "gp_panel", "msp", "assistants", "report"}
+    for name in ("asalee", "gp_panel", "msp", "assistants"):
+        assert ps[name].read_bytes() == pd_[name].read_bytes(), name
     assert spark.sparkContext._jsc is not None  # still running
+
+
+def test_spark_without_death_column_matches_duckdb(spark, synth, tmp_path):
+    # the other branch of the médecin traitant SQL (no BEN_DCD_DTE): deaths ignored, identically on both engines
+    d = tmp_path / "no_death"
+    shutil.copytree(synth.claims_dir, d, ignore=shutil.ignore_patterns("_truth"))
+    pd.read_parquet(d / "IR_BEN_R.parquet").drop(columns=["BEN_DCD_DTE"]).to_parquet(d / "IR_BEN_R.parquet")
+    sp = build_tables(d, engine="spark", spark=spark, tables=["gp_panel", "msp"])
+    dk = build_tables(d, engine="duckdb", tables=["gp_panel", "msp"])
+    pd.testing.assert_frame_equal(sp.gp_panel, dk.gp_panel)
+    pd.testing.assert_frame_equal(sp.msp, dk.msp)
+    assert sp.gp_panel["patients_mt"].sum() > synth.truth_gp_panel()["patients_mt"].sum()
 
 
 def test_spark_missing_column_error(spark, synth, tmp_path):

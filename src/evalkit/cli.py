@@ -713,7 +713,8 @@ def cmd_power(args) -> int:
 
 
 def cmd_claims(args) -> int:
-    """SNDS-shaped claims → asalee.csv (contract) + gp_panel.csv, on DuckDB (default) or Spark."""
+    """SNDS-shaped claims (+ referential lists) → asalee.csv, gp_panel.csv, msp.csv, assistants.csv, on DuckDB
+    (default) or Spark."""
     from .claims import cli_claims
 
     claims_dir, out = Path(args.claims).resolve(), Path(args.out).resolve()
@@ -723,11 +724,27 @@ def cmd_claims(args) -> int:
     if _inside(out, claims_dir) or _inside(claims_dir, out):
         raise UserError(f"--out {out} et le dossier des prestations {claims_dir} se recouvrent. Pour corriger : "
                         "choisir un dossier de sortie distinct, ni dedans ni au-dessus")
+    lists = {}
+    for opt, key, what in (("msp", "msp_list", "la liste des médecins membres d'une MSP (gp_id, entry_date)"),
+                           ("assistants", "am_list", "la liste des contrats d'assistant médical (gp_id, start_date, "
+                                                     "option)"),
+                           ("zoning", "zoning", "le zonage des communes (commune, underserved, rurality)")):
+        given = getattr(args, opt, None)
+        if given is None:
+            continue
+        path = Path(given).resolve()
+        if not path.is_file():
+            raise UserError(f"--{opt} {path} : fichier introuvable. Pour corriger : donner le fichier CSV ou Parquet "
+                            f"de {what}")
+        if _inside(path, out):
+            raise UserError(f"--{opt} {path} est dans le dossier de sortie {out}. Pour corriger : ranger la liste "
+                            "ailleurs (la sortie peut être remplacée)")
+        lists[key] = path
     if args.engine == "spark":
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     written = cli_claims(claims_dir, out, engine=args.engine, spark_master=args.spark_master,
-                         progress=Progress(args.quiet), codes=args.codes)
+                         progress=Progress(args.quiet), codes=args.codes, **lists)
     for p in written.values():
         print(p)
     return EXIT_OK
@@ -798,12 +815,24 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--power", type=float, default=0.8)
     w.set_defaults(func=cmd_power)
 
-    c = sub.add_parser("claims", help="build the Asalée table (and GP-year panel) from SNDS-shaped claims")
-    c.add_argument("--claims", required=True, help="folder of SNDS-shaped Parquet tables")
-    c.add_argument("--out", required=True, help="folder to write asalee.csv, gp_panel.csv, claims_report.json")
+    c = sub.add_parser("claims", help="construit asalee.csv, msp.csv et assistants.csv (et le panel médecin × année) "
+                       "à partir de tables au format du SNDS et des listes de référence")
+    c.add_argument("--claims", required=True, help="dossier des tables du SNDS au format Parquet")
+    c.add_argument("--out", required=True, help="dossier où écrire asalee.csv, gp_panel.csv, msp.csv, assistants.csv "
+                   "et claims_report.json")
     c.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
-    c.add_argument("--spark-master", default=None, help="Spark master URL (default local[*])")
-    c.add_argument("--codes", default=None, help="folder or CSV of code lists replacing the shipped ones")
+    c.add_argument("--spark-master", default=None, help="adresse du gestionnaire Spark (par défaut local[*])")
+    c.add_argument("--codes", default=None, help="dossier ou fichier CSV de listes de codes remplaçant celles "
+                   "fournies avec evalkit")
+    c.add_argument("--msp", default=None, metavar="FICHIER",
+                   help="liste des médecins membres d'une MSP (gp_id, entry_date) ; par défaut msp_membership.csv "
+                   "dans le dossier --claims ; sans liste, msp.csv n'est pas construit")
+    c.add_argument("--assistants", default=None, metavar="FICHIER",
+                   help="liste des contrats d'assistant médical (gp_id, start_date, option) ; par défaut "
+                   "assistants_contracts.csv dans le dossier --claims ; sans liste, assistants.csv n'est pas construit")
+    c.add_argument("--zoning", default=None, metavar="FICHIER",
+                   help="zonage des communes (commune, underserved, rurality) ; par défaut zoning.csv dans le "
+                   "dossier --claims ; nécessaire à msp.csv et assistants.csv")
     c.set_defaults(func=cmd_claims)
 
     b = sub.add_parser("build", help="build the book on the bundled data into _build/html")

@@ -153,34 +153,52 @@ def files_table() -> TextTable:
 
 _GP_COMMON = {
     "gp_id": "Numéro statistique du médecin (DA_PRA_R.STA_PFS_NUM), obtenu en joignant le numéro de cabinet des "
-             "prestations (ER_PRS_F.PFS_EXE_NUM) à DA_PRA_R.PFS_PFS_NUM, puis pseudonymisé. Ce numéro regroupe les "
-             "cabinets secondaires et suit le médecin qui déménage ; le numéro de cabinet seul ne le suit pas.",
-    "year": "Année civile de la date des soins (ER_PRS_F.EXE_SOI_DTD), et non du mois de flux (FLX_DIS_DTD).",
+             "prestations (ER_PRS_F.PFS_EXE_NUM) et des déclarations (IR_MTT_R.MTT_PFS_NUM) à DA_PRA_R.PFS_PFS_NUM, "
+             "puis pseudonymisé. Ce numéro regroupe les cabinets secondaires et suit le médecin qui déménage ; le "
+             "numéro de cabinet seul ne le suit pas (sans DA_PRA_R, evalkit claims garde le numéro de cabinet et le "
+             "médecin qui déménage compte pour deux).",
+    "year": "Année civile de la date des soins (ER_PRS_F.EXE_SOI_DTD), et non du mois de flux (FLX_DIS_DTD). Une "
+            "ligne par année où le médecin a au moins un patient médecin traitant au 31 décembre, une consultation "
+            "ou visite, ou (msp.csv) des honoraires.",
     "patients_mt": "Patients distincts (BEN_NIR_ANO) dont la déclaration de médecin traitant en vigueur au "
-                   "31 décembre (IR_MTT_R : MTT_DEP_DTE avant le 31/12, MTT_FIN_DTE vide ou postérieure) désigne un "
-                   "numéro du médecin (MTT_PFS_NUM). La déclaration survit au départ du médecin : ne compter que les "
-                   "années où il exerce.",
+                   "31 décembre (IR_MTT_R : MTT_DEP_DTE au plus tard le 31/12, MTT_FIN_DTE vide, antérieure à 1900 ou "
+                   "postérieure) désigne un numéro du médecin (MTT_PFS_NUM), patients vivants au 31 décembre : le "
+                   "décès (IR_BEN_R.BEN_DCD_DTE) clôt la déclaration, qu'IR_MTT_R laisse ouverte. Approximation : la "
+                   "déclaration survit aussi au départ du médecin ; l'année qui suit une cessation d'activité garde "
+                   "donc ses patients, avec une file active nulle.",
     "file_active": "Patients distincts (BEN_NIR_ANO) ayant eu dans l'année au moins une consultation ou visite "
-                   "exécutée par le médecin (PRS_NAT_REF de la liste « consultation », lignes de majoration "
-                   "CPL_MAJ_TOP ≥ 2 exclues), après filtres standard et neutralisation des régularisations.",
-    "age": "Âge au 31 décembre : année observée moins l'année de naissance du médecin (DA_PRA_R.IPP_ANN_NAI).",
-    "female": "Sexe du médecin (DA_PRA_R.IPP_SEX_COD), recodé 1 pour une femme, 0 pour un homme.",
+                   "exécutée par le médecin (PRS_NAT_REF de la liste « consultation », spécialité PSE_SPE_COD de "
+                   "médecine générale, lignes de majoration CPL_MAJ_TOP ≥ 2 exclues), après filtres standard et "
+                   "neutralisation des régularisations.",
+    "age": "Âge au 31 décembre : année observée moins l'année de naissance du médecin (DA_PRA_R.IPP_ANN_NAI), lue "
+           "sur la ligne du cabinet principal (celle dont le numéro est le numéro statistique).",
+    "female": "Sexe du médecin (DA_PRA_R.IPP_SEX_COD), recodé 1 pour une femme (code 2), 0 pour un homme (code 1) ; "
+              "un médecin sans année de naissance ou code sexe valide est écarté, et compté dans claims_report.json.",
     "department": "Département du cabinet : deux premiers caractères du code commune (DA_PRA_R.PFS_EXC_COM), trois "
-                  "pour 971 à 974 et 976, écrit en texte (01, 2A, 974). Ne pas le tirer du numéro de cabinet, qui ne compte "
-                  "que des chiffres et ne peut donc pas porter 2A ou 2B.",
+                  "pour 971 à 976, écrit en texte (01, 2A, 974). Ne pas le tirer du numéro de cabinet, qui ne compte "
+                  "que des chiffres et ne peut donc pas porter 2A ou 2B. Approximation : evalkit claims retient la "
+                  "commune du cabinet principal actuel pour toutes les années ; un médecin qui a changé de "
+                  "département est compté dans le nouveau.",
 }
 
 #: How each column of each contract is built from an SNDS extract (or from another source, said so).
 SNDS_RECIPES: dict[str, dict[str, str]] = {
     "msp": {
         **_GP_COMMON,
-        "fees": "Honoraires de l'année en euros courants : somme du montant payé (ER_PRS_F.PRS_PAI_MNT) des "
-                "prestations exécutées par le médecin, régularisations déduites. Dire si les dépassements et les "
-                "forfaits sont inclus, et garder la même définition toutes les années.",
-        "rurality": "Commune du cabinet (DA_PRA_R.PFS_EXC_COM) classée urban, periurban ou rural selon un zonage de "
-                    "l'Insee choisi et documenté par l'évaluateur ; le même zonage pour toutes les années.",
-        "msp_year": "Hors SNDS : année civile d'entrée du médecin dans une MSP, d'après la liste des MSP et de leurs "
-                    "membres (ARS, signataires de l'accord conventionnel interprofessionnel). DA_PRA_R n'a pas "
+        "fees": "Honoraires de l'année en euros courants : somme du montant de la dépense (ER_PRS_F.PRS_PAI_MNT), "
+                "arrondi au centime, de toutes les lignes exécutées par le médecin sous une spécialité de médecine "
+                "générale, majorations et forfaits facturés à l'acte compris, après filtres standard ; une "
+                "régularisation, qui reprend la ligne d'origine avec un montant négatif, s'y retranche. Approximation : "
+                "les forfaits versés hors prestations à l'acte (ROSP, forfait structure) ne sont pas dans ER_PRS_F "
+                "sous le numéro du médecin de la même façon ; garder la même définition toutes les années.",
+        "rurality": "Commune du cabinet (DA_PRA_R.PFS_EXC_COM) classée urban, periurban ou rural d'après la colonne "
+                    "rurality du zonage des communes fourni à evalkit claims (--zoning) : un zonage de l'Insee "
+                    "choisi et documenté par l'évaluateur, le même pour toutes les années. Un médecin dont la "
+                    "commune manque au zonage est écarté, et compté dans claims_report.json.",
+        "msp_year": "Hors SNDS : année civile de la première date d'entrée du médecin dans une MSP, d'après la liste "
+                    "des membres (par exemple les adhérents à l'accord conventionnel interprofessionnel), donnée à "
+                    "evalkit claims par --msp (colonnes gp_id, entry_date). L'identifiant de la liste peut être un "
+                    "numéro de cabinet ancien : il est chaîné par DA_PRA_R comme les prestations. DA_PRA_R n'a pas "
                     "d'indicateur d'exercice en MSP. Vide si le médecin n'y est jamais entré.",
     },
     "assistants": {
@@ -188,12 +206,16 @@ SNDS_RECIPES: dict[str, dict[str, str]] = {
         "acts": "Somme des quantités (ER_PRS_F.PRS_ACT_QTE) des consultations et visites exécutées par le médecin "
                 "dans l'année, régularisations neutralisées, lignes de majoration exclues.",
         "underserved": "1 si la commune du cabinet est en zone d'intervention prioritaire du zonage médecin de l'ARS, "
-                       "0 sinon ; dire quelle édition du zonage est retenue.",
-        "am_year": "Hors SNDS : année civile de début du premier contrat d'assistant médical (liste de l'Assurance "
-                   "maladie) ; vide si jamais. Les natures de prestation 1176, 1184 et 1186 (« contrat individuel "
-                   "embauche », IR_NAT_V) pourraient repérer l'aide versée, mais ce lien n'a pas été vérifié.",
-        "am_option": "Option du premier contrat : third (tiers temps), half (mi-temps), full (temps plein), la même "
-                     "sur toutes les lignes du médecin ; vide si jamais.",
+                       "0 sinon, d'après la colonne underserved du zonage des communes (--zoning). Approximation : "
+                       "une seule édition du zonage pour toutes les années ; dire laquelle.",
+        "am_year": "Hors SNDS : année civile de début du premier contrat d'assistant médical, d'après la liste des "
+                   "contrats de l'Assurance maladie donnée à evalkit claims par --assistants (colonnes gp_id, "
+                   "start_date, option) ; vide si jamais. Les natures de prestation 1176, 1184 et 1186 (« contrat "
+                   "individuel embauche », IR_NAT_V) pourraient repérer l'aide versée, mais ce lien n'a pas été "
+                   "vérifié.",
+        "am_option": "Option du premier contrat (le plus ancien de la liste) : third (tiers temps), half (mi-temps), "
+                     "full (temps plein), la même sur toutes les lignes du médecin ; vide si jamais. La liste peut "
+                     "écrire « tiers temps », « mi-temps » ou « temps plein ».",
     },
     "asalee": {
         "patient_id": "Pseudonyme stable de la personne : BEN_NIR_ANO, lu dans IR_BEN_R sur le couple BEN_NIR_PSA et "
@@ -452,7 +474,8 @@ def units_table() -> TextTable:
 
 # --- command line ----------------------------------------------------------------------------------------------------
 
-CLAIMS_USAGE = "evalkit claims --claims DIR --out DIR [--engine duckdb|spark] [--spark-master URL] [--codes DIR]"
+CLAIMS_USAGE = ("evalkit claims --claims DIR --out DIR [--msp FICHIER] [--assistants FICHIER] [--zoning FICHIER] "
+                "[--engine duckdb|spark] [--spark-master URL] [--codes DIR]")
 
 #: French description of each option of the commands the guide documents ("" = options before the command).
 CLI_OPTIONS_FR: dict[str, dict[str, str]] = {
@@ -477,10 +500,17 @@ CLI_OPTIONS_FR: dict[str, dict[str, str]] = {
     },
     "claims": {
         "--claims": "dossier des tables du SNDS au format Parquet (ER_PRS_F, ER_BIO_F, IR_BEN_R…)",
-        "--out": "dossier où écrire asalee.csv, gp_panel.csv et claims_report.json",
+        "--out": "dossier où écrire asalee.csv, gp_panel.csv, msp.csv, assistants.csv et claims_report.json",
         "--engine": "moteur de calcul : duckdb (par défaut, sur une machine) ou spark (grappe de calcul)",
         "--spark-master": "adresse du gestionnaire Spark (par défaut local[*], sur la machine)",
         "--codes": "dossier ou fichier CSV de listes de codes remplaçant celles fournies avec evalkit",
+        "--msp": "liste des médecins membres d'une MSP (gp_id, entry_date) ; par défaut msp_membership.csv dans le "
+                 "dossier --claims ; sans elle, msp.csv n'est pas construit",
+        "--assistants": "liste des contrats d'assistant médical (gp_id, start_date, option) ; par défaut "
+                        "assistants_contracts.csv dans le dossier --claims ; sans elle, assistants.csv n'est pas "
+                        "construit",
+        "--zoning": "zonage des communes (commune, underserved, rurality) ; par défaut zoning.csv dans le dossier "
+                    "--claims ; nécessaire à msp.csv et assistants.csv",
     },
 }
 
@@ -839,11 +869,8 @@ def texts() -> dict[str, str]:
     claims = _claims_texts() if has_pipeline else {
         "guide_claims_tables": "les tables de prestations et les référentiels du SNDS",
         "guide_gp_panel_cols": "gp_id, year, patients_mt, file_active, acts",
+        "guide_claims_lists": "les listes de référence",
     }
-    gp_cols = [c.strip() for c in claims["guide_gp_panel_cols"].replace("`", "").split(",")]
-    for study in ("msp", "assistants"):
-        rest = [c for c in STUDIES[study].columns if c not in gp_cols]
-        claims[f"guide_{study}_rest"] = ", ".join(f"`{c}`" for c in rest)
     return {
         **claims,
         "guide_version": __version__,
@@ -868,8 +895,16 @@ def _claims_texts() -> dict[str, str]:
     req = [t for t, (required, _cols, _what) in pipeline.TABLES.items() if required]
     opt = [t for t, (required, _cols, _what) in pipeline.TABLES.items() if not required]
     tables = ", ".join(req) + (" et, s'il est fourni, " + ", ".join(opt) if opt else "")
+    lists = [(pipeline.MSP_LIST, "--msp", "gp_id, entry_date", "les médecins membres d'une MSP et leur date "
+              "d'entrée"),
+             (pipeline.AM_LIST, "--assistants", "gp_id, start_date, option", "les contrats d'assistant médical, "
+              "leur date de début et leur option"),
+             (pipeline.ZONING, "--zoning", "commune, underserved, rurality", "le zonage des communes : zone "
+              "sous-dotée et type de commune")]
     return {"guide_claims_tables": tables,
-            "guide_gp_panel_cols": ", ".join(f"`{c}`" for c in pipeline.GP_PANEL_COLUMNS)}
+            "guide_gp_panel_cols": ", ".join(f"`{c}`" for c in pipeline.GP_PANEL_COLUMNS),
+            "guide_claims_lists": " ; ".join(f"`{stem}.csv` ({what} ; colonnes {cols} ; à donner par `{opt}`)"
+                                             for stem, opt, cols, what in lists)}
 
 
 def check_invariants() -> None:

@@ -2,8 +2,8 @@
 
 Public API:
 
-- :func:`cli_claims` — the ``evalkit claims`` command: claims folder → ``asalee.csv``, ``gp_panel.csv``,
-  ``claims_report.json``;
+- :func:`cli_claims` — the ``evalkit claims`` command: claims folder (+ referential lists) → ``asalee.csv``,
+  ``gp_panel.csv``, ``msp.csv``, ``assistants.csv``, ``claims_report.json``;
 - :func:`build_tables` — the same, returning DataFrames (:class:`ClaimsTables`); :class:`ClaimsOptions` — the rules
   (standard SNDS filters, treated-diabetes rule) and engine settings;
 - :func:`load_codes` — the code lists (versioned CSV files in ``evalkit/claims/codes/``);

@@ -2,12 +2,17 @@
 
 Inputs: a folder with one Parquet file (``ER_PRS_F.parquet``), folder (``ER_PRS_F/*.parquet``) or set of yearly files
 (``ER_PRS_F_2015.parquet`` …, the SNDS archive naming) per table — see :data:`TABLES` for the tables and the columns
-read — plus, optionally, the Asalée association's participation list ``asalee_participation.csv`` (or ``.parquet``).
+read — plus, optionally, the referential lists an evaluator receives with an extract: the Asalée association's
+participation list ``asalee_participation.csv``, the MSP membership list ``msp_membership.csv`` (``gp_id,
+entry_date``), the assistants médicaux contracts ``assistants_contracts.csv`` (``gp_id, start_date, option``) and the
+zoning of communes ``zoning.csv`` (``commune, underserved, rurality``) — ``.csv`` or ``.parquet``, in the claims
+folder or given as paths.
 
-Outputs (:func:`build_tables`): the Asalée patient-year table (contract ``asalee.csv``) and the GP-year panel
-``gp_panel.csv`` (``gp_id, year, patients_mt, file_active, acts``) for the MSP and assistants studies.
-:func:`cli_claims` writes both, atomically, with a ``claims_report.json`` (engine, options, code-list fingerprints,
-row counts and exclusions).
+Outputs (:func:`build_tables`): the Asalée patient-year table (contract ``asalee.csv``), the GP-year panel
+``gp_panel.csv`` (``gp_id, year, patients_mt, file_active, acts``) and, when their lists are there, the MSP and
+assistants GP-year tables (contracts ``msp.csv`` and ``assistants.csv``). :func:`cli_claims` writes them, atomically,
+after validating each contract table, with a ``claims_report.json`` (engine, options, code-list fingerprints, row
+counts and exclusions).
 
 Rules, in the order they apply (all defaults of :class:`ClaimsOptions`; sources in ``/shared/snds.md``):
 
@@ -29,8 +34,22 @@ Rules, in the order they apply (all defaults of :class:`ClaimsOptions`; sources 
    ``nurse_followed`` is 1 when the patient-year is on the list *and* the GP is in Asalée that year (the contract
    rule); listed patient-years that fail the second condition are counted in the report.
 
+8. GP-year tables (``gp_panel``, ``msp``, ``assistants``): ``patients_mt`` counts the living patients whose
+   declaration in force on 31 December names the GP — a death (IR_BEN_R ``BEN_DCD_DTE``, when the column is there)
+   closes a declaration that IR_MTT_R leaves open; ``file_active`` and ``acts`` are the distinct patients and the
+   net quantity of consultations and visits executed by the GP (general-practice specialty, majorations out);
+   ``fees`` (msp) the sum of ``PRS_PAI_MNT``, in cents, of every line the GP executed after the standard filters
+   (regularisation lines, negative copies of the original, net out); the GP-years are those with a patient, a
+   consultation or (msp) fees;
+9. the GP's age, sex and practice commune come from DA_PRA_R (``IPP_ANN_NAI``, ``IPP_SEX_COD``, ``PFS_EXC_COM``) on
+   the row of the principal practice the statistical number points to (one commune for all years); the département
+   is read off the commune code; ``rurality`` and ``underserved`` come from the zoning of that commune;
+10. ``msp_year`` is the year of the GP's earliest MSP entry date; ``am_year`` and ``am_option`` those of the earliest
+    contract; list ids (practice or statistical numbers) are chained to GP ids through DA_PRA_R like the claims.
+
 Patient-years of treated diabetics without a médecin traitant, or whose IR_BEN_R rows have no valid sex and birth
-year, are left out and counted in the report.
+year, are left out and counted in the report; so are GP-years without age, sex or commune in DA_PRA_R, or whose
+commune is not in the zoning.
 """
 
 from __future__ import annotations
@@ -66,11 +85,25 @@ TABLES: dict[str, tuple[bool, list[str], str]] = {
                  "médecin traitant declarations"),
     "DA_PRA_R": (False, ["PFS_PFS_NUM", "STA_PFS_NUM"], "chaining a GP's practice numbers to one id"),
 }
+#: columns read when present, table → column → what they are used for (without them, the rule says what happens)
+OPTIONAL_COLUMNS: dict[str, dict[str, str]] = {
+    "IR_BEN_R": {"BEN_DCD_DTE": "deaths, which close médecin traitant declarations"},
+    "ER_PRS_F": {"PRS_PAI_MNT": "the fees of msp.csv"},
+    "DA_PRA_R": {"IPP_ANN_NAI": "the GP's age", "IPP_SEX_COD": "the GP's sex",
+                 "PFS_EXC_COM": "the practice commune (département, zoning)"},
+}
 PARTICIPATION = "asalee_participation"
+#: the referential lists of the MSP and assistants studies, looked for in the claims folder under these names
+#: (``.csv`` or ``.parquet``) unless given as paths
+MSP_LIST, AM_LIST, ZONING = "msp_membership", "assistants_contracts", "zoning"
 ASALEE_COLUMNS = ["patient_id", "gp_id", "year", "asalee_year", "nurse_followed", "age", "sex", "hba1c_3plus",
                   "microalb", "creatinine", "lipids", "ecg_cardio", "fundus_2y"]
 GP_PANEL_COLUMNS = ["gp_id", "year", "patients_mt", "file_active", "acts"]
-OUTPUTS = ("asalee", "gp_panel")
+OUTPUTS = ("asalee", "gp_panel", "msp", "assistants")
+#: the assistant contract options of assistants.csv and the spellings the contracts list may use
+AM_OPTION_SPELLINGS = {"third": "third", "1/3": "third", "tiers": "third", "tiers temps": "third",
+                       "tiers-temps": "third", "half": "half", "1/2": "half", "mi-temps": "half", "mi temps": "half",
+                       "full": "full", "1": "full", "temps plein": "full", "temps-plein": "full", "plein": "full"}
 
 ProgressFn = Callable[[str], None]
 
@@ -117,19 +150,21 @@ class ClaimsOptions:
                                                                      self.duckdb_memory_limit, re.I):
             raise ValueError(f"duckdb_memory_limit must look like '6GB', got {self.duckdb_memory_limit!r}")
 
-    def rules(self, all_patients: bool) -> sql.Rules:
+    def rules(self, all_patients: bool, with_death: bool = False) -> sql.Rules:
         return sql.Rules(self.years, self.flux_lag_months, self.excluded_dpn_qlf, self.exclude_public_hospital,
                          self.min_dispensing_dates, self.min_dispensing_dates_large_pack,
-                         self.sglt2_monotherapy_excluded_from, self.hba1c_min_tests, all_patients)
+                         self.sglt2_monotherapy_excluded_from, self.hba1c_min_tests, all_patients, with_death)
 
 
 @dataclass
 class ClaimsTables:
-    """What :func:`build_tables` returns: the output tables and a JSON-ready report of the run."""
+    """What :func:`build_tables` returns: the output tables (None when not built) and a JSON-ready report."""
 
     asalee: pd.DataFrame | None
     gp_panel: pd.DataFrame | None
     report: dict = field(default_factory=dict)
+    msp: pd.DataFrame | None = None
+    assistants: pd.DataFrame | None = None
 
 
 # --- inputs ---------------------------------------------------------------------------------------------------------
@@ -221,13 +256,119 @@ def read_participation(path: Path) -> tuple[list[tuple[str, int]], list[tuple[st
     return (list(gps.itertuples(index=False, name=None)), list(pts.itertuples(index=False, name=None)))
 
 
-def _find_participation(claims_dir: Path) -> Path | None:
+def _find_participation(claims_dir: Path, name: str = PARTICIPATION) -> Path | None:
     for ext in (".csv", ".parquet"):
-        for stem in (PARTICIPATION, PARTICIPATION.upper()):
+        for stem in (name, name.upper()):
             p = claims_dir / f"{stem}{ext}"
             if p.is_file():
                 return p
     return None
+
+
+# --- the referential lists of the MSP and assistants studies (French messages: they are the evaluator's files) -----
+
+_FIX = "Pour corriger :"
+
+
+def _read_list(path: Path, what: str, needed: list[str], optional: Sequence[str] = ()) -> pd.DataFrame:
+    from evalkit.io import read_table
+
+    path = Path(path)
+    if not path.is_file():
+        raise ClaimsError(f"{path} : fichier introuvable ({what}). {_FIX} vérifier le chemin donné", file=str(path))
+    df = read_table(path)
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise ClaimsError(f"{path.name} : colonne{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                          f"absente{'s' if len(missing) > 1 else ''} ({what} ; colonnes trouvées : "
+                          f"{', '.join(df.columns) or 'aucune'}). {_FIX} nommer les colonnes "
+                          f"{', '.join(needed + [c for c in optional if c not in needed])}",
+                          file=str(path), column=missing[0])
+    keep = needed + [c for c in optional if c in df.columns and c not in needed]
+    out = df[keep].apply(lambda col: col.astype("string").str.strip().replace("", pd.NA))
+    empty = out[needed].isna().any(axis=1)
+    if empty.any():
+        col = next(c for c in needed if out.loc[empty, c].isna().any())
+        raise ClaimsError(f"{path.name} : colonne '{col}' : {int(empty.sum())} ligne{'s' if empty.sum() > 1 else ''} "
+                          f"incomplète{'s' if empty.sum() > 1 else ''} (ligne {int(out.index[empty][0]) + 2} du "
+                          f"fichier). {_FIX} remplir {', '.join(needed)} sur chaque ligne, ou retirer la ligne",
+                          file=str(path), column=col, n_rows=int(empty.sum()))
+    return out
+
+
+def _parse_dates(path: Path, df: pd.DataFrame, col: str) -> pd.Series:
+    """ISO dates (2019-03-01) or French ones (01/03/2019); a date outside 1990–2100 or unreadable is refused."""
+    s = df[col]
+    iso = pd.to_datetime(s.where(s.str.match(r"^\d{4}-\d{2}-\d{2}")), format="%Y-%m-%d", errors="coerce")
+    fr = pd.to_datetime(s.where(s.str.match(r"^\d{2}/\d{2}/\d{4}$")), format="%d/%m/%Y", errors="coerce")
+    d = iso.fillna(fr)
+    bad = d.isna() | (d.dt.year < 1990) | (d.dt.year > 2100)
+    if bad.any():
+        raise ClaimsError(f"{path.name} : colonne '{col}' : {int(bad.sum())} valeur{'s' if bad.sum() > 1 else ''} "
+                          f"qui ne {'sont' if bad.sum() > 1 else 'est'} pas une date entre 1990 et 2100 (première : "
+                          f"{s[bad].iloc[0]}, ligne {int(s.index[bad][0]) + 2}). {_FIX} écrire la date sous la forme "
+                          "2019-03-01 ou 01/03/2019", file=str(path), column=col, n_rows=int(bad.sum()))
+    return d
+
+
+def read_msp_list(path: Path) -> pd.DataFrame:
+    """The MSP membership list: one row per (GP, entry date) — ``gp_id`` (practice number or statistical number, as
+    in the SNDS) and ``entry_date``. A GP listed more than once keeps the earliest date. Returns ``list_id``,
+    ``date`` (Timestamp)."""
+    df = _read_list(path, "liste des médecins membres d'une MSP", ["gp_id", "entry_date"])
+    return pd.DataFrame({"list_id": df["gp_id"].astype(str), "date": _parse_dates(Path(path), df, "entry_date")})
+
+
+def read_am_list(path: Path) -> pd.DataFrame:
+    """The assistants médicaux contracts list: one row per contract — ``gp_id``, ``start_date``, ``option`` (third,
+    half, full, or « tiers temps », « mi-temps », « temps plein »). Returns ``list_id``, ``date``, ``option``."""
+    df = _read_list(path, "liste des contrats d'assistant médical", ["gp_id", "start_date", "option"])
+    opt = df["option"].str.lower().str.replace(r"\s+", " ", regex=True).map(AM_OPTION_SPELLINGS)
+    bad = opt.isna()
+    if bad.any():
+        raise ClaimsError(f"{Path(path).name} : colonne 'option' : {int(bad.sum())} valeur{'s' if bad.sum() > 1 else ''} "
+                          f"inconnue{'s' if bad.sum() > 1 else ''} (première : {df.loc[bad, 'option'].iloc[0]}, ligne "
+                          f"{int(df.index[bad][0]) + 2}). {_FIX} écrire third, half ou full (ou « tiers temps », "
+                          "« mi-temps », « temps plein »)", file=str(path), column="option", n_rows=int(bad.sum()))
+    return pd.DataFrame({"list_id": df["gp_id"].astype(str), "date": _parse_dates(Path(path), df, "start_date"),
+                         "option": opt.astype(str)})
+
+
+def read_zoning(path: Path, need: Sequence[str]) -> pd.DataFrame:
+    """The zoning of communes: ``commune`` (Insee code, 5 characters: 01004, 2A004, 97411) and the columns ``need``
+    asks for: ``underserved`` (1 in an underserved area — the ARS's zones d'intervention prioritaire — else 0) and/or
+    ``rurality`` (urban, periurban, rural). One row per commune."""
+    need = list(need)
+    df = _read_list(path, "zonage des communes", ["commune"] + need)
+    name = Path(path).name
+    df["commune"] = df["commune"].str.upper()
+    bad = ~df["commune"].str.fullmatch(r"(\d{2}|2A|2B)\d{3}")
+    if bad.any():
+        raise ClaimsError(f"{name} : colonne 'commune' : {int(bad.sum())} code{'s' if bad.sum() > 1 else ''} qui ne "
+                          f"{'sont' if bad.sum() > 1 else 'est'} pas un code commune de l'Insee (premier : "
+                          f"{df.loc[bad, 'commune'].iloc[0]}). {_FIX} écrire le code à cinq caractères, avec son zéro "
+                          "initial (01004, 2A004, 97411)", file=str(path), column="commune", n_rows=int(bad.sum()))
+    if "underserved" in need:
+        ok = df["underserved"].isin(["0", "1"])
+        if not ok.all():
+            raise ClaimsError(f"{name} : colonne 'underserved' : {int((~ok).sum())} valeur(s) autre(s) que 0 ou 1 "
+                              f"(première : {df.loc[~ok, 'underserved'].iloc[0]}). {_FIX} écrire 1 pour une commune "
+                              "en zone sous-dotée, 0 sinon", file=str(path), column="underserved")
+        df["underserved"] = df["underserved"].astype(int)
+    if "rurality" in need:
+        df["rurality"] = df["rurality"].str.lower()
+        ok = df["rurality"].isin(["urban", "periurban", "rural"])
+        if not ok.all():
+            raise ClaimsError(f"{name} : colonne 'rurality' : {int((~ok).sum())} valeur(s) autre(s) que urban, "
+                              f"periurban ou rural (première : {df.loc[~ok, 'rurality'].iloc[0]}). {_FIX} classer "
+                              "chaque commune urban, periurban ou rural", file=str(path), column="rurality")
+    twice = df["commune"].duplicated(keep=False)
+    if twice.any() and len(df.loc[twice].drop_duplicates()) > df.loc[twice, "commune"].nunique():
+        raise ClaimsError(f"{name} : colonne 'commune' : {df.loc[twice, 'commune'].nunique()} commune(s) classée(s) "
+                          f"de deux façons (première : {df.loc[twice, 'commune'].iloc[0]}). {_FIX} garder une ligne "
+                          "par commune (une seule édition du zonage)", file=str(path), column="commune")
+    return df.drop_duplicates("commune").reset_index(drop=True)
 
 
 # --- the run --------------------------------------------------------------------------------------------------------
@@ -240,7 +381,8 @@ def _make_engine(engine: str, options: ClaimsOptions, spark, spark_master, spark
     raise ValueError(f"engine must be 'duckdb' or 'spark', got {engine!r}")
 
 
-def _register_inputs(eng, claims_dir: Path | str, options: ClaimsOptions, say: ProgressFn) -> dict:
+def _register_inputs(eng, claims_dir: Path | str, options: ClaimsOptions, say: ProgressFn,
+                     columns: dict[str, set[str]] | None = None) -> dict:
     found: dict[str, str] = {}
     for name, (required, _, _) in TABLES.items():
         if name == "ER_ETE_F" and not options.exclude_public_hospital:
@@ -271,39 +413,81 @@ def _register_inputs(eng, claims_dir: Path | str, options: ClaimsOptions, say: P
             where = str(files[0]) if len(files) == 1 else f"{files[0].parent}/ ({len(files)} files)"
         _check_columns(name, where, cols)
         found[name] = where
+        if columns is not None:
+            columns[name] = {str(c).upper() for c in cols}
     say(f"{eng.name}: {len(found)} SNDS tables registered from {claims_dir}")
     if "DA_PRA_R" not in found:
         say("DA_PRA_R absent: GP id = practice number (a GP who changed practice appears under two ids)")
     return found
 
 
-def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequence[str] = OUTPUTS,
+def _resolve_list(given, claims_dir, stem: str) -> Path | None:
+    if given is not None:
+        return Path(given)
+    return None if _is_uri(claims_dir) else _find_participation(Path(claims_dir), stem)
+
+
+def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequence[str] | None = None,
                  options: ClaimsOptions | None = None, codes: str | Path | Iterable | pd.DataFrame | None = None,
                  spark=None, spark_master: str | None = None, spark_conf: dict[str, str] | None = None,
-                 progress: ProgressFn | None = None) -> ClaimsTables:
-    """Build the Asalée patient-year table and/or the GP-year panel from SNDS-shaped claims.
+                 progress: ProgressFn | None = None, msp_list: str | Path | None = None,
+                 am_list: str | Path | None = None, zoning: str | Path | None = None) -> ClaimsTables:
+    """Build the Asalée patient-year table, the GP-year panel and the MSP and assistants GP-year tables from
+    SNDS-shaped claims and the referential lists.
 
     ``engine``: ``"duckdb"`` (embedded, default) or ``"spark"`` (``spark`` session, or ``spark_master`` URL,
-    default ``local[*]``). ``tables``: any of ``"asalee"``, ``"gp_panel"``. ``codes``: code lists (path, folder,
-    list of files or the DataFrame of :func:`evalkit.claims.load_codes`; default: the shipped lists).
-    ``spark_conf``: extra Spark settings when a session is started here (e.g. ``{"spark.driver.memory": "8g"}``).
-    ``progress``: called with one line of text per step. Raises :class:`ClaimsError` for missing tables or columns.
+    default ``local[*]``). ``tables``: any of ``"asalee"``, ``"gp_panel"``, ``"msp"``, ``"assistants"``; default:
+    the first two, plus ``msp`` when an MSP membership list is found and ``assistants`` when a contracts list is.
+    ``msp_list`` / ``am_list`` / ``zoning``: the MSP membership list (``gp_id, entry_date``), the assistants médicaux
+    contracts (``gp_id, start_date, option``) and the zoning of communes (``commune, underserved, rurality``); by
+    default ``msp_membership``, ``assistants_contracts`` and ``zoning`` (``.csv`` or ``.parquet``) in the claims
+    folder. ``codes``: code lists (path, folder, list of files or the DataFrame of :func:`evalkit.claims.load_codes`;
+    default: the shipped lists). ``spark_conf``: extra Spark settings when a session is started here (e.g.
+    ``{"spark.driver.memory": "8g"}``). ``progress``: called with one line of text per step. Raises
+    :class:`ClaimsError` for missing tables, columns or lists.
     """
     t0 = time.perf_counter()
     say = progress or (lambda _msg: None)
     options = options or ClaimsOptions()
+    paths = {"msp": _resolve_list(msp_list, claims_dir, MSP_LIST),
+             "assistants": _resolve_list(am_list, claims_dir, AM_LIST)}
+    zoning_path = _resolve_list(zoning, claims_dir, ZONING)
+    if tables is None:
+        tables = ("asalee", "gp_panel") + tuple(t for t in ("msp", "assistants") if paths[t] is not None)
     tables = tuple(tables)
     unknown = [t for t in tables if t not in OUTPUTS]
     if unknown or not tables:
         raise ValueError(f"tables must be a non-empty subset of {OUTPUTS}, got {tables!r}")
-    want_panel = "gp_panel" in tables
+    gp_tables = [t for t in ("msp", "assistants") if t in tables]
+    for t in gp_tables:
+        if paths[t] is None:
+            what = {"msp": (f"{MSP_LIST}.csv", "--msp", "gp_id, entry_date"),
+                    "assistants": (f"{AM_LIST}.csv", "--assistants", "gp_id, start_date, option")}[t]
+            raise ClaimsError(f"{claims_dir} : {t}.csv demandé sans la liste qui donne les dates d'entrée ({what[0]} "
+                              f"absent). {_FIX} donner la liste ({what[2]}) avec {what[1]} ou la déposer dans le "
+                              "dossier des prestations", file=str(Path(str(claims_dir)) / what[0]))
+    if gp_tables and zoning_path is None:
+        raise ClaimsError(f"{claims_dir} : {' et '.join(f'{t}.csv' for t in gp_tables)} demandé sans zonage des "
+                          f"communes ({ZONING}.csv absent). {_FIX} donner le fichier (commune, underserved, rurality) "
+                          "avec --zoning ou le déposer dans le dossier des prestations",
+                          file=str(Path(str(claims_dir)) / f"{ZONING}.csv"))
+    # read the lists first: a malformed list fails before any claim is read
+    lists: dict[str, pd.DataFrame] = {}
+    if "msp" in tables:
+        lists["msp"] = read_msp_list(paths["msp"])
+    if "assistants" in tables:
+        lists["assistants"] = read_am_list(paths["assistants"])
+    zone = None
+    if gp_tables:
+        need = (["rurality"] if "msp" in tables else []) + (["underserved"] if "assistants" in tables else [])
+        zone = read_zoning(zoning_path, need)
+    want_panel = "gp_panel" in tables or bool(gp_tables)
     code_df = codes if isinstance(codes, pd.DataFrame) else codelists.load_codes(codes)
     if not _is_uri(claims_dir):
         claims_dir = Path(claims_dir)
         if not claims_dir.is_dir():
             raise ClaimsError(f"{claims_dir}: claims folder not found. Fix: give the folder holding ER_PRS_F.parquet "
                               "and the other SNDS tables", file=str(claims_dir))
-    rules = options.rules(all_patients=want_panel)
 
     eng = _make_engine(engine, options, spark, spark_master, spark_conf)
     report: dict = {"engine": eng.name, "claims_dir": str(claims_dir), "tables": list(tables),
@@ -311,8 +495,24 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
                                 and k != "temp_dir"},
                     "code_lists": sorted(set(code_df["file"])) if "file" in code_df else []}
     try:
-        found = _register_inputs(eng, claims_dir, options, say)
+        columns: dict[str, set[str]] = {}
+        found = _register_inputs(eng, claims_dir, options, say, columns)
         report["inputs"] = found
+        with_death = "BEN_DCD_DTE" in columns.get("IR_BEN_R", set())
+        if not with_death:
+            say("IR_BEN_R without BEN_DCD_DTE: deaths do not close médecin traitant declarations")
+        for t in gp_tables:
+            needed = ["DA_PRA_R"] + (["ER_PRS_F"] if t == "msp" else [])
+            for name in needed:
+                lack = [c for c in OPTIONAL_COLUMNS[name] if (name != "ER_PRS_F" or c == "PRS_PAI_MNT")
+                        and c not in columns.get(name, set())]
+                if name not in found or lack:
+                    miss = ", ".join(lack) if name in found else f"la table {name}"
+                    raise ClaimsError(f"{found.get(name, name)} : {t}.csv a besoin de {miss} (âge, sexe et commune du "
+                                      f"médecin{', honoraires' if name == 'ER_PRS_F' else ''}). {_FIX} extraire "
+                                      f"{name} avec les colonnes {', '.join(OPTIONAL_COLUMNS[name])}",
+                                      file=found.get(name, name), column=lack[0] if lack else None)
+        rules = options.rules(all_patients=want_panel, with_death=with_death)
         for name, (schema, rows) in codelists.code_tables(code_df).items():
             eng.register_rows(name, schema, rows)
         visit_ind = {"ecg_cardio", "fundus"} | ({"general_practice"} if want_panel else set())
@@ -340,6 +540,7 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
                               "claims. Fix: keep one BEN_NIR_ANO per (BEN_NIR_PSA, BEN_RNG_GEM) in IR_BEN_R",
                               file=found["IR_BEN_R"], column="BEN_NIR_ANO", n_rows=int(amb["n"].iloc[0]))
         eng.materialize("ek_gp_map", sql.gp_map("DA_PRA_R" in found))
+        eng.materialize("ek_death", sql.deaths(rules))
         eng.materialize("ek_events", sql.events(rules))
         eng.materialize("ek_years", sql.years(rules))
         eng.materialize("ek_diab", sql.diabetics(rules))
@@ -349,6 +550,7 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
         say("netted events: " + ", ".join(f"{k} {v:,}" for k, v in sorted(report["events"].items())))
 
         asalee = panel = None
+        out_gp: dict[str, pd.DataFrame] = {}
         if "asalee" in tables:
             eng.materialize("ek_ind", sql.indicators(rules))
             raw = eng.fetch(sql.asalee(rules))
@@ -364,13 +566,93 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
                 + (f"; {dropped_flags:,} listed follow-ups ignored (GP not in Asalée that year)" if dropped_flags
                    else ""))
         if want_panel:
+            eng.materialize("ek_mt31", sql.medecin_traitant(rules, at_year_end=True))
             panel = normalize_gp_panel(eng.fetch(sql.gp_panel(rules)))
             report["gp_panel"] = {"rows": len(panel), "gps": int(panel["gp_id"].nunique())}
             say(f"gp_panel: {len(panel):,} GP-years, {panel['gp_id'].nunique():,} GPs")
+        if gp_tables:
+            fees = eng.fetch(sql.gp_fees(rules)) if "msp" in tables else None
+            attrs = eng.fetch(sql.gp_attributes())
+            gp_map = eng.fetch("SELECT num, gp_id FROM ek_gp_map")
+            for t in gp_tables:
+                out_gp[t], report[t] = assemble_gp_table(t, panel, fees, attrs, gp_map, lists[t], zone)
+                r = report[t]
+                say(f"{t}: {r['rows']:,} GP-years, {r['gps']:,} GPs ({r['gps_entered']:,} with an entry date); "
+                    f"left out: {r['gp_years_without_da_pra_r']:,} GP-years without age/sex/commune in DA_PRA_R, "
+                    f"{r['gp_years_commune_not_in_zoning']:,} with a commune absent from the zoning; "
+                    f"{r['listed_ids_not_found']:,} listed ids match no GP")
     finally:
         eng.close()
+    if "gp_panel" not in tables:
+        panel = None
     report["seconds"] = round(time.perf_counter() - t0, 2)
-    return ClaimsTables(asalee, panel, report)
+    return ClaimsTables(asalee, panel, report, msp=out_gp.get("msp"), assistants=out_gp.get("assistants"))
+
+
+def _department(commune: pd.Series) -> pd.Series:
+    """Département of an Insee commune code: its first two characters (01…95, 2A, 2B), three overseas (971…976)."""
+    return commune.where(~commune.str.startswith("97"), commune.str[:3]).where(commune.str.startswith("97"),
+                                                                              commune.str[:2])
+
+
+def assemble_gp_table(study: str, panel: pd.DataFrame, fees: pd.DataFrame | None, attrs: pd.DataFrame,
+                      gp_map: pd.DataFrame, entries: pd.DataFrame, zone: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """One GP-year table of the contract ``study`` (``msp`` or ``assistants``) from the engine's small outputs.
+
+    Rows: the GP-years of the panel, plus (msp) those with fees only. Columns from the claims: ``patients_mt``,
+    ``file_active``, ``acts``, ``fees``; from DA_PRA_R: ``age`` (year − IPP_ANN_NAI), ``female`` (IPP_SEX_COD = 2),
+    ``department`` (from PFS_EXC_COM); from the zoning: ``rurality`` / ``underserved``; from the list: ``msp_year``
+    (year of the earliest entry date) or ``am_year`` and ``am_option`` (year and option of the earliest contract).
+    The list's ids are practice or statistical numbers, chained to the GP id like the claims. GP-years without a
+    valid birth year, sex code 1/2 or commune in DA_PRA_R, or whose commune is not in the zoning, are left out and
+    counted. Returns (table, report)."""
+    rows = panel.rename(columns={"year": "yr"})[["gp_id", "yr", "patients_mt", "file_active", "acts"]]
+    if study == "msp":
+        f = fees.rename(columns={"yr": "yr"})[["gp_id", "yr", "cents"]].copy()
+        f["gp_id"] = f["gp_id"].astype(str)
+        f["yr"] = f["yr"].astype("int64")
+        rows = rows.merge(f, on=["gp_id", "yr"], how="outer")
+    rows = rows.fillna({c: 0 for c in ("patients_mt", "file_active", "acts", "cents") if c in rows})
+    a = attrs.copy()
+    a["gp_id"] = a["gp_id"].astype(str)
+    a["birth"] = pd.to_numeric(a["birth"], errors="coerce")
+    a["sex"] = pd.to_numeric(a["sex"], errors="coerce")
+    a["commune"] = a["commune"].astype("string")
+    a = a[a["birth"].between(1900, 2100) & a["sex"].isin([1, 2]) & a["commune"].notna()]
+    m = rows.merge(a, on="gp_id", how="left")
+    no_attr = m["birth"].isna()
+    m = m[~no_attr]
+    m = m.merge(zone, on="commune", how="left")
+    zcol = "rurality" if study == "msp" else "underserved"
+    no_zone = m[zcol].isna()
+    m = m[~no_zone].copy()
+    # the list: ids → GP ids (practice numbers chained like the claims), earliest date per GP
+    chain = dict(zip(gp_map["num"].astype(str), gp_map["gp_id"].astype(str)))
+    e = entries.copy()
+    e["gp_id"] = e["list_id"].map(lambda i: chain.get(i, i))
+    e = e.sort_values(["gp_id", "date"] + (["option"] if "option" in e else []), kind="mergesort")
+    first = e.drop_duplicates("gp_id", keep="first").set_index("gp_id")
+    known = set(panel["gp_id"].astype(str)) | set(a["gp_id"])
+    n_unknown = int((~first.index.isin(known)).sum())
+    m["age"] = m["yr"] - m["birth"].astype("int64")
+    m["female"] = (m["sex"] == 2).astype("int64")
+    m["department"] = _department(m["commune"].astype(str))
+    m["entry_year"] = m["gp_id"].map(first["date"].dt.year)
+    if study == "msp":
+        m["fees"] = m["cents"].astype("int64") / 100.0
+        m["msp_year"] = m["entry_year"]
+    else:
+        m["am_year"] = m["entry_year"]
+        m["am_option"] = m["gp_id"].map(first["option"])
+    out = normalize_gp_table(m.rename(columns={"yr": "year"}), study)
+    rep = {"rows": len(out), "gps": int(out["gp_id"].nunique()),
+           "gps_entered": int(out.loc[out[STUDY_COHORT[study]].notna(), "gp_id"].nunique()),
+           "gp_years_without_da_pra_r": int(no_attr.sum()), "gp_years_commune_not_in_zoning": int(no_zone.sum()),
+           "listed_gps": int(len(first)), "listed_ids_not_found": n_unknown}
+    return out, rep
+
+
+STUDY_COHORT = {"msp": "msp_year", "assistants": "am_year"}
 
 
 def normalize_asalee(df: pd.DataFrame) -> pd.DataFrame:
@@ -387,6 +669,27 @@ def normalize_asalee(df: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["patient_id", "year"], kind="mergesort").reset_index(drop=True)
 
 
+def normalize_gp_table(df: pd.DataFrame, study: str) -> pd.DataFrame:
+    """A GP-year table of contract ``study`` (``msp`` or ``assistants``): contract column order, one type per column
+    whatever the engine, rows sorted by (gp_id, year)."""
+    from evalkit.contracts import STUDIES
+
+    cols = STUDIES[study].columns
+    out = df.rename(columns={"yr": "year"})[cols].copy()
+    for c in cols:
+        if c in ("gp_id", "department", "rurality"):
+            out[c] = out[c].astype(str)
+        elif c == "am_option":
+            out[c] = out[c].astype(object).where(out[c].notna(), None)
+        elif c == "fees":
+            out[c] = out[c].astype("float64")
+        elif c in ("msp_year", "am_year"):
+            out[c] = pd.array(pd.to_numeric(out[c]), dtype="Int64")
+        else:
+            out[c] = out[c].astype("int64")
+    return out.sort_values(["gp_id", "year"], kind="mergesort").reset_index(drop=True)
+
+
 def normalize_gp_panel(df: pd.DataFrame) -> pd.DataFrame:
     """GP panel column order and types, rows sorted by (gp_id, year)."""
     out = df.rename(columns={"yr": "year"})[GP_PANEL_COLUMNS].copy()
@@ -399,36 +702,57 @@ def normalize_gp_panel(df: pd.DataFrame) -> pd.DataFrame:
 def cli_claims(claims_dir: str | Path, out_dir: str | Path, engine: str = "duckdb", spark_master: str | None = None,
                progress: ProgressFn | None = None, *, options: ClaimsOptions | None = None,
                codes: str | Path | Iterable | pd.DataFrame | None = None,
-               spark_conf: dict[str, str] | None = None) -> dict[str, Path]:
-    """``evalkit claims``: SNDS-shaped claims in ``claims_dir`` → ``asalee.csv``, ``gp_panel.csv`` and
-    ``claims_report.json`` in ``out_dir``.
+               spark_conf: dict[str, str] | None = None, msp_list: str | Path | None = None,
+               am_list: str | Path | None = None, zoning: str | Path | None = None) -> dict[str, Path]:
+    """``evalkit claims``: SNDS-shaped claims in ``claims_dir`` → ``asalee.csv``, ``gp_panel.csv``, and, when the
+    referential lists are given or found in ``claims_dir`` (see :func:`build_tables`), ``msp.csv`` and
+    ``assistants.csv``, with ``claims_report.json``, in ``out_dir``.
 
     ``engine``: ``"duckdb"`` (default, embedded) or ``"spark"`` (``spark_master``: a cluster URL, default
-    ``local[*]``). The Asalée table is validated against its contract before anything is written; files are written
-    atomically, so an error never leaves partial outputs. Returns ``{"asalee": path, "gp_panel": path, "report":
-    path}``. Raises :class:`evalkit.contracts.DataError` (a :class:`ClaimsError`) naming the file, the column and
-    the fix.
+    ``local[*]``). Every contract table is validated against its contract before anything is written; files are
+    written atomically, so an error never leaves partial outputs. Returns ``{"asalee": path, "gp_panel": path,
+    ["msp": path, "assistants": path,] "report": path}``. Raises :class:`evalkit.contracts.DataError` (a
+    :class:`ClaimsError`) naming the file, the column and the fix.
     """
-    from evalkit.contracts import validate
+    import warnings
+
+    from evalkit.contracts import DataWarning, validate
     from evalkit.io import write_bytes_atomic, write_csv_atomic
 
     say = progress or (lambda _msg: None)
     out_dir = Path(out_dir)
     res = build_tables(claims_dir, engine=engine, options=options, codes=codes, spark_master=spark_master,
-                       spark_conf=spark_conf, progress=say)
+                       spark_conf=spark_conf, progress=say, msp_list=msp_list, am_list=am_list, zoning=zoning)
     if res.asalee is None or res.asalee.empty:
         ev = res.report.get("events", {})
         raise ClaimsError(f"{claims_dir}: no treated diabetic patient-year with a médecin traitant found "
                           f"({ev.get('PHA', 0):,} antidiabetic dispensing events after filters). Fix: check that "
                           "IR_PHA_R gives ATC codes for the CIP13 in ER_PHA_F, the years, and IR_MTT_R",
                           file=str(Path(str(claims_dir)) / "ER_PHA_F.parquet"))
-    validate(res.asalee.copy(), "asalee", file="asalee.csv")  # raises DataError: nothing written
-    paths = {"asalee": out_dir / "asalee.csv", "gp_panel": out_dir / "gp_panel.csv",
-             "report": out_dir / "claims_report.json"}
+    outputs = {"asalee": res.asalee, "gp_panel": res.gp_panel}
+    for study in ("msp", "assistants"):
+        df = getattr(res, study)
+        if df is not None:
+            if df.empty:
+                raise ClaimsError(f"{claims_dir} : aucune ligne médecin × année pour {study}.csv (médecins sans âge, "
+                                  f"sexe ou commune dans DA_PRA_R, ou communes absentes du zonage). {_FIX} vérifier "
+                                  "DA_PRA_R (IPP_ANN_NAI, IPP_SEX_COD, PFS_EXC_COM) et le zonage",
+                                  file=f"{study}.csv")
+            outputs[study] = df
+    for study in ("asalee", "msp", "assistants"):  # raises DataError: nothing written
+        if outputs.get(study) is not None:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", DataWarning)
+                validate(outputs[study].copy(), study, file=f"{study}.csv")
+            for w in caught:
+                if issubclass(w.category, DataWarning):
+                    say(f"{study}.csv : {w.message}")
+    paths = {name: out_dir / f"{name}.csv" for name in outputs}
+    paths["report"] = out_dir / "claims_report.json"
     if not isinstance(codes, pd.DataFrame):
         res.report["code_list_sha256"] = codelists.fingerprint(codes)
-    write_csv_atomic(res.asalee, paths["asalee"])
-    write_csv_atomic(res.gp_panel, paths["gp_panel"])
+    for name, df in outputs.items():
+        write_csv_atomic(df, paths[name])
     write_bytes_atomic(json.dumps(res.report, indent=2, ensure_ascii=False, default=str).encode(), paths["report"])
-    say(f"wrote {paths['asalee']} and {paths['gp_panel']}")
+    say("wrote " + ", ".join(str(paths[n]) for n in outputs))
     return paths

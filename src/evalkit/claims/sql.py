@@ -29,7 +29,8 @@ Tables the statements read (registered by :mod:`evalkit.claims.pipeline`): the S
 ER_CAM_F, ER_PHA_F, ER_ETE_F, IR_PHA_R, IR_BEN_R, IR_MTT_R`` (and ``DA_PRA_R`` when given); the code tables
 ``codes_bio, codes_cam, codes_atc, codes_spe, codes_nat`` (:func:`evalkit.claims.codelists.code_tables`); the
 pipeline's own small tables ``ek_visit_spe(code)``, ``ek_asalee_in(gp_id, asalee_year)``, ``ek_followed(patient,
-yr)``. Intermediate results are named ``ek_*``.
+yr)``. The referential lists of the MSP and assistants studies are not SQL tables: the GP-year rows are few, and
+:mod:`evalkit.claims.pipeline` joins them in pandas. Intermediate results are named ``ek_*``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Rules:
     sglt2_monotherapy_excluded_from: int | None
     hba1c_min_tests: int
     all_patients: bool  # médecin traitant for every patient (GP panel), not only for diabetics
+    with_death: bool = False  # IR_BEN_R has BEN_DCD_DTE: a death closes the médecin traitant declaration
 
 
 def _key(alias: str) -> str:
@@ -210,20 +212,52 @@ GROUP BY patient, yr
 HAVING {having}"""
 
 
-def medecin_traitant(r: Rules) -> str:
-    """The GP of each patient-year: the médecin traitant of the *latest declaration in force during the year*
-    (IR_MTT_R: start ≤ 31 Dec and end ≥ 1 Jan or open). A patient who changes GP during the year is attributed to the
-    GP declared last, the one in force at year end — as the patientèle médecin traitant is counted at 31 December.
-    End dates before 1900 (SNDS's 1600-01-01 « no date ») count as open; ties on the start date go to the open or
-    later-ending declaration, then to the larger practice number (arbitrary but reproducible)."""
-    restrict = "" if r.all_patients else "AND b.patient IN (SELECT patient FROM ek_diab)"
+def deaths(r: Rules) -> str:
+    """Date of death of each person (IR_BEN_R.BEN_DCD_DTE; dates before 1900, SNDS's 1600-01-01 « no date », and
+    empty cells are no death; the earliest date when a person's rows disagree). Empty without the column."""
+    if not r.with_death:
+        return "SELECT CAST(NULL AS STRING) AS patient, CAST(NULL AS DATE) AS dcd WHERE 1 = 0"
+    return """
+SELECT patient, min(dcd) AS dcd
+FROM (SELECT BEN_NIR_ANO AS patient,
+             CASE WHEN CAST(BEN_DCD_DTE AS DATE) < make_date(1900, 1, 1) THEN NULL
+                  ELSE CAST(BEN_DCD_DTE AS DATE) END AS dcd
+      FROM IR_BEN_R
+      WHERE BEN_NIR_ANO IS NOT NULL) d
+WHERE dcd IS NOT NULL
+GROUP BY patient"""
+
+
+def medecin_traitant(r: Rules, at_year_end: bool = False) -> str:
+    """The GP of each patient-year from the médecin traitant history (IR_MTT_R). End dates before 1900 (SNDS's
+    1600-01-01 « no date ») count as open; a death (IR_BEN_R.BEN_DCD_DTE, :func:`deaths`) closes the declaration:
+    IR_MTT_R keeps it open until another doctor is declared, which a dead patient never does.
+
+    - ``at_year_end=False`` (the Asalée table, diabetics only): the *latest declaration in force during the year*
+      (start ≤ 31 Dec, end ≥ 1 Jan or open, patient alive on 1 Jan). A patient who changes GP during the year goes
+      to the GP declared last, the one in force at year end.
+    - ``at_year_end=True`` (``patients_mt`` of the GP tables, every patient): the declaration in force on
+      31 December (start ≤ 31 Dec, end ≥ 31 Dec or open) of a patient alive on 31 December (no death date, or one
+      after it) — the patientèle médecin traitant counted at 31 December.
+
+    Ties on the start date go to the open or later-ending declaration, then to the larger practice number (arbitrary
+    but reproducible)."""
+    restrict = "" if at_year_end else "AND b.patient IN (SELECT patient FROM ek_diab)"
+    if at_year_end:
+        in_force = ("x.dep <= make_date(y.yr, 12, 31) AND (x.fin IS NULL OR x.fin >= make_date(y.yr, 12, 31)) "
+                    "AND (x.dcd IS NULL OR x.dcd > make_date(y.yr, 12, 31))")
+    else:
+        in_force = ("x.dep <= make_date(y.yr, 12, 31) AND (x.fin IS NULL OR x.fin >= make_date(y.yr, 1, 1)) "
+                    "AND (x.dcd IS NULL OR x.dcd >= make_date(y.yr, 1, 1))")
     return f"""
 WITH mtt AS (
   SELECT b.patient AS patient, CAST(m.MTT_PFS_NUM AS STRING) AS num, CAST(m.MTT_DEP_DTE AS DATE) AS dep,
          CASE WHEN CAST(m.MTT_FIN_DTE AS DATE) < make_date(1900, 1, 1) THEN NULL
-              ELSE CAST(m.MTT_FIN_DTE AS DATE) END AS fin
+              ELSE CAST(m.MTT_FIN_DTE AS DATE) END AS fin,
+         d.dcd AS dcd
   FROM IR_MTT_R m
   JOIN ek_ben b ON b.psa = m.BEN_NIR_PSA AND b.rng = m.BEN_RNG_GEM
+  LEFT JOIN ek_death d ON d.patient = b.patient
   WHERE m.MTT_PFS_NUM IS NOT NULL AND m.MTT_DEP_DTE IS NOT NULL {restrict}
 ),
 cand AS (
@@ -231,7 +265,7 @@ cand AS (
          row_number() OVER (PARTITION BY x.patient, y.yr
                             ORDER BY x.dep DESC NULLS LAST, x.fin DESC NULLS FIRST, x.num DESC NULLS LAST) AS rn
   FROM mtt x
-  JOIN ek_years y ON x.dep <= make_date(y.yr, 12, 31) AND (x.fin IS NULL OR x.fin >= make_date(y.yr, 1, 1))
+  JOIN ek_years y ON {in_force}
   LEFT JOIN ek_gp_map g ON g.num = x.num
 )
 SELECT patient, yr, gp_id FROM cand WHERE rn = 1"""
@@ -322,7 +356,8 @@ LEFT JOIN persons p ON p.patient = d.patient"""
 
 
 def gp_panel(r: Rules) -> str:
-    """GP-year panel: ``patients_mt`` (patients whose médecin traitant the GP is, same rule as the Asalée table),
+    """GP-year panel: ``patients_mt`` (living patients whose declaration in force on 31 December names the GP,
+    :func:`medecin_traitant` with ``at_year_end=True``, table ``ek_mt31``),
     ``file_active`` (distinct patients with ≥ 1 consultation or visit executed by the GP in the year, net of
     regularisations) and ``acts`` (net number of those consultations and visits). GP = any practice number with
     patients or consultations under a general-practice specialty, chained by DA_PRA_R."""
@@ -336,7 +371,7 @@ WITH vis AS (
   WHERE e.src = 'VIS' AND e.pfs IS NOT NULL
 ),
 u AS (
-  SELECT gp_id, yr, count(*) AS n_mt, 0 AS n_fa, CAST(0 AS DOUBLE) AS n_acts FROM ek_mt GROUP BY gp_id, yr
+  SELECT gp_id, yr, count(*) AS n_mt, 0 AS n_fa, CAST(0 AS DOUBLE) AS n_acts FROM ek_mt31 GROUP BY gp_id, yr
   UNION ALL
   SELECT gp_id, yr, 0 AS n_mt, count(DISTINCT patient) AS n_fa, sum(qty) AS n_acts FROM vis GROUP BY gp_id, yr
 )
@@ -344,6 +379,52 @@ SELECT gp_id, yr, CAST(sum(n_mt) AS BIGINT) AS patients_mt, CAST(sum(n_fa) AS BI
        CAST(round(sum(n_acts)) AS BIGINT) AS acts
 FROM u
 GROUP BY gp_id, yr"""
+
+
+def gp_fees(r: Rules) -> str:
+    """Fees per GP-year, in cents: the amounts paid (``ER_PRS_F.PRS_PAI_MNT``) of every line executed by a
+    general-practice specialty (``PSE_SPE_COD`` in the ``general_practice`` list), after the standard filters
+    (information-only lines, public hospitals, flux window), summed by care year: a regularisation line, which
+    repeats the original with a negative amount, nets out. Amounts are rounded to the cent before summing, so that
+    both engines add integers. GP-years whose net total is not positive are left out."""
+    where = "\n    AND ".join(_prs_filters(r))
+    return f"""
+WITH f AS (
+  SELECT CAST(p.PFS_EXE_NUM AS STRING) AS pfs, year(CAST(p.EXE_SOI_DTD AS DATE)) AS yr,
+         CAST(round(CAST(p.PRS_PAI_MNT AS DOUBLE) * 100) AS BIGINT) AS cents
+  FROM ER_PRS_F p
+  WHERE p.PFS_EXE_NUM IS NOT NULL AND p.PRS_PAI_MNT IS NOT NULL
+    AND TRY_CAST(p.PSE_SPE_COD AS BIGINT) IN (SELECT code FROM codes_spe WHERE indicator = 'general_practice')
+    AND {where}
+)
+SELECT COALESCE(g.gp_id, f.pfs) AS gp_id, f.yr AS yr, CAST(sum(f.cents) AS BIGINT) AS cents
+FROM f
+JOIN ek_years y ON y.yr = f.yr
+LEFT JOIN ek_gp_map g ON g.num = f.pfs
+GROUP BY COALESCE(g.gp_id, f.pfs), f.yr
+HAVING sum(f.cents) > 0"""
+
+
+def gp_attributes() -> str:
+    """Birth year, sex code and practice commune of each GP id, from DA_PRA_R (``IPP_ANN_NAI``, ``IPP_SEX_COD``,
+    ``PFS_EXC_COM``): the row of the practice number that *is* the statistical number (the principal practice the
+    chain points to, the latest for a GP who moved), else the largest practice number of the GP. One commune for
+    all the GP's years."""
+    return """
+WITH d AS (
+  SELECT CAST(PFS_PFS_NUM AS STRING) AS num, TRY_CAST(IPP_ANN_NAI AS BIGINT) AS birth,
+         TRY_CAST(IPP_SEX_COD AS BIGINT) AS sex, upper(trim(CAST(PFS_EXC_COM AS STRING))) AS commune
+  FROM DA_PRA_R
+  WHERE PFS_PFS_NUM IS NOT NULL
+),
+r AS (
+  SELECT COALESCE(g.gp_id, d.num) AS gp_id, d.birth AS birth, d.sex AS sex, d.commune AS commune,
+         row_number() OVER (PARTITION BY COALESCE(g.gp_id, d.num)
+                            ORDER BY CASE WHEN d.num = COALESCE(g.gp_id, d.num) THEN 0 ELSE 1 END ASC NULLS LAST,
+                                     d.num DESC NULLS LAST) AS rn
+  FROM d LEFT JOIN ek_gp_map g ON g.num = d.num
+)
+SELECT gp_id, birth, sex, commune FROM r WHERE rn = 1"""
 
 
 _FORBIDDEN = [
@@ -370,6 +451,8 @@ def statements(r: Rules, with_da_pra_r: bool = True) -> dict[str, str]:
     """Every statement of the pipeline, rendered for ``r`` (used by the tests' portability check)."""
     return {
         "ek_ben": ben(), "ek_gp_map": gp_map(with_da_pra_r), "ek_events": events(r), "ek_years": years(r),
-        "ek_diab": diabetics(r), "ek_mt": medecin_traitant(r), "ek_ind": indicators(r), "asalee": asalee(r),
-        "asalee_exclusions": asalee_exclusions(), "gp_panel": gp_panel(r),
+        "ek_death": deaths(r), "ek_diab": diabetics(r), "ek_mt": medecin_traitant(r),
+        "ek_mt31": medecin_traitant(r, at_year_end=True), "ek_ind": indicators(r), "asalee": asalee(r),
+        "asalee_exclusions": asalee_exclusions(), "gp_panel": gp_panel(r), "gp_fees": gp_fees(r),
+        "gp_attributes": gp_attributes(),
     }

@@ -2,8 +2,10 @@
 
 :func:`generate_claims` writes, straight to Parquet with DuckDB (no Python loop over rows), the tables the pipeline
 reads — ER_PRS_F, ER_BIO_F, ER_CAM_F, ER_PHA_F, ER_ETE_F (one Parquet file per care year in a folder per table),
-IR_PHA_R, IR_BEN_R, IR_MTT_R, DA_PRA_R — and the Asalée participation list, together with the tables they encode:
-the Asalée patient-year table and the GP-year panel (``_truth/asalee.parquet``, ``_truth/gp_panel.parquet``).
+IR_PHA_R, IR_BEN_R, IR_MTT_R, DA_PRA_R — and the referential lists (Asalée participation, MSP membership, assistant
+contracts, zoning of communes), together with the tables they encode: the Asalée patient-year table, the GP-year
+panel and the MSP and assistants GP-year tables (``_truth/asalee.parquet``, ``gp_panel.parquet``, ``msp.parquet``,
+``assistants.parquet``).
 
 Everything is drawn from a seeded hash of (seed, person, year, draw), so a spec always gives the same data, whatever
 the number of threads. The truth is computed from the latent draws (who is diabetic, how many HbA1c tests, which
@@ -22,6 +24,12 @@ GP…), not from the claim lines, and the lines carry every trap the pipeline mu
 - people: twins sharing a ``BEN_NIR_PSA`` (told apart by ``BEN_RNG_GEM``), people under two PSAs, people with an
   invalid sex code (left out of the Asalée table), people without a médecin traitant, claims of PSAs absent from
   IR_BEN_R;
+- deaths: people who die keep an open médecin traitant declaration in IR_MTT_R (only IR_BEN_R.BEN_DCD_DTE says so;
+  ``1600-01-01`` written for some living people); they leave ``patients_mt`` from the year of death;
+- amounts: every line carries ``PRS_PAI_MNT`` = quantity × a tariff of its nature (:data:`TARIFF_CENTS`), so a
+  cancelled visit nets to zero in ``fees`` and an information-only copy must not count;
+- a planted effect: a GP's patients have one more visit a year from the year of the GP's first assistant contract
+  (``acts`` rises, ``file_active`` does not); ``_truth/planted.json`` gives its mean per GP-year;
 - GPs: patients who change médecin traitant during a year, GPs who change practice (new practice number, chained by
   DA_PRA_R's ``STA_PFS_NUM``; the participation list gives the old number), open declaration ends written as empty,
   9999-12-31 or 1600-01-01.
@@ -32,6 +40,7 @@ are synthetic placeholders in SNDS formats; only consultation natures and the co
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -52,6 +61,19 @@ BIO_OTHER = [1104, 1610, 1208, 552, 1127, 1806]  # NABM codes outside the code l
 NAT_PHARMACY, NAT_BIOLOGY, NAT_CCAM = 3317, 3336, 1352  # placeholders except 1352 (ATM, CCAM technical act)
 NAT_C, NAT_CS, NAT_G, NAT_V, NAT_MU = 1111, 1112, 1110, 1211, 1918
 SGLT2_EXCLUDED_FROM = 2022  # the pipeline's default rule
+#: amount paid per unit of quantity (PRS_PAI_MNT = quantity × tariff), in cents, by nature of service (placeholders)
+TARIFF_CENTS = {NAT_C: 2300, NAT_G: 2500, NAT_V: 3500, NAT_MU: 500, NAT_CCAM: 1426, NAT_CS: 3000,
+                NAT_PHARMACY: 1250, NAT_BIOLOGY: 810}
+#: départements of the GPs' practices (Corsica and overseas included: the département is read off the commune code)
+DEPARTEMENTS = ["01", "13", "2A", "2B", "29", "33", "59", "63", "69", "75", "971", "974", "976"]
+AM_OPTIONS = ["third", "half", "full"]
+#: planted effects of the Asalée nurse: share of an Asalée GP's diabetics followed each year, and the probability of
+#: ≥ 3 HbA1c tests and of a microalbuminuria test (not followed, followed)
+FOLLOWED_SHARE, HBA1C_3PLUS_P, MICROALB_P = 0.5, (0.45, 0.75), (0.3, 0.5)
+#: planted effect of an assistant contract: visits added per patient-year seen by the GP, from the contract's year
+AM_EXTRA_VISITS = 1
+#: how the contracts list spells the options for some GPs (the pipeline accepts both)
+AM_OPTIONS_FR = ["tiers temps", "mi-temps", "temps plein"]
 
 
 @dataclass(frozen=True)
@@ -113,6 +135,22 @@ class SyntheticClaims:
         from evalkit.claims.pipeline import normalize_gp_panel
 
         return normalize_gp_panel(pd.read_parquet(self.truth_dir / "gp_panel.parquet"))
+
+    def planted(self) -> dict:
+        """The planted effects, as ``_truth/planted.json`` records them (assistants: visits added per GP-year)."""
+        return json.loads((self.truth_dir / "planted.json").read_text())
+
+    def truth_msp(self) -> pd.DataFrame:
+        """The MSP GP-year table (contract ``msp.csv``) the claims and the referential lists encode."""
+        from evalkit.claims.pipeline import normalize_gp_table
+
+        return normalize_gp_table(pd.read_parquet(self.truth_dir / "msp.parquet"), "msp")
+
+    def truth_assistants(self) -> pd.DataFrame:
+        """The assistants GP-year table (contract ``assistants.csv``) the claims and the lists encode."""
+        from evalkit.claims.pipeline import normalize_gp_table
+
+        return normalize_gp_table(pd.read_parquet(self.truth_dir / "assistants.parquet"), "assistants")
 
 
 class _Sql:
@@ -256,13 +294,13 @@ def _event_parts(s: _Sql, spec: SyntheticSpec) -> list[str]:
         _part("pyy p", f"p.diab AND NOT p.fundus_ev AND {s.u('p.p', 'p.yr', 114)} < 0.5", part="18",
               soi=day(18, "0", 1, 360), pfs=oph, spe="15", nat=str(NAT_CCAM), src="'CAM'", cam="'BZQK001'"),
         # 19 GP consultations and visits; 20 majoration lines of some of them; 21 a visit to another GP
-        _part(ks.format(n="n_vis") + " JOIN gps g ON g.g = p.vis_gp", part="19", k="p.k", soi=day(19, "p.k", 70, 60),
-              pfs=gp_num.format(d=day(19, "p.k", 70, 60)), spe="g.spe",
+        _part(ks.format(n="n_vis") + " JOIN gps g ON g.g = p.vis_gp", part="19", k="p.k", soi=day(19, "p.k", 58, 60),
+              pfs=gp_num.format(d=day(19, "p.k", 58, 60)), spe="g.spe",
               nat=f"CASE WHEN {s.i(10, 'p.p', 'p.yr', 115, 'p.k')} = 0 THEN {NAT_V} "
                   f"WHEN p.yr >= 2017 THEN {NAT_G} ELSE {NAT_C} END"),
         _part(ks.format(n="n_vis") + " JOIN gps g ON g.g = p.vis_gp",
-              f"{s.u('p.p', 'p.yr', 116, 'p.k')} < 0.1", part="20", k="p.k", soi=day(19, "p.k", 70, 60),
-              pfs=gp_num.format(d=day(19, "p.k", 70, 60)), spe="g.spe", nat=str(NAT_MU), cpl="2"),
+              f"{s.u('p.p', 'p.yr', 116, 'p.k')} < 0.1", part="20", k="p.k", soi=day(19, "p.k", 58, 60),
+              pfs=gp_num.format(d=day(19, "p.k", 58, 60)), spe="g.spe", nat=str(NAT_MU), cpl="2"),
         _part("pyy p JOIN gps g ON g.g = p.other_gp", "p.other_vis", part="21", soi=day(21, "0", 1, 360),
               pfs=gp_num.format(d=day(21, "0", 1, 360)), spe="g.spe", nat=str(NAT_C)),
         # 22 visit traps for people with no real visit: information-only or cancelled
@@ -321,12 +359,34 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
     # GPs: practice number, movers (new number from 1 July of a year ≥ Y0+1), specialty, Asalée entry year
     mover = f"(g = 1 OR {s.u('g', 10)} < 0.03)"
     asal = f"(g = 1 OR g = 2 OR {s.u('g', 12)} < {spec.asalee_gp_share})"
+    deps = "[" + ", ".join(f"'{d}'" for d in DEPARTEMENTS) + "]"
+    nd = len(DEPARTEMENTS)
+
+    def commune(dep_idx: str) -> str:  # Insee commune code: département + 3 digits (2 overseas)
+        d = f"{deps}[1 + ({dep_idx}) % {nd}]"
+        return f"(CASE WHEN length({d}) = 3 THEN {d} || printf('%02d', g % 100) ELSE {d} || printf('%03d', g % 1000) END)"
+
+    def date(salt: int, lo: int, n: int) -> str:
+        return (f"make_date({lo} + {s.i(n, 'g', salt)}, 1 + {s.i(12, 'g', salt + 1)}, "
+                f"1 + {s.i(28, 'g', salt + 2)})")
+
+    # MSP entry (a third of GPs, some before the first year, some after the last); assistant contracts (a quarter;
+    # a third of them sign a second contract later with another option: the first one counts). GPs 1 (who moves),
+    # 3 and 4 carry the lists' traps whatever the size
     x(f"""CREATE TABLE gps AS
       SELECT g, printf('%02d1%05d', 1 + g % 95, g) AS num_old,
              CASE WHEN {mover} THEN printf('%02d1%05d', 1 + (g + 7) % 95, g + 50000) END AS num_new,
              CASE WHEN {mover} THEN make_date({Y0} + 1 + {s.i(NY - 1, 'g', 11)}, 7, 1) END AS move_date,
              CASE WHEN g % 5 = 0 THEN 22 ELSE 1 END AS spe,
-             CASE WHEN {asal} THEN {Y0} - 2 + {s.i(NY + 2, 'g', 13)} END AS entry
+             CASE WHEN {asal} THEN {Y0} - 2 + {s.i(NY + 2, 'g', 13)} END AS entry,
+             1945 + {s.i(35, 'g', 14)} AS gp_birth,
+             1 + {s.i(2, 'g', 15)} AS gp_sex,
+             {commune(f"{s.i(nd, 'g', 16)}")} AS commune_old,
+             CASE WHEN {mover} THEN {commune(f"{s.i(nd, 'g', 16)} + 1 + {s.i(nd - 1, 'g', 17)}")} END AS commune_new,
+             CASE WHEN g = 1 OR g = 4 OR {s.u('g', 18)} < 0.35 THEN {date(19, Y0 - 1, NY + 2)} END AS msp_date,
+             CASE WHEN g = 1 OR g = 3 OR {s.u('g', 22)} < 0.25 THEN {date(23, Y0 - 1, NY + 2)} END AS am_date,
+             {s.i(3, 'g', 26)} AS am_opt,
+             g = 3 OR {s.u('g', 27)} < 0.33 AS am_second
       FROM range({G}) t(g)""")
     x("ALTER TABLE gps ADD COLUMN gp_id VARCHAR")
     x("UPDATE gps SET gp_id = COALESCE(num_new, num_old)")
@@ -352,9 +412,12 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
                {s.u('p', 26)} AS u_nm,
                p % 3 AS open_code,
                make_date({Y0} - 3, 1 + {s.i(12, 'p', 27)}, 1 + {s.i(28, 'p', 28)}) AS mt_start,
-               make_date({Y0} + {s.i(NY, 'p', 29)}, 1 + {s.i(12, 'p', 30)}, 1 + {s.i(28, 'p', 31)}) AS chg_date
+               make_date({Y0} + {s.i(NY, 'p', 29)}, 1 + {s.i(12, 'p', 30)}, 1 + {s.i(28, 'p', 31)}) AS chg_date,
+               {s.u('p', 33)} AS u_death,
+               make_date({Y0} + {s.i(NY, 'p', 34)}, 1 + {s.i(12, 'p', 35)}, 1 + {s.i(28, 'p', 36)}) AS dd
         FROM range({N}) t(p))
       SELECT b.p, b.ano, b.psa, b.rng, b.psb, b.birth, b.sex, b.gp_a, b.diabetic, b.onset, b.open_code, b.mt_start,
+             CASE WHEN NOT b.diabetic AND b.u_nm >= 0.12 AND b.u_death < 0.05 THEN b.dd END AS death_date,
              NOT b.diabetic AND b.u_nm < 0.08 AS near_miss,
              NOT b.diabetic AND b.u_nm >= 0.08 AND b.u_nm < 0.10 AS benfluorex,
              NOT b.diabetic AND b.u_nm >= 0.10 AND b.u_nm < 0.12 AS sglt2_only,
@@ -375,7 +438,7 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
         FROM persons p CROSS JOIN range({Y0}, {Y1 + 1}) t(y)),
       b AS (
         SELECT a.*, g.entry AS entry,
-               a.diab AND g.entry IS NOT NULL AND a.yr >= g.entry AND {s.u('a.p', 'a.yr', 45)} < 0.5 AS followed,
+               a.diab AND g.entry IS NOT NULL AND a.yr >= g.entry AND {s.u('a.p', 'a.yr', 45)} < {FOLLOWED_SHARE} AS followed,
                a.diab AND {s.u('a.p', 'a.yr', 40)} < 0.1 AS pattern_b
         FROM a LEFT JOIN gps g ON g.g = a.gp_t)
       SELECT b.*,
@@ -385,10 +448,10 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
         {s.i(4, 'b.p', 'b.yr', 43)} AS nm_variant,
         b.benfluorex AND {s.u('b.p', 'b.yr', 44)} < 0.6 AS bf_year,
         CASE WHEN NOT b.diab THEN 0
-             WHEN {s.u('b.p', 'b.yr', 46)} < CASE WHEN b.followed THEN 0.75 ELSE 0.45 END
+             WHEN {s.u('b.p', 'b.yr', 46)} < CASE WHEN b.followed THEN {HBA1C_3PLUS_P[1]} ELSE {HBA1C_3PLUS_P[0]} END
                THEN 3 + {s.i(2, 'b.p', 'b.yr', 47)}
              ELSE {s.i(3, 'b.p', 'b.yr', 48)} END AS n_h,
-        b.diab AND {s.u('b.p', 'b.yr', 49)} < CASE WHEN b.followed THEN 0.5 ELSE 0.3 END AS microalb,
+        b.diab AND {s.u('b.p', 'b.yr', 49)} < CASE WHEN b.followed THEN {MICROALB_P[1]} ELSE {MICROALB_P[0]} END AS microalb,
         b.diab AND {s.u('b.p', 'b.yr', 50)} < 0.8 AS creat,
         b.diab AND {s.u('b.p', 'b.yr', 51)} < 0.7 AS lipids,
         b.diab AND {s.u('b.p', 'b.yr', 52)} < 0.35 AS ecg,
@@ -396,7 +459,7 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
         {s.i(3, 'b.p', 'b.yr', 54)} AS ecg_trap,
         (b.diab OR (b.diabetic AND b.yr = b.onset - 1)) AND {s.u('b.p', 'b.yr', 55)} < 0.45 AS fundus_ev,
         {s.i(4, 'b.p', 'b.yr', 56)} AS fundus_variant,
-        {s.i(6, 'b.p', 'b.yr', 57)} AS n_vis,
+        {s.i(6, 'b.p', 'b.yr', 57)} AS n_vis,  -- 0..5 (+ the planted visit: k ≤ 5, dates 58 days apart)
         COALESCE(b.gp_t, {s.i(G, 'b.p', 'b.yr', 58)}) AS vis_gp,
         {s.u('b.p', 'b.yr', 59)} < 0.15 AS other_vis,
         (COALESCE(b.gp_t, {s.i(G, 'b.p', 'b.yr', 58)}) + 1 + {s.i(G - 1, 'b.p', 'b.yr', 60)}) % {G} AS other_gp,
@@ -407,6 +470,15 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
     x("ALTER TABLE py ADD COLUMN n_fill_pha BIGINT")
     x("ALTER TABLE py ADD COLUMN n_fill_bio BIGINT")
     x("UPDATE py SET n_fill_pha = n_fill // 2, n_fill_bio = n_fill - n_fill // 2")
+    # the dead (some people who are never diabetic): no claim after the year of death; their médecin traitant
+    # declaration stays open in IR_MTT_R (as in the SNDS), only IR_BEN_R.BEN_DCD_DTE says they died
+    x("""UPDATE py SET n_vis = 0, other_vis = false, vis_trap = false, n_fill = 0, n_fill_pha = 0, n_fill_bio = 0
+         WHERE death_date IS NOT NULL AND yr > year(death_date)""")
+    # planted effect: from the year a GP's first assistant contract starts, each patient who consults them has one
+    # more visit (acts rise, the file active does not). ``am_extra`` keeps it for the planted-effect summary.
+    x("ALTER TABLE py ADD COLUMN am_extra INTEGER DEFAULT 0")
+    x(f"""UPDATE py SET am_extra = {AM_EXTRA_VISITS}, n_vis = n_vis + {AM_EXTRA_VISITS}
+         WHERE n_vis > 0 AND vis_gp IN (SELECT g FROM gps WHERE am_date IS NOT NULL AND year(am_date) <= py.yr)""")
     say(f"synthetic: {N:,} people, {G:,} GPs, {NY} years")
 
     # claim lines, one care year at a time: latent events → lines (+ regularisation copies) → five tables
@@ -416,6 +488,7 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
        printf('01C%03d', 100 + id % 3) AS ORG_CLE_NUM, CAST((id // 3) % 4 + 1 AS INTEGER) AS PRS_ORD_NUM,
        1 AS REM_TYP_AFF"""
     rows = {t: 0 for t in ("ER_PRS_F", "ER_BIO_F", "ER_CAM_F", "ER_PHA_F", "ER_ETE_F")}
+    tariff = "(CASE nat " + " ".join(f"WHEN {k} THEN {v}" for k, v in TARIFF_CENTS.items()) + " ELSE 1000 END)"
     psb_from = f"make_date({Y0 + 2}, 7, 1)"
     for y in range(Y0, Y1 + 1):
         x(f"CREATE OR REPLACE TEMP VIEW pyy AS SELECT * FROM py WHERE yr = {y}")
@@ -439,7 +512,8 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
             "ER_PRS_F": f"""SELECT {key_cols}, psa AS BEN_NIR_PSA, CAST(rng AS INTEGER) AS BEN_RNG_GEM,
                    soi AS EXE_SOI_DTD, CAST(nat AS INTEGER) AS PRS_NAT_REF, CAST(q AS DOUBLE) AS PRS_ACT_QTE,
                    CAST(dpn AS INTEGER) AS DPN_QLF, CAST(dpnp AS INTEGER) AS PRS_DPN_QLP,
-                   CAST(cpl AS INTEGER) AS CPL_MAJ_TOP, pfs AS PFS_EXE_NUM, CAST(spe AS INTEGER) AS PSE_SPE_COD
+                   CAST(cpl AS INTEGER) AS CPL_MAJ_TOP, pfs AS PFS_EXE_NUM, CAST(spe AS INTEGER) AS PSE_SPE_COD,
+                   CAST(q * {tariff} / 100.0 AS DOUBLE) AS PRS_PAI_MNT
                    FROM lines""",
             "ER_BIO_F": f"""SELECT {key_cols}, CAST(bio AS BIGINT) AS BIO_PRS_IDE, CAST(q AS BIGINT) AS BIO_ACT_QSN
                    FROM lines WHERE src = 'BIO'""",
@@ -467,10 +541,14 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
     con.executemany("INSERT INTO ir_pha VALUES (?, ?, ?)", [list(r) for r in pha])
     refs = {
         "IR_PHA_R": "SELECT * FROM ir_pha",
-        "IR_BEN_R": """SELECT psa AS BEN_NIR_PSA, CAST(rng AS INTEGER) AS BEN_RNG_GEM, ano AS BEN_NIR_ANO,
-                              CAST(birth AS VARCHAR) AS BEN_NAI_ANN, CAST(sex AS INTEGER) AS BEN_SEX_COD FROM persons
+        "IR_BEN_R": """WITH pe AS (
+                         SELECT *, CASE WHEN death_date IS NOT NULL THEN death_date
+                                        WHEN p % 7 = 2 THEN DATE '1600-01-01' END AS dcd FROM persons)
+                       SELECT psa AS BEN_NIR_PSA, CAST(rng AS INTEGER) AS BEN_RNG_GEM, ano AS BEN_NIR_ANO,
+                              CAST(birth AS VARCHAR) AS BEN_NAI_ANN, CAST(sex AS INTEGER) AS BEN_SEX_COD,
+                              dcd AS BEN_DCD_DTE FROM pe
                        UNION ALL
-                       SELECT psb, 1, ano, CAST(birth AS VARCHAR), CAST(sex AS INTEGER) FROM persons
+                       SELECT psb, 1, ano, CAST(birth AS VARCHAR), CAST(sex AS INTEGER), dcd FROM pe
                        WHERE psb IS NOT NULL""",
         "IR_MTT_R": f"""WITH seg AS (
                            SELECT p, gp_a AS g, mt_start AS s,
@@ -494,9 +572,12 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
                                    WHEN pe.open_code = 2 THEN DATE '1600-01-01' END AS MTT_FIN_DTE,
                               CAST(NULL AS VARCHAR) AS MTT_MTF_COD, CAST(NULL AS VARCHAR) AS MTT_ORI_COD
                        FROM cut c JOIN persons pe ON pe.p = c.p""",
-        "DA_PRA_R": """SELECT num_old AS PFS_PFS_NUM, gp_id AS STA_PFS_NUM, CAST(spe AS VARCHAR) AS PFS_PRA_SPE FROM gps
+        "DA_PRA_R": """SELECT num_old AS PFS_PFS_NUM, gp_id AS STA_PFS_NUM, CAST(spe AS VARCHAR) AS PFS_PRA_SPE,
+                              CAST(gp_sex AS VARCHAR) AS IPP_SEX_COD, CAST(gp_birth AS VARCHAR) AS IPP_ANN_NAI,
+                              commune_old AS PFS_EXC_COM FROM gps
                        UNION ALL
-                       SELECT num_new, gp_id, CAST(spe AS VARCHAR) FROM gps WHERE num_new IS NOT NULL""",
+                       SELECT num_new, gp_id, CAST(spe AS VARCHAR), CAST(gp_sex AS VARCHAR), CAST(gp_birth AS VARCHAR),
+                              commune_new FROM gps WHERE num_new IS NOT NULL""",
     }
     for t, q in refs.items():
         x(f"COPY ({q}) TO {_q(out / f'{t}.parquet')} (FORMAT parquet)")
@@ -506,6 +587,37 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
                UNION ALL
                SELECT NULL, NULL, ano, CAST(yr AS VARCHAR) FROM py WHERE followed)
           TO {_q(out / 'asalee_participation.csv')} (HEADER, DELIMITER ',')""")
+    # the referential lists of the MSP and assistants studies: MSP membership (GP, entry date), assistant contracts
+    # (GP, start date, option), zoning of communes (underserved area, rurality). Lists give the old practice number
+    # of some GPs who moved, dates as DD/MM/YYYY for some rows, options in French for some GPs, a GP listed twice
+    # in the MSP list (the earliest date counts) and second contracts (the first one counts).
+    opts, opts_fr = (("[" + ", ".join(f"'{o}'" for o in lst) + "]") for lst in (AM_OPTIONS, AM_OPTIONS_FR))
+
+    def fmt(d: str) -> str:
+        return f"CASE WHEN g % 5 = 1 THEN strftime({d}, '%d/%m/%Y') ELSE strftime({d}, '%Y-%m-%d') END"
+
+    x(f"""COPY (
+          SELECT CASE WHEN g % 2 = 0 THEN num_old ELSE gp_id END AS gp_id, {fmt('msp_date')} AS entry_date
+          FROM gps WHERE msp_date IS NOT NULL
+          UNION ALL
+          SELECT CASE WHEN g % 2 = 0 THEN gp_id ELSE num_old END, {fmt('CAST(msp_date + 400 AS DATE)')}
+          FROM gps WHERE msp_date IS NOT NULL AND (g % 4 = 0 OR g = 1))
+        TO {_q(out / 'msp_membership.csv')} (HEADER, DELIMITER ',')""")
+    x(f"""COPY (
+          SELECT CASE WHEN g % 2 = 0 THEN num_old ELSE gp_id END AS gp_id, {fmt('am_date')} AS start_date,
+                 CASE WHEN g % 3 = 1 THEN {opts_fr}[1 + am_opt] ELSE {opts}[1 + am_opt] END AS option
+          FROM gps WHERE am_date IS NOT NULL
+          UNION ALL
+          SELECT gp_id, {fmt('CAST(am_date + 500 AS DATE)')}, {opts}[1 + (am_opt + 1) % 3]
+          FROM gps WHERE am_date IS NOT NULL AND am_second)
+        TO {_q(out / 'assistants_contracts.csv')} (HEADER, DELIMITER ',')""")
+    x(f"""CREATE TABLE zoning AS
+          WITH c AS (SELECT commune_old AS commune FROM gps UNION SELECT commune_new FROM gps
+                     WHERE commune_new IS NOT NULL UNION SELECT '2B999')
+          SELECT c.commune, CAST({s.u('c.commune', 80)} < 0.3 AS INTEGER) AS underserved,
+                 ['urban', 'periurban', 'rural'][1 + {s.i(3, 'c.commune', 81)}] AS rurality
+          FROM c""")
+    x(f"COPY (SELECT * FROM zoning ORDER BY commune) TO {_q(out / 'zoning.csv')} (HEADER, DELIMITER ',')")
 
     # the truth
     x(f"""COPY (
@@ -521,7 +633,8 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
         LEFT JOIN py b ON b.p = a.p AND b.yr = a.yr - 1
         WHERE a.diab AND a.sex IN (1, 2)) TO {_q(truth / 'asalee.parquet')} (FORMAT parquet)""")
     x(f"""COPY (
-        WITH mt AS (SELECT gp_t AS g, yr, count(*) AS n FROM py WHERE gp_t IS NOT NULL GROUP BY gp_t, yr),
+        WITH mt AS (SELECT gp_t AS g, yr, count(*) AS n FROM py
+                    WHERE gp_t IS NOT NULL AND (death_date IS NULL OR year(death_date) > yr) GROUP BY gp_t, yr),
              v AS (SELECT vis_gp AS g, yr, p, n_vis AS n FROM py WHERE n_vis > 0
                    UNION ALL SELECT other_gp, yr, p, 1 FROM py WHERE other_vis),
              fa AS (SELECT g, yr, count(DISTINCT p) AS n_fa, sum(n) AS acts FROM v GROUP BY g, yr),
@@ -531,6 +644,53 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
         FROM u JOIN gps gp ON gp.g = u.g
         LEFT JOIN mt ON mt.g = u.g AND mt.yr = u.yr
         LEFT JOIN fa ON fa.g = u.g AND fa.yr = u.yr) TO {_q(truth / 'gp_panel.parquet')} (FORMAT parquet)""")
+    nat19 = (f"CASE WHEN {s.i(10, 'p.p', 'p.yr', 115, 'p.k')} = 0 THEN {TARIFF_CENTS[NAT_V]} "
+             f"WHEN p.yr >= 2017 THEN {TARIFF_CENTS[NAT_G]} ELSE {TARIFF_CENTS[NAT_C]} END")
+    x(f"""CREATE TABLE gp_truth AS
+        WITH v AS (SELECT *, unnest(range(n_vis)) AS k FROM py WHERE n_vis > 0),
+             fe AS (SELECT p.vis_gp AS g, p.yr, {nat19} AS cents FROM v p
+                    UNION ALL SELECT p.vis_gp, p.yr, {TARIFF_CENTS[NAT_MU]} FROM v p
+                    WHERE {s.u('p.p', 'p.yr', 116, 'p.k')} < 0.1
+                    UNION ALL SELECT other_gp, yr, {TARIFF_CENTS[NAT_C]} FROM py WHERE other_vis
+                    UNION ALL SELECT vis_gp, yr, {TARIFF_CENTS[NAT_CCAM]} FROM py WHERE ecg AND ecg_variant = 0),
+             f AS (SELECT g, yr, sum(cents) AS cents FROM fe GROUP BY g, yr),
+             pan AS (SELECT * FROM read_parquet({_q(truth / 'gp_panel.parquet')})),
+             u AS (SELECT gp.g, pan.year AS yr FROM pan JOIN gps gp ON gp.gp_id = pan.gp_id
+                   UNION SELECT g, yr FROM f)
+        SELECT gp.gp_id, u.yr AS year, pan.gp_id IS NOT NULL AS in_panel,
+               COALESCE(pan.patients_mt, 0) AS patients_mt,
+               COALESCE(pan.file_active, 0) AS file_active, COALESCE(pan.acts, 0) AS acts,
+               COALESCE(f.cents, 0) / 100.0 AS fees, u.yr - gp.gp_birth AS age,
+               CAST(gp.gp_sex = 2 AS INTEGER) AS female,
+               CASE WHEN starts_with(cm.commune, '97') THEN left(cm.commune, 3) ELSE left(cm.commune, 2) END
+                 AS department,
+               z.rurality, z.underserved, year(gp.msp_date) AS msp_year, year(gp.am_date) AS am_year,
+               CASE WHEN gp.am_date IS NOT NULL THEN {opts}[1 + gp.am_opt] END AS am_option
+        FROM u JOIN gps gp ON gp.g = u.g
+        CROSS JOIN LATERAL (SELECT COALESCE(gp.commune_new, gp.commune_old) AS commune) cm
+        JOIN zoning z ON z.commune = cm.commune
+        LEFT JOIN pan ON pan.gp_id = gp.gp_id AND pan.year = u.yr
+        LEFT JOIN f ON f.g = u.g AND f.yr = u.yr""")
+    x(f"""COPY (SELECT gp_id, year, patients_mt, file_active, fees, age, female, rurality, department, msp_year
+               FROM gp_truth) TO {_q(truth / 'msp.parquet')} (FORMAT parquet)""")
+    x(f"""COPY (SELECT gp_id, year, patients_mt, file_active, acts, age, female, department, underserved, am_year,
+                      am_option FROM gp_truth WHERE in_panel)
+          TO {_q(truth / 'assistants.parquet')} (FORMAT parquet)""")
+    # the planted effect on acts, as the mean over contract GP-years observed after a pre-contract year (the cells a
+    # Callaway–Sant'Anna estimate averages): visits added, per GP-year
+    eff = con.execute(f"""
+        WITH c AS (SELECT g, year(am_date) AS cohort FROM gps
+                   WHERE am_date IS NOT NULL AND year(am_date) BETWEEN {Y0 + 1} AND {Y1}),
+             e AS (SELECT c.g, p.yr, sum(p.am_extra) AS extra FROM c JOIN py p ON p.vis_gp = c.g AND p.yr >= c.cohort
+                   GROUP BY c.g, p.yr)
+        SELECT avg(extra), count(*), count(DISTINCT g) FROM e""").fetchone()
+    # Asalée: the intention-to-treat effect on the diabetics of Asalée GPs (share followed × effect on the followed),
+    # in percentage points, in expectation
+    itt = {f"{k}_pp": round(100 * FOLLOWED_SHARE * (p1 - p0), 6)
+           for k, (p0, p1) in (("hba1c_3plus", HBA1C_3PLUS_P), ("microalb", MICROALB_P))}
+    (truth / "planted.json").write_text(json.dumps({"assistants": {
+        "acts_per_gp_year": float(eff[0]) if eff[0] is not None else None, "gp_years": int(eff[1]),
+        "gps": int(eff[2]), "extra_visits_per_patient": AM_EXTRA_VISITS}, "asalee": itt}, indent=2))
     rows["truth_asalee"] = con.execute(f"SELECT count(*) FROM read_parquet({_q(truth / 'asalee.parquet')})").fetchone()[0]
     con.close()
     shutil.rmtree(tmp, ignore_errors=True)
