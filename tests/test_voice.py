@@ -29,7 +29,7 @@ SYNTHETIC_WORDS = re.compile(r"synth[ée]ti|synthetic|plant[ée]|planted|simul[�
 USER_PAGES = ("index.html", "chapters/msp.html", "chapters/asalee.html", "chapters/assistants.html",
               "chapters/publie_reproduit.html", "chapters/summary_en.html")
 #: Patterns of prose that overclaims or is malformed.
-BAD_PROSE = re.compile(r"[−-]0,0+\b(?!\d)|\(\(|\)\)|\w\(s\)|fausse alerte|sont exacts|−0\b")
+BAD_PROSE = re.compile(r"−0(,0+)?(?![,\d])|\(\(|\)\)|\w\(s\)|fausse alerte|sont exacts")
 
 
 def _visible_text(page_html: str) -> str:

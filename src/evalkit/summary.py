@@ -149,12 +149,10 @@ def _known_msp() -> Known:
     sample = pub["sample"]
     return Known(
         "msp", registry.get("msp").title,
-        f"Rejoindre une maison de santé pluriprofessionnelle accroît la patientèle « médecin traitant » d'un "
-        f"généraliste d'<strong>environ {fmt_num(eff['value'], 0)} patients</strong> (environ "
-        f"{fmt_pct(pct['value'], 0)}) par rapport à des "
-        f"médecins comparables restés hors MSP ({fmt_num(sample['n_total'], 0)} médecins, dont "
-        f"{fmt_num(sample['n_msp'], 0)} en MSP). La communication institutionnelle évoque {claim['text']} : un "
-        "écart brut entre médecins, qui mêle l'effet de la MSP et les différences qui existaient avant l'entrée.",
+        f"Rejoindre une MSP accroît la patientèle « médecin traitant » d'un généraliste d'<strong>environ "
+        f"{fmt_num(eff['value'], 0)} patients</strong> (environ {fmt_pct(pct['value'], 0)}) par rapport à des "
+        f"médecins comparables ({fmt_num(sample['n_total'], 0)} médecins suivis). Le chiffre de {claim['text']} "
+        "est un écart brut entre médecins, pas un effet.",
         f"{eff['source']} ; chiffre de « 600 » : {claim['source']}",
         registry.get("msp").title_en,
         f"Joining an MSP raises a GP's registered patient list by about {fmt_num(eff['value'], 0, sign=True)} "
@@ -168,10 +166,9 @@ def _known_asalee() -> Known:
     did, src = pub["pp_did"]
     return Known(
         "asalee", "Asalée : coopération médecin–infirmière",
-        f"Pour les patients diabétiques suivis par l'infirmière Asalée, la part ayant au moins trois dosages "
-        f"d'hémoglobine glyquée (HbA1c) dans l'année a progressé de <strong>{fmt_num(did, 1, sign=True)} "
-        "points</strong> de plus que chez des patients comparables (« per-protocole » : patients effectivement "
-        "suivis). Ces indicateurs mesurent le suivi, pas l'état de santé.",
+        f"Pour les diabétiques suivis par l'infirmière, la part ayant au moins trois dosages d'HbA1c dans l'année "
+        f"a progressé de <strong>{fmt_num(did, 1, sign=True)} points</strong> de plus que chez des patients "
+        "comparables (un indicateur de suivi, pas d'état de santé).",
         src,
         registry.get("asalee").title_en,
         f"For diabetic patients followed by an Asalée nurse, the share with at least three HbA1c tests a year rose "
@@ -184,10 +181,10 @@ def _known_assistants() -> Known:
     up, ctrl = pub["mt_change_48m"], pub["mt_change_48m_ctrl"]
     return Known(
         "assistants", registry.get("assistants").title,
-        "<strong>Aucune évaluation contrefactuelle publiée.</strong> L'Assurance maladie publie une évolution "
-        f"avant/après : la patientèle « médecin traitant » des premiers signataires a progressé de "
-        f"{fmt_pct(up, 1, sign=True)} en 48 mois, contre {fmt_pct(ctrl, 1, sign=True)} pour les médecins sans "
-        "assistant. La part de cette hausse attribuable au contrat n'a pas été estimée.",
+        "<strong>Aucune évaluation contrefactuelle publiée.</strong> Avant/après publié : "
+        f"{fmt_pct(up, 1, sign=True)} de patientèle « médecin traitant » en 48 mois pour les premiers signataires, "
+        f"{fmt_pct(ctrl, 1, sign=True)} pour les médecins sans assistant ; la part due au contrat n'a pas été "
+        "estimée.",
         "Assurance maladie, bilan à 4 ans du dispositif, décembre 2024",
         registry.get("assistants").title_en,
         "No counterfactual evaluation has been published. The Assurance maladie reports a before/after change of "
@@ -330,8 +327,8 @@ def _answer_asalee(spec: registry.StudySpec, rows: pd.DataFrame, kind: str) -> A
             "<em>Démonstration de méthode.</em> Sur des données synthétiques calibrées sur l'évaluation de l'Irdes, "
             "la double différence estime l'effet sur tous les diabétiques des médecins engagés (intention de "
             f"traiter) : <strong>{fmt_num(h.estimate, 1, sign=True)} points</strong> ({ci_fr}){pp_fr}. Le chapitre "
-            "montre pourquoi l'effet sur l'ensemble des patients du médecin est plus petit que l'effet publié sur "
-            "les patients suivis.")
+            "montre pourquoi l'effet sur l'ensemble des patients du médecin ne se compare pas à l'effet publié sur "
+            "les seuls patients suivis.")
         text_en = (f"Method demonstration on synthetic data: intention-to-treat effect "
                    f"<strong>{_en(h.estimate, 1, True)} percentage points</strong> (95% CI {_en(h.ci_low, 1)} to "
                    f"{_en(h.ci_high, 1)}).")
@@ -649,6 +646,32 @@ def annex_reading() -> _HTML:
 
     return _HTML(f"<h2 class='ek-home-h2'>Ce que la comparaison montre</h2>{ul(shows)}"
                  f"<h2 class='ek-home-h2'>Ce qu'elle ne montre pas</h2>{ul(not_shows)}", "Lecture du tableau")
+
+
+def how_to_cite() -> _HTML:
+    """« Comment citer ce livre » : title, evalkit version, build date and the data it was built on (the data's
+    fingerprint on the user's data, never a path)."""
+    from . import __version__
+    from .plots import data_fingerprint_short, date_fr
+
+    title = "Évaluer l'exercice coordonné"
+    try:
+        import yaml
+
+        title = yaml.safe_load((paths.project_root() / "_config.yml").read_text(encoding="utf-8")).get("title", title)
+    except Exception:  # noqa: BLE001 - the citation still renders with the default title
+        pass
+    if paths.data_kind() == "user":
+        fp = data_fingerprint_short()
+        data = "calculs sur les données fournies par l'utilisateur" + (f" (empreinte SHA-256 {fp})" if fp else "")
+    else:
+        data = "démonstration sur données synthétiques"
+    text = (f"evalkit ({date_fr().split()[-1]}). <em>{html.escape(title)}</em>. Livre exécutable, version "
+            f"{__version__} de la bibliothèque evalkit, construit le {date_fr()} ; {data}.")
+    return _HTML(f"<div class='ek-cite'><p>{text}</p><p>Les nombres du livre sont recalculés à chaque "
+                 "construction : citer la version et la date, et, pour un résultat, le chapitre et le tableau "
+                 "des résultats (<code>estimates.csv</code>) de cette construction.</p></div>",
+                 f"evalkit. {title}. Version {__version__}, {date_fr()}.")
 
 
 # --- the English summary ---------------------------------------------------------------------------------------

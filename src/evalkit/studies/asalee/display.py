@@ -169,7 +169,7 @@ def table_per_protocol(a: AsaleeResult, kind: str) -> plots.Table:
         "IC 95 % haut": t["ci_high"],
         "Intention de traiter (points)": t["itt"],
     })
-    bigger = bool((t["estimate"] > t["itt"]).all())
+    bigger = bool((t["ci_low"] > t["itt"]).all())  # « plus grand » only when each interval excludes the ITT value
     title = ("Pour les patients effectivement suivis par l'infirmière, l'écart est plus grand qu'en intention de "
              "traiter — mais il peut mêler effet et sélection" if bigger else
              "Per-protocole et intention de traiter, indicateur par indicateur")
@@ -201,7 +201,7 @@ def table_dose(a: AsaleeResult, kind: str) -> plots.Table:
         v = [wide.loc[i, r.group] for i in a.indicators if i in wide.index]
         out[cols[r.group]] = v if not small[r.Index] else ["< 11"] * len(v)
     main = "hba1c_3plus" if "hba1c_3plus" in wide.index else a.indicators[0]
-    up = bool(np.all(np.diff([wide.loc[main, g] for g in groups["group"]]) > 0))
+    up = _increasing(a.dose[a.dose["outcome"] == main].sort_values("intensity_mean"))
     title = ("L'effet sur l'HbA1c croît avec la part de patients suivis par l'infirmière" if up else
              "Effet selon l'intensité de la coopération, indicateur par indicateur")
     return plots.table(out, title=title,
@@ -210,6 +210,13 @@ def table_dose(a: AsaleeResult, kind: str) -> plots.Table:
                        note="effet en intention de traiter (points) ; chaque groupe est comparé à tous les "
                             "médecins témoins ; « % suivis » : part moyenne des patients-années suivis par "
                             "l'infirmière après l'entrée du médecin.")
+
+
+def _increasing(d: pd.DataFrame) -> bool:
+    """« croît » is said only when the estimates rise from group to group and the extreme groups' 95 % intervals
+    are disjoint (``d``: dose rows of one indicator, ordered by intensity)."""
+    est = d["estimate"].to_numpy()
+    return bool(len(d) >= 2 and np.all(np.diff(est) > 0) and d["ci_low"].iloc[-1] > d["ci_high"].iloc[0])
 
 
 def figure_dose(a: AsaleeResult, kind: str, indicator: str = "hba1c_3plus") -> plots.Figure | plots.Table:
@@ -240,7 +247,7 @@ def figure_dose(a: AsaleeResult, kind: str, indicator: str = "hba1c_3plus") -> p
     alt = "Graphique en points : " + " ; ".join(
         f"intensité {INTENSITY_FR[r['group']]} ({fmt_num(r['intensity_mean'], 0)} % de patients suivis) : "
         f"{plots.ci_label(r['estimate'], r['ci_low'], r['ci_high'])} point" for _, r in d.iterrows())
-    increasing = bool(np.all(np.diff(d["estimate"].to_numpy()) > 0))
+    increasing = _increasing(d.sort_values("intensity_mean"))
     title = ("L'effet sur le suivi de l'HbA1c croît avec la part de patients suivis par l'infirmière"
              if increasing else "Effet sur le suivi de l'HbA1c selon l'intensité de la coopération")
     return plots.figure(fig, title=title, alt=alt, champ=champ(a), source=source(kind), name="asalee_dose")
