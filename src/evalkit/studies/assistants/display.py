@@ -345,7 +345,10 @@ def published_table(r: AssistantsResult, kind: str) -> pd.DataFrame:
          float(round(row22["estimate"].iloc[0], -3)) if len(row22) else float("nan"),
          "l'annonce suppose les objectifs atteints et ne retranche pas la tendance"),
     ]
-    rep = "Reproduit (synthétique)" if kind == "synthetic" else "Reproduit (vos données)"
+    if kind == "user":  # the « calibrage » readings describe the synthetic data only
+        rows = [(*x[:4], "comparaison descriptive (avant/après)" if x[4].startswith("calibrage") else x[4])
+                for x in rows]
+    rep = "Reproduit (synthétique)" if kind == "synthetic" else "Reproduit (données de l'utilisateur)"
     out = pd.DataFrame(rows, columns=["Indicateur", "Publié", "Source", rep, "Ce que montre la comparaison"])
     pct = out["Indicateur"].str.endswith("(%)")
     for c in ("Publié", rep):
