@@ -260,7 +260,7 @@ def _effect_fr(h: pd.Series, what: str, dec: int, unit: str, extra: str = "") ->
     if s > 0:
         return f"accroît {what} de {num}"
     if s < 0:
-        return f"réduit {what} de <strong>{fmt_num(abs(h.estimate), dec)}{unit}</strong>{extra}"
+        return f"réduit {what} (effet de {num})"
     return f"modifie {what} de {num} — un écart que l'incertitude ne permet pas de distinguer de zéro —"
 
 
