@@ -47,11 +47,14 @@ class Banner:
 def banner(anchor: str) -> Banner:
     """Where the page's data come from: synthetic data calibrated on ``anchor``, or the evaluator's own data.
 
-    On the evaluator's data the banner names no folder (pages may be shared; the run manifest records the path).
+    On the evaluator's data the banner names no folder (pages may be shared; the run manifest records the path): it
+    identifies the data by their SHA-256 fingerprint and the date of the calculations.
     """
     if paths.data_kind() == "user":
-        return Banner("Les résultats de cette page sont calculés sur les données fournies par l'utilisateur.",
-                      "[données : user]")
+        from .plots import user_data_label
+
+        label = user_data_label()
+        return Banner(f"Les résultats de cette page sont calculés sur les {html.escape(label)}.", f"[{label}]")
     return Banner("<strong>Données synthétiques.</strong> Les données de cette page sont générées par evalkit et "
                   f"calibrées sur {html.escape(anchor)} : elles reproduisent des ordres de grandeur publiés, pas des "
                   "observations réelles. Les résultats publiés sont cités avec leur source.",

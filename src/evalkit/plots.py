@@ -58,10 +58,71 @@ def _attrs(name: str, function: str) -> str:
     return (f" data-name='{e(name)}'" if name else "") + (f" data-evalkit='{e(function)}'" if function else "")
 
 
+_MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+              "novembre", "décembre")
+_SHA_CACHE: dict[tuple, str] = {}
+
+
+def _file_sha(path) -> str:
+    st = path.stat()
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if key not in _SHA_CACHE:
+        from .io import sha256
+
+        _SHA_CACHE[key] = sha256(path)
+    return _SHA_CACHE[key]
+
+
+def data_fingerprint_short(study: str | None = None) -> str:
+    """The first 12 hex digits of the SHA-256 of ``study``'s data file (of all the studies' files, in the registry's
+    order, when ``study`` is None); empty when no file is found. Identifies the data without naming their folder."""
+    from . import registry
+    from .io import find_file
+
+    shas = []
+    for s in ([study] if study else registry.names()):
+        try:
+            f = find_file(s, paths.data_dir())
+        except Exception:  # noqa: BLE001 - a page must render even on a folder evalkit cannot read
+            f = None
+        if f is not None:
+            shas.append(_file_sha(f))
+    if not shas:
+        return ""
+    if len(shas) == 1:
+        return shas[0][:12]
+    return hashlib.sha256("".join(shas).encode()).hexdigest()[:12]
+
+
+def date_fr(d=None) -> str:
+    """« 6 décembre 2026 » (today by default)."""
+    import datetime
+
+    d = d or datetime.date.today()
+    return f"{'1er' if d.day == 1 else d.day} {_MONTHS_FR[d.month - 1]} {d.year}"
+
+
+def user_data_label(study: str | None = None) -> str:
+    """« données fournies par l'utilisateur (empreinte SHA-256 3f2a9c1b07de, calculs du 6 décembre 2026) »: the
+    evaluator's data, identified by their fingerprint and the date of the calculations, never by a path."""
+    fp = data_fingerprint_short(study)
+    fp = f"empreinte SHA-256 {fp}, " if fp else ""
+    return f"données fournies par l'utilisateur ({fp}calculs du {date_fr()})"
+
+
+def data_source(anchor: str, study: str | None = None, kind: str | None = None) -> str:
+    """The whole « Source » line of a study's figures and tables: the bundled synthetic data and what they are
+    calibrated on, or the evaluator's data (:func:`user_data_label`); then « calculs evalkit », once."""
+    kind = kind or paths.data_kind()
+    data = user_data_label(study) if kind == "user" else SYNTHETIC_SOURCE.format(anchor=anchor)
+    return f"{data} ; calculs evalkit"
+
+
 def synthetic_source(anchor: str) -> str:
-    """The « Source » line for figures drawn on the bundled synthetic data (or « données de l'utilisateur »)."""
+    """The data part of a « Source » line: the bundled synthetic data, or the evaluator's data
+    (:func:`user_data_label`); the caller adds what else it cites (:func:`data_source` adds « calculs evalkit »)."""
     if paths.data_kind() == "user":
-        return "données fournies par l'utilisateur (format des contrats evalkit) ; calculs evalkit"
+        return user_data_label()
     return SYNTHETIC_SOURCE.format(anchor=anchor)
 
 
@@ -411,5 +472,6 @@ def trends(df: pd.DataFrame, *, x: str, y: str, hue: str, xlabel: str, ylabel: s
     return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name)
 
 
-__all__ = ["PALETTE", "Figure", "Table", "apply_style", "band_reading", "event_study", "figure", "forest", "french_axis", "new",
-           "synthetic_source", "table", "trends", "NBSP"]
+__all__ = ["PALETTE", "Figure", "Table", "apply_style", "band_reading", "event_study", "figure", "forest", "french_axis",
+           "new", "synthetic_source", "data_source", "user_data_label", "data_fingerprint_short", "date_fr", "table",
+           "trends", "NBSP"]

@@ -111,10 +111,114 @@ def unavailable_studies() -> list[Recorded]:
     return [r for r in statuses() if r.state in ("not_recorded", "stale")]
 
 
+# --- what is known: the published evaluations ------------------------------------------------------------------
+
+def _published_module(study: str, filename: str):
+    """A study's published-figures module (``studies/<study>/<filename>``), loaded from its file: importing it as
+    ``evalkit.studies.<study>.…`` would import the study's analysis, which the summary pages never do. These modules
+    hold typed, sourced facts and import nothing from evalkit."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    name = f"evalkit._published_{study}"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parent / "studies" / study / filename
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        sys.modules[name] = mod
+    return sys.modules[name]
+
+
+@dataclass(frozen=True)
+class Known:
+    """What a published evaluation found, with its source (cited facts, never the book's estimates)."""
+
+    study: str
+    title_fr: str
+    text_fr: str
+    source: str
+    title_en: str
+    text_en: str
+
+
+def _known_msp() -> Known:
+    pub = _published_module("msp", "published.py").PUBLISHED
+    eff, pct, claim = pub["effect_mt"], pub["effect_mt_pct"], pub["naive_claim"]
+    sample = pub["sample"]
+    return Known(
+        "msp", registry.get("msp").title,
+        f"Rejoindre une MSP accroît la patientèle « médecin traitant » d'un généraliste d'<strong>environ "
+        f"{fmt_num(eff['value'], 0)} patients</strong> (environ {fmt_pct(pct['value'], 0)}) par rapport à des "
+        f"médecins comparables ({fmt_num(sample['n_total'], 0)} médecins suivis). Le chiffre de {claim['text']} "
+        "est un écart brut entre médecins, pas un effet.",
+        f"{eff['source']} ; chiffre de « 600 » : {claim['source']}",
+        registry.get("msp").title_en,
+        f"Joining an MSP raises a GP's registered patient list by about {fmt_num(eff['value'], 0, sign=True)} "
+        f"patients (about {fmt_num(pct['value'], 0, sign=True)}%) compared with similar GPs outside MSPs (Irdes). "
+        f"The figure of {fmt_num(claim['value'], 0)} patients quoted in institutional communication is a raw gap "
+        "between GPs, not an effect.")
+
+
+def _known_asalee() -> Known:
+    pub = _published_module("asalee", "published.py").PUBLISHED
+    did, src = pub["pp_did"]
+    return Known(
+        "asalee", "Asalée : coopération médecin–infirmière",
+        f"Pour les diabétiques suivis par l'infirmière, la part ayant au moins trois dosages d'HbA1c dans l'année "
+        f"a progressé de <strong>{fmt_num(did, 1, sign=True)} points</strong> de plus que chez des patients "
+        "comparables (un indicateur de suivi, pas d'état de santé).",
+        src,
+        registry.get("asalee").title_en,
+        f"For diabetic patients followed by an Asalée nurse, the share with at least three HbA1c tests a year rose "
+        f"by {fmt_num(did, 1, sign=True).replace(',', '.')} percentage points more than among comparable patients "
+        "(per protocol; process indicators, not health outcomes).")
+
+
+def _known_assistants() -> Known:
+    pub = _published_module("assistants", "policy.py").PUBLISHED
+    up, ctrl = pub["mt_change_48m"], pub["mt_change_48m_ctrl"]
+    return Known(
+        "assistants", registry.get("assistants").title,
+        "<strong>Aucune évaluation contrefactuelle publiée.</strong> Avant/après publié : "
+        f"{fmt_pct(up, 1, sign=True)} de patientèle « médecin traitant » en 48 mois pour les premiers signataires, "
+        f"{fmt_pct(ctrl, 1, sign=True)} pour les médecins sans assistant ; la part due au contrat n'a pas été "
+        "estimée.",
+        "Assurance maladie, bilan à 4 ans du dispositif, décembre 2024",
+        registry.get("assistants").title_en,
+        "No counterfactual evaluation has been published. The Assurance maladie reports a before/after change of "
+        f"{fmt_num(up, 1, sign=True).replace(',', '.')}% in the registered patient lists of the first signatories "
+        f"over 48 months, against {fmt_num(ctrl, 1, sign=True).replace(',', '.')}% for GPs without an assistant.")
+
+
+_KNOWN: dict[str, Callable[[], Known]] = {"msp": _known_msp, "asalee": _known_asalee,
+                                          "assistants": _known_assistants}
+
+
+def known() -> list[Known]:
+    """What the published evaluations found, for the studies that have such a summary (in the book's order)."""
+    return [_KNOWN[s]() for s in registry.names() if s in _KNOWN]
+
+
+def known_block() -> "_HTML":
+    """« Ce que l'on sait » : the published results, each with its source (the same in both modes)."""
+    items = "".join(f"<div class='ek-known'><p><strong>{k.title_fr}.</strong> {k.text_fr}</p>"
+                    f"<p class='ek-caption'>Source : {html.escape(k.source)}</p></div>" for k in known())
+    return _HTML(f"<div class='ek-known-list'>{items}</div>",
+                 "\n".join(f"{k.title_fr} : {k.source}" for k in known()))
+
+
 # --- the answers -----------------------------------------------------------------------------------------------
 
 def _head(rows: pd.DataFrame, outcome: str, unit: str) -> pd.Series | None:
     sel = rows[(rows.outcome == outcome) & (rows.unit == unit) & rows.headline]
+    return sel.iloc[0] if len(sel) == 1 else None
+
+
+def _row_of(rows: pd.DataFrame, outcome: str, unit: str, estimator: str) -> pd.Series | None:
+    sel = rows[(rows.outcome == outcome) & (rows.unit == unit) & (rows.estimator == estimator)
+               & (rows.subgroup.astype(str) == "all") & rows.estimate.notna()]
     return sel.iloc[0] if len(sel) == 1 else None
 
 
@@ -143,81 +247,153 @@ def _pct_notes(pc: pd.Series | None) -> tuple[str, str]:
     return f" ({fmt_pct(pc.estimate, 1, sign=True)})", f" ({_en(pc.estimate, 1, sign=True)}%)"
 
 
-def _answer_msp(spec: registry.StudySpec, rows: pd.DataFrame) -> Answer | None:
+def _sig(h: pd.Series) -> int:
+    """+1 / −1 when the 95 % interval excludes zero above / below, 0 otherwise."""
+    return 1 if h.ci_low > 0 else (-1 if h.ci_high < 0 else 0)
+
+
+def _effect_fr(h: pd.Series, what: str, dec: int, unit: str, extra: str = "") -> str:
+    """« accroît {what} de <strong>+91 patients</strong> » when the interval excludes zero, otherwise a sentence that
+    says the data cannot tell the effect from zero (the verb follows the test, not the sign alone)."""
+    num = f"<strong>{fmt_num(h.estimate, dec, sign=True)}{unit}</strong>{extra}"
+    s = _sig(h)
+    if s > 0:
+        return f"accroît {what} de {num}"
+    if s < 0:
+        return f"réduit {what} (effet de {num})"
+    return f"modifie {what} de {num} — un écart que l'incertitude ne permet pas de distinguer de zéro —"
+
+
+def _naive_cmp_fr(naive: pd.Series | None, h: pd.Series, dec: int, unit: str) -> str:
+    """How the raw gap compares with the estimated effect, said only as far as their intervals allow."""
+    if naive is None:
+        return ""
+    gap = f"{fmt_num(naive.estimate, dec, sign=True)}{unit}"
+    if naive.ci_low > h.ci_high:
+        return (f" L'écart brut entre médecins engagés et autres médecins ({gap}) est nettement plus grand : il mêle "
+                "l'effet et les différences qui existaient avant l'entrée.")
+    if naive.ci_high < h.ci_low:
+        return f" L'écart brut entre médecins engagés et autres médecins ({gap}) est plus petit que l'effet estimé."
+    return (f" L'écart brut entre médecins engagés et autres médecins ({gap}) ne se distingue pas de l'effet estimé "
+            "compte tenu de l'incertitude.")
+
+
+def _demo(kind: str) -> bool:
+    return kind != "user"
+
+
+def _answer_msp(spec: registry.StudySpec, rows: pd.DataFrame, kind: str) -> Answer | None:
     p, pc = _head(rows, "patients_mt", "patients"), _head(rows, "patients_mt", "percent")
     if p is None:
         return None
+    naive = _row_of(rows, "patients_mt", "patients", "naive_cross_section")
     pct_fr, pct_en = _pct_notes(pc)
-    return Answer(
-        spec.name, spec.title,
-        f"Rejoindre une MSP accroît la patientèle « médecin traitant » d'un généraliste de "
-        f"<strong>{fmt_num(p.estimate, 0, sign=True)} patients</strong>{pct_fr} par rapport à ce qu'elle aurait "
-        f"été sans MSP (intervalle de confiance à 95 % : {fmt_ci(p.ci_low, p.ci_high, 0)}). C'est bien moins que "
-        "l'écart brut entre médecins en MSP et médecins isolés, qui mêle l'effet de la MSP et les différences "
-        "préexistantes entre ces médecins.",
-        spec.title_en,
-        f"Joining an MSP raises a GP's registered patient list by <strong>{_en(p.estimate, 0, True)} "
-        f"patients</strong>{pct_en} relative to the counterfactual (95% CI {_en(p.ci_low, 0)} to "
-        f"{_en(p.ci_high, 0)}), far less than the raw gap between MSP and solo GPs, which mixes the effect with "
-        "pre-existing differences.",
-        {"patients": p.estimate, "ci_low": p.ci_low, "ci_high": p.ci_high,
-         "percent": None if pc is None else pc.estimate})
+    ci_fr = f"intervalle de confiance à 95 % : {fmt_ci(p.ci_low, p.ci_high, 0)}"
+    if _demo(kind):
+        text_fr = (
+            "<em>Démonstration de méthode.</em> Sur des données synthétiques où l'entrée en MSP a l'effet publié et "
+            "où les futurs médecins en MSP suivaient déjà plus de patients, la double différence estime "
+            f"<strong>{fmt_num(p.estimate, 0, sign=True)} patients</strong>{pct_fr} ({ci_fr})"
+            + (f", quand l'écart brut entre médecins atteint {fmt_num(naive.estimate, 0, sign=True)} patients"
+               if naive is not None else "")
+            + ". Le chapitre montre comment séparer l'effet de la sélection à l'entrée.")
+        text_en = (f"Method demonstration on synthetic data: difference-in-differences estimates "
+                   f"<strong>{_en(p.estimate, 0, True)} patients</strong>{pct_en} (95% CI {_en(p.ci_low, 0)} to "
+                   f"{_en(p.ci_high, 0)})" + (f", while the raw gap between GPs is {_en(naive.estimate, 0, True)}"
+                                               if naive is not None else "") + ".")
+    else:
+        what = "la patientèle « médecin traitant » d'un généraliste"
+        text_fr = (f"Sur ces données, rejoindre une MSP {_effect_fr(p, what, 0, ' patients', pct_fr)} par "
+                   f"rapport à ce qu'elle aurait été sans MSP ({ci_fr})."
+                   + _naive_cmp_fr(naive, p, 0, " patients"))
+        text_en = (f"Effect of joining an MSP on a GP's registered patient list: <strong>{_en(p.estimate, 0, True)} "
+                   f"patients</strong>{pct_en} relative to the counterfactual (95% CI {_en(p.ci_low, 0)} to "
+                   f"{_en(p.ci_high, 0)}).")
+    return Answer(spec.name, spec.title, text_fr, spec.title_en, text_en,
+                  {"patients": p.estimate, "ci_low": p.ci_low, "ci_high": p.ci_high,
+                   "percent": None if pc is None else pc.estimate})
 
 
-def _answer_asalee(spec: registry.StudySpec, rows: pd.DataFrame) -> Answer | None:
+def _answer_asalee(spec: registry.StudySpec, rows: pd.DataFrame, kind: str) -> Answer | None:
     h = _head(rows, "hba1c_3plus", "pp")
     if h is None:
         return None
-    return Answer(
-        spec.name, "Asalée : coopération médecin–infirmière",
-        f"Chez les patients diabétiques des médecins engagés dans Asalée, la part de patients ayant au moins "
-        f"trois dosages d'HbA1c dans l'année progresse de <strong>{fmt_num(h.estimate, 1, sign=True)} points"
-        f"</strong> de plus que chez les patients des autres médecins (intervalle de confiance à 95 % : "
-        f"{fmt_ci(h.ci_low, h.ci_high, 1)}), en intention de traiter, c'est-à-dire que l'infirmière les suive ou "
-        "non. Les indicateurs mesurent le suivi, pas l'état de santé.",
-        spec.title_en,
-        f"Among diabetic patients of GPs who joined Asalée, the share with at least three HbA1c tests a year rose "
-        f"by <strong>{_en(h.estimate, 1, True)} percentage points</strong> more than among other GPs' patients "
-        f"(95% CI {_en(h.ci_low, 1)} to {_en(h.ci_high, 1)}), intention to treat. These are process indicators, "
-        "not health outcomes.",
-        {"pp": h.estimate, "ci_low": h.ci_low, "ci_high": h.ci_high})
+    pp = _row_of(rows, "hba1c_3plus", "pp", "cs_simple_per_protocol")
+    ci_fr = f"intervalle de confiance à 95 % : {fmt_ci(h.ci_low, h.ci_high, 1)}"
+    pp_fr = (f" ; pour les seuls patients suivis par l'infirmière, {fmt_num(pp.estimate, 1, sign=True)} points "
+             f"({fmt_ci(pp.ci_low, pp.ci_high, 1)})" if pp is not None else "")
+    if _demo(kind):
+        text_fr = (
+            "<em>Démonstration de méthode.</em> Sur des données synthétiques calibrées sur l'évaluation de l'Irdes, "
+            "la double différence estime l'effet sur tous les diabétiques des médecins engagés (intention de "
+            f"traiter) : <strong>{fmt_num(h.estimate, 1, sign=True)} points</strong> ({ci_fr}){pp_fr}. Le chapitre "
+            "montre pourquoi l'effet sur l'ensemble des patients du médecin ne se compare pas à l'effet publié sur "
+            "les seuls patients suivis.")
+        text_en = (f"Method demonstration on synthetic data: intention-to-treat effect "
+                   f"<strong>{_en(h.estimate, 1, True)} percentage points</strong> (95% CI {_en(h.ci_low, 1)} to "
+                   f"{_en(h.ci_high, 1)}).")
+    else:
+        text_fr = (
+            "Sur ces données, chez les patients diabétiques des médecins engagés dans Asalée, l'entrée du médecin "
+            + _effect_fr(h, "la part de patients ayant au moins trois dosages d'HbA1c dans l'année", 1, " points")
+            + f" ({ci_fr}), en intention de traiter, c'est-à-dire que l'infirmière les suive ou non{pp_fr}. Les "
+            "indicateurs mesurent le suivi, pas l'état de santé.")
+        text_en = (f"Among diabetic patients of GPs who joined Asalée, effect on the share with at least three HbA1c "
+                   f"tests a year: <strong>{_en(h.estimate, 1, True)} percentage points</strong> (95% CI "
+                   f"{_en(h.ci_low, 1)} to {_en(h.ci_high, 1)}), intention to treat. Process indicators, not health "
+                   "outcomes.")
+    return Answer(spec.name, "Asalée : coopération médecin–infirmière", text_fr, spec.title_en, text_en,
+                  {"pp": h.estimate, "ci_low": h.ci_low, "ci_high": h.ci_high})
 
 
-def _answer_assistants(spec: registry.StudySpec, rows: pd.DataFrame) -> Answer | None:
+def _answer_assistants(spec: registry.StudySpec, rows: pd.DataFrame, kind: str) -> Answer | None:
     p, pc = _head(rows, "patients_mt", "patients"), _head(rows, "patients_mt", "percent")
     c = _head(rows, "cost_per_patient", "eur_per_patient")
     if p is None:
         return None
     pct_fr, pct_en = _pct_notes(pc)
+    numbers = {"patients": p.estimate, "ci_low": p.ci_low, "ci_high": p.ci_high,
+               "percent": None if pc is None else pc.estimate, "cost": None if c is None else c.estimate}
+    if _demo(kind):
+        # No counterfactual estimate has been published: every number of the chapter follows from the generator's
+        # assumptions, so none is quoted here.
+        text_fr = (
+            "<em>Démonstration de méthode.</em> Faute d'évaluation publiée, les données synthétiques reposent sur "
+            "une hypothèse d'effet : leurs chiffres ne renseignent pas sur le dispositif. Le chapitre montre comment "
+            "passer de la hausse avant/après publiée à un gain attribuable au contrat, puis à un coût par patient "
+            "gagné et à un ordre de grandeur national — les calculs qu'une évaluation sur données réelles "
+            "reprendrait tels quels.")
+        text_en = ("Method demonstration only: with no published counterfactual evaluation, the synthetic data rest on "
+                   "an assumed effect, so the chapter's numbers say nothing about the scheme; it shows how to go from "
+                   "the published before/after change to an effect, a cost per patient gained and a national order "
+                   "of magnitude.")
+        return Answer(spec.name, spec.title, text_fr, spec.title_en, text_en, numbers)
     cost_fr = cost_en = ""
-    if c is not None:
-        cost_fr = (f" Chaque patient supplémentaire coûte à l'Assurance maladie environ "
-                   f"<strong>{fmt_eur(c.estimate)} d'aide par an</strong> (intervalle : "
+    if c is not None and _sig(p) > 0:
+        cost_fr = (f" Rapportée à l'aide versée, chaque patient supplémentaire coûte à l'Assurance maladie environ "
+                   f"<strong>{fmt_eur(c.estimate)} par an</strong> (intervalle : "
                    f"{fmt_ci(c.ci_low, c.ci_high, 0, unit='€')}).")
         cost_en = f" Each extra patient costs about €{_en(c.estimate, 0)} of subsidy a year."
-    return Answer(
-        spec.name, spec.title,
-        f"Recruter un assistant médical accroît la patientèle « médecin traitant » de "
-        f"<strong>{fmt_num(p.estimate, 0, sign=True)} patients</strong>{pct_fr} par médecin par rapport à ce "
-        f"qu'elle aurait été sans assistant (intervalle de confiance à 95 % : {fmt_ci(p.ci_low, p.ci_high, 0)})"
-        f", moins que ne le suggère la simple évolution avant/après publiée.{cost_fr}",
-        spec.title_en,
-        f"Hiring a medical assistant raises a GP's registered patient list by <strong>{_en(p.estimate, 0, True)} "
-        f"patients</strong>{pct_en} relative to the counterfactual (95% CI {_en(p.ci_low, 0)} to "
-        f"{_en(p.ci_high, 0)}), less than the published before/after change suggests.{cost_en}",
-        {"patients": p.estimate, "ci_low": p.ci_low, "ci_high": p.ci_high,
-         "percent": None if pc is None else pc.estimate, "cost": None if c is None else c.estimate})
+    text_fr = (f"Sur ces données, recruter un assistant médical "
+               + _effect_fr(p, "la patientèle « médecin traitant » d'un médecin", 0, " patients", pct_fr)
+               + f" par rapport à ce qu'elle aurait été sans assistant (intervalle de confiance à 95 % : "
+               f"{fmt_ci(p.ci_low, p.ci_high, 0)}).{cost_fr}")
+    text_en = (f"Effect of hiring a medical assistant on a GP's registered patient list: <strong>"
+               f"{_en(p.estimate, 0, True)} patients</strong>{pct_en} relative to the counterfactual (95% CI "
+               f"{_en(p.ci_low, 0)} to {_en(p.ci_high, 0)}).{cost_en}")
+    return Answer(spec.name, spec.title, text_fr, spec.title_en, text_en, numbers)
 
 
-def _answer_generic(spec: registry.StudySpec, rows: pd.DataFrame) -> Answer | None:
+def _answer_generic(spec: registry.StudySpec, rows: pd.DataFrame, kind: str = "user") -> Answer | None:
     """A study registered without its own sentences: its first headline row, stated plainly."""
     outcome, unit = spec.headline[0]
     h = _head(rows, outcome, unit)
     if h is None:
         return None
+    lead = "<em>Démonstration de méthode sur données synthétiques.</em> " if _demo(kind) else ""
     return Answer(
         spec.name, spec.title,
-        f"Effet estimé sur {html.escape(outcome)} : <strong>{fmt_num(h.estimate, 1, sign=True)}</strong> "
+        f"{lead}Effet estimé sur {html.escape(outcome)} : <strong>{fmt_num(h.estimate, 1, sign=True)}</strong> "
         f"({html.escape(unit)} ; intervalle de confiance à 95 % : {fmt_ci(h.ci_low, h.ci_high, 1)}).",
         spec.title_en,
         f"Estimated effect on {html.escape(outcome)}: <strong>{_en(h.estimate, 1, True)}</strong> "
@@ -226,15 +402,19 @@ def _answer_generic(spec: registry.StudySpec, rows: pd.DataFrame) -> Answer | No
 
 
 #: Studies with their own summary sentences; any other registered study gets :func:`_answer_generic`.
-_ANSWERS: dict[str, Callable[[registry.StudySpec, pd.DataFrame], Answer | None]] = {
+_ANSWERS: dict[str, Callable[[registry.StudySpec, pd.DataFrame, str], Answer | None]] = {
     "msp": _answer_msp, "asalee": _answer_asalee, "assistants": _answer_assistants,
 }
 
 
-def answer(study: str, rows: pd.DataFrame) -> Answer | None:
-    """Plain-language answer for ``study`` built from its headline rows (None if they are missing)."""
+def answer(study: str, rows: pd.DataFrame, kind: str | None = None) -> Answer | None:
+    """Plain-language answer for ``study`` built from its headline rows (None if they are missing).
+
+    ``kind`` (default :func:`evalkit.paths.data_kind`): on synthetic data the answer is worded as a demonstration of
+    method (the numbers are the generator's, not findings); on the user's data it states the estimate, with verbs
+    that follow the confidence interval."""
     spec = registry.get(study)
-    return _ANSWERS.get(study, _answer_generic)(spec, rows)
+    return _ANSWERS.get(study, _answer_generic)(spec, rows, kind or paths.data_kind())
 
 
 def answers() -> list[Answer]:
@@ -320,6 +500,56 @@ def show_status() -> None:
             display(note)
 
 
+def synthetic_warning() -> _HTML:
+    """The warning that the book's numbers are a demonstration of method (default build), shown above them."""
+    text = ("<strong>Données synthétiques : une démonstration de méthode.</strong> Les données individuelles de "
+            "l'Assurance maladie (SNDS) ne sont pas publiques. Les chiffres qui suivent sont calculés sur des données "
+            "générées par evalkit et calibrées sur les résultats publiés cités ci-dessus : ils montrent ce que la "
+            "méthode retrouve et corrige, ce ne sont pas des résultats sur les réformes. Les résultats à citer sont "
+            "ceux des évaluations publiées.")
+    return _HTML(f"<div class='admonition warning ek-banner'><p>{text}</p></div>", "[données : synthétiques]")
+
+
+def user_data_note() -> _HTML:
+    """The notice that the page's results are computed on the user's data (fingerprint and date, never a path)."""
+    from .plots import user_data_label
+
+    label = user_data_label()
+    return _HTML(f"<div class='admonition note ek-banner'><p>Les résultats de cette page sont calculés sur les "
+                 f"{html.escape(label)}.</p></div>", f"[{label}]")
+
+
+def _h2(text: str) -> _HTML:
+    return _HTML(f"<h2 class='ek-home-h2'>{text}</h2>", text)
+
+
+def home_blocks() -> list:
+    """The home page, in reading order. Default build: what is known (the published evaluations, with their
+    source), the synthetic-data warning, then what the book demonstrates on those data. User build: the results on
+    the user's data first, then the published evaluations as a reference."""
+    ans = answers()
+    out: list = []
+    if paths.data_kind() == "user":
+        out += [user_data_note(), _h2("Les résultats sur ces données"), *ans,
+                _h2("Repères : ce que concluent les évaluations publiées"), known_block()]
+    else:
+        out += [_h2("Ce que l'on sait : les évaluations publiées"), known_block(), synthetic_warning()]
+        if ans:
+            out += [_h2("Ce que ce livre démontre : la méthode, sur données synthétiques"), *ans]
+    out += [n for n in (missing_note(), unavailable_note()) if n is not None]
+    if len(results_table()):
+        out.append(download_link())
+    return out
+
+
+def show_home() -> None:
+    """Display :func:`home_blocks`."""
+    from IPython.display import display
+
+    for b in home_blocks():
+        display(b)
+
+
 def show_extras() -> None:
     """Display the status notes (if any) and the results download link."""
     from IPython.display import display
@@ -371,16 +601,100 @@ def published_vs_reproduced() -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_PUB_COLUMNS)
 
 
+def annex_reading() -> _HTML:
+    """How to read the annex table (« Ce que la comparaison montre / ne montre pas »), worded for the data kind."""
+    if paths.data_kind() == "user":
+        shows = [
+            "<strong>Deux mesures d'une même question.</strong> La colonne « Publié » donne le résultat des "
+            "évaluations publiées, sur leur champ et leur période ; la colonne « Reproduit » donne l'estimation sur "
+            "les données fournies, avec la même méthode. Un écart entre les deux peut tenir au champ, à la période, "
+            "aux définitions des indicateurs ou à l'échantillon, autant qu'à l'effet lui-même.",
+            "<strong>Les écarts bruts ne sont pas des effets.</strong> Lorsque les médecins qui entrent dans un "
+            "dispositif diffèrent des autres avant d'y entrer, l'écart brut mêle l'effet et ces différences ; "
+            "chaque chapitre compare l'écart brut et l'effet estimé sur ces données.",
+        ]
+        not_shows = [
+            "Elle ne dit pas laquelle des deux estimations est la plus juste : chaque chapitre donne, dans ses "
+            "limites, les tests et analyses de sensibilité qui permettent d'en juger.",
+            "Pour les assistants médicaux, aucun effet contrefactuel n'a été publié : la colonne « Publié » reprend "
+            "des évolutions descriptives (avant/après) de l'Assurance maladie.",
+        ]
+    else:
+        shows = [
+            "<strong>La méthode retrouve l'effet introduit.</strong> Les données synthétiques sont construites pour "
+            "que l'effet moyen de chaque dispositif ait la taille publiée. Que l'estimateur de Callaway et Sant'Anna "
+            "le retrouve valide la chaîne de calcul — lecture des données, appariement, estimation, inférence — et "
+            "non le résultat publié lui-même.",
+            "<strong>L'écart brut n'est pas l'effet.</strong> Les données synthétiques reproduisent les différences "
+            "de profil publiées entre médecins qui entrent dans un dispositif et les autres : l'écart brut y mêle "
+            "l'effet et ces différences, comme dans la communication institutionnelle.",
+        ]
+        not_shows = [
+            "Elle n'apporte <strong>aucune preuve nouvelle</strong> sur l'effet réel des dispositifs : seules des "
+            "données réelles (SNDS) le peuvent. Un évaluateur qui dispose d'une extraction au format des contrats "
+            "obtient ce même tableau sur ses données avec <code>evalkit run</code>.",
+            "Les <strong>niveaux</strong> (taux de suivi, patientèles moyennes) des données synthétiques suivent des "
+            "moyennes nationales, non les échantillons appariés des études : seules les différences et doubles "
+            "différences se comparent.",
+            "Pour les assistants médicaux, aucun effet contrefactuel n'a été publié : la colonne « Publié » reprend "
+            "des évolutions descriptives (avant/après) de l'Assurance maladie, que les données reproduisent par "
+            "calibrage.",
+        ]
+
+    def ul(items):
+        return "<ul>" + "".join(f"<li>{x}</li>" for x in items) + "</ul>"
+
+    return _HTML(f"<h2 class='ek-home-h2'>Ce que la comparaison montre</h2>{ul(shows)}"
+                 f"<h2 class='ek-home-h2'>Ce qu'elle ne montre pas</h2>{ul(not_shows)}", "Lecture du tableau")
+
+
+def how_to_cite() -> _HTML:
+    """« Comment citer ce livre » : title, evalkit version, build date and the data it was built on (the data's
+    fingerprint on the user's data, never a path)."""
+    from . import __version__
+    from .plots import data_fingerprint_short, date_fr
+
+    title = "Évaluer l'exercice coordonné"
+    try:
+        import yaml
+
+        title = yaml.safe_load((paths.project_root() / "_config.yml").read_text(encoding="utf-8")).get("title", title)
+    except Exception:  # noqa: BLE001 - the citation still renders with the default title
+        pass
+    if paths.data_kind() == "user":
+        fp = data_fingerprint_short()
+        data = "calculs sur les données fournies par l'utilisateur" + (f" (empreinte SHA-256 {fp})" if fp else "")
+    else:
+        data = "démonstration sur données synthétiques"
+    text = (f"evalkit ({date_fr().split()[-1]}). <em>{html.escape(title)}</em>. Livre exécutable, version "
+            f"{__version__} de la bibliothèque evalkit, construit le {date_fr()} ; {data}.")
+    return _HTML(f"<div class='ek-cite'><p>{text}</p><p>Les nombres du livre sont recalculés à chaque "
+                 "construction : citer la version et la date, et, pour un résultat, le chapitre et le tableau "
+                 "des résultats (<code>estimates.csv</code>) de cette construction.</p></div>",
+                 f"evalkit. {title}. Version {__version__}, {date_fr()}.")
+
+
 # --- the English summary ---------------------------------------------------------------------------------------
 
 def english_page(answers_: list[Answer]) -> _HTML:
     """The English summary (``lang="en"``), built from the same answers as « L'essentiel »."""
     items = "".join(f"<h3>{a.title_en}</h3><p>{a.text_en}</p>" for a in answers_)
     kind = paths.data_kind()
-    data_note = ("These figures are computed on <strong>synthetic data generated by evalkit and calibrated on "
-                 "published results</strong>: finding the planted effects back validates the methods; the "
-                 "published evaluations remain the evidence." if kind == "synthetic" else
-                 "These figures are computed on the user's own data (evalkit contract format).")
+    known_ = "".join(f"<li><strong>{k.title_en}.</strong> {k.text_en}</li>" for k in known())
+    known_html = f"<p>What the published evaluations found:</p><ul>{known_}</ul>"
+    if kind == "user":
+        from .plots import data_fingerprint_short
+
+        fp = data_fingerprint_short()
+        data_note = ("These figures are computed on the data provided by the user (evalkit contract format"
+                     + (f"; SHA-256 fingerprint {fp}" if fp else "") + ").")
+        items = items + known_html
+    else:
+        data_note = ("These figures are computed on <strong>synthetic data generated by evalkit and calibrated on "
+                     "published results</strong>: they demonstrate the method and are not findings; the published "
+                     "evaluations remain the evidence.")
+        items = known_html + f"<p><em>{data_note}</em></p>" + items
+        data_note = ""
     miss = [registry.get(s).title_en for s in missing_studies()]
     miss_note = f"<p>Not covered (no data file): {', '.join(miss)}.</p>" if miss else ""
     todo = [registry.get(r.study).title_en for r in unavailable_studies()]
@@ -394,7 +708,7 @@ def english_page(answers_: list[Answer]) -> _HTML:
         "difference-in-differences estimators (Callaway and Sant'Anna for staggered adoption, with matching, "
         "event studies and HonestDiD sensitivity analysis). Each answer below gives the average effect on the "
         "units that joined the scheme, with its 95% confidence interval.</p>"
-        f"{items}{miss_note}{todo_note}<p><em>{data_note}</em></p>"
+        f"{items}{miss_note}{todo_note}" + (f"<p><em>{data_note}</em></p>" if data_note else "") +
         "<p>Main limit: the estimates rely on parallel trends — without the reform, participating GPs would have "
         "evolved like their comparison group. Pre-entry tests and the Rambachan–Roth sensitivity analysis measure "
         "how fragile this is, without ruling it out. Evaluators can rerun everything on their own extract with "

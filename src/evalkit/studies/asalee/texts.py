@@ -33,8 +33,6 @@ INTENSITY_FR = {"low": "faible", "mid": "moyenne", "high": "forte"}
 GROUP_LABELS = {"followed": "Patients suivis par l'infirmière",
                 "asalee_all": "Tous les diabétiques des médecins Asalée",
                 "control": "Diabétiques des médecins témoins"}
-#: « Source » line on an evaluator's data (as :func:`evalkit.plots.synthetic_source` writes it in a user build).
-USER_SOURCE = "données fournies par l'utilisateur (format des contrats evalkit) ; calculs evalkit"
 _WORDS = {0: "aucun", 1: "un", 2: "deux", 3: "trois", 4: "quatre", 5: "cinq", 6: "six"}
 PRE_CITED = ("creatinine", "lipids")  #: indicators whose pre-entry level the prose cites, besides the main one
 ALPHA = 0.05
@@ -65,17 +63,42 @@ def champ(r: AsaleeResult) -> str:
 
 def source(kind: str) -> str:
     """The « Source » line: the synthetic data and their calibration, or the evaluator's data."""
-    return plots.SYNTHETIC_SOURCE.format(anchor=ANCHOR) if kind == "synthetic" else USER_SOURCE
+    return plots.data_source(ANCHOR, "asalee", kind)
 
 
 def texts(r: AsaleeResult, kind: str) -> dict[str, str]:
     """French strings glued into the chapter's prose (``{glue:md}`key```), computed from ``r``.
 
-    ``kind`` (``"synthetic"`` | ``"user"``) is accepted for the common study interface; no sentence here depends on
-    it (the prose that does is in the notebook's markdown).
+    ``kind`` (``"synthetic"`` | ``"user"``): the sentences that say where the data come from.
     """
-    del kind
     t: dict[str, str] = {}
+    synthetic = kind == "synthetic"
+    t["data_lead"] = ("Sur les données synthétiques de cette page, calibrées sur ces résultats,"
+                      if synthetic else "Sur les données fournies par l'utilisateur,")
+    t["published_note"] = (
+        "Sur données synthétiques, retrouver un chiffre publié ne confirme pas l'étude de l'Irdes : les données ont "
+        "été construites pour le reproduire. La comparaison vérifie que la chaîne de calcul retrouve l'effet "
+        "introduit dans les données ; elle montre aussi ce que les synthèses publiées ne donnent pas (l'effet en "
+        "intention de traiter, l'intervalle de confiance)." if synthetic else
+        "Un écart entre l'estimation sur les données fournies et le chiffre publié peut tenir au champ (médecins, "
+        "années d'entrée), à la définition des indicateurs ou à la sélection des patients suivis, autant qu'à "
+        "l'effet lui-même. La comparaison montre aussi ce que les synthèses publiées ne donnent pas (l'effet en "
+        "intention de traiter, l'intervalle de confiance).")
+    t["data_box"] = (
+        "Les données de cette page sont synthétiques : des patients diabétiques rattachés à des médecins, avec des "
+        "niveaux de suivi proches des taux nationaux, une tendance commune, des médecins Asalée partant de plus haut, "
+        "un effet per-protocole de la taille publiée sur l'HbA1c et un effet qui croît avec l'intensité (paramètres "
+        "et sources documentés dans le module `evalkit.simulate.asalee`). Un évaluateur disposant des données "
+        "réelles (SNDS) les met au même format et relance la page." if synthetic else
+        "Les données de cette page sont celles fournies par l'utilisateur, au format des contrats evalkit (un "
+        "patient diabétique × année, rattaché à son médecin) ; elles sont identifiées par leur empreinte dans la "
+        "ligne « Source » des figures et tableaux.")
+    t["limit_data"] = (
+        "**Données synthétiques.** Les niveaux et effets de cette page reproduisent des ordres de grandeur publiés ; "
+        "seuls les chiffres cités avec leur source sont des résultats d'études." if synthetic else
+        "**Données.** Les résultats dépendent de l'extraction fournie : le repérage des diabétiques, le rattachement "
+        "des patients à leur médecin et la définition du suivi infirmier conditionnent la comparaison avec "
+        "l'évaluation publiée.")
     y0, y1 = r.years[0], r.years[-1]
     t["years"] = f"{y0}–{y1}"
     t["cohorts"] = fmt_years(r.cohorts)

@@ -76,7 +76,7 @@ def analyse(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, kind: str | N
 
         kind = paths.data_kind()
     r = analyse_data(df, seed=seed, truth=truth, covariates=covariates, horizon=horizon)
-    return AssistantsAnalysis(r, kind, _rows(r, kind), _texts(r))
+    return AssistantsAnalysis(r, kind, _rows(r, kind), _texts(r, kind))
 
 
 __all__ = ["AID_SCHEDULE", "AID_SOURCE", "ANCHOR", "CLAIM_PATIENTS", "CONTRACTS", "KEYS", "NEVER", "OPTIONS",

@@ -101,9 +101,10 @@ def figure_event_study(r: AssistantsResult, kind: str) -> plots.Figure:
     at_h = post[post["event_time"] == r.horizon]
     last = at_h.iloc[0] if len(at_h) else post.iloc[-1]
     first = post.iloc[0]
-    verb = "croît" if last.estimate > first.estimate else "ne croît pas"
-    title = (f"Le gain de patientèle {verb} avec l'ancienneté du contrat : "
-             f"{fmt_num(first.estimate, 0, sign=True)} patients l'année de la signature, "
+    grows = last.estimate > first.estimate and last.ci_low > first.ci_high  # « croît » only with disjoint intervals
+    title = (("Le gain de patientèle croît avec l'ancienneté du contrat : " if grows else
+              "Gain de patientèle selon l'ancienneté du contrat : ")
+             + f"{fmt_num(first.estimate, 0, sign=True)} patients l'année de la signature, "
              f"{fmt_num(last.estimate, 0, sign=True)} après {int(last.event_time) + 1} ans")
     return plots.event_study(tab, ylabel="Effet sur la patientèle médecin traitant (patients)", title=title,
                              champ=champ(r), source=source(kind), name="assistants_dynamique",
@@ -112,14 +113,16 @@ def figure_event_study(r: AssistantsResult, kind: str) -> plots.Figure:
 
 
 def dose_title(r: AssistantsResult, prefix: str) -> str:
-    """« <prefix> croît avec … » only when the point estimates are ordered third < half < full."""
+    """« <prefix> croît avec … » only when the point estimates are ordered third < half < full and the 95 % intervals
+    of the first and last options are disjoint; otherwise a neutral title."""
     g = r.dose.set_index("option")["gain"] if len(r.dose) else pd.Series(dtype=float)
     vals = [g[o] for o in OPTIONS if o in g.index]
     if len(vals) < 2:
         return prefix + " selon l'option du contrat"
-    if all(a < b for a, b in zip(vals, vals[1:])):
+    d = r.dose.set_index("option").loc[[o for o in OPTIONS if o in g.index]]
+    if all(a < b for a, b in zip(vals, vals[1:])) and d["gain_ci_low"].iloc[-1] > d["gain_ci_high"].iloc[0]:
         return prefix + " croît avec le temps d'assistant financé"
-    return prefix + " ne croît pas régulièrement avec le temps d'assistant financé"
+    return prefix + " selon le temps d'assistant financé"
 
 
 def figure_dynamic_by_option(r: AssistantsResult, kind: str) -> plots.Figure:
@@ -344,7 +347,10 @@ def published_table(r: AssistantsResult, kind: str) -> pd.DataFrame:
          float(round(row22["estimate"].iloc[0], -3)) if len(row22) else float("nan"),
          "l'annonce suppose les objectifs atteints et ne retranche pas la tendance"),
     ]
-    rep = "Reproduit (synthétique)" if kind == "synthetic" else "Reproduit (vos données)"
+    if kind == "user":  # the « calibrage » readings describe the synthetic data only
+        rows = [(*x[:4], "comparaison descriptive (avant/après)" if x[4].startswith("calibrage") else x[4])
+                for x in rows]
+    rep = "Reproduit (synthétique)" if kind == "synthetic" else "Reproduit (données de l'utilisateur)"
     out = pd.DataFrame(rows, columns=["Indicateur", "Publié", "Source", rep, "Ce que montre la comparaison"])
     pct = out["Indicateur"].str.endswith("(%)")
     for c in ("Publié", rep):

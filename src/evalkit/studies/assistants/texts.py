@@ -7,7 +7,7 @@ import numpy as np
 from ... import plots
 from ...fr import NBSP, fmt_ci, fmt_eur, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_span
 from .analysis import NEVER, SIGNATORIES, AssistantsResult
-from .policy import CLAIM_CONTRACTS, CLAIM_PATIENTS, CONTRACTS, OPTION_SHARES_2021, OPTIONS, WITHOUT_MT
+from .policy import CLAIM_CONTRACTS, CLAIM_PATIENTS, CONTRACTS, OPTION_SHARES_2021, OPTIONS, PUBLISHED, WITHOUT_MT
 
 ANCHOR = "les bilans de l'Assurance maladie (2022, 2024) et le rapport du HCAAM (2022)"
 CHAMP = "médecins généralistes libéraux, {y0}–{y1} ; contrats d'assistant médical débutant en {c0}–{c1}"
@@ -15,7 +15,6 @@ OPTION_LABELS = {"third": "Tiers temps", "half": "Mi-temps", "full": "Temps plei
 GROUP_LABELS = {SIGNATORIES: "signataires", NEVER: "non-signataires"}
 COVARIATE_LABELS = {"underserved": "zone sous-dense", "age": "âge", "female": "sexe",
                     "patients_mt_first": "patientèle médecin traitant de la première année"}
-USER_SOURCE = "données fournies par l'utilisateur (format des contrats evalkit)"
 
 
 _PER_OPTION = ("att", "gain", "gain_ci", "gain_fte", "att_nyt", "att_nyt_ci")
@@ -29,6 +28,7 @@ KEYS: tuple[str, ...] = (
     "pretest_cov_sentence", "pretest_nocov_sentence", "cov_list", "gain_0", "gain_h", "gain_h_ci", "gain_h_pct",
     "horizon_months", "horizon_years", "share_trend", "honest_breakdown", "honest_m1_ci", "fa_att", "fa_att_pct",
     "acts_att", "acts_att_pct", "n_gps", "n_sign", "n_never", "years", "cohorts",
+    "data_lead", "desc_lead", "desc_calib", "published_note", "data_box", "limit_data",
     *(f"desc_{k}" for k in ("cohorts", "n", "base", "after48", "change48", "change48_pct", "change30_pct",
                             "ctrl48", "ctrl48_pct", "ctrl_base", "rawdid")),
 )  # the glue keys of chapters/assistants.ipynb (tests/test_assistants.py checks both ways)
@@ -41,8 +41,7 @@ def champ(r: AssistantsResult) -> str:
 
 def source(kind: str) -> str:
     """The « Source » line: the bundled synthetic data (and what they are calibrated on) or the evaluator's data."""
-    data = USER_SOURCE if kind == "user" else plots.SYNTHETIC_SOURCE.format(anchor=ANCHOR)
-    return data + " ; calculs evalkit"
+    return plots.data_source(ANCHOR, "assistants", kind)
 
 
 def months(h: int) -> int:
@@ -50,11 +49,53 @@ def months(h: int) -> int:
     return 12 * (h + 1)
 
 
-def texts(r: AssistantsResult) -> dict[str, str]:
-    """French strings for the prose (glued in the notebook); « n.d. » when the data do not allow a number."""
+def mode_texts(kind: str) -> dict[str, str]:
+    """The sentences that say where the data come from: synthetic data calibrated on published figures, or the
+    user's data (no word of synthetic data then)."""
+    if kind == "user":
+        return {
+            "data_lead": "Sur les données fournies par l'utilisateur,",
+            "desc_lead": "Sur les données fournies par l'utilisateur,",
+            "desc_calib": (f"La Cnam publie, pour ses premiers signataires, une hausse de "
+                           f"{fmt_pct(PUBLISHED['mt_change_48m'], 1, sign=True)} en 48 mois."),
+            "published_note": (
+                "Le tableau met en regard les évolutions descriptives publiées par la Cnam et leur équivalent sur les "
+                "données fournies. Aucun effet contrefactuel n'ayant été publié, seule la double différence de ce "
+                "chapitre estime la part de la hausse attribuable au contrat ; un écart avec les chiffres publiés "
+                "peut tenir au champ, aux cohortes de signataires ou aux définitions."),
+            "data_box": ("Les données sont celles fournies par l'utilisateur, au format des contrats evalkit ; elles "
+                         "sont identifiées par leur empreinte dans la ligne « Source » des figures et tableaux."),
+            "limit_data": ("**Données.** Les résultats dépendent de l'extraction fournie : le champ des médecins, "
+                           "les dates de contrat et la définition de la patientèle médecin traitant conditionnent la "
+                           "comparaison avec les chiffres publiés."),
+        }
+    return {
+        "data_lead": ("Sur des données synthétiques qui reproduisent ces chiffres publiés — et reposent, faute "
+                      "d'évaluation publiée, sur une hypothèse d'effet —,"),
+        "desc_lead": "Sur les données synthétiques,",
+        "desc_calib": "Ces chiffres sont proches de ceux de la Cnam, sur lesquels les données ont été calibrées.",
+        "published_note": (
+            "Les lignes « calibrage » vérifient que les données synthétiques reproduisent les chiffres descriptifs "
+            "publiés ; elles ne valident pas l'effet estimé, qui dépend des hypothèses du générateur (tendances, "
+            "sélection, effets par option). Seule une estimation sur les données du SNDS, avec le même programme, "
+            "dira si le gain réel est plus proche de la hausse brute ou de l'effet estimé ici."),
+        "data_box": ("Les données sont synthétiques : elles sont générées par evalkit et calibrées sur les bilans "
+                     "de l'Assurance maladie et le rapport du HCAAM (effectifs, répartition des options, hausses "
+                     "avant/après, tendance des non-signataires). Un évaluateur disposant d'un extrait du SNDS au "
+                     "même format relance le chapitre à l'identique."),
+        "limit_data": ("**Données synthétiques.** Les ordres de grandeur de l'effet, du coût et de la projection "
+                       "découlent des hypothèses du générateur, calibré sur des chiffres descriptifs : ils illustrent "
+                       "ce que donnerait la méthode, pas ce qu'a réellement produit le dispositif."),
+    }
+
+
+def texts(r: AssistantsResult, kind: str) -> dict[str, str]:
+    """French strings for the prose (glued in the notebook); « n.d. » when the data do not allow a number.
+    ``kind`` (« synthetic » | « user »): see :func:`mode_texts`."""
     m = r.cs["patients_mt"]
     rel = m.relative("simple")
     t: dict[str, str] = dict.fromkeys(KEYS, "n.d.")  # every key the chapter pastes exists, even without data
+    t.update(mode_texts(kind))
     t["n_never"] = fmt_num(r.n_gps - r.n_signatories, 0)
     t["cov_list"] = ", ".join(COVARIATE_LABELS.get(c, c) for c in r.covariates) if r.covariates else "aucune"
     t["full_note"] = ("les médecins à temps plein, tous en zone sous-dense, sont comparés aux seuls médecins des zones "

@@ -59,7 +59,7 @@ def champ(r: MSPResult) -> str:
 
 def source() -> str:
     """The « Source » line of every figure and table."""
-    return plots.synthetic_source(ANCHOR) + " ; calculs evalkit."
+    return plots.data_source(ANCHOR, "msp") + "."
 
 
 def prep_notes(p: Prepared) -> str:
@@ -141,7 +141,30 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     t["msp_cohort_min"], t["msp_cohort_max"] = fmt_num(sizes.min(), 0), fmt_num(sizes.max(), 0)
     t["msp_prep_notes"] = prep_notes(p)
     t["msp_data_kind"] = "synthétiques" if kind == "synthetic" else "fournies par l'utilisateur"
-
+    synthetic = kind == "synthetic"
+    t["msp_chapeau_data"] = (
+        "Cette page démontre la méthode sur des données synthétiques, construites pour que l'effet ait la taille "
+        "publiée : sur ces données," if synthetic else "Sur les données fournies par l'utilisateur,")
+    t["msp_profile_note"] = " ; les données synthétiques ont été construites pour le reproduire" if synthetic else ""
+    t["msp_published_note"] = (
+        "Les données synthétiques ont été générées pour que l'effet ait la taille publiée par l'Irdes et que les "
+        "médecins en MSP aient, avant leur entrée, le profil publié. Retrouver l'effet publié montre donc que la chaîne "
+        "d'estimation fonctionne — elle retrouve un effet connu malgré une sélection à l'entrée de l'ampleur observée "
+        "—, pas que l'effet publié est exact : la preuve reste l'évaluation de l'Irdes sur les données réelles de "
+        "l'Assurance maladie. À l'inverse, l'écart brut calculé sur ces données n'a pas été calibré sur les « 600 "
+        "patients » : il découle du profil publié des médecins en MSP et de l'effet introduit dans les données."
+        if synthetic else
+        "L'estimation sur les données fournies et l'évaluation publiée répondent à la même question avec la même "
+        "méthode, mais sur des médecins, des années et des extractions qui peuvent différer : un écart entre les deux "
+        "peut tenir au champ, à la période ou aux définitions des indicateurs autant qu'à l'effet lui-même.")
+    t["msp_limit_data"] = (
+        "**Données synthétiques.** Les résultats chiffrés de cette page sont calculés sur des données générées par "
+        "evalkit, calibrées sur les résultats publiés ; ils ne constituent pas une nouvelle évaluation. Les mêmes "
+        "calculs peuvent être relancés sur un extrait réel des données de l'Assurance maladie au même format (voir le "
+        "guide de l'évaluateur)." if synthetic else
+        "**Données.** Les résultats dépendent de l'extraction fournie : son champ, ses années et la définition de ses "
+        "indicateurs (patientèle médecin traitant, file active, honoraires) conditionnent la comparaison avec "
+        "l'évaluation publiée.")
     # Headline and the other estimates.
     for o in OUTCOME_UNITS:
         k = _KEY[o]
@@ -164,7 +187,6 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     t["msp_pretest_gt_mt"] = fmt_p(r.cs["patients_mt"].pretest_p, style="eq")
     t["msp_pretest_gt_q_mt"] = str(r.cs["patients_mt"].pretest_df)
     naive_mt, pre_mt, cs_mt = r.naive["patients_mt"], r.naive_pre["patients_mt"], e_mt.estimate
-    t["msp_naive_ratio_mt"] = fmt_num(naive_mt.estimate / cs_mt, 1) if cs_mt > 0 else "n.d."
     t["msp_naive_change_mt"] = val(naive_mt.estimate - pre_mt.estimate, "patients_mt")
     naive_fa, pre_fa = r.naive["file_active"].estimate, r.naive_pre["file_active"].estimate
     t["msp_naive_pre_share_fa"] = fmt_pct(100 * pre_fa / naive_fa, 0) if naive_fa > 0 and pre_fa > 0 else "n.d."
@@ -197,9 +219,15 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
         "Les effectifs ne permettent pas de comparer leur activité." if act is None else
         f"Ils suivaient {'déjà ' if act == 'plus' else ''}{act} de patients : {_base_gap(r, 'base_mt')} de patientèle "
         f"médecin traitant et {_base_gap(r, 'base_fa')} de file active.")
-    t["msp_chapeau_why"] = (
-        "les médecins qui rejoignent une MSP suivaient déjà plus de patients avant d'y entrer"
-        if act == "plus" else "l'écart brut mêle l'effet de la MSP et les différences qui existaient avant l'entrée")
+    why = ("les médecins qui rejoignent une MSP suivaient déjà plus de patients avant d'y entrer"
+           if act == "plus" else "l'écart brut mêle l'effet de la MSP et les différences qui existaient avant l'entrée")
+    if naive_mt.ci_low > e_mt.ci_high and cs_mt > 0:  # « plus grand » only when the intervals are disjoint
+        t["msp_naive_cmp"] = f"{fmt_num(naive_mt.estimate / cs_mt, 1)} fois plus grand, car {why}"
+    elif naive_mt.ci_high < e_mt.ci_low:
+        t["msp_naive_cmp"] = "plus petit que l'effet estimé"
+    else:
+        t["msp_naive_cmp"] = ("que l'incertitude ne permet pas de distinguer de l'effet estimé ; " + why
+                              if act == "plus" else "que l'incertitude ne permet pas de distinguer de l'effet estimé")
     naive_pre_mt = val(pre_mt.estimate, "patients_mt")
     t["msp_pre_gap_sentence"] = (
         f"L'écart existe avant la première entrée : il était de {naive_pre_mt} en {p.baseline_year}, soit "
@@ -238,10 +266,9 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
         f"parallèles (p {fmt_p(pt, style='eq')}) : les résultats doivent être lus avec prudence")
     if r.truth and r.truth.get("parallel_trends") and not (np.isfinite(pt) and pt >= 0.05):
         t["msp_pretest_sentence"] += (
-            ". Sur ces données synthétiques, les tendances sont pourtant parallèles par construction : ce rejet est "
-            "une fausse alerte, comme un test au seuil de 5 % en produit en moyenne une fois sur vingt. Un test de "
-            "tendances parallèles ne suffit donc pas à trancher, dans un sens comme dans l'autre, d'où l'analyse de "
-            "sensibilité qui suit")
+            ". Ces données synthétiques ont pourtant été générées avec des tendances parallèles : au seuil de 5 %, "
+            "un tel test rejette à tort en moyenne une fois sur vingt. Un test de tendances parallèles ne suffit donc "
+            "pas à trancher, dans un sens comme dans l'autre, d'où l'analyse de sensibilité qui suit")
     post = _post(r)
     e0, e2 = post.iloc[0], post.iloc[min(2, len(post) - 1)]
     said = (f"Après l'entrée, l'effet est de {val(e0, 'patients_mt')} l'année d'entrée et de "
@@ -301,7 +328,7 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     if tr:
         inside = e_mt.ci_low <= tr["simple"]["patients_mt"] <= e_mt.ci_high
         t["msp_truth_sentence"] = (
-            f"Sur ces données synthétiques, l'effet vrai est connu puisqu'il a été planté : "
+            f"Sur ces données synthétiques, l'effet vrai est connu puisqu'il a été introduit par construction : "
             f"{val(tr['simple']['patients_mt'], 'patients_mt')} en moyenne sur les années qui suivent l'entrée (soit "
             f"{val(tr['percent']['patients_mt'], 'patients_mt', pct=True)}). L'estimateur retenu "
             + ("le retrouve : son intervalle de confiance le contient. " if inside else
