@@ -8,6 +8,7 @@ year, NaN/0 = never treated). Estimators never read files. Every result has ``ta
 - classic DiD: :func:`did_2x2`, :func:`twfe`, :func:`twfe_event_study`
 - staggered adoption: :func:`prepare` (a :class:`Panel` prepared once), :func:`callaway_santanna`,
   :func:`honest_did`, :func:`bacon_decomposition`
+- discrete dose (Callaway, Goodman-Bacon & Sant'Anna 2024): :func:`discrete_dose_did`
 - matching: :func:`match_ps`, :func:`match_cem`, :func:`balance_table`
 - power: :func:`power_mde`, :func:`power_n`, :func:`power_simulate`
 - warnings raised by an estimator, collected instead of printed: :func:`collect_warnings`, :func:`caught`
@@ -15,6 +16,7 @@ year, NaN/0 = never treated). Estimators never read files. Every result has ``ta
 
 from .base import Aggregate, CaughtWarnings, Estimate, caught, collect_warnings
 from .did import DiD2x2Result, EventStudy, TWFEResult, did_2x2, twfe, twfe_event_study
+from .dose import DoseResult, discrete_dose_did
 from .matching import MatchResult, balance_table, match_cem, match_ps, propensity_score
 from .naive import naive_cross_section
 from .power import DesignPowerResult, PowerResult, power_design, power_mde, power_mde_design, power_n, power_simulate
@@ -36,6 +38,7 @@ __all__ = [
     "CSResult",
     "CaughtWarnings",
     "DiD2x2Result",
+    "DoseResult",
     "Estimate",
     "EventStudy",
     "GroupTimeInfluence",
@@ -50,6 +53,7 @@ __all__ = [
     "caught",
     "collect_warnings",
     "did_2x2",
+    "discrete_dose_did",
     "honest_did",
     "sensitivity",
     "breakdown",
