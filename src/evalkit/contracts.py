@@ -210,7 +210,8 @@ if _missing_contracts:  # pragma: no cover — a registry entry without its sche
 STUDIES: dict[str, Study] = {n: _CONTRACTS[n] for n in registry.names()}
 # --- end of the registry-driven study list -----------------------------------------------------------------------
 
-RESULT_UNITS = ("patients", "euros", "pp", "percent", "ratio", "eur_per_patient_year", "acts", "log_points", "count")
+RESULT_UNITS = ("patients", "euros", "pp", "percent", "ratio", "eur_per_patient_year", "acts", "log_points", "count",
+                "eur_per_patient")  # legacy unit of the assistants cost rows before eur_per_patient_year (golden fixture)
 
 #: Labels of the ``estimator`` column (a suppressed row carries one of them followed by ``[suppressed<11]``).
 ESTIMATORS = (

@@ -325,6 +325,7 @@ UNIT_DESCRIPTIONS: dict[str, str] = {
     "percent": "pourcentage de la moyenne des unités traitées avant leur entrée dans le dispositif",
     "ratio": "rapport sans dimension",
     "eur_per_patient_year": "euros par patient et par an",
+    "eur_per_patient": "euros par patient (ancienne unité du coût par patient, lire euros par patient et par an)",
     "acts": "nombre d'actes",
     "log_points": "différence de logarithmes (0,01 correspond à environ 1 % pour de petits écarts)",
     "count": "effectif (nombre d'unités ou d'événements)",
