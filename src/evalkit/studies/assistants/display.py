@@ -13,7 +13,8 @@ from ... import plots
 from ...disclosure import MIN_CELL, count_fr, suppress
 from ...fr import NBSP, fmt_eur, fmt_est_ci, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_smart
 from .analysis import NEVER, SIGNATORIES, AssistantsResult
-from .policy import (AID_SCHEDULE, AID_SOURCE, CLAIM_PATIENTS, CONTRACTS, OPTION_FTE, OPTIONS, PUBLISHED,
+from .policy import (AID_SCHEDULE, AID_SOURCE, CLAIM_CONTRACTS, CLAIM_PATIENTS, CLAIM_READINGS, CLAIM_TARGET_CONTRACTS,
+                     CONTRACTS, OPTION_FTE, OPTIONS, PUBLISHED,
                      TARGET_SOURCE, TARGET_YEAR, TARGETS, WITHOUT_MT)
 from .texts import GROUP_LABELS, OPTION_LABELS, champ, months, source
 
@@ -356,7 +357,8 @@ def published_table(r: AssistantsResult, kind: str) -> pd.DataFrame:
 
     cnam22, cnam24 = "Cnam 2022", "Cnam 2024"
     first_target = r.targets[r.targets.option == "all"]["target_mean"]
-    row22 = r.projection[r.projection.date == "2022-01"]
+    row22 = r.projection[r.projection.date == CLAIM_READINGS["signed"]]
+    row_t = r.projection[r.projection.date == CLAIM_READINGS["target"]]
     dose = r.dose
     mt, fa, ac = "patients_mt", "file_active", "acts"
     rows = [
@@ -380,9 +382,14 @@ def published_table(r: AssistantsResult, kind: str) -> pd.DataFrame:
         (f"Effet attribuable à {months(r.horizon)} mois (%)", float("nan"), "non publié",
          float(dose["gain"].mul(dose["n_gps"]).sum() / dose["n_gps"].sum() / r.cs[mt].pre_mean * 100)
          if len(dose) else float("nan"), "estimation de ce chapitre (double différence)"),
-        ("Patients gagnés, 2 700 contrats (janvier 2022)", float(CLAIM_PATIENTS), "Cnam, février 2022",
-         float(round(row22["estimate"].iloc[0], -3)) if len(row22) else float("nan"),
-         "l'annonce suppose les objectifs atteints et ne retranche pas la tendance"),
+        (f"Patients gagnés, {fmt_num(CLAIM_CONTRACTS, 0)} contrats signés (janvier 2022)", float(CLAIM_PATIENTS),
+         "Cnam, février 2022", float(round(row22["estimate"].iloc[0], -3)) if len(row22) else float("nan"),
+         "l'annonce suppose les objectifs atteints et ne retranche pas la tendance ; contrats supposés arrivés à "
+         f"{months(r.horizon)} mois"),
+        (f"Patients gagnés, {fmt_num(CLAIM_TARGET_CONTRACTS, 0)} contrats visés (objectif 2022)",
+         float(CLAIM_PATIENTS), "Cnam, février 2022 ; objectif : HCAAM 2022",
+         float(round(row_t["estimate"].iloc[0], -3)) if len(row_t) else float("nan"),
+         "autre lecture de l'annonce : rapportée aux contrats visés plutôt qu'aux contrats signés"),
     ]
     rep = "Reproduit (synthétique)" if kind == "synthetic" else "Reproduit (vos données)"
     out = pd.DataFrame(rows, columns=["Indicateur", "Publié", "Source", rep, "Ce que montre la comparaison"])

@@ -218,7 +218,7 @@ def _options_texts(r: AssistantsResult, t: dict[str, str]) -> None:
                 parts.append(_significant_diff(x[col], x[f"{col}_ci_low"], x[f"{col}_ci_high"], names[o],
                                                names[ref]))
         if parts:
-            t["u_order_sentence"] = "; ".join(parts)
+            t["u_order_sentence"] = f"{NBSP}; ".join(parts)
     c = r.dose_cgbs
     if c is not None:
         for o in OPTIONS:
