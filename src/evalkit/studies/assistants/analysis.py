@@ -135,6 +135,8 @@ def _restrict_underserved(d: pd.DataFrame, option: str, covariates: Sequence[str
 def _cov(psis: Mapping[str, pd.Series]) -> pd.DataFrame:
     """Covariance matrix of estimates from their per-GP influence functions (Σ_i ψ_i ψ'_i, GPs aligned)."""
     keys = list(psis)
+    if not keys:
+        return pd.DataFrame(dtype=float)
     m = pd.concat([psis[k].rename(k) for k in keys], axis=1).fillna(0.0)
     return pd.DataFrame(m.to_numpy().T @ m.to_numpy(), index=keys, columns=keys)
 

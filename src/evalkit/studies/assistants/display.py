@@ -149,7 +149,14 @@ def figure_dynamic_by_option(r: AssistantsResult, kind: str) -> plots.Figure:
 
 def figure_dose(r: AssistantsResult, kind: str) -> plots.Figure:
     """Gains at the horizon of the three options among comparable GPs (underserved areas, each option against the
-    underserved never-signatories)."""
+    underserved never-signatories); the options' own comparisons when the data have no underserved GPs."""
+    if not len(r.dose_underserved):
+        t = r.dose.rename(columns={"gain": "estimate", "gain_ci_low": "ci_low", "gain_ci_high": "ci_high"})
+        t["label"] = [f"{OPTION_LABELS[o]} (n = {count_fr(int(n))})" for o, n in zip(t["option"], t["n_gps"])]
+        return plots.forest(t, xlabel=f"Patients médecin traitant gagnés {months(r.horizon)} mois après la signature "
+                            "(patients)", title=dose_title(r, "Le gain de patientèle"), champ=champ(r),
+                            source=source(kind), name="assistants_dose", decimals=0, alt_unit=" patients",
+                            ylabel="Option du contrat")
     t = r.dose_underserved.rename(columns={"gain": "estimate", "gain_ci_low": "ci_low", "gain_ci_high": "ci_high"})
     t["label"] = [f"{OPTION_LABELS[o]} (n = {count_fr(int(n))})" for o, n in zip(t["option"], t["n_gps"])]
     return plots.forest(t, xlabel=f"Patients médecin traitant gagnés {months(r.horizon)} mois après la signature "
@@ -159,10 +166,12 @@ def figure_dose(r: AssistantsResult, kind: str) -> plots.Figure:
                         note="Chaque option est comparée aux non-signataires des zones sous-denses.")
 
 
-def table_options_underserved(r: AssistantsResult, kind: str) -> plots.Table:
+def table_options_underserved(r: AssistantsResult, kind: str) -> plots.Table | None:
     """The options among underserved GPs: CS gain at the horizon and its differences (joint influence functions), and
-    the multi-valued treatment DiD (Callaway, Goodman-Bacon & Sant'Anna 2024) on the same GPs."""
+    the multi-valued treatment DiD (Callaway, Goodman-Bacon & Sant'Anna 2024) on the same GPs (None without them)."""
     t = r.dose_underserved
+    if not len(t):
+        return None
     cg = r.dose_cgbs
     cgbs = []
     for o in t["option"]:
