@@ -250,6 +250,10 @@ def test_options_compared_among_comparable_gps_recover_planted_effects(default_r
         for o in sim_mod.OPTIONS:
             true_h = sim.truth.dynamic(option=o, underserved=1).loc[a.horizon]
             assert abs(u.loc[o, "gain"] - true_h) < 3 * u.loc[o, "gain_se"], (o, u.loc[o, "gain"], true_h)
+            # the planted rate: share of the baseline patientèle gained by option (effect_mt) × the ramp at h
+            rate = sim.params.effect_mt[o] * sim.params.ramp[min(a.horizon, len(sim.params.ramp) - 1)]
+            pre = a.by_option_underserved[o].pre_mean
+            assert abs(u.loc[o, "gain"] / pre - rate) < 3 * u.loc[o, "gain_se"] / pre, (o, u.loc[o, "gain"] / pre, rate)
             c = a.dose_cgbs.att(S.policy.OPTION_FTE[o])
             true_g = sim.truth.group_att(option=o, underserved=1)
             assert abs(c.estimate - true_g) < 3 * c.std_error, (o, c.estimate, true_g)
