@@ -48,7 +48,7 @@ def _record_all(res: Path):
                                                       "Reproduit": ["+ 7,5 %"], "Lecture": ["proche"]})})
     results.record([_row("asalee", "hba1c_3plus", "pp", 4.5)], "asalee", out_dir=res)
     results.record([_row("assistants", "patients_mt", "patients", 150.0),
-                    _row("assistants", "cost_per_patient", "eur_per_patient", 1200.0, estimator="aid_over_cs_gain")],
+                    _row("assistants", "cost_per_patient", "eur_per_patient_year", 1200.0, estimator="aid_over_cs_gain")],
                    "assistants", out_dir=res)
 
 

@@ -117,7 +117,7 @@ def recorded(tmp_path, monkeypatch):
                              headline=False, data=d, std_error=10.0)], "msp", out_dir=res)
         results.record([_row("asalee", "hba1c_3plus", "pp", 4.5, data=d)], "asalee", out_dir=res)
         results.record([_row("assistants", "patients_mt", "patients", 140.0, data=d),
-                        _row("assistants", "cost_per_patient", "eur_per_patient", 212.0,
+                        _row("assistants", "cost_per_patient", "eur_per_patient_year", 212.0,
                              estimator="aid_over_cs_gain", data=d)], "assistants", out_dir=res)
         return data
 

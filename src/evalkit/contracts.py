@@ -210,7 +210,7 @@ if _missing_contracts:  # pragma: no cover — a registry entry without its sche
 STUDIES: dict[str, Study] = {n: _CONTRACTS[n] for n in registry.names()}
 # --- end of the registry-driven study list -----------------------------------------------------------------------
 
-RESULT_UNITS = ("patients", "euros", "pp", "percent", "ratio", "eur_per_patient", "acts", "log_points", "count",
+RESULT_UNITS = ("patients", "euros", "pp", "percent", "ratio", "eur_per_patient_year", "acts", "log_points", "count",
                 "p_value")
 
 #: Labels of the ``estimator`` column (a suppressed row carries one of them followed by ``[suppressed<11]``).
@@ -219,7 +219,8 @@ ESTIMATORS = (
     "cs_simple", "cs_dynamic", "cs_group", "cs_calendar", "cs_simple_dynamic", "cs_simple_group", "cs_simple_calendar",
     "cs_simple_matched", "cs_dynamic_matched", "cs_group_matched", "cs_calendar_matched",
     "cs_simple_not_yet_treated", "cs_simple_no_covariates", "cs_simple_per_protocol", "cs_simple_gp_weighted",
-    "cs_simple_patient_weighted", "cs_dose_difference",
+    "cs_simple_patient_weighted", "cs_dose_difference", "cs_dose_difference_underserved",
+    "cs_simple_underserved", "cgbs_discrete_dose",  # options among comparable GPs (assistants)
     "cs_simple_first_stage", "cs_simple_p_holm", "cs_simple_p_romano_wolf",
     # fuzzy (Wald) DiD: ITT ÷ first stage, its equality test across intensity groups, per protocol − Wald
     "wald_did", "wald_did_intensity_equality_p", "per_protocol_minus_wald",

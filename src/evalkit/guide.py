@@ -346,7 +346,7 @@ UNIT_DESCRIPTIONS: dict[str, str] = {
     "pp": "points de pourcentage (échelle de 0 à 100)",
     "percent": "pourcentage de la moyenne des unités traitées avant leur entrée dans le dispositif",
     "ratio": "rapport sans dimension",
-    "eur_per_patient": "euros par patient",
+    "eur_per_patient_year": "euros par patient et par an",
     "acts": "nombre d'actes",
     "log_points": "différence de logarithmes (0,01 correspond à environ 1 % pour de petits écarts)",
     "count": "effectif (nombre d'unités ou d'événements)",
@@ -390,6 +390,12 @@ ESTIMATOR_DESCRIPTIONS: dict[str, str] = {
                                      "groupes d'intensité, unit p_value",
     "per_protocol_minus_wald": "écart entre l'estimation per protocole et la double différence de Wald : "
                                "diagnostic de sélection des patients suivis",
+    "cs_dose_difference_underserved": "écart d'effet entre deux options de contrat parmi les médecins de zone "
+                                      "sous-dense (subgroup comparison=…)",
+    "cs_simple_underserved": "Callaway–Sant'Anna, effet d'une option parmi les seuls médecins de zone sous-dense, "
+                             "comparés aux non-signataires de ces zones (subgroup underserved_option=…)",
+    "cgbs_discrete_dose": "double différence à traitement multivalué de Callaway, Goodman-Bacon et Sant'Anna (2024) : "
+                          "effet de chaque niveau de dose (subgroup …dose=…)",
     "twfe": "double différence à effets fixes unité et année (TWFE), erreurs-types regroupées par unité",
     "callaway_santanna": "effet moyen simple de Callaway et Sant'Anna (libellé par défaut de CSResult.to_rows)",
     "callaway_santanna_dynamic": "moyenne des effets par durée depuis l'entrée (libellé par défaut)",

@@ -86,7 +86,7 @@ STUDIES: tuple[StudySpec, ...] = (
         analysis="evalkit.studies.assistants",
         chapter="chapters/assistants",
         headline=(("patients_mt", "patients"), ("patients_mt", "percent"),
-                  ("cost_per_patient", "eur_per_patient")),
+                  ("cost_per_patient", "eur_per_patient_year")),
     ),
 )
 

@@ -348,7 +348,7 @@ def _answer_asalee(spec: registry.StudySpec, rows: pd.DataFrame, kind: str) -> A
 
 def _answer_assistants(spec: registry.StudySpec, rows: pd.DataFrame, kind: str) -> Answer | None:
     p, pc = _head(rows, "patients_mt", "patients"), _head(rows, "patients_mt", "percent")
-    c = _head(rows, "cost_per_patient", "eur_per_patient")
+    c = _head(rows, "cost_per_patient", "eur_per_patient_year")
     if p is None:
         return None
     pct_fr, pct_en = _pct_notes(pc)

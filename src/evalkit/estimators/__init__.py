@@ -11,6 +11,7 @@ year, NaN/0 = never treated). Estimators never read files. Every result has ``ta
   (:meth:`CSResult.event_study`, :func:`sup_t_critical`)
 - matching: :func:`match_ps`, :func:`match_cem`, :func:`balance_table`; matching within entry cohorts then DiD on
   the matched sets, SEs by matched set: :func:`match_by_cohort`, :func:`matched_did`
+- discrete dose (Callaway, Goodman-Bacon & Sant'Anna 2024): :func:`discrete_dose_did`
 - power: :func:`power_mde`, :func:`power_n`, :func:`power_simulate`
 - joint inference across fits on the same units: :func:`wald_did` (fuzzy DiD), :func:`simple_influence`,
   :func:`equality_test` (module :mod:`.joint`); adjusted p-values :func:`holm`, :func:`romano_wolf`
@@ -20,6 +21,7 @@ year, NaN/0 = never treated). Estimators never read files. Every result has ``ta
 
 from .base import Aggregate, CaughtWarnings, Estimate, caught, collect_warnings
 from .did import DiD2x2Result, EventStudy, TWFEResult, did_2x2, twfe, twfe_event_study
+from .dose import DoseResult, discrete_dose_did
 from .matching import (CohortMatch, MatchedDiDResult, MatchResult, balance_table, match_by_cohort, match_cem,
                        match_ps, matched_did, propensity_score)
 from .naive import naive_cross_section
@@ -46,6 +48,7 @@ __all__ = [
     "CSResult",
     "CaughtWarnings",
     "DiD2x2Result",
+    "DoseResult",
     "Estimate",
     "EventStudy",
     "EventStudyBands",
@@ -63,6 +66,7 @@ __all__ = [
     "caught",
     "collect_warnings",
     "did_2x2",
+    "discrete_dose_did",
     "honest_did",
     "sensitivity",
     "breakdown",

@@ -558,7 +558,8 @@ class CSResult:
             self._gt = GroupTimeInfluence.from_diff_diff(self.raw, self._unit_ids, self._cluster_ids)
         return self._gt
 
-    def event_influence(self, event_times: Sequence[int]) -> tuple[float, pd.Series]:
+    def event_influence(self, event_times: Sequence[int],
+                        balance_e: int | None = None) -> tuple[float, pd.Series]:
         """Σ_e ATT(e) over ``event_times`` and its per-unit influence function (index = unit id).
 
         ATT(e) is the cohort-size weighted mean of the ATT(g,t) with t − g = e (the ``dynamic`` rows), its influence
@@ -566,11 +567,25 @@ class CSResult:
         effect up to h (divide value and ψ by ``len(event_times)`` for their mean). Variance: ``influence().variance``
         of the ψ values (Σ_i ψ_i² without clusters); covariance with another fit: Σ_i ψ_i ψ'_i over the units of both
         (align the two Series on their index, 0 where a unit is absent).
+
+        ``balance_e``: R ``aggte(type="dynamic", balance_e=b)`` — only the cohorts observed at least b periods after
+        treatment (last period − g ≥ b) enter every ATT(e), weights renormalised over them, so that a cumulative effect
+        over e = 0..b sums effects of the same cohorts (without it, ATT(0) also averages the late cohorts that never
+        reach b). R also drops the event times e > b, and those below b − (last − first period): asking for them here
+        raises ``ValueError``.
         """
         gt = self.influence()
         total, psi = 0.0, np.zeros(len(gt.unit_cohort))
+        balanced = np.ones(len(gt.g), dtype=bool)
+        if balance_e is not None:
+            periods = np.unique(np.asarray(self.att_gt["time"], dtype=float))
+            t_max, t_min = float(periods.max()), float(periods.min())
+            balanced = t_max - gt.g >= balance_e
+            outside = [e for e in event_times if e > balance_e or e < balance_e - (t_max - t_min)]
+            if outside:
+                raise ValueError(f"event times {outside} are outside the balanced window of balance_e={balance_e}")
         for e in event_times:
-            keep = np.flatnonzero(gt.t - gt.g == e)
+            keep = np.flatnonzero((gt.t - gt.g == e) & balanced)
             if len(keep) == 0:
                 raise ValueError(f"no ATT(g,t) at event time {e}")
             v, p = gt.weighted(keep)

@@ -166,31 +166,47 @@ class Truth:
     """The planted effects, realised on the simulated units.
 
     ``effects``: one row per treated GP × post-contract year (t ≥ am_year): ``gp_id, year, am_year, am_option,
-    event_time`` and the gain on each outcome (``patients_mt, file_active, acts``, in patients/acts). Averages of these
-    rows are the estimands: the simple ATT (all post rows, = Callaway–Sant'Anna's simple aggregation), the dynamic
-    effect at event time e, the ATT of an option.
+    event_time, underserved`` and the gain on each outcome (``patients_mt, file_active, acts``, in patients/acts).
+    Averages of these rows are the estimands: the simple ATT (all post rows, = Callaway–Sant'Anna's simple
+    aggregation), the dynamic effect at event time e, the ATT of an option — of all its signatories, or of those of
+    underserved areas only (``underserved=1``: the comparable GPs of the option comparison). The planted *rate* of an
+    option (gain as a share of the GP's baseline patientèle) is ``params.effect_mt[option]`` × the ramp.
     """
 
     effects: pd.DataFrame
     baseline: pd.DataFrame  # gp_id, am_year, am_option, and each outcome observed in am_year − 1
     params: Params
 
-    def _sel(self, option: str | None, event_time: int | None = None) -> pd.DataFrame:
+    def _sel(self, option: str | None, event_time: int | None = None, underserved: int | None = None) -> pd.DataFrame:
         e = self.effects
         if option is not None:
             e = e[e["am_option"] == option]
+        if underserved is not None:
+            e = e[e["underserved"] == underserved]
         if event_time is not None:
             e = e[e["event_time"] == event_time]
         return e
 
-    def att(self, outcome: str = "patients_mt", option: str | None = None, event_time: int | None = None) -> float:
-        """Mean gain over the treated post-contract GP-years (optionally one option, one event time)."""
-        sel = self._sel(option, event_time)
+    def att(self, outcome: str = "patients_mt", option: str | None = None, event_time: int | None = None,
+            underserved: int | None = None) -> float:
+        """Mean gain over the treated post-contract GP-years (optionally one option, one event time, one area)."""
+        sel = self._sel(option, event_time, underserved)
         return float(sel[outcome].mean()) if len(sel) else float("nan")
 
-    def dynamic(self, outcome: str = "patients_mt", option: str | None = None) -> pd.Series:
+    def dynamic(self, outcome: str = "patients_mt", option: str | None = None,
+                underserved: int | None = None) -> pd.Series:
         """Mean gain by event time (index ``event_time``)."""
-        return self._sel(option).groupby("event_time")[outcome].mean()
+        return self._sel(option, underserved=underserved).groupby("event_time")[outcome].mean()
+
+    def group_att(self, outcome: str = "patients_mt", option: str | None = None,
+                  underserved: int | None = None) -> float:
+        """Cohort-size weighted mean of each cohort's mean gain over its post-contract years (Callaway–Sant'Anna's
+        « group » aggregation; also the cell weighting of diff-diff's ``ContinuousDiD`` dose response)."""
+        sel = self._sel(option, underserved=underserved)
+        if not len(sel):
+            return float("nan")
+        by_g = sel.groupby("am_year").agg(gain=(outcome, "mean"), n=("gp_id", "nunique"))
+        return float((by_g["gain"] * by_g["n"]).sum() / by_g["n"].sum())
 
     def dynamic_overall(self, outcome: str = "patients_mt", option: str | None = None) -> float:
         """Mean of the event-time effects e ≥ 0 (the dynamic aggregation's overall value)."""
@@ -386,6 +402,7 @@ def generate(seed: int = 0, scale: float = 1.0, **overrides) -> Simulation:
         "am_year": np.repeat(am_year, T)[post].astype(int),
         "am_option": df["am_option"].to_numpy()[post],
         "event_time": ev.ravel()[post],
+        "underserved": np.repeat(underserved.astype(int), T)[post],
         "patients_mt": g_mt.ravel()[post],
         "file_active": g_fa.ravel()[post],
         "acts": g_acts.ravel()[post],

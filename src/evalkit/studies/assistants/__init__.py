@@ -4,7 +4,8 @@ The chapter « Assistants médicaux » (``chapters/assistants.ipynb``) calls :fu
 
 - :mod:`.policy` — the study's columns and policy parameters (aid schedule, targets, contract counts, published
   figures), with their sources;
-- :mod:`.analysis` — the estimation: :func:`~.analysis.analyse_data` (data frame in, frozen
+- :mod:`.analysis` — the estimation (options compared among comparable GPs: the three among underserved GPs, third vs
+  half among all; the multi-valued treatment DiD of Callaway, Goodman-Bacon & Sant'Anna 2024): :func:`~.analysis.analyse_data` (data frame in, frozen
   :class:`~.analysis.AssistantsResult` out);
 - :mod:`.rows` — the results rows; :mod:`.texts` — the French sentences glued into the prose;
   :mod:`.display` — the figures and tables.
@@ -52,6 +53,7 @@ class AssistantsAnalysis:
     figure_dynamic_by_option = _show(display.figure_dynamic_by_option)
     figure_dose = _show(display.figure_dose)
     table_dose = _show(display.table_dose)
+    table_options_underserved = _show(display.table_options_underserved)
     table_targets = _show(display.table_targets)
     figure_cost = _show(display.figure_cost)
     table_cost = _show(display.table_cost)

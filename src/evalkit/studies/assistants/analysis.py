@@ -4,8 +4,10 @@
    raw comparison with non-signatories;
 2. staggered difference-in-differences (Callaway & Sant'Anna, doubly robust with baseline covariates, never-treated
    and not-yet-treated comparisons), overall and by option; dynamic effects by years since the contract;
-3. dose–response across options (third, half, full time), with differences computed from the joint influence
-   functions of the option-level fits;
+3. options compared on comparable GPs: full time exists only in underserved areas, so the three options are compared
+   among underserved GPs (each against underserved never-signatories), and third vs half among all GPs; differences
+   from the joint influence functions of the option-level fits; and the multi-valued treatment DiD of Callaway,
+   Goodman-Bacon & Sant'Anna (2024) with the assistant's working time as a discrete dose, among underserved GPs;
 4. the share of GPs reaching their contractual patientèle target (avenant 7), with a placebo on non-signatories;
 5. the public cost per additional MT patient (aid schedule ÷ patients gained), with propagated uncertainty;
 6. a national projection (published contract counts × estimated gain per contract);
@@ -24,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from ...disclosure import MIN_CELL
-from ...estimators import callaway_santanna, honest_did, naive_cross_section, twfe
+from ...estimators import callaway_santanna, discrete_dose_did, honest_did, naive_cross_section, twfe
+from ...estimators.dose import DoseResult
 from ...estimators.base import Estimate, caught, normal_ci
 from ...estimators.staggered import CSResult, EventStudyBands, HonestResult, Panel
 from ...estimators.staggered import prepare as prepare_cs
@@ -124,9 +127,18 @@ def _restrict_for_option(d: pd.DataFrame, option: str, covariates: Sequence[str]
     return sub, keep, notes
 
 
+def _restrict_underserved(d: pd.DataFrame, option: str, covariates: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """GPs of ``option`` practising in an underserved area, and the never-signatories of these areas; the area leaves
+    the covariate list (constant)."""
+    sub = d[((d[OPTION] == option) | d[COHORT].isna()) & (d["underserved"] == 1)]
+    return sub, [c for c in covariates if c != "underserved" and sub[c].nunique() > 1]
+
+
 def _cov(psis: Mapping[str, pd.Series]) -> pd.DataFrame:
     """Covariance matrix of estimates from their per-GP influence functions (Σ_i ψ_i ψ'_i, GPs aligned)."""
     keys = list(psis)
+    if not keys:
+        return pd.DataFrame(dtype=float)
     m = pd.concat([psis[k].rename(k) for k in keys], axis=1).fillna(0.0)
     return pd.DataFrame(m.to_numpy().T @ m.to_numpy(), index=keys, columns=keys)
 
@@ -277,7 +289,10 @@ class AssistantsResult:
     """Every number the chapter shows (tidy DataFrames; English keys; no French).
 
     ``estimators``: the ladder from before/after to the retained DiD (``key, estimate, ci_low, ci_high``); ``dose``,
-    ``cost``, ``projection``, ``targets``: one row per option (and ``all``); ``dynamic``: event-study rows of the main
+    ``cost``, ``projection``, ``targets``: one row per option (and ``all``) — in ``dose`` each option against all
+    never-signatories (full time: those of underserved areas), ``diff_third`` only for half time (third and half exist
+    in every area); ``dose_underserved``: each option among underserved GPs only (``diff_third``, ``diff_half`` from the
+    joint influence functions); ``dose_cgbs``: the multi-valued treatment DiD among underserved GPs (or None); ``dynamic``: event-study rows of the main
     and per-option fits (``option`` column), cells on ≥ 11 GPs; ``horizon``: event time at which gains per contract
     are read (each fit's warnings are on its ``CSResult.warnings``); ``truth``: what the caller passed (the generator's
     planted effect, or None) — not used by the estimation. ``event_band``: the main fit's event study with a universal
@@ -301,6 +316,9 @@ class AssistantsResult:
     option_notes: dict[str, list[str]]
     dynamic: pd.DataFrame
     dose: pd.DataFrame
+    by_option_underserved: dict[str, CSResult]
+    dose_underserved: pd.DataFrame
+    dose_cgbs: DoseResult | None
     horizon: int
     targets: pd.DataFrame
     cost: pd.DataFrame
@@ -349,20 +367,43 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
         by_opt[o] = _fit(p, "patients_mt", "never_treated")
         by_opt_nyt[o] = _fit(p, "patients_mt", "not_yet_treated")
 
+    by_u: dict[str, CSResult] = {}
+    if "underserved" in d and d["underserved"].nunique() > 1:
+        for o in OPTIONS:
+            if "underserved = 1" in notes.get(o, []):  # already fitted among underserved GPs (full time)
+                by_u[o] = by_opt[o]
+                continue
+            sub, cov_u = _restrict_underserved(d, o, cov_main)
+            n_t, n_c = sub.loc[sub[OPTION] == o, UNIT].nunique(), sub.loc[sub[COHORT].isna(), UNIT].nunique()
+            if n_t >= MIN_CELL and n_c >= MIN_CELL:
+                by_u[o] = _fit(prepare_cs(sub, UNIT, TIME, COHORT, covariates=cov_u or None), "patients_mt",
+                               "never_treated")
+
     dyn_parts = [main.dynamic.table.assign(option="all")]
     for o, r in by_opt.items():
         dyn_parts.append(r.dynamic.table.assign(option=o))
     dynamic = pd.concat(dyn_parts, ignore_index=True)
     dynamic = dynamic[dynamic["n_units"] >= MIN_CELL].reset_index(drop=True)
     h = _horizon(dynamic, present, horizon)
+    dyn_u = pd.concat([r.dynamic.table.assign(option=o) for o, r in by_u.items()], ignore_index=True) \
+        if by_u else pd.DataFrame(columns=["option", "event_time", "n_units"])
+    by_u = {o: r for o, r in by_u.items()
+            if set(range(h + 1)) <= set(dyn_u[(dyn_u.option == o) & (dyn_u.n_units >= MIN_CELL)].event_time)}
 
-    # 3. Dose–response with joint influence functions --------------------------------------------------------
+    # 3. Options compared, with joint influence functions; cumulative gains over a balanced event window (R balance_e:
+    #    the same cohorts at every e ≤ h) -------------------------------------------------------------------------
     gains, psi_gain, cum, psi_cum = {}, {}, {}, {}
     for o, r in by_opt.items():
-        gains[o], psi_gain[o] = r.event_influence([h])
-        cum[o], psi_cum[o] = r.event_influence(range(h + 1))
+        gains[o], psi_gain[o] = r.event_influence([h], balance_e=h)
+        cum[o], psi_cum[o] = r.event_influence(range(h + 1), balance_e=h)
     cov_gain, cov_cum = _cov(psi_gain), _cov(psi_cum)
-    dose = _dose(by_opt, gains, cov_gain, notes)
+    dose = _dose(by_opt, gains, cov_gain, notes, compare={"half": "third"})
+    gains_u, psi_u = {}, {}
+    for o, r in by_u.items():
+        gains_u[o], psi_u[o] = r.event_influence([h], balance_e=h)
+    dose_u = _dose(by_u, gains_u, _cov(psi_u), {o: ["underserved = 1"] for o in by_u},
+                   compare={"half": "third", "full": "third"}, also={"full": "half"})
+    dose_cgbs = _cgbs(d, cov_main)
 
     # 4.–6. Contract targets, cost per additional patient, national projection -------------------------------
     targets = target_attainment(d)
@@ -390,9 +431,10 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
         covariates=list(main.settings.get("covariates", [])), descriptive=desc, desc_cohorts=list(first),
         trends=trends(d, first), estimators=_estimator_ladder(d, desc, main, variants, h), cs=cs,
         cs_variants=variants, by_option=by_opt, by_option_nyt=by_opt_nyt, option_notes=notes, dynamic=dynamic,
-        dose=dose, horizon=h, targets=targets, cost=cost, projection=pd.DataFrame(proj_rows), honest=hon,
-        truth=truth, event_band=caught(main.event_study, base_period="universal", alpha=BAND_ALPHA, draws=BAND_DRAWS,
-                                       seed=BAND_SEED, min_units=MIN_CELL)[0])
+        dose=dose, by_option_underserved=by_u, dose_underserved=dose_u, dose_cgbs=dose_cgbs, horizon=h, targets=targets,
+        cost=cost, projection=pd.DataFrame(proj_rows), honest=hon, truth=truth,
+        event_band=caught(main.event_study, base_period="universal", alpha=BAND_ALPHA, draws=BAND_DRAWS,
+                          seed=BAND_SEED, min_units=MIN_CELL)[0])
 
 
 def _horizon(dynamic: pd.DataFrame, present: Sequence[str], horizon: int) -> int:
@@ -407,17 +449,44 @@ def _horizon(dynamic: pd.DataFrame, present: Sequence[str], horizon: int) -> int
     return max(h, 0)
 
 
+def _diff(a: str, b: str, gains: Mapping[str, float], cov: pd.DataFrame) -> tuple[float, float, float, float]:
+    """gain[a] − gain[b], its SE from the joint influence functions, and its 95 % CI (NaN if either is absent)."""
+    if a not in gains or b not in gains:
+        return (float("nan"),) * 4
+    diff, dse = linear_combination({a: 1.0, b: -1.0}, gains, cov)
+    return (diff, dse, *normal_ci(diff, dse))
+
+
+def _cgbs(d: pd.DataFrame, covariates: Sequence[str]) -> DoseResult | None:
+    """Callaway, Goodman-Bacon & Sant'Anna (2024), the assistant's working time (FTE) as a discrete dose, among
+    underserved GPs (where the three options exist); None when fewer than 11 GPs take a dose or diff-diff refuses
+    (dose levels that differ across cohorts)."""
+    if "underserved" not in d or d["underserved"].nunique() < 2:
+        return None
+    sub = d[d["underserved"] == 1].assign(_dose=lambda x: x[OPTION].map(OPTION_FTE).fillna(0.0).astype(float))
+    sub = sub[sub[COHORT].isna() | sub[OPTION].notna()]
+    per_dose = sub[sub[COHORT].notna()].drop_duplicates(UNIT)["_dose"].value_counts()
+    if len(per_dose) < 2 or (per_dose < MIN_CELL).any() or sub.loc[sub[COHORT].isna(), UNIT].nunique() < MIN_CELL:
+        return None
+    try:
+        return caught(discrete_dose_did, sub, "patients_mt", UNIT, TIME, COHORT, "_dose",
+                      covariates=[c for c in covariates if c != "underserved"])[0]
+    except (ValueError, NotImplementedError, np.linalg.LinAlgError):
+        return None
+
+
 def _dose(by_opt: Mapping[str, CSResult], gains: Mapping[str, float], cov_gain: pd.DataFrame,
-          notes: Mapping[str, list[str]]) -> pd.DataFrame:
+          notes: Mapping[str, list[str]], compare: Mapping[str, str],
+          also: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """One row per option: simple ATT, gain at the horizon; ``diff_third`` = gain − gain of ``compare[option]``
+    (third time) and ``diff_half`` = gain − gain of ``also[option]`` (half time), where asked."""
     rows = []
     for o, r in by_opt.items():
         se = math.sqrt(cov_gain.loc[o, o])
         lo, hi = normal_ci(gains[o], se)
-        if o != "third" and "third" in gains:
-            diff, dse = linear_combination({o: 1.0, "third": -1.0}, gains, cov_gain)
-            dlo, dhi = normal_ci(diff, dse)
-        else:
-            diff = dse = dlo = dhi = float("nan")
+        diff, dse, dlo, dhi = _diff(o, compare[o], gains, cov_gain) if o in compare else (float("nan"),) * 4
+        d2, d2se, d2lo, d2hi = _diff(o, (also or {})[o], gains, cov_gain) if o in (also or {}) else \
+            (float("nan"),) * 4
         rel = r.relative("simple")
         rows.append({"option": o, "n_gps": r.n_treated, "att": r.simple.estimate, "att_se": r.simple.std_error,
                      "att_ci_low": r.simple.ci_low, "att_ci_high": r.simple.ci_high, "att_pct": rel.estimate,
@@ -425,7 +494,8 @@ def _dose(by_opt: Mapping[str, CSResult], gains: Mapping[str, float], cov_gain: 
                      "gain": gains[o], "gain_se": se, "gain_ci_low": lo, "gain_ci_high": hi,
                      "gain_pct": 100 * gains[o] / r.pre_mean, "gain_per_fte": gains[o] / OPTION_FTE[o],
                      "diff_third": diff, "diff_third_se": dse, "diff_third_ci_low": dlo,
-                     "diff_third_ci_high": dhi, "pretest_p": r.pretest_p, "notes": "; ".join(notes[o])})
+                     "diff_third_ci_high": dhi, "diff_half": d2, "diff_half_se": d2se, "diff_half_ci_low": d2lo,
+                     "diff_half_ci_high": d2hi, "pretest_p": r.pretest_p, "notes": "; ".join(notes[o])})
     return pd.DataFrame(rows)
 
 

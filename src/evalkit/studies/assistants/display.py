@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 
 from ... import plots
-from ...disclosure import MIN_CELL, suppress
+from ...disclosure import MIN_CELL, count_fr, suppress
 from ...fr import NBSP, fmt_eur, fmt_est_ci, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_smart
 from .analysis import NEVER, SIGNATORIES, AssistantsResult
-from .policy import (AID_SCHEDULE, AID_SOURCE, CLAIM_PATIENTS, CONTRACTS, OPTION_FTE, OPTIONS, PUBLISHED,
+from .policy import (AID_SCHEDULE, AID_SOURCE, CLAIM_CONTRACTS, CLAIM_PATIENTS, CLAIM_READINGS, CLAIM_TARGET_CONTRACTS,
+                     CONTRACTS, OPTION_FTE, OPTIONS, PUBLISHED,
                      TARGET_SOURCE, TARGET_YEAR, TARGETS, WITHOUT_MT)
 from .texts import GROUP_LABELS, OPTION_LABELS, champ, months, source
 
@@ -113,16 +114,13 @@ def figure_event_study(r: AssistantsResult, kind: str) -> plots.Figure:
 
 
 def dose_title(r: AssistantsResult, prefix: str) -> str:
-    """« <prefix> croît avec … » only when the point estimates are ordered third < half < full and the 95 % intervals
-    of the first and last options are disjoint; otherwise a neutral title."""
-    g = r.dose.set_index("option")["gain"] if len(r.dose) else pd.Series(dtype=float)
-    vals = [g[o] for o in OPTIONS if o in g.index]
-    if len(vals) < 2:
-        return prefix + " selon l'option du contrat"
-    d = r.dose.set_index("option").loc[[o for o in OPTIONS if o in g.index]]
-    if all(a < b for a, b in zip(vals, vals[1:])) and d["gain_ci_low"].iloc[-1] > d["gain_ci_high"].iloc[0]:
+    """« <prefix> croît avec … » only when, among comparable GPs (underserved areas), each option gains significantly
+    more than the one below (CI of half − third and of full − half above 0); otherwise a neutral title."""
+    u = r.dose_underserved.set_index("option") if len(r.dose_underserved) else None
+    if u is not None and {"third", "half", "full"} <= set(u.index) \
+            and u.loc["half", "diff_third_ci_low"] > 0 and u.loc["full", "diff_half_ci_low"] > 0:
         return prefix + " croît avec le temps d'assistant financé"
-    return prefix + " selon le temps d'assistant financé"
+    return prefix + " selon l'option du contrat"
 
 
 def figure_dynamic_by_option(r: AssistantsResult, kind: str) -> plots.Figure:
@@ -153,12 +151,59 @@ def figure_dynamic_by_option(r: AssistantsResult, kind: str) -> plots.Figure:
 
 
 def figure_dose(r: AssistantsResult, kind: str) -> plots.Figure:
-    t = r.dose.rename(columns={"gain": "estimate", "gain_ci_low": "ci_low", "gain_ci_high": "ci_high"})
-    t["label"] = [f"{OPTION_LABELS[o]} (n = {fmt_num(n, 0)})" for o, n in zip(t["option"], t["n_gps"])]
+    """Gains at the horizon of the three options among comparable GPs (underserved areas, each option against the
+    underserved never-signatories); the options' own comparisons when the data have no underserved GPs."""
+    if not len(r.dose_underserved):
+        t = r.dose.rename(columns={"gain": "estimate", "gain_ci_low": "ci_low", "gain_ci_high": "ci_high"})
+        t["label"] = [f"{OPTION_LABELS[o]} (n = {count_fr(int(n))})" for o, n in zip(t["option"], t["n_gps"])]
+        return plots.forest(t, xlabel=f"Patients médecin traitant gagnés {months(r.horizon)} mois après la signature "
+                            "(patients)", title=dose_title(r, "Le gain de patientèle"), champ=champ(r),
+                            source=source(kind), name="assistants_dose", decimals=0, alt_unit=" patients",
+                            ylabel="Option du contrat")
+    t = r.dose_underserved.rename(columns={"gain": "estimate", "gain_ci_low": "ci_low", "gain_ci_high": "ci_high"})
+    t["label"] = [f"{OPTION_LABELS[o]} (n = {count_fr(int(n))})" for o, n in zip(t["option"], t["n_gps"])]
     return plots.forest(t, xlabel=f"Patients médecin traitant gagnés {months(r.horizon)} mois après la signature "
-                        "(patients)", title=dose_title(r, "Le gain de patientèle"), champ=champ(r),
-                        source=source(kind), name="assistants_dose", decimals=0, alt_unit=" patients",
-                        ylabel="Option du contrat")
+                        "(patients)", title=dose_title(r, "En zone sous-dense, le gain de patientèle"),
+                        champ=champ(r) + " ; médecins des zones sous-denses", source=source(kind),
+                        name="assistants_dose", decimals=0, alt_unit=" patients", ylabel="Option du contrat",
+                        note="Chaque option est comparée aux non-signataires des zones sous-denses.")
+
+
+def table_options_underserved(r: AssistantsResult, kind: str) -> plots.Table | None:
+    """The options among underserved GPs: CS gain at the horizon and its differences (joint influence functions), and
+    the multi-valued treatment DiD (Callaway, Goodman-Bacon & Sant'Anna 2024) on the same GPs (None without them)."""
+    t = r.dose_underserved
+    if not len(t):
+        return None
+    cg = r.dose_cgbs
+    cgbs = []
+    for o in t["option"]:
+        try:
+            e = cg.att(OPTION_FTE[o]) if cg is not None else None
+        except KeyError:
+            e = None
+        cgbs.append(fmt_est_ci(e.estimate, e.ci_low, e.ci_high, 0, True) if e is not None else "n.d.")
+    show = pd.DataFrame({
+        "Option": [OPTION_LABELS[o] for o in t["option"]],
+        "Médecins": t["n_gps"].astype("Int64"),
+        f"Gain à {months(r.horizon)} mois, patients [IC]": [fmt_est_ci(e, a, b, 0, True) for e, a, b in
+                                                             zip(t["gain"], t["gain_ci_low"], t["gain_ci_high"])],
+        "Écart au tiers temps [IC]": [fmt_est_ci(x, a, b, 0, True) for x, a, b in
+                                      zip(t["diff_third"], t["diff_third_ci_low"], t["diff_third_ci_high"])],
+        "Écart au mi-temps [IC]": [fmt_est_ci(x, a, b, 0, True) for x, a, b in
+                                   zip(t["diff_half"], t["diff_half_ci_low"], t["diff_half_ci_high"])],
+        "Dose multivaluée : effet moyen, patients [IC]": cgbs,
+    })
+    show = suppress(show, ["Médecins"], [c for c in show.columns if c not in ("Option", "Médecins")])
+    return plots.table(show, title=dose_title(r, "En zone sous-dense, l'effet du contrat"),
+                       champ=champ(r) + " ; médecins des zones sous-denses", source=source(kind),
+                       name="assistants_options_sous_denses",
+                       note="Chaque option est comparée aux non-signataires des zones sous-denses (Callaway et "
+                            "Sant'Anna) ; écarts : IC calculé avec la covariance des estimations (groupe de "
+                            "comparaison commun). Dose multivaluée : Callaway, Goodman-Bacon et Sant'Anna (2024), "
+                            "temps d'assistant financé en dose discrète, effet moyen de chaque dose sur les années "
+                            "suivant le contrat (moyenne par cohorte, pondérée par la taille des cohortes) ; comparer "
+                            "deux doses suppose des tendances parallèles « fortes ».")
 
 
 def table_dose(r: AssistantsResult, kind: str) -> plots.Table:
@@ -175,12 +220,14 @@ def table_dose(r: AssistantsResult, kind: str) -> plots.Table:
                                       zip(t["diff_third"], t["diff_third_ci_low"], t["diff_third_ci_high"])],
     })
     show = suppress(show, ["Médecins"], [c for c in show.columns if c not in ("Option", "Médecins")])
-    return plots.table(show, title=dose_title(r, "L'effet du contrat"), champ=champ(r), source=source(kind),
-                       name="assistants_options",
+    return plots.table(show, title="L'effet du contrat pour l'ensemble des signataires de chaque option",
+                       champ=champ(r), source=source(kind), name="assistants_options",
                        note="Effet moyen : moyenne sur toutes les années suivant le contrat (agrégation « simple » "
-                            "de Callaway et Sant'Anna), en % de la patientèle l'année précédant le contrat. Écart au "
-                            "tiers temps : IC calculé avec la covariance des estimations (groupe de comparaison "
-                            "commun).")
+                            "de Callaway et Sant'Anna), en % de la patientèle l'année précédant le contrat. Tiers "
+                            "temps et mi-temps : comparés à tous les non-signataires ; temps plein (zones sous-denses "
+                            "seulement) : aux non-signataires des zones sous-denses, si bien que son gain ne se "
+                            "compare pas directement aux deux autres. Écart au tiers temps (mi-temps seulement) : IC "
+                            "calculé avec la covariance des estimations (groupe de comparaison commun).")
 
 
 def table_targets(r: AssistantsResult, kind: str) -> plots.Table:
@@ -248,7 +295,7 @@ def figure_projection(r: AssistantsResult, kind: str) -> plots.Figure:
     ax.set_xticks(x)
     ax.set_xticklabels([f"{lab}\n{fmt_num(n, 0)} contrats MG" for lab, n in zip(t["label"], t["gp_contracts"])],
                        fontsize=8)
-    ax.set_xlabel("Date du décompte des contrats signés")
+    ax.set_xlabel("Décompte des contrats signés (et objectif de 2022)")
     ax.set_ylabel("Patients médecin traitant gagnés")
     plots.french_axis(ax, "y")
     ax.legend(frameon=False, fontsize=8, loc="upper left")
@@ -261,8 +308,9 @@ def figure_projection(r: AssistantsResult, kind: str) -> plots.Figure:
     title = (f"Avec {fmt_num(last.gp_contracts, 0)} contrats de généralistes, le gain projeté couvrirait "
              f"{fmt_pct(100 * last.estimate / WITHOUT_MT, 0)} des {fmt_num(WITHOUT_MT / 1e6, 0)} millions de "
              "personnes sans médecin traitant")
-    return plots.figure(fig, title=title, alt=alt, champ="contrats de médecins généralistes signés à chaque date ; "
-                        f"gain par contrat estimé {months(r.horizon)} mois après la signature",
+    return plots.figure(fig, title=title, alt=alt, champ="contrats de médecins généralistes signés à chaque date, et "
+                        "objectif de 2022 ; chaque contrat supposé arrivé à "
+                        f"{months(r.horizon)} mois (gain par contrat estimé à cette ancienneté)",
                         source=source(kind) + " ; contrats : HCAAM (2022), Assurance maladie (2022, 2024)",
                         name="assistants_projection",
                         note="Répartition par option de novembre 2021 appliquée aux autres dates.")
@@ -279,10 +327,12 @@ def table_projection(r: AssistantsResult, kind: str) -> plots.Table:
         "En % des 6 millions sans médecin traitant": [fmt_num(100 * x / WITHOUT_MT, 1) for x in t["estimate"]],
     })
     return plots.table(show, title="Projection nationale : contrats signés × gain estimé par contrat",
-                       champ="contrats d'assistant médical ; effectifs publiés",
+                       champ="contrats d'assistant médical ; effectifs publiés et objectif de 2022 ; chaque contrat "
+                             f"supposé arrivé à {months(r.horizon)} mois",
                        source=source(kind) + " ; contrats : HCAAM (2022, Encadré 4) pour novembre 2021, Cnam "
-                                             "(2022) pour janvier et juin 2022, Assurance maladie (2024) pour "
-                                             "octobre 2024",
+                                             "(2022) pour janvier et juin 2022, HCAAM (2022) et Le Quotidien du "
+                                             "médecin (2022) pour l'objectif de 4 000 contrats, Assurance maladie "
+                                             "(2024) pour octobre 2024",
                        name="assistants_projection",
                        note="Contrats de généralistes : 79 % des contrats (novembre 2021) sauf octobre 2024 "
                             "(5 283 publiés). Gain par contrat = effet estimé par option "
@@ -319,7 +369,8 @@ def published_table(r: AssistantsResult, kind: str) -> pd.DataFrame:
 
     cnam22, cnam24 = "Cnam 2022", "Cnam 2024"
     first_target = r.targets[r.targets.option == "all"]["target_mean"]
-    row22 = r.projection[r.projection.date == "2022-01"]
+    row22 = r.projection[r.projection.date == CLAIM_READINGS["signed"]]
+    row_t = r.projection[r.projection.date == CLAIM_READINGS["target"]]
     dose = r.dose
     mt, fa, ac = "patients_mt", "file_active", "acts"
     rows = [
@@ -343,9 +394,14 @@ def published_table(r: AssistantsResult, kind: str) -> pd.DataFrame:
         (f"Effet attribuable à {months(r.horizon)} mois (%)", float("nan"), "non publié",
          float(dose["gain"].mul(dose["n_gps"]).sum() / dose["n_gps"].sum() / r.cs[mt].pre_mean * 100)
          if len(dose) else float("nan"), "estimation de ce chapitre (double différence)"),
-        ("Patients gagnés, 2 700 contrats (janvier 2022)", float(CLAIM_PATIENTS), "Cnam, février 2022",
-         float(round(row22["estimate"].iloc[0], -3)) if len(row22) else float("nan"),
-         "l'annonce suppose les objectifs atteints et ne retranche pas la tendance"),
+        (f"Patients gagnés, {fmt_num(CLAIM_CONTRACTS, 0)} contrats signés (janvier 2022)", float(CLAIM_PATIENTS),
+         "Cnam, février 2022", float(round(row22["estimate"].iloc[0], -3)) if len(row22) else float("nan"),
+         "l'annonce suppose les objectifs atteints et ne retranche pas la tendance ; contrats supposés arrivés à "
+         f"{months(r.horizon)} mois"),
+        (f"Patients gagnés, {fmt_num(CLAIM_TARGET_CONTRACTS, 0)} contrats visés (objectif 2022)",
+         float(CLAIM_PATIENTS), "Cnam, février 2022 ; objectif : HCAAM 2022",
+         float(round(row_t["estimate"].iloc[0], -3)) if len(row_t) else float("nan"),
+         "autre lecture de l'annonce : rapportée aux contrats visés plutôt qu'aux contrats signés"),
     ]
     if kind == "user":  # the « calibrage » readings describe the synthetic data only
         rows = [(*x[:4], "comparaison descriptive (avant/après)" if x[4].startswith("calibrage") else x[4])

@@ -61,6 +61,11 @@ CONTRACTS = pd.DataFrame([
     {"date": "2022-01", "label": "janvier 2022", "contracts": 2_700, "gp_contracts": 2_133,
      "shares": "novembre 2021", "source": "Cnam, audition du directeur général (février 2022), date de l'annonce « "
                                           "500 000 patients » ; part de généralistes de novembre 2021 (79 %)"},
+    {"date": "2022-objectif", "label": "objectif 2022", "contracts": 4_000, "gp_contracts": 3_160,
+     "shares": "novembre 2021", "source": "HCAAM (2022) : « 2 700 postes d'assistants médicaux ont été créés fin "
+                                          "janvier 2022, sur les 4 000 prévus » ; Le Quotidien du médecin (2022) : « "
+                                          "l'exécutif visait 4 000 postes dès 2022 » ; part de généralistes de "
+                                          "novembre 2021 (79 %, 3 160 = 4 000 × 0,79)"},
     {"date": "2022-06", "label": "juin 2022", "contracts": 3_112, "gp_contracts": 2_458,
      "shares": "novembre 2021", "source": "Cnam, bilan de juin 2022 ; part de généralistes de novembre 2021 (79 %)"},
     {"date": "2024-10", "label": "octobre 2024", "contracts": 7_240, "gp_contracts": 5_283,
@@ -69,7 +74,10 @@ CONTRACTS = pd.DataFrame([
 ])
 OPTION_SHARES_2021 = {"third": 0.31, "half": 0.49, "full": 0.20}  # HCAAM (2022), Encadré 4, November 2021
 CLAIM_PATIENTS = 500_000  # « 500 000 patients qui trouvent un médecin traitant » (Cnam DG, Feb. 2022; HCAAM 2022)
-CLAIM_CONTRACTS = 2_700  # contracts at the time of the claim (Jan. 2022)
+CLAIM_CONTRACTS = 2_700  # contracts signed at the time of the claim (Jan. 2022; HCAAM 2022, sources/004 and 000)
+CLAIM_TARGET_CONTRACTS = 4_000  # the contracts planned for 2022 (« sur les 4 000 prévus », HCAAM 2022, sources/004;
+#                                 « l'exécutif visait 4 000 postes dès 2022 », sources/000): the claim's other reading
+CLAIM_READINGS = {"signed": "2022-01", "target": "2022-objectif"}  # the two readings of the claim → CONTRACTS rows
 WITHOUT_MT = 6_000_000  # people without a médecin traitant, > 3 million of whom want one (HCAAM 2022, note 10)
 
 # Published descriptive figures (Cnam monitoring), for calibration tests and the « publié vs reproduit » table.

@@ -7,7 +7,7 @@ import pandas as pd
 
 from ...results import make_row, to_frame
 from .analysis import AssistantsResult
-from .policy import OUTCOME_UNITS, STUDY
+from .policy import OPTION_FTE, OUTCOME_UNITS, STUDY
 
 
 def rows(r: AssistantsResult, kind: str) -> pd.DataFrame:
@@ -47,8 +47,24 @@ def rows(r: AssistantsResult, kind: str) -> pd.DataFrame:
             add("patients_mt", "cs_dose_difference", "patients", estimate=d.diff_third, std_error=d.diff_third_se,
                 ci_low=d.diff_third_ci_low, ci_high=d.diff_third_ci_high, n_units=d.n_gps,
                 subgroup=f"option={d.option}")
+    # options among underserved GPs (each against the underserved never-signatories), their differences, and the
+    # multi-valued treatment DiD (Callaway, Goodman-Bacon & Sant'Anna 2024) among the same GPs
+    for o, c in r.by_option_underserved.items():
+        out += c.simple.to_rows(STUDY, "patients_mt", "patients", subgroup=f"underserved_option={o}",
+                                estimator="cs_simple_underserved", data=kind)
+    for d in r.dose_underserved.itertuples():
+        for col, ref in (("diff_third", "third"), ("diff_half", "half")):
+            v = getattr(d, col)
+            if np.isfinite(v):
+                add("patients_mt", "cs_dose_difference_underserved", "patients", estimate=v,
+                    std_error=getattr(d, f"{col}_se"), ci_low=getattr(d, f"{col}_ci_low"),
+                    ci_high=getattr(d, f"{col}_ci_high"), n_units=d.n_gps,
+                    subgroup=f"comparison={d.option}_vs_{ref}")
+    if r.dose_cgbs is not None:
+        out += r.dose_cgbs.to_rows(STUDY, "patients_mt", "patients", labels={v: k for k, v in OPTION_FTE.items()},
+                                   prefix="underserved_", data=kind)
     for c in r.cost.itertuples():
-        add("cost_per_patient", "aid_over_cs_gain", "eur_per_patient", estimate=c.estimate, std_error=c.std_error,
+        add("cost_per_patient", "aid_over_cs_gain", "eur_per_patient_year", estimate=c.estimate, std_error=c.std_error,
             ci_low=c.ci_low, ci_high=c.ci_high if np.isfinite(c.ci_high) else float("nan"), n_units=c.n_gps,
             subgroup="all" if c.option == "all" else f"option={c.option}", headline=c.option == "all")
     n_proj = int(r.dose["n_gps"].sum()) if len(r.dose) else None

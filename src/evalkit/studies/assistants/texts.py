@@ -7,7 +7,8 @@ import numpy as np
 from ... import plots
 from ...fr import NBSP, fmt_ci, fmt_eur, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_span
 from .analysis import NEVER, SIGNATORIES, AssistantsResult
-from .policy import CLAIM_CONTRACTS, CLAIM_PATIENTS, CONTRACTS, OPTION_SHARES_2021, OPTIONS, PUBLISHED, WITHOUT_MT
+from .policy import (CLAIM_CONTRACTS, CLAIM_PATIENTS, CLAIM_READINGS, CLAIM_TARGET_CONTRACTS, CONTRACTS,
+                     OPTION_FTE, OPTION_SHARES_2021, OPTIONS, PUBLISHED, WITHOUT_MT)
 
 ANCHOR = "les bilans de l'Assurance maladie (2022, 2024) et le rapport du HCAAM (2022)"
 CHAMP = "médecins généralistes libéraux, {y0}–{y1} ; contrats d'assistant médical débutant en {c0}–{c1}"
@@ -19,11 +20,17 @@ COVARIATE_LABELS = {"underserved": "zone sous-dense", "age": "âge", "female": "
 
 _PER_OPTION = ("att", "gain", "gain_ci", "gain_fte", "att_nyt", "att_nyt_ci")
 KEYS: tuple[str, ...] = (
-    *(f"{o}_{k}" for o in OPTIONS for k in _PER_OPTION), "full_diff", "full_diff_ci", "full_note", "dose_ratio",
+    *(f"{o}_{k}" for o in OPTIONS for k in _PER_OPTION), "half_diff", "half_diff_ci", "half_diff_sentence",
+    *(f"u_{o}_{k}" for o in OPTIONS for k in ("gain", "gain_ci")), "u_full_diff", "u_full_diff_ci",
+    "u_full_half_diff", "u_full_half_diff_ci", "u_half_diff", "u_half_diff_ci", "u_order_sentence",
+    *(f"cgbs_{o}{k}" for o in OPTIONS for k in ("", "_ci")), "cgbs_covariates",
     *(f"cost_{o}{k}" for o in (*OPTIONS, "all") for k in ("", "_ci")), "cost_all_steady",
     *(f"target_{o}_share" for o in (*OPTIONS, "all")), "target_all_mean", "target_all_placebo",
-    "proj_2022_01", "proj_2022_01_ci", "proj_2022_01_claim_pct", "proj_2024_10", "proj_2024_10_ci",
-    "proj_2024_10_nomt_pct", "claim_per_contract", "claim_per_gp_contract", "gain_per_contract",
+    "proj_2022_01", "proj_2022_01_ci", "proj_2022_01_claim_pct", "proj_2022_objectif", "proj_2022_objectif_ci",
+    "proj_2022_objectif_claim_pct", "proj_2024_10", "proj_2024_10_ci", "proj_2024_10_nomt_pct", "claim_contracts",
+    "claim_target_contracts", "claim_gp_contracts", "claim_target_gp_contracts", "claim_per_contract",
+    "claim_per_gp_contract", "claim_per_target_contract", "claim_per_target_gp_contract", "proj_2024_10_gp_contracts",
+    "gain_per_contract",
     "att", "att_ci", "att_pct", "att_nyt", "att_nyt_ci", "twfe", "twfe_ci", "pretest_p", "pretest_p_nocov",
     "pretest_cov_sentence", "pretest_nocov_sentence", "cov_list", "gain_0", "gain_h", "gain_h_ci", "gain_h_pct",
     "horizon_months", "horizon_years", "share_trend", "honest_breakdown", "honest_m1_ci", "fa_att", "fa_att_pct",
@@ -98,15 +105,19 @@ def texts(r: AssistantsResult, kind: str) -> dict[str, str]:
     t.update(mode_texts(kind))
     t["n_never"] = fmt_num(r.n_gps - r.n_signatories, 0)
     t["cov_list"] = ", ".join(COVARIATE_LABELS.get(c, c) for c in r.covariates) if r.covariates else "aucune"
-    t["full_note"] = ("les médecins à temps plein, tous en zone sous-dense, sont comparés aux seuls médecins des zones "
-                      "sous-denses" if r.option_notes.get("full") else "")
+    # the « 500 000 » claim, read against the contracts signed at the time and against the 4,000 planned
+    gp = CONTRACTS.set_index("date")["gp_contracts"]
+    g_signed, g_target = float(gp[CLAIM_READINGS["signed"]]), float(gp[CLAIM_READINGS["target"]])
+    t["claim_contracts"], t["claim_target_contracts"] = fmt_num(CLAIM_CONTRACTS, 0), fmt_num(CLAIM_TARGET_CONTRACTS, 0)
+    t["claim_gp_contracts"], t["claim_target_gp_contracts"] = fmt_num(g_signed, 0), fmt_num(g_target, 0)
     t["claim_per_contract"] = fmt_num(CLAIM_PATIENTS / CLAIM_CONTRACTS, 0)
-    t["claim_per_gp_contract"] = fmt_num(CLAIM_PATIENTS / float(CONTRACTS.loc[CONTRACTS.date == "2022-01",
-                                                                              "gp_contracts"].iloc[0]), 0)
+    t["claim_per_gp_contract"] = fmt_num(CLAIM_PATIENTS / g_signed, 0)
+    t["claim_per_target_contract"] = fmt_num(CLAIM_PATIENTS / CLAIM_TARGET_CONTRACTS, 0)
+    t["claim_per_target_gp_contract"] = fmt_num(CLAIM_PATIENTS / g_target, 0)
+    t["proj_2024_10_gp_contracts"] = fmt_num(float(gp["2024-10"]), 0)
+    _options_texts(r, t)
     if len(r.dose):
         g = r.dose.set_index("option")["gain"]
-        if "third" in g and "full" in g and g["third"] > 0:
-            t["dose_ratio"] = fmt_num(g["full"] / g["third"], 1)
         sh = {o: OPTION_SHARES_2021[o] for o in g.index}
         t["gain_per_contract"] = fmt_num(sum(sh[o] * g[o] for o in g.index) / sum(sh.values()), 0)
     t["att"] = fmt_num(m.simple.estimate, 0, sign=True)
@@ -169,9 +180,6 @@ def texts(r: AssistantsResult, kind: str) -> dict[str, str]:
         t[f"{o}_gain"] = fmt_num(d.gain, 0, sign=True)
         t[f"{o}_gain_ci"] = fmt_ci(d.gain_ci_low, d.gain_ci_high, 0)
         t[f"{o}_gain_fte"] = fmt_num(d.gain_per_fte, 0)
-        if o == "full" and np.isfinite(d.diff_third):
-            t["full_diff"] = fmt_num(d.diff_third, 0, sign=True)
-            t["full_diff_ci"] = fmt_ci(d.diff_third_ci_low, d.diff_third_ci_high, 0)
     for c in r.cost.itertuples():
         t[f"cost_{c.option}"] = fmt_eur(c.estimate)
         t[f"cost_{c.option}_ci"] = (fmt_ci(c.ci_low, c.ci_high, 0, "€") if np.isfinite(c.ci_high)
@@ -184,13 +192,15 @@ def texts(r: AssistantsResult, kind: str) -> dict[str, str]:
             t["target_all_placebo"] = fmt_pct(x.placebo_share, 0)
             t["target_all_mean"] = fmt_pct(x.target_mean, 1, sign=True)
     proj = r.projection.set_index("date")
-    for date in ("2022-01", "2024-10"):  # the claim's date and the latest count (policy.CONTRACTS)
+    for date in ("2022-01", "2022-objectif", "2024-10"):  # the claim's two readings and the latest count
         if date in proj.index and np.isfinite(proj.loc[date, "estimate"]):
             p, key = proj.loc[date], "proj_" + date.replace("-", "_")
             t[key] = fmt_num(round(p.estimate, -3), 0)  # rounded to the thousand: a projection
             t[f"{key}_ci"] = fmt_ci(round(p.ci_low, -3), round(p.ci_high, -3), 0)
-    if t["proj_2022_01"] != "n.d.":
-        t["proj_2022_01_claim_pct"] = fmt_pct(100 * proj.loc["2022-01", "estimate"] / CLAIM_PATIENTS, 0)
+    for date in ("2022-01", "2022-objectif"):
+        key = "proj_" + date.replace("-", "_")
+        if t[key] != "n.d.":
+            t[f"{key}_claim_pct"] = fmt_pct(100 * proj.loc[date, "estimate"] / CLAIM_PATIENTS, 0)
     if t["proj_2024_10"] != "n.d.":
         t["proj_2024_10_nomt_pct"] = fmt_pct(100 * proj.loc["2024-10", "estimate"] / WITHOUT_MT, 1)
     if r.honest is not None:
@@ -209,3 +219,55 @@ def texts(r: AssistantsResult, kind: str) -> dict[str, str]:
     t["acts_att"] = fmt_num(ac.simple.estimate, 0, sign=True)
     t["acts_att_pct"] = fmt_pct(ac.relative("simple").estimate, 1, sign=True)
     return t
+
+
+def _significant_diff(est: float, lo: float, hi: float, bigger: str, smaller: str) -> str:
+    """« X gagne plus que Y » only when the CI of the difference excludes 0."""
+    if not np.isfinite(est):
+        return ""
+    if lo > 0:
+        return f"le {bigger} gagne davantage que le {smaller}"
+    if hi < 0:
+        return f"le {bigger} gagne moins que le {smaller}"
+    return f"l'écart entre {bigger} et {smaller} n'est pas significatif"
+
+
+def _options_texts(r: AssistantsResult, t: dict[str, str]) -> None:
+    """Options among comparable GPs: half − third among all GPs; the three options among underserved GPs; the
+    multi-valued treatment DiD (Callaway, Goodman-Bacon & Sant'Anna 2024) among underserved GPs."""
+    names = {"third": "tiers temps", "half": "mi-temps", "full": "temps plein"}
+    dose = r.dose.set_index("option") if len(r.dose) else None
+    if dose is not None and "half" in dose.index and np.isfinite(dose.loc["half", "diff_third"]):
+        x = dose.loc["half"]
+        t["half_diff"] = fmt_num(x.diff_third, 0, sign=True)
+        t["half_diff_ci"] = fmt_ci(x.diff_third_ci_low, x.diff_third_ci_high, 0)
+        t["half_diff_sentence"] = _significant_diff(x.diff_third, x.diff_third_ci_low, x.diff_third_ci_high,
+                                                    names["half"], names["third"])
+    u = r.dose_underserved.set_index("option") if len(r.dose_underserved) else None
+    if u is not None:
+        for o, x in u.iterrows():
+            t[f"u_{o}_gain"] = fmt_num(x.gain, 0, sign=True)
+            t[f"u_{o}_gain_ci"] = fmt_ci(x.gain_ci_low, x.gain_ci_high, 0)
+        parts = []
+        for o, col, key, ref in (("full", "diff_third", "u_full_diff", "third"),
+                                 ("full", "diff_half", "u_full_half_diff", "half"),
+                                 ("half", "diff_third", "u_half_diff", "third")):
+            if o in u.index and np.isfinite(u.loc[o, col]):
+                x = u.loc[o]
+                t[key] = fmt_num(x[col], 0, sign=True)
+                t[f"{key}_ci"] = fmt_ci(x[f"{col}_ci_low"], x[f"{col}_ci_high"], 0)
+                parts.append(_significant_diff(x[col], x[f"{col}_ci_low"], x[f"{col}_ci_high"], names[o],
+                                               names[ref]))
+        if parts:
+            t["u_order_sentence"] = f"{NBSP}; ".join(parts)
+    c = r.dose_cgbs
+    if c is not None:
+        for o in OPTIONS:
+            try:
+                e = c.att(OPTION_FTE[o])
+            except KeyError:
+                continue
+            t[f"cgbs_{o}"] = fmt_num(e.estimate, 0, sign=True)
+            t[f"cgbs_{o}_ci"] = fmt_ci(e.ci_low, e.ci_high, 0)
+        covs = c.settings.get("covariates", [])
+        t["cgbs_covariates"] = ", ".join(COVARIATE_LABELS.get(x, x) for x in covs) if covs else "aucune"

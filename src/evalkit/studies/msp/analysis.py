@@ -25,7 +25,8 @@ Steps
 6. Event study (CS by years since entry, universal base year g − 1, pointwise CIs and a sup-t simultaneous band)
    with the joint event-time pre-trend test; HonestDiD sensitivity (relative magnitudes) on the average post-entry
    effect of the MT patientèle.
-7. Heterogeneity by rurality; national order of magnitude (effect × ≈ 5,000 GPs in ACI MSP).
+7. Heterogeneity by rurality; national order of magnitude (effect × ≈ 5,000 GPs in ACI MSP; the published « 600 » raw
+   gap is a file-active gap and is set against the file-active effect).
 """
 
 from __future__ import annotations
@@ -383,7 +384,8 @@ def _estimate_all(df: pd.DataFrame, *, seed: int, honest: bool, subgroups: bool)
               .rename(columns={"value": "mean"}))
     trends = trends.sort_values(["outcome", "group", TIME]).reset_index(drop=True)  # MSP GPs first (palette)
 
-    # National order of magnitude: effect per GP × GPs in MSP (published count), and the published raw gap × GPs.
+    # National order of magnitude: effect per GP × GPs in ACI MSP (one published count, PUBLISHED["gps_in_msp"]), and
+    # the published raw gap × the same GPs — the « 600 » is a gap in file active (PUBLISHED["naive_claim"]["measure"]).
     n_fr = PUBLISHED["gps_in_msp"]["value"]
     nat = [{"key": o, "per_gp": cs[o].simple.estimate, "gps": n_fr, "total": cs[o].simple.estimate * n_fr,
             "total_low": cs[o].simple.ci_low * n_fr, "total_high": cs[o].simple.ci_high * n_fr}

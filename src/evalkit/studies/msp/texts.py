@@ -116,12 +116,28 @@ def _post(r: MSPResult) -> pd.Series:
 
 
 def _national(r: MSPResult) -> dict[str, str]:
+    """The national order of magnitude: MT patientèle and file active (the « 600 » claim's measure) × GPs in ACI MSP,
+    and how that count relates to the HCAAM share of GPs in any MSP."""
     n = r.national.set_index("key")
+    share = PUBLISHED["gps_in_msp_share"]
+    all_msp = share["n_msp"] * share["gps_per_msp"]
+    fa_high, claim = n.loc["file_active", "total_high"], n.loc["naive_claim", "total"]
     return {"total": fmt_num(round_sig(n.loc["patients_mt", "total"]), 0),
             "ci": fmt_ci(round_sig(n.loc["patients_mt", "total_low"]), round_sig(n.loc["patients_mt", "total_high"]),
                          0),
+            "total_fa": fmt_num(round_sig(n.loc["file_active", "total"]), 0),
+            "ci_fa": fmt_ci(round_sig(n.loc["file_active", "total_low"]), round_sig(fa_high), 0),
             "gps": fmt_num(PUBLISHED["gps_in_msp"]["value"], 0),
-            "claim_total": fmt_num(n.loc["naive_claim", "total"], 0)}
+            "msp_aci": fmt_num(PUBLISHED["gps_in_msp"]["msp_aci"], 0),
+            "aci_share": fmt_pct(100 * PUBLISHED["gps_in_msp"]["value"] / share["national_gps"], 0),
+            "national_gps": fmt_num(share["national_gps"], 0),
+            "all_msp_share": fmt_pct(share["value"], 0),
+            "all_msp_n": fmt_num(share["n_msp"], 0),
+            "all_msp_per": fmt_num(share["gps_per_msp"], 1),
+            "all_msp_gps": fmt_num(round(all_msp, -2), 0),
+            "all_msp_ratio": fmt_num(all_msp / PUBLISHED["gps_in_msp"]["value"], 1),
+            "claim_vs": "loin des" if fa_high < claim else "à comparer aux",
+            "claim_total": fmt_num(claim, 0)}
 
 
 # --- glued texts --------------------------------------------------------------------------------------------------
@@ -319,8 +335,18 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     # National order of magnitude; the published raw gap.
     nat = _national(r)
     t["msp_nat_total"], t["msp_nat_ci"], t["msp_nat_claim_total"] = nat["total"], nat["ci"], nat["claim_total"]
-    claim, eff = PUBLISHED["naive_claim"]["value"], PUBLISHED["effect_mt"]["value"]
-    t["msp_claim_minus_effect"] = fmt_num(claim - eff, 0)
+    t["msp_nat_total_fa"], t["msp_nat_ci_fa"] = nat["total_fa"], nat["ci_fa"]
+    t["msp_nat_count_sentence"] = (
+        f"Ces « près de {nat['gps']} » généralistes exercent dans les quelque {nat['msp_aci']} MSP adhérentes à "
+        f"l'accord conventionnel interprofessionnel (ACI), soit environ {nat['aci_share']} des {nat['national_gps']} "
+        f"généralistes. Le HCAAM estime, lui, qu'environ {nat['all_msp_share']} des généralistes exercent dans une "
+        f"MSP, adhérente ou non à l'ACI (plus de {nat['all_msp_n']} MSP, {nat['all_msp_per']} généralistes en "
+        f"moyenne, soit de l'ordre de {nat['all_msp_gps']} médecins) : si l'effet valait aussi hors ACI, l'ordre de "
+        f"grandeur porterait sur {nat['all_msp_ratio']} fois plus de médecins.")
+    # the « 600 » is a gap in patients received in a year: set against the file active (published.py)
+    claim, eff = PUBLISHED["naive_claim"]["value"], PUBLISHED["effect_fa"]["value"]
+    t["msp_claim_effect"] = PUBLISHED["effect_fa"]["text"]
+    t["msp_claim_minus_effect"] = fmt_num(round(claim - eff, -1), 0)
     t["msp_claim_ratio"] = fmt_num(claim / eff, 1)
 
     # Truth (synthetic data only).
@@ -423,6 +449,6 @@ def title_estimates_table(r: MSPResult) -> str:
 
 def title_national(r: MSPResult) -> str:
     nat = _national(r)
-    return (f"Appliqué aux quelque {nat['gps']} médecins en MSP, l'effet estimé représente de l'ordre de "
-            f"{nat['total']} patients de plus suivis comme médecin traitant par des médecins en MSP, loin des "
-            f"{nat['claim_total']} qu'impliquerait l'écart brut publié")
+    return (f"Appliqué aux quelque {nat['gps']} médecins des MSP de l'ACI, l'effet estimé sur la file active représente "
+            f"de l'ordre de {nat['total_fa']} patients vus en plus dans l'année, {nat['claim_vs']} "
+            f"{nat['claim_total']} qu'impliquerait l'écart brut publié de « 600 patients »")
