@@ -361,6 +361,7 @@ def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progres
             raise
         results = collect(parts)
         write_csv_atomic(results, tmp / "results" / "estimates.csv")
+        _write_french_downloads(results, parts, tmp / "results")
         shutil.move(str(build_dir / "_build" / "html"), str(tmp / "html"))
         os.replace(log, tmp / "results" / "build.log")
         for p in (build_dir, parts, scratch):
@@ -389,6 +390,20 @@ def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progres
     progress(f"terminé : {out / 'results' / 'estimates.csv'} ({_int_fr(len(results))} lignes), "
              f"{out / 'html' / 'index.html'}")
     return EXIT_OK
+
+
+def _write_french_downloads(results, parts: Path, out: Path) -> None:
+    """Beside ``estimates.csv``: its French companion (:data:`evalkit.donnees.FRENCH_RESULTS`) and the chapters'
+    workbooks of « données associées » (``donnees/<chapter>.xlsx``)."""
+    from . import donnees
+    from .io import write_bytes_atomic
+
+    write_bytes_atomic(donnees.french_results_csv(results), out / donnees.FRENCH_RESULTS)
+    books = sorted(parts.glob("*.xlsx"))
+    if books:
+        (out / "donnees").mkdir(exist_ok=True)
+        for f in books:
+            shutil.copyfile(f, out / "donnees" / f.name)
 
 
 def replication_readme(run: dict, found: dict, stats: dict, html: Path, pages: list[str], options: list[str] | None,
