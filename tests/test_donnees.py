@@ -91,6 +91,13 @@ def test_custom_figure_reads_its_plotted_values_back():
     assert o["Borne basse de l'IC à 95 %"].tolist() == [3.0, 4.0] and o["Borne haute de l'IC à 95 %"].tolist() == [
         6.0, 7.0]
     assert len(got) == 5  # the reference line at zero is not data
+    # a map (axes hidden) has no values to give back: no data, no CSV link
+    fig, ax = plots.new()
+    ax.plot([0, 1, 1, 0], [0, 0, 1, 1])
+    ax.xaxis.set_visible(False)
+    ax.yaxis.set_visible(False)
+    m = plots.figure(fig, title="Carte", alt="a", champ="c", source="s", name="t-carte")
+    assert m.data is None and "données du graphique" not in m._repr_html_()
     # explicit data wins over what is read off the axes
     fig, ax = plots.new()
     ax.plot([0, 1], [0, 1])

@@ -436,7 +436,9 @@ def plotted_data(fig) -> pd.DataFrame | None:
     from matplotlib.container import BarContainer, ErrorbarContainer
 
     rows = []
-    axes = [ax for ax in fig.axes if ax.get_visible() and ax.has_data()]
+    # axes without a visible axis (maps, insets) have no values a table could give back
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.has_data()
+            and (ax.xaxis.get_visible() or ax.yaxis.get_visible())]
     for ax in axes:
         xl, yl = ax.get_xlabel() or "Abscisse", ax.get_ylabel() or "Valeur"
         cat = {}
@@ -496,7 +498,7 @@ def plotted_data(fig) -> pd.DataFrame | None:
             if type(coll).__name__ == "PathCollection" and len(coll.get_offsets()):
                 off = np.asarray(coll.get_offsets())
                 put(coll.get_label(), off[:, 0], off[:, 1])
-    if not rows:
+    if not rows or len(rows) > 5000:  # nothing, or shapes rather than values
         return None
     out = pd.DataFrame(rows)
     return out.drop(columns=[c for c in ("Panneau", "Série") if (out[c] == "").all()])
