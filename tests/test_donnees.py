@@ -229,3 +229,16 @@ def test_run_writes_the_french_companion_and_the_workbooks(tmp_path):
     assert (out / "donnees" / "msp.xlsx").read_bytes() == b"PK-workbook"
     back = donnees.read_french_results(out / donnees.FRENCH_RESULTS)
     np.testing.assert_allclose(back["Estimation"], df["estimate"], rtol=1e-5, equal_nan=True)
+
+
+def test_estimate_and_interval_text_becomes_three_numeric_columns():
+    t = plots.table(pd.DataFrame({"Option": ["a", "b"],
+                                  "Gain, patients [IC]": ["+95 patients [72 ; 118]", "−1,5 patients [−3,2 ; 0,4]"],
+                                  "Total": ["271\u202f000 [236\u202f000 ; 305\u202f000]", "—"],
+                                  "Deux unités": ["+2 % [1 % ; 3 %]", "+4 patients [1 ; 7]"]}),
+                    title="T", champ="c", source="s", name="t-ic")
+    got = read_csv(donnees.csv_bytes(t))
+    assert got["Gain, patients (patients)"].tolist() == [95.0, -1.5]
+    assert got["Gain, patients (patients) : borne basse de l'IC à 95 %"].tolist() == [72.0, -3.2]
+    assert got["Total : borne haute de l'IC à 95 %"].iloc[0] == 305000
+    assert got["Deux unités"].tolist() == ["+2 % [1 % ; 3 %]", "+4 patients [1 ; 7]"]  # no single unit: left as text

@@ -132,7 +132,16 @@ def export_frame(obj) -> Export:
             out[head], decs[head] = _round(col, given)
         else:
             parsed = _numeric_text(col) if col.dtype == object else None
-            if parsed is not None:
+            ci = _ci_text(col) if parsed is None and col.dtype == object else None
+            if ci is not None:  # « +89 patients [84 ; 95] »: estimate and bounds in three numeric columns
+                est, lo, hi, unit, d = ci
+                base = re.sub(r"\s*\[?IC( à 95 %)?\]?\s*", " ", head).strip(" ,")
+                if unit:
+                    base = f"{base} ({unit})"
+                for h, v in ((base, est), (f"{base} : borne basse de l'IC à 95 %", lo),
+                             (f"{base} : borne haute de l'IC à 95 %", hi)):
+                    out[h], decs[h] = v, d
+            elif parsed is not None:
                 values, unit = parsed
                 if unit and "%" not in head:
                     head = f"{head} (%)"
@@ -144,6 +153,32 @@ def export_frame(obj) -> Export:
                     decs[head] = [c[1] for c in cells]
     return Export(pd.DataFrame(out), decs, kind, obj.title, obj.champ, obj.source, obj.note or "",
                   getattr(obj, "lecture", "") or "", obj.name)
+
+
+_N = r"[+\-−]?\d{1,3}(?:[ \u202f\u00a0]\d{3})*(?:,\d+)?|[+\-−]?\d+(?:,\d+)?"
+_U = r"(?:[ \u202f\u00a0]*(?P<u{k}>%|€|[a-zéèû]+(?: [a-zéèû]+)?))?"
+_CI = re.compile(rf"\s*(?P<e>{_N}){_U.format(k=1)}\s*\[\s*(?P<lo>{_N}){_U.format(k=2)}\s*;[\s\u00a0]*"
+                 rf"(?P<hi>{_N}){_U.format(k=3)}\s*\]\s*")
+
+
+_NO_VALUE = {"—", "–", "-", "n.d.", "nd"}
+
+
+def _ci_text(col: pd.Series):
+    """A text column every non-empty cell of which reads « estimate [low ; high] » with one unit (« +89 patients
+    [84 ; 95] », « 12,5 % [10,1 % ; 14,9 %] »; « — » for none): (estimates, lows, highs, unit, decimals); else
+    None."""
+    vals = col.map(lambda v: v.strip() if isinstance(v, str) and v.strip() not in _NO_VALUE else "")
+    ms = [_CI.fullmatch(v) if v else None for v in vals]
+    if not any(ms) or any(m is None for m, v in zip(ms, vals) if v):
+        return None
+    units = {u for m in ms if m for u in (m.group("u1"), m.group("u2"), m.group("u3")) if u}
+    if len(units) > 1:
+        return None
+    num = {k: pd.Series([parse_fr(m.group(k)) if m else np.nan for m in ms], index=col.index, dtype=float)
+           for k in ("e", "lo", "hi")}
+    d = max((len(m.group(k).split(",")[1]) if "," in m.group(k) else 0) for m in ms if m for k in ("e", "lo", "hi"))
+    return num["e"], num["lo"], num["hi"], next(iter(units), ""), d
 
 
 def _cell(v) -> tuple[object, int | None]:
