@@ -213,6 +213,7 @@ def test_home_page_link_offers_the_french_companion(monkeypatch):
     h = summary.download_link()
     page = h.html
     assert f"download='{donnees.FRENCH_RESULTS}'" in page and donnees.DICTIONARY_PAGE in page
+    assert "href='note-de-synthese.pdf'" in page
     got = donnees.read_french_results(io.BytesIO(link_csv(page, "Télécharger le tableau de tous les résultats")))
     np.testing.assert_allclose(got["Estimation"], df["estimate"], rtol=1e-5, equal_nan=True)
 

@@ -306,7 +306,7 @@ def download_link():
     """Links to download the results table: its French companion (:func:`evalkit.donnees.french_results`: « ; »,
     decimal comma, French labels) first, the machine-readable ``estimates.csv`` (same rows) second, and the guide's
     dictionary of its columns."""
-    from . import donnees
+    from . import donnees, synthese
     from .fr import fmt_int
 
     rows = results_table()
@@ -316,7 +316,8 @@ def download_link():
                  f"tableau de tous les résultats (CSV au format français, {fmt_int(len(rows))} lignes)</a> — "
                  f"<a href='{donnees.DICTIONARY_PAGE}'>dictionnaire des colonnes</a> ; pour un logiciel : "
                  f"<a download='estimates.csv' href='data:text/csv;base64,{raw_b64}'>estimates.csv</a> (mêmes "
-                 "lignes, codes et point décimal).</p>", donnees.FRENCH_RESULTS)
+                 f"lignes, codes et point décimal). <a href='{synthese.PDF}'>Note de synthèse (PDF, "
+                 f"{synthese.MAX_PAGES} pages au plus)</a>.</p>", donnees.FRENCH_RESULTS)
 
 
 def show_status() -> None:
