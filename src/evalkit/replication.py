@@ -321,8 +321,8 @@ def readme(manifest: Mapping, inputs: list[InputFile], exhibit_list: list[Exhibi
         "« Guide de l'évaluateur » du livre, `html/chapters/guide.html#le-fichier-estimates-csv`), et dans "
         "`results/estimations_fr.csv`, les mêmes lignes au format français (séparateur « ; », virgule décimale, "
         "libellés en français) ; `results/donnees/` contient, par chapitre d'étude, les données de ses graphiques et "
-        "tableaux (classeur Excel) ; `results/run.json` décrit l'exécution ; `results/build.log` est le "
-        "journal de construction du livre.",
+        "tableaux (classeur Excel) ; `html/note-de-synthese.pdf` résume les réponses en quatre pages au plus ; "
+        "`results/run.json` décrit l'exécution ; `results/build.log` est le journal de construction du livre.",
         "",
         SECTIONS[3],
         "",
