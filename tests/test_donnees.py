@@ -185,6 +185,7 @@ def test_french_companion_round_trips_to_estimates():
     df = results_rows()
     b = donnees.french_results_csv(df)
     text = b.decode("utf-8-sig")
+    assert ";500;75000;oui;" in text.splitlines()[1]  # counts as integers
     assert "−" not in text and text.splitlines()[0].split(";")[:5] == [
         "Étude", "Indicateur", "Sous-groupe", "Estimateur", "Estimation"]
     back = donnees.read_french_results(io.BytesIO(b))

@@ -465,7 +465,9 @@ def french_results(df: pd.DataFrame) -> pd.DataFrame:
     out[FRENCH_COLUMNS["data"]] = df["data"].map(lambda d: _DATA_FR.get(d, d))
     for c in ("study", "outcome", "subgroup", "estimator", "unit"):
         out[f"code {c}"] = df[c].astype(str)
-    return out.map(lambda v: ascii_text(v) if isinstance(v, str) else v)
+    for c in out.columns[out.dtypes == object]:
+        out[c] = out[c].map(lambda v: ascii_text(v) if isinstance(v, str) else v)
+    return out
 
 
 def french_results_csv(df: pd.DataFrame) -> bytes:
