@@ -33,11 +33,14 @@ data: $(DATA)
 $(DATA): $(STAMP) $(wildcard src/evalkit/simulate/*.py) src/evalkit/contracts.py
 	$(VENV)/bin/evalkit --quiet simulate --out data/synthetic
 
+# After the build: the note de synthèse (PDF by headless Chromium) from the recorded results, linked from the home page.
 book: venv data
 	$(VENV)/bin/jupyter-book build . --all --keep-going
+	$(VENV)/bin/evalkit --quiet synthese --html _build/html
 
 strict-build: venv data
 	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
+	$(VENV)/bin/evalkit --quiet synthese --html _build/html
 
 # The strict build runs first; the browser test then checks the pages it produced (EVALKIT_BOOK_HTML).
 test: venv data browser-deps

@@ -62,8 +62,19 @@ def test_first_run_writes_manifest_and_log(data, tmp_path, fake_build):
     assert run("run", "--data", data, "--out", out) == 0
     assert (out / "results" / "estimates.csv").is_file() and (out / "html" / "index.html").is_file()
     man = json.loads((out / cli.MANIFEST).read_text())
-    assert set(man["files"]) == {"results/estimates.csv", "results/run.json", "results/build.log", "README.md",
-                                 "html/index.html", "html/chapters/msp.html"}
+    from evalkit import synthese
+
+    note = {"html/note-de-synthese.html"} | ({"html/note-de-synthese.pdf"} if synthese.chromium() else set())
+    assert set(man["files"]) == {"results/estimates.csv", "results/estimations_fr.csv", "results/run.json",
+                                 "results/build.log", "README.md", "html/index.html", "html/chapters/msp.html"} | note
+    # the French companion of estimates.csv, beside it: the same rows, the same numbers
+    import pandas as pd
+    from evalkit import donnees
+
+    est = pd.read_csv(out / "results" / "estimates.csv")
+    fr = donnees.read_french_results(out / "results" / donnees.FRENCH_RESULTS)
+    assert len(fr) == len(est) and fr["Estimation"].tolist() == est["estimate"].tolist()
+    assert fr["Estimation retenue"].tolist() == ["oui"] and fr["Données"].tolist() == ["fournies par l'utilisateur"]
     assert (out / "results" / "build.log").read_text() == "build log\n"
     assert sha(data) == before
     assert not list(tmp_path.glob(".out.*"))

@@ -361,6 +361,8 @@ def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progres
             raise
         results = collect(parts)
         write_csv_atomic(results, tmp / "results" / "estimates.csv")
+        _write_french_downloads(results, parts, tmp / "results")
+        _write_synthese(build_dir / "_build" / "html", env, progress)
         shutil.move(str(build_dir / "_build" / "html"), str(tmp / "html"))
         os.replace(log, tmp / "results" / "build.log")
         for p in (build_dir, parts, scratch):
@@ -388,6 +390,52 @@ def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progres
               f"dans {left}", file=sys.stderr)
     progress(f"terminé : {out / 'results' / 'estimates.csv'} ({_int_fr(len(results))} lignes), "
              f"{out / 'html' / 'index.html'}")
+    return EXIT_OK
+
+
+def _write_french_downloads(results, parts: Path, out: Path) -> None:
+    """Beside ``estimates.csv``: its French companion (:data:`evalkit.donnees.FRENCH_RESULTS`) and the chapters'
+    workbooks of « données associées » (``donnees/<chapter>.xlsx``)."""
+    from . import donnees
+    from .io import write_bytes_atomic
+
+    write_bytes_atomic(donnees.french_results_csv(results), out / donnees.FRENCH_RESULTS)
+    books = sorted(parts.glob("*.xlsx"))
+    if books:
+        (out / "donnees").mkdir(exist_ok=True)
+        for f in books:
+            shutil.copyfile(f, out / "donnees" / f.name)
+
+
+def _write_synthese(html_dir: Path, env: dict, progress) -> None:
+    """The « note de synthèse » (:mod:`evalkit.synthese`) into the built book, from the rows the chapters recorded
+    (read with the run's environment: its results folder and data kind); a failure is reported, not fatal."""
+    from . import synthese
+
+    if not html_dir.is_dir():
+        return
+    keys = ("EVALKIT_DATA", "EVALKIT_RESULTS_DIR", "EVALKIT_DATA_KIND", "EVALKIT_STUDIES", "EVALKIT_SEED")
+    saved = {k: os.environ.get(k) for k in keys}
+    try:
+        os.environ.update({k: env[k] for k in keys if k in env})
+        synthese.write(html_dir)
+    except Exception as e:  # noqa: BLE001 - the book and the results are complete without the note
+        progress(f"note de synthèse non produite : {e}")
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def cmd_synthese(args) -> int:
+    """Write the « note de synthèse » (HTML and PDF) into a built book, from the recorded results."""
+    from . import synthese
+
+    out = synthese.write(Path(args.html))
+    if not args.quiet:
+        print(f"evalkit : note de synthèse : {out}")
     return EXIT_OK
 
 
@@ -603,7 +651,12 @@ def cmd_build(args) -> int:
     cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(root), "--keep-going"]
     if args.strict:
         cmd += ["-W", "-n"]
-    return subprocess.call(cmd, cwd=root)
+    code = subprocess.call(cmd, cwd=root)
+    if (root / "_build" / "html" / "index.html").exists():
+        from . import synthese
+
+        synthese.write(root / "_build" / "html")
+    return code
 
 
 def cmd_power(args) -> int:
@@ -838,6 +891,11 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build the book on the bundled data into _build/html")
     b.add_argument("--strict", action="store_true")
     b.set_defaults(func=cmd_build)
+
+    n = sub.add_parser("synthese", help="write the note de synthèse (HTML, PDF by headless Chromium) into a built "
+                       "book, from the recorded results")
+    n.add_argument("--html", default="_build/html", help="the built book (default _build/html)")
+    n.set_defaults(func=cmd_synthese)
     return p
 
 

@@ -177,6 +177,7 @@ class Figure:
     xlabel: str = ""
     ylabel: str = ""
     note: str = ""
+    data: pd.DataFrame | None = None  # the plotted values, with French headers and units (:mod:`evalkit.donnees`)
     meta: dict = field(default_factory=dict)
     function: str = ""  # the evalkit function that built it (:func:`producer`)
     lecture: str = ""  # « Lecture : » line, how to read the figure (shown before the note)
@@ -197,10 +198,13 @@ class Figure:
             f"<img src='data:image/png;base64,{b64}' alt=\"{e(self.alt)}\" style='max-width:100%;height:auto'>"
             f"<figcaption class='ek-caption'>Champ : {e(self.champ)}<br>Source : {e(self.source)}{note}"
             f"<br><a download='{e(self.name)}.png' href='data:image/png;base64,{b64}'>"
-            f"Télécharger la figure (PNG)</a></figcaption></figure>"
+            f"Télécharger la figure (PNG)</a>{_data_link(self)}</figcaption></figure>"
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None):
+        from . import donnees
+
+        donnees.shown(self)
         return {"text/html": self._repr_html_(), "text/plain": f"[Figure] {self.title}"}
 
 
@@ -300,7 +304,9 @@ class Table:
                         f"white-space:nowrap}}" for k in self._numeric_columns())
         if rules:
             body = f"<style>{rules}</style>" + body
-        csv = self.df.to_csv(index=self.index).encode("utf-8")
+        from .donnees import csv_bytes
+
+        csv = csv_bytes(self)  # numbers as numbers: « ; » and decimal comma, ASCII minus
         b64 = base64.b64encode(csv).decode("ascii")
         note = f"<br>Note : {e(self.note)}" if self.note else ""
         dl = (f"<br><a download='{e(self.name)}.csv' href='data:text/csv;base64,{b64}'>"
@@ -311,6 +317,9 @@ class Table:
                 f"Source : {e(self.source)}{note}{dl}</p></div>")
 
     def _repr_mimebundle_(self, include=None, exclude=None):
+        from . import donnees
+
+        donnees.shown(self)
         return {"text/html": self._repr_html_(), "text/plain": f"[Table] {self.title}\n{self.df.to_string()}"}
 
 
@@ -470,6 +479,165 @@ def trends(df: pd.DataFrame, *, x: str, y: str, hue: str, xlabel: str, ylabel: s
                      f"{fmt_num(d[y].iloc[-1], decimals)}{alt_unit} en {d[x].iloc[-1]}")
     alt = "Courbes d'évolution. " + " ; ".join(parts) + "."
     return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name)
+
+
+# --- the data behind each figure (« Données associées », :mod:`evalkit.donnees`) ------------------------------------
+
+def _data_link(f: Figure) -> str:
+    if f.data is None or not f.name:
+        return ""
+    from .donnees import csv_bytes
+
+    b64 = base64.b64encode(csv_bytes(f)).decode("ascii")
+    return (f"<br><a download='{html.escape(f.name)}.csv' href='data:text/csv;base64,{b64}'>"
+            "Télécharger les données du graphique (CSV)</a>")
+
+
+def _round_to(df: pd.DataFrame, decimals: int) -> pd.DataFrame:
+    return df.apply(lambda c: c.round(decimals) if pd.api.types.is_float_dtype(c) else c)
+
+
+def _event_study_data(tab: pd.DataFrame, *, ylabel: str, x: str = "event_time", truth=None, decimals: int = 1,
+                      **_kw) -> pd.DataFrame:
+    t = tab.sort_values(x)
+    ref = t["reference"].astype(bool) if "reference" in t else pd.Series(False, index=t.index)
+    out = pd.DataFrame({
+        "Années depuis l'entrée (0 = année d'entrée)": t[x].astype(int).to_numpy(),
+        "Période": np.where(ref, "année de référence", np.where(t[x] < 0, "avant l'entrée", "après l'entrée")),
+        ylabel: t["estimate"].to_numpy(dtype=float),
+        "Borne basse de l'IC à 95 %": t["ci_low"].to_numpy(dtype=float),
+        "Borne haute de l'IC à 95 %": t["ci_high"].to_numpy(dtype=float)})
+    if "band_low" in t and t["band_low"].notna().any():
+        out["Borne basse de la bande simultanée à 95 %"] = t["band_low"].to_numpy(dtype=float)
+        out["Borne haute de la bande simultanée à 95 %"] = t["band_high"].to_numpy(dtype=float)
+    if truth is not None:
+        out["Effet simulé (vérité connue)"] = pd.Series(truth, dtype=float).reindex(t[x].to_numpy()).to_numpy()
+    return _round_to(out, decimals)
+
+
+def _forest_data(tab: pd.DataFrame, *, label: str = "label", xlabel: str, ylabel: str = "", decimals: int = 1,
+                 truth: float | None = None, truth_label: str = "effet simulé (vérité connue)", **_kw) -> pd.DataFrame:
+    t = tab.reset_index(drop=True)
+    value = re.sub(r",? *(intervalle de confiance|IC) à 95 %", "", xlabel).strip() or xlabel
+    out = pd.DataFrame({ylabel or "Ligne": t[label].astype(str), value: t["estimate"].astype(float),
+                        "Borne basse de l'IC à 95 %": t["ci_low"].astype(float),
+                        "Borne haute de l'IC à 95 %": t["ci_high"].astype(float)})
+    if truth is not None:
+        out = pd.concat([out, pd.DataFrame({ylabel or "Ligne": [truth_label[:1].upper() + truth_label[1:]],
+                                            value: [float(truth)]})], ignore_index=True)
+    return _round_to(out, decimals)
+
+
+def _trends_data(df: pd.DataFrame, *, x: str, y: str, hue: str, xlabel: str, ylabel: str,
+                 hue_labels: dict | None = None, decimals: int = 1, **_kw) -> pd.DataFrame:
+    groups = list(dict.fromkeys(df[hue]))
+    d = pd.concat([df[df[hue] == g].sort_values(x) for g in groups])
+    out = pd.DataFrame({"Groupe": d[hue].map(lambda g: (hue_labels or {}).get(g, str(g))).to_numpy(),
+                        xlabel: d[x].to_numpy(), ylabel: d[y].to_numpy(dtype=float)})
+    return _round_to(out, decimals)
+
+
+def plotted_data(fig) -> pd.DataFrame | None:
+    """The values a matplotlib figure plots (lines, points, error bars, bars; not areas): one row per point, with the
+    series' legend label, the axes' labels as headers (a categorical axis gives its tick labels) and, for error bars,
+    the bounds. The fallback of :func:`figure` when the caller passes no ``data``."""
+    from matplotlib.container import BarContainer, ErrorbarContainer
+
+    rows = []
+    # axes without a visible axis (maps, insets) have no values a table could give back
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.has_data()
+            and (ax.xaxis.get_visible() or ax.yaxis.get_visible())]
+    for ax in axes:
+        xl, yl = ax.get_xlabel() or "Abscisse", ax.get_ylabel() or "Valeur"
+        cat = {}
+        for axis, key in ((ax.yaxis, "y"), (ax.xaxis, "x")):
+            if _categorical(axis):
+                cat[key] = {round(float(v), 6): t.get_text() for v, t in zip(axis.get_ticklocs(),
+                                                                             axis.get_ticklabels())}
+        panel = ax.get_title() if len(axes) > 1 else ""
+        ticks = np.asarray(ax.get_xticks(), dtype=float)
+        # points dodged around integer ticks one unit apart (e.g. options side by side) are read at their tick
+        dodged = "x" not in cat and len(ticks) > 1 and np.allclose(np.diff(ticks), 1) and np.allclose(ticks,
+                                                                                                        ticks.round())
+
+        def put(series, xs, ys, lo=None, hi=None):
+            for i, (xv, yv) in enumerate(zip(xs, ys)):
+                r = {"Panneau": panel, "Série": "" if str(series).startswith("_") else series}
+                xv, yv = float(xv), float(yv)
+                if dodged and abs(xv - round(xv)) <= 0.2:
+                    xv = float(round(xv))
+                r[xl] = cat["x"].get(round(xv, 6), xv) if "x" in cat else xv
+                r[yl] = cat["y"].get(round(yv, 6), yv) if "y" in cat else yv
+                if lo is not None:
+                    r["Borne basse de l'IC à 95 %"], r["Borne haute de l'IC à 95 %"] = lo[i], hi[i]
+                rows.append(r)
+
+        done = set()
+        for c in ax.containers:
+            if isinstance(c, ErrorbarContainer):
+                line, _caps, cols = c.lines
+                if line is None:
+                    continue
+                done.add(id(line))
+                xs, ys = line.get_xdata(), line.get_ydata()
+                lo = hi = None
+                if cols:
+                    seg = cols[0].get_segments()
+                    horizontal = c.has_xerr and not c.has_yerr
+                    k = 0 if horizontal else 1
+                    if len(seg) == len(xs):
+                        lo = [min(s[0][k], s[1][k]) for s in seg]
+                        hi = [max(s[0][k], s[1][k]) for s in seg]
+                put(c.get_label(), xs, ys, lo, hi)
+            elif isinstance(c, BarContainer):
+                for p in c.patches:
+                    done.add(id(p))
+                vert = c.orientation == "vertical"
+                xs = [p.get_x() + p.get_width() / 2 if vert else p.get_width() for p in c.patches]
+                ys = [p.get_height() if vert else p.get_y() + p.get_height() / 2 for p in c.patches]
+                put(c.get_label(), xs, ys)
+        lines = [ln for ln in ax.get_lines() if id(ln) not in done and ln.get_transform() is ax.transData
+                 and len(ln.get_xdata())]
+        unnamed = [ln for ln in lines if ln.get_label().startswith("_")]
+        for line in lines:  # several unnamed lines are told apart by their rank
+            name = f"courbe {unnamed.index(line) + 1}" if len(unnamed) > 1 and line in unnamed else line.get_label()
+            put(name, line.get_xdata(), line.get_ydata())
+        for coll in ax.collections:
+            if type(coll).__name__ == "PathCollection" and len(coll.get_offsets()):
+                off = np.asarray(coll.get_offsets())
+                put(coll.get_label(), off[:, 0], off[:, 1])
+    if not rows or len(rows) > 5000:  # nothing, or shapes rather than values
+        return None
+    out = pd.DataFrame(rows)
+    return out.drop(columns=[c for c in ("Panneau", "Série") if (out[c] == "").all()])
+
+
+def _with_data(builder, data_of=None):
+    """``builder`` (a function returning a :class:`Figure`) whose figure carries its data: ``data=`` if the caller
+    passes it, else ``data_of(*args, **kw)`` (the frame the builder plots), else what the figure plots."""
+    import functools
+
+    @functools.wraps(builder)
+    def _build(*args, data: pd.DataFrame | None = None, **kw):
+        if data is None and data_of is None and args:
+            try:
+                data = plotted_data(args[0])
+            except Exception:  # noqa: BLE001 - a figure is shown even if its values cannot be read back
+                data = None
+        f = builder(*args, **kw)
+        if data is None and data_of is not None:
+            data = data_of(*args, **kw)
+        if data is not None:
+            f.data = data
+        return f
+
+    return _build
+
+
+figure = _with_data(figure)
+event_study = _with_data(event_study, _event_study_data)
+forest = _with_data(forest, _forest_data)
+trends = _with_data(trends, _trends_data)
 
 
 __all__ = ["PALETTE", "Figure", "Table", "apply_style", "band_reading", "event_study", "figure", "forest", "french_axis",

@@ -53,7 +53,7 @@ class Exhibit:
     name: str  # the exhibit's identifier (figure name, table name)
     title: str
     function: str  # evalkit function that produced it ("" if unknown)
-    spreadsheet: str = ""  # the file name of the table's CSV download on the page ("" if none)
+    spreadsheet: str = ""  # the file name of the exhibit's CSV download on the page ("" if none)
     data: str = ""  # the data behind it (input file, open data, recorded results), filled by :func:`with_data`
 
 
@@ -80,7 +80,7 @@ def exhibits(html_dir: Path | str, pages: Iterable[str] | None = None) -> list[E
     (``pages`` in the book's order; default every page, sorted).
 
     The producing function comes from the ``data-evalkit`` attribute :mod:`evalkit.plots` writes on each exhibit,
-    the spreadsheet from the table's CSV download link.
+    the spreadsheet from the CSV download link of the table (or of the figure's values).
     """
     from bs4 import BeautifulSoup
 
@@ -318,8 +318,11 @@ def readme(manifest: Mapping, inputs: list[InputFile], exhibit_list: list[Exhibi
         "Les chapitres du livre (carnets Jupyter, dossier `chapters/`) chargent les données, appellent la "
         "bibliothèque `evalkit` (dossier `src/evalkit/` : contrats de données, estimateurs, études) et affichent "
         "les résultats. Toutes les estimations sont dans `results/estimates.csv` (dictionnaire des colonnes : "
-        "« Guide de l'évaluateur » du livre) ; `results/run.json` décrit l'exécution ; `results/build.log` est le "
-        "journal de construction du livre.",
+        "« Guide de l'évaluateur » du livre, `html/chapters/guide.html#le-fichier-estimates-csv`), et dans "
+        "`results/estimations_fr.csv`, les mêmes lignes au format français (séparateur « ; », virgule décimale, "
+        "libellés en français) ; `results/donnees/` contient, par chapitre d'étude, les données de ses graphiques et "
+        "tableaux (classeur Excel) ; `html/note-de-synthese.pdf` résume les réponses en quatre pages au plus ; "
+        "`results/run.json` décrit l'exécution ; `results/build.log` est le journal de construction du livre.",
         "",
         SECTIONS[3],
         "",
@@ -343,8 +346,8 @@ def readme(manifest: Mapping, inputs: list[InputFile], exhibit_list: list[Exhibi
         "",
         f"{fmt_int(n_fig)} graphique{'s' if n_fig > 1 else ''} et {fmt_int(n_tab)} tableau{'x' if n_tab > 1 else ''}, "
         "dans l'ordre du livre. « Fonction evalkit » : la fonction qui construit l'objet ; « Données » : les "
-        "données dont il est tiré ; « Tableur » : le fichier CSV téléchargeable sous le tableau, dans la page "
-        "(`SORTIE/html/<page>.html`)." if exhibit_list else "Aucun graphique ni tableau dans ce livre.",
+        "données dont il est tiré ; « Tableur » : le fichier CSV téléchargeable sous le graphique (ses valeurs) ou "
+        "le tableau, dans la page (`SORTIE/html/<page>.html`)." if exhibit_list else "Aucun graphique ni tableau dans ce livre.",
         "",
         _table([[num, e.title or e.name, e.chapter, f"`{e.function}`" if e.function else "—", e.data or "—",
                  f"`{e.spreadsheet}`" if e.spreadsheet else "—"] for num, e in zip(numbers, exhibit_list)],

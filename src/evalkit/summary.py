@@ -483,12 +483,21 @@ def results_table() -> pd.DataFrame:
 
 
 def download_link():
-    """A link to download the results table (the same rows as ``estimates.csv``)."""
-    csv = results_table().to_csv(index=False).encode("utf-8")
-    b64 = base64.b64encode(csv).decode("ascii")
-    return _HTML(f"<p><a download='estimates.csv' href='data:text/csv;base64,{b64}'>Télécharger le tableau de "
-                 f"tous les résultats (CSV, {len(csv.splitlines()) - 1} lignes)</a> — colonnes décrites dans le guide de "
-                 "l'évaluateur.</p>", "estimates.csv")
+    """Links to download the results table: its French companion (:func:`evalkit.donnees.french_results`: « ; »,
+    decimal comma, French labels) first, the machine-readable ``estimates.csv`` (same rows) second, and the guide's
+    dictionary of its columns."""
+    from . import donnees, synthese
+    from .fr import fmt_int
+
+    rows = results_table()
+    fr_b64 = base64.b64encode(donnees.french_results_csv(rows)).decode("ascii")
+    raw_b64 = base64.b64encode(rows.to_csv(index=False).encode("utf-8")).decode("ascii")
+    return _HTML(f"<p><a download='{donnees.FRENCH_RESULTS}' href='data:text/csv;base64,{fr_b64}'>Télécharger le "
+                 f"tableau de tous les résultats (CSV au format français, {fmt_int(len(rows))} lignes)</a> — "
+                 f"<a href='{donnees.DICTIONARY_PAGE}'>dictionnaire des colonnes</a> ; pour un logiciel : "
+                 f"<a download='estimates.csv' href='data:text/csv;base64,{raw_b64}'>estimates.csv</a> (mêmes "
+                 f"lignes, codes et point décimal). <a href='{synthese.PDF}'>Note de synthèse (PDF, "
+                 f"{synthese.MAX_PAGES} pages au plus)</a>.</p>", donnees.FRENCH_RESULTS)
 
 
 def show_status() -> None:

@@ -108,6 +108,10 @@ def figure_honest(r: MSPResult) -> plots.Figure:
               else "L'intervalle n'inclut jamais zéro sur la grille."))
     return plots.figure(fig, title=tx.title_honest(r), alt=alt, champ=tx.champ(r), source=tx.source(),
                         name="msp-honestdid",
+                        data=pd.DataFrame({"M̄ (multiple du plus grand écart observé avant l'entrée)": g["M"],
+                                           "Borne basse de l'IC robuste à 95 % (patients MT)": g["ci_low"].round(1),
+                                           "Borne haute de l'IC robuste à 95 % (patients MT)": g["ci_high"].round(1),
+                                           "Estimation sous tendances parallèles (patients MT)": round(h.estimate, 1)}),
                         note=f"méthode : {h.method_fr} ; cible : moyenne des effets par année, de l'année "
                              f"d'entrée à {h.raw['post_times'][-1]} ans après.")
 
