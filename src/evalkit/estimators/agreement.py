@@ -35,6 +35,8 @@ the same way — and asked for the overall ATT over the same treated observation
   horizons as independent although every DID_l of a unit shares its baseline year: it understates the SE. The panel
   reports instead the upper bound Σ w_l SE_l (horizons perfectly correlated), from the same public per-horizon SEs
   (``event_study_effects``) and weights (``cost_benefit_delta``) — conservative, never too small.
+  diff-diff applies unit weights within (unit, period) cells only: on a unit × period panel, dCDH weights every
+  unit equally whatever ``weights`` (noted in ``notes``) — its estimand then differs from a weighted CS.
 - ``wooldridge_etwfe`` (Wooldridge 2025, extended TWFE): saturated cohort × year regression, « simple » aggregation
   (cells weighted by their treated observations). With never-treated controls (the default here, as CS) its point
   estimate coincides with Sun & Abraham on a balanced panel without covariates; with ``control_group=
@@ -311,6 +313,9 @@ def agreement(
     codes = d[unit].to_numpy()
     n_units, n_obs = int(len(np.unique(codes))), len(d)
     notes = [f"panel prepared for estimation: {n}" for n in prep_notes]
+    if "dcdh" in estimators and weights:
+        notes.append("dcdh: diff-diff applies the weights within (unit, period) cells only; with one row per unit and "
+                     "period its estimate weights every unit equally")
     if "dcdh" in estimators and cluster is not None:
         notes.append(f"dcdh: SEs clustered by unit, not by {cluster!r} (diff-diff offers no other clustering)")
     kw = dict(weights=weights, cluster=cluster, control_group=control_group)

@@ -76,7 +76,7 @@ def sentence(panels: Mapping[str, AgreementResult], names: Mapping[str, str], k:
         out = f"S'écartent de l'estimation retenue de plus de {kk} fois son erreur-type : {' ; '.join(parts)}."
         n_ok = sum(1 for p in panels.values() for f in p.fits if f.ok and f.name in ROBUST)
         if n_ok > sum(len(v) for v in gaps.values()):
-            out += " Les autres estimations robustes à l'hétérogénéité des effets en restent plus proches.
+            out += " Les autres estimations robustes à l'hétérogénéité des effets en restent plus proches."
     if "twfe" not in failed:
         out += (f" Le TWFE statique s'en écarte de plus de {kk} erreurs-types pour {fmt_list(twfe_off)}."
                 if twfe_off else f" Le TWFE statique en est lui aussi à moins de {kk} erreurs-types.")

@@ -40,6 +40,7 @@ import pandas as pd
 from ...disclosure import MIN_CELL
 from ...estimators import (CSResult, HonestResult, Panel, callaway_santanna, collect_warnings, did_2x2, honest_did,
                            naive_cross_section, prepare, twfe)
+from ...estimators.agreement import AgreementResult, agreement
 from ...estimators.base import Estimate, clean_cohort
 
 INDICATORS = ("hba1c_3plus", "microalb", "creatinine", "lipids", "ecg_cardio", "fundus_2y")
@@ -308,15 +309,23 @@ class AsaleeResult:
     robustness: pd.DataFrame
     notes: list[str]
     settings: dict[str, Any]
+    #: Estimator agreement panel per indicator (:func:`agreement_panels`), on the ITT sample; empty when not asked.
+    agreement: dict[str, AgreementResult] = dataclasses.field(default_factory=dict)
+
+
+def agreement_panels(sample: Panel, fits: dict[str, Fit], control_group: str) -> dict[str, AgreementResult]:
+    """The estimator agreement panel of each indicator (:func:`evalkit.estimators.agreement.agreement`), fitted once
+    on the ITT sample (GP × year shares, GPs weighted as the headline) with the headline's comparison group."""
+    return {ind: agreement(sample, ind, headline=f.simple, control_group=control_group) for ind, f in fits.items()}
 
 
 def analyse_data(df: pd.DataFrame, *, seed: int = 0,
-                 weights: Literal["patients", "units"] = "patients") -> AsaleeResult:
+                 weights: Literal["patients", "units"] = "patients", agreement: bool = True) -> AsaleeResult:
     """The chapter's estimation on any table following the ``asalee`` contract.
 
     Years, cohorts and GPs are read from the data. ``weights="patients"`` (default) weights each GP by its number
     of diabetic patients (patient-level ITT); ``"units"`` counts each GP once. ``seed`` is recorded (every SE here is
-    analytic, nothing is drawn).
+    analytic, nothing is drawn). ``agreement``: skip the estimator agreement panel (:func:`agreement_panels`).
     """
     inds = [i for i in INDICATORS if i in df.columns]
     if not inds:
@@ -349,6 +358,7 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
                          "pre_mean": f.pre_mean, "n_gps": f.n_units, "n_treated": f.n_treated, "n_obs": f.n_obs,
                          "pretest_p": f.pretest_p} for ind, f in fits.items()])
     main = MAIN if MAIN in fits else inds[0]
+    agree = agreement_panels(itt_sample, fits, control_group) if agreement else {}
     hon = None
     if (main_cs.dynamic.table["event_time"] < 0).any():  # HonestDiD learns from the pre-entry event times
         hon = honest_did(main_cs, e="average", mbar=MBAR)
@@ -444,5 +454,5 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
         pretest_p=fits[main].pretest_p, honest=hon, pp_fits=pp_fits, per_protocol=per_protocol, pp_counts=pp_counts,
         pp_2x2=pp_2x2, trends=yearly_trends(df, cells, inds), intensity=inten, dose_fits=dose_fits, dose=dose,
         naive_fits=naive_fits, naive=naive, other_weights=other_w, not_yet_treated=not_yet, twfe=tw,
-        robustness=robustness, notes=notes, settings=settings,
+        robustness=robustness, notes=notes, settings=settings, agreement=agree,
     )

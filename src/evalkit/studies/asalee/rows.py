@@ -23,6 +23,21 @@ def _row(est: Estimate, outcome: str, estimator: str, data: str, subgroup: str =
                     headline=headline, data=data)
 
 
+def agreement_rows(r: AsaleeResult, data: str) -> list[dict]:
+    """Rows of the estimator agreement panel of each publishable ITT indicator (Sun–Abraham, imputation, two-stage,
+    dCDH, extended TWFE; the static TWFE of the main indicator is a robustness row already), ``n_obs`` = the
+    patient-years of the ITT fit, as its headline."""
+    out: list[dict] = []
+    for ind, panel in r.agreement.items():
+        f = r.itt_fits.get(ind)
+        if f is None or not f.publishable:
+            continue
+        for row in panel.to_rows(STUDY, "pp", data=data):
+            row["n_obs"] = f.n_obs
+            out.append(row)
+    return out
+
+
 def rows(r: AsaleeResult, data: str) -> pd.DataFrame:
     """Results rows: the six ITT headlines, intensity groups, per protocol, the main indicator's event study,
     robustness variants and HonestDiD grid, the naive cross-sections and the published 2×2. ``data``: the rows'
@@ -65,4 +80,5 @@ def rows(r: AsaleeResult, data: str) -> pd.DataFrame:
         out.append(make_row(study=STUDY, outcome=r.main, estimator="did_2x2_per_protocol", estimate=q["estimate"],
                             std_error=q["std_error"], ci_low=q["ci_low"], ci_high=q["ci_high"], unit="pp",
                             n_units=q["n_treated"] + q["n_control"], n_obs=q["n_obs"], data=data))
+    out += agreement_rows(r, data)
     return to_frame(out)

@@ -17,7 +17,7 @@ Everything is derived from the data (years, cohorts, options present); the polic
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -25,6 +25,7 @@ import pandas as pd
 
 from ...disclosure import MIN_CELL
 from ...estimators import callaway_santanna, honest_did, naive_cross_section, twfe
+from ...estimators.agreement import AgreementResult, agreement
 from ...estimators.base import Estimate, caught, normal_ci
 from ...estimators.staggered import CSResult, HonestResult, Panel
 from ...estimators.staggered import prepare as prepare_cs
@@ -304,16 +305,26 @@ class AssistantsResult:
     projection: pd.DataFrame
     honest: HonestResult | None
     truth: Any = None
+    #: Estimator agreement panel per outcome (:func:`agreement_panels`); empty when not asked.
+    agreement: dict[str, AgreementResult] = field(default_factory=dict)
+
+
+def agreement_panels(sample: Panel, cs: Mapping[str, CSResult]) -> dict[str, AgreementResult]:
+    """The estimator agreement panel of each outcome (:func:`evalkit.estimators.agreement.agreement`), fitted once
+    on the sample prepared without covariates (the same GPs unless a covariate is missing), never-signatories as
+    comparison as the headline; the headline is doubly robust on baseline covariates, the panel's estimators are not."""
+    return {o: agreement(sample, o, headline=r.simple, control_group="never_treated") for o, r in cs.items()}
 
 
 def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariates: Sequence[str] | None = None,
-                 horizon: int = 3) -> AssistantsResult:
+                 horizon: int = 3, agreement: bool = True) -> AssistantsResult:
     """The chapter's whole estimation on any table following the ``assistants`` contract.
 
     ``covariates``: baseline covariates of the doubly robust DiD (default underserved, age, female and the outcome's
     first-year level); ``horizon``: the event time at which gains per contract are read (default 3 = 48 months after
     baseline), lowered to what the data allow for every option. ``seed`` is recorded (no randomness is used: all
-    standard errors are analytic). ``truth`` is kept on the result as passed.
+    standard errors are analytic). ``truth`` is kept on the result as passed. ``agreement``: skip the estimator
+    agreement panel (:func:`agreement_panels`).
     """
     d = prepare(df)
     years = (int(d[TIME].min()), int(d[TIME].max()))
@@ -335,6 +346,7 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
         "not_yet_treated": _fit(panels[cov["patients_mt"]], "patients_mt", "not_yet_treated"),
         "no_covariates": _fit(panels[()], "patients_mt", "never_treated"),
     }
+    agree = agreement_panels(panels[()], cs) if agreement else {}
 
     # 2. By option (one sample each, prepared once for its two comparison groups) ------------------------------
     by_opt, by_opt_nyt, notes = {}, {}, {}
@@ -387,7 +399,7 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
         trends=trends(d, first), estimators=_estimator_ladder(d, desc, main, variants, h), cs=cs,
         cs_variants=variants, by_option=by_opt, by_option_nyt=by_opt_nyt, option_notes=notes, dynamic=dynamic,
         dose=dose, horizon=h, targets=targets, cost=cost, projection=pd.DataFrame(proj_rows), honest=hon,
-        truth=truth)
+        truth=truth, agreement=agree)
 
 
 def _horizon(dynamic: pd.DataFrame, present: Sequence[str], horizon: int) -> int:
