@@ -44,9 +44,15 @@ the same way — and asked for the overall ATT over the same treated observation
 - ``twfe``: static two-way fixed effects (:func:`~.did.twfe`), *not* an ATT under staggered adoption with
   heterogeneous effects — the classic comparison the others correct.
 
-Where the wrapped estimators differ from the study's CS: none conditions on covariates (the headline CS of a study
-may be doubly robust on baseline covariates — time-invariant covariates are absorbed by the unit effects of the
-imputation-type estimators); the controls differ as listed; the CS varying base period compares each post-period to
+Covariates (``covariates``: time-invariant, e.g. baseline characteristics, as a doubly robust CS uses them): the
+conditional parallel-trends assumption is entered the regression way, as covariate × period interactions (one trend
+per covariate level, linear in the covariate) in Sun & Abraham, the imputation and two-stage estimators, dCDH (its
+``DID^X`` residualisation) and the static TWFE; the extended TWFE takes them as Wooldridge does (``exovar``: period ×
+covariate, cohort × covariate and cell × centred covariate terms). Time-invariant covariates on their own would be
+absorbed by the unit effects. This is linear conditional parallel trends, not CS's doubly robust weighting: with
+covariates, a gap to a doubly robust headline can come from that difference.
+
+Where the wrapped estimators differ from the study's CS besides: the controls differ as listed; the CS varying base period compares each post-period to
 the year before entry, the regression-based estimators use every pre-period. Unit weights (``weights``) are passed
 as diff-diff sampling weights (``SurveyDesign(weights=…)``) to every estimator and as regression weights to TWFE.
 """
@@ -71,7 +77,8 @@ ROBUST = ("sun_abraham", "imputation_bjs", "two_stage_gardner", "dcdh", "wooldri
 ALL = (*ROBUST, "twfe")
 HEADLINE = "cs_simple"  #: label of the study's headline (Callaway–Sant'Anna simple ATT) in :meth:`AgreementResult.table`
 #: Warnings of diff-diff that restate a documented choice (not a problem of the data): left out of ``warnings``.
-_IGNORE = (r"aggregate.*deprecated", r"twfe_diagnostic", r"SurveyDesign.*normaliz", r"weights.*normali[sz]ed")
+_IGNORE = (r"aggregate.*deprecated", r"twfe_diagnostic", r"SurveyDesign.*normaliz", r"weights.*normali[sz]ed",
+           r"DataFrame is highly fragmented")  # the last: pandas, inside WooldridgeDiD
 
 
 @dataclass(frozen=True)
@@ -197,28 +204,29 @@ def _survey(d: pd.DataFrame, weights: str | None):
     return SurveyDesign(weights=weights)
 
 
-def _sun_abraham(d, y, unit, time, *, weights, cluster, control_group, **_):
+def _sun_abraham(d, y, unit, time, *, weights, cluster, control_group, trends, **_):
     from diff_diff import SunAbraham
 
     est = SunAbraham(control_group=control_group, cluster=cluster)
-    return est.fit(d, outcome=y, unit=unit, time=time, first_treat=FT, survey_design=_survey(d, weights))
+    return est.fit(d, outcome=y, unit=unit, time=time, first_treat=FT, covariates=trends or None,
+                   survey_design=_survey(d, weights))
 
 
-def _imputation(d, y, unit, time, *, weights, cluster, **_):
+def _imputation(d, y, unit, time, *, weights, cluster, trends, **_):
     from diff_diff import ImputationDiD
 
     return ImputationDiD(cluster=cluster).fit(d, outcome=y, unit=unit, time=time, first_treat=FT,
-                                              survey_design=_survey(d, weights))
+                                              covariates=trends or None, survey_design=_survey(d, weights))
 
 
-def _two_stage(d, y, unit, time, *, weights, cluster, **_):
+def _two_stage(d, y, unit, time, *, weights, cluster, trends, **_):
     from diff_diff import TwoStageDiD
 
     return TwoStageDiD(cluster=cluster).fit(d, outcome=y, unit=unit, time=time, first_treat=FT,
-                                            survey_design=_survey(d, weights))
+                                            covariates=trends or None, survey_design=_survey(d, weights))
 
 
-def _dcdh(d, y, unit, time, *, weights, **_):
+def _dcdh(d, y, unit, time, *, weights, trends, **_):
     from diff_diff import ChaisemartinDHaultfoeuille
 
     g = d[FT].to_numpy(float)
@@ -229,15 +237,30 @@ def _dcdh(d, y, unit, time, *, weights, **_):
     # horizons l = 1 … L: l = 1 is the entry year; L = the longest exposure observed, within the panel
     l_max = int(min(periods.max() - cohorts.min() + 1, len(periods) - 1)) if len(cohorts) else 1
     est = ChaisemartinDHaultfoeuille(placebo=False, twfe_diagnostic=False)
+    kw = dict(covariates=list(trends)) if trends else {}
     return est.fit(d, outcome=y, unit=unit, time=time, treatment="_treated", L_max=max(l_max, 1),
-                   survey_design=_survey(d, weights))
+                   survey_design=_survey(d, weights), **kw)
 
 
-def _wooldridge(d, y, unit, time, *, weights, cluster, control_group, **_):
+def _wooldridge(d, y, unit, time, *, weights, cluster, control_group, covariates, **_):
     from diff_diff import WooldridgeDiD
 
     est = WooldridgeDiD(control_group=control_group, cluster=cluster)
-    return est.fit(d, outcome=y, unit=unit, time=time, first_treat=FT, survey_design=_survey(d, weights))
+    return est.fit(d, outcome=y, unit=unit, time=time, first_treat=FT, exovar=list(covariates) or None,
+                   survey_design=_survey(d, weights))
+
+
+def _covariate_trends(d: pd.DataFrame, time: str, covariates: Sequence[str]) -> pd.DataFrame:
+    """Covariate × period columns ``_xt<j>_<period>`` (first period left out): one year effect per covariate unit."""
+    if not covariates:
+        return pd.DataFrame(index=d.index)
+    t = d[time].to_numpy()
+    cols = {}
+    for j, c in enumerate(covariates):
+        x = pd.to_numeric(d[c], errors="coerce").to_numpy(float)
+        for p in np.unique(t)[1:]:
+            cols[f"_xt{j}_{p}"] = np.where(t == p, x, 0.0)
+    return pd.DataFrame(cols, index=d.index)
 
 
 _FITTERS: dict[str, Callable[..., Any]] = {
@@ -259,6 +282,7 @@ def agreement(
     weights: str | None = None,
     cluster: str | None = None,
     control_group: Literal["never_treated", "not_yet_treated"] = "never_treated",
+    covariates: Sequence[str] | None = None,
     estimators: Sequence[str] = ALL,
     headline: Estimate | None = None,
 ) -> AgreementResult:
@@ -282,6 +306,9 @@ def agreement(
         Time-invariant cluster column for the SEs (default: the unit); dCDH clusters by unit whatever it is.
     control_group : {"never_treated", "not_yet_treated"}
         Controls of Sun & Abraham and of the extended TWFE (the other estimators: module docstring).
+    covariates : sequence of str, optional
+        Time-invariant covariates for conditional parallel trends (taken at each unit's first period, as CS does;
+        units missing one are dropped): covariate × period terms, see the module docstring.
     estimators : sequence of str
         Labels among :data:`ALL`.
     headline : Estimate, optional
@@ -303,13 +330,20 @@ def agreement(
     else:
         if unit is None or time is None or cohort is None:
             raise TypeError("agreement: unit, time and cohort are required with a DataFrame")
-        panel = prepare(df, unit, time, cohort, weights=weights)
+        panel = prepare(df, unit, time, cohort, covariates=covariates, weights=weights)
     unit, time, weights = panel.unit, panel.time, panel.weights
     if cluster is not None and cluster == unit:
         cluster = None
     if cluster is not None:
         panel.check_invariant(cluster)
-    d, prep_notes, _ = panel.frame(outcome, extra=[cluster] if cluster else [])
+    covariates = list(covariates or [])
+    extra = [c for c in [*covariates, *([cluster] if cluster else [])] if c not in panel.covariates]
+    d, prep_notes, _ = panel.frame(outcome, extra=extra)
+    if covariates:
+        d = d.dropna(subset=covariates)  # a covariate outside the prepared panel's may be missing
+        covariates = [c for c in covariates if d[c].nunique() > 1]
+    trends = _covariate_trends(d, time, covariates)
+    d = pd.concat([d, trends], axis=1) if len(trends.columns) else d
     codes = d[unit].to_numpy()
     n_units, n_obs = int(len(np.unique(codes))), len(d)
     notes = [f"panel prepared for estimation: {n}" for n in prep_notes]
@@ -318,7 +352,8 @@ def agreement(
                      "period its estimate weights every unit equally")
     if "dcdh" in estimators and cluster is not None:
         notes.append(f"dcdh: SEs clustered by unit, not by {cluster!r} (diff-diff offers no other clustering)")
-    kw = dict(weights=weights, cluster=cluster, control_group=control_group)
+    kw = dict(weights=weights, cluster=cluster, control_group=control_group, covariates=covariates,
+              trends=list(trends.columns))
     fits = []
     for name in estimators:
         start = _time.perf_counter()
@@ -326,7 +361,7 @@ def agreement(
         with collect_warnings(short=True, unique=True, ignore=_IGNORE) as caught:
             try:
                 if name == "twfe":
-                    est = _twfe(d, outcome, unit, time, FT, weights=weights)
+                    est = _twfe(d, outcome, unit, time, FT, controls=list(trends.columns), weights=weights)
                     est = Estimate(name, est.estimate, est.std_error, est.ci_low, est.ci_high, est.p_value,
                                    n_units=est.n_units, n_obs=est.n_obs)
                 else:
@@ -339,7 +374,7 @@ def agreement(
                 est = None
         fits.append(EstimatorFit(name, est, reason, tuple(caught), _time.perf_counter() - start))
     settings = dict(outcome=outcome, unit=unit, time=time, cohort=panel.cohort, weights=weights, cluster=cluster,
-                    control_group=control_group, estimators=tuple(estimators))
+                    control_group=control_group, covariates=tuple(covariates), estimators=tuple(estimators))
     return AgreementResult(outcome, tuple(fits), headline, n_units, n_obs, tuple(notes), settings)
 
 

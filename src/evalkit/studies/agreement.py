@@ -36,12 +36,14 @@ def _n_words(n: int) -> str:
 
 
 def sentence(panels: Mapping[str, AgreementResult], names: Mapping[str, str], k: float = K,
-             scope: str | None = None) -> str:
+             scope: str | None = None, caveat: str | None = None) -> str:
     """One or two French sentences: which estimator lies more than ``k`` SEs (of the headline) from the headline, for
     which outcome, or that they all agree; then the static TWFE; then what could not be estimated.
 
     ``panels``: {outcome: panel}; ``names``: {outcome: French name with its article, e.g. « la file active »};
-    ``scope``: what the outcomes are together (« chacun des six indicateurs »), by default the list of their names.
+    ``scope``: what the outcomes are together (« chacun des six indicateurs »), by default the list of their names;
+    ``caveat``: a sentence added when a robust estimator is flagged (e.g. that the panel's estimators do not use the
+    headline's covariates).
     """
     panels = {o: p for o, p in panels.items() if p.headline is not None and np.isfinite(p.headline.std_error)}
     if not panels:
@@ -77,6 +79,8 @@ def sentence(panels: Mapping[str, AgreementResult], names: Mapping[str, str], k:
         n_ok = sum(1 for p in panels.values() for f in p.fits if f.ok and f.name in ROBUST)
         if n_ok > sum(len(v) for v in gaps.values()):
             out += " Les autres estimations robustes à l'hétérogénéité des effets en restent plus proches."
+        if caveat:
+            out += " " + caveat
     if "twfe" not in failed:
         out += (f" Le TWFE statique s'en écarte de plus de {kk} erreurs-types pour {fmt_list(twfe_off)}."
                 if twfe_off else f" Le TWFE statique en est lui aussi à moins de {kk} erreurs-types.")

@@ -309,11 +309,13 @@ class AssistantsResult:
     agreement: dict[str, AgreementResult] = field(default_factory=dict)
 
 
-def agreement_panels(sample: Panel, cs: Mapping[str, CSResult]) -> dict[str, AgreementResult]:
+def agreement_panels(samples: Mapping[str, Panel], cs: Mapping[str, CSResult]) -> dict[str, AgreementResult]:
     """The estimator agreement panel of each outcome (:func:`evalkit.estimators.agreement.agreement`), fitted once
-    on the sample prepared without covariates (the same GPs unless a covariate is missing), never-signatories as
-    comparison as the headline; the headline is doubly robust on baseline covariates, the panel's estimators are not."""
-    return {o: agreement(sample, o, headline=r.simple, control_group="never_treated") for o, r in cs.items()}
+    on the sample of its headline CS (``samples[outcome]``) with never-signatories as comparison and the same
+    baseline covariates, entered as covariate × year terms (linear conditional parallel trends; the headline is
+    doubly robust)."""
+    return {o: agreement(samples[o], o, headline=r.simple, control_group="never_treated",
+                         covariates=samples[o].covariates) for o, r in cs.items()}
 
 
 def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariates: Sequence[str] | None = None,
@@ -346,7 +348,7 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
         "not_yet_treated": _fit(panels[cov["patients_mt"]], "patients_mt", "not_yet_treated"),
         "no_covariates": _fit(panels[()], "patients_mt", "never_treated"),
     }
-    agree = agreement_panels(panels[()], cs) if agreement else {}
+    agree = agreement_panels({o: panels[cov[o]] for o in OUTCOMES}, cs) if agreement else {}
 
     # 2. By option (one sample each, prepared once for its two comparison groups) ------------------------------
     by_opt, by_opt_nyt, notes = {}, {}, {}

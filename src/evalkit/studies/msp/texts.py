@@ -325,9 +325,11 @@ def agreement_texts(r: MSPResult) -> dict[str, str]:
 
     if not r.agreement:
         return {"msp_agreement_sentence": "Le panel des estimateurs de comparaison n'a pas été calculé."}
+    caveat = ("Ces estimateurs ne tiennent pas compte des caractéristiques des médecins avant l'entrée, contrairement "
+              "à l'estimation retenue : l'écart peut venir de là autant que du choix de l'estimateur.")
     return {"msp_agreement_sentence": sentence(r.agreement, {o: _NAMES.get(o, o) for o in r.agreement},
                                                scope=f"chacune des {len(r.agreement)} mesures d'activité"
-                                               if len(r.agreement) > 3 else None)}
+                                               if len(r.agreement) > 3 else None, caveat=caveat)}
 
 
 def _cmp(x_t, x_c, more, less, same, tol=0.0):
