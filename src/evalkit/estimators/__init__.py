@@ -10,6 +10,8 @@ year, NaN/0 = never treated). Estimators never read files. Every result has ``ta
   :func:`honest_did`, :func:`bacon_decomposition`
 - matching: :func:`match_ps`, :func:`match_cem`, :func:`balance_table`
 - power: :func:`power_mde`, :func:`power_n`, :func:`power_simulate`
+- estimator agreement panel (Sun–Abraham, imputation, two-stage, dCDH, extended TWFE, static TWFE on the CS
+  sample): ``evalkit.estimators.agreement.agreement`` (submodule, not re-exported: its name is the function's)
 - warnings raised by an estimator, collected instead of printed: :func:`collect_warnings`, :func:`caught`
 """
 
