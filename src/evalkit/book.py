@@ -21,6 +21,15 @@ def glue(name: str, text: str) -> str:
     return text
 
 
+def glue_figure(name: str, obj: object) -> object:
+    """Glue a figure or table (any object with a rich display, e.g. :class:`evalkit.plots.Figure`) under ``name``,
+    to paste inside Markdown with the directive ``{glue} name`` (e.g. within an admonition)."""
+    from myst_nb import glue as _glue
+
+    _glue(name, obj, display=False)
+    return obj
+
+
 def glue_all(values: Mapping[str, str]) -> None:
     """Glue several formatted texts at once."""
     for k, v in values.items():

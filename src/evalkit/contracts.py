@@ -231,6 +231,8 @@ ESTIMATORS = (
     # derived quantities (assistants) and the generator's planted effects (synthetic data, methods chapter)
     "aid_over_cs_gain", "contracts_x_cs_gain", "share_of_signatories",
     "truth", "truth_dynamic", "truth_group", "truth_calendar",
+    # the estimator agreement panel (evalkit.estimators.agreement): the same overall ATT by other robust estimators
+    "sun_abraham", "imputation_bjs", "two_stage_gardner", "dcdh", "wooldridge_etwfe",
 )
 _SUPPRESSED = "[suppressed<11]"
 

@@ -397,6 +397,16 @@ ESTIMATOR_DESCRIPTIONS: dict[str, str] = {
     "cgbs_discrete_dose": "double différence à traitement multivalué de Callaway, Goodman-Bacon et Sant'Anna (2024) : "
                           "effet de chaque niveau de dose (subgroup …dose=…)",
     "twfe": "double différence à effets fixes unité et année (TWFE), erreurs-types regroupées par unité",
+    "sun_abraham": "effet moyen sur les unités traitées selon Sun et Abraham (régression saturée par vague et "
+                   "ancienneté), même échantillon que cs_simple",
+    "imputation_bjs": "effet moyen sur les unités traitées par imputation (Borusyak, Jaravel et Spiess), même "
+                      "échantillon que cs_simple ; témoins : toutes les observations non traitées",
+    "two_stage_gardner": "même effet que imputation_bjs, estimé en deux étapes (Gardner), erreur-type tenant compte "
+                         "de la première étape",
+    "dcdh": "effet moyen de de Chaisemartin et D'Haultfœuille sur toutes les anciennetés observées (δ), erreur-type "
+            "majorée (anciennetés supposées parfaitement corrélées)",
+    "wooldridge_etwfe": "effet moyen par la régression à effets fixes étendue de Wooldridge (vague × année), même "
+                        "échantillon que cs_simple",
     "callaway_santanna": "effet moyen simple de Callaway et Sant'Anna (libellé par défaut de CSResult.to_rows)",
     "callaway_santanna_dynamic": "moyenne des effets par durée depuis l'entrée (libellé par défaut)",
     "callaway_santanna_group": "moyenne des effets par cohorte d'entrée (libellé par défaut)",

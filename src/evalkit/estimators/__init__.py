@@ -16,6 +16,8 @@ year, NaN/0 = never treated). Estimators never read files. Every result has ``ta
 - joint inference across fits on the same units: :func:`wald_did` (fuzzy DiD), :func:`simple_influence`,
   :func:`equality_test` (module :mod:`.joint`); adjusted p-values :func:`holm`, :func:`romano_wolf`
   (module :mod:`.multiplicity`)
+- estimator agreement panel (Sun–Abraham, imputation, two-stage, dCDH, extended TWFE, static TWFE on the CS
+  sample): ``evalkit.estimators.agreement.agreement`` (submodule, not re-exported: its name is the function's)
 - warnings raised by an estimator, collected instead of printed: :func:`collect_warnings`, :func:`caught`
 """
 

@@ -92,19 +92,22 @@ class AsaleeAnalysis:
     def table_published(self) -> plots.Table:
         return display.table_published(self.result, self.kind)
 
+    def figure_agreement(self, indicator: str = MAIN) -> plots.Figure | plots.Table:
+        return display.figure_agreement(self.result, self.kind, indicator)
+
 
 def analyse(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, kind: str | None = None,
-            weights: Literal["patients", "units"] = "patients") -> AsaleeAnalysis:
+            weights: Literal["patients", "units"] = "patients", agreement: bool = True) -> AsaleeAnalysis:
     """The chapter's analysis on any table following the ``asalee`` contract.
 
     ``kind``: ``"synthetic"`` or ``"user"`` (the rows' ``data`` column, the « Source » lines); None asks
     :func:`evalkit.paths.data_kind`. ``truth``: accepted for the common study interface and not used — the chapter
-    shows no planted effect (the tests compare with the generator's ``Truth`` directly). ``weights`` and ``seed``:
-    see :func:`~.analysis.analyse_data`.
+    shows no planted effect (the tests compare with the generator's ``Truth`` directly). ``weights``, ``seed`` and
+    ``agreement``: see :func:`~.analysis.analyse_data`.
     """
     del truth
     kind = kind or paths.data_kind()
-    result = analyse_data(df, seed=seed, weights=weights)
+    result = analyse_data(df, seed=seed, weights=weights, agreement=agreement)
     return AsaleeAnalysis(result, kind, _rows.rows(result, kind), _texts.texts(result, kind))
 
 

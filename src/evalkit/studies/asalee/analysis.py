@@ -54,6 +54,7 @@ import pandas as pd
 from ...disclosure import MIN_CELL
 from ...estimators import (CSResult, EventStudyBands, HonestResult, Panel, callaway_santanna, collect_warnings,
                            did_2x2, holm, honest_did, naive_cross_section, prepare, romano_wolf, twfe)
+from ...estimators.agreement import AgreementResult, agreement
 from ...estimators.base import Estimate, clean_cohort
 from ...estimators.joint import difference, equality_test, estimate as if_estimate, simple_influence, stack, wald_did
 
@@ -343,15 +344,24 @@ class AsaleeResult:
     notes: list[str]
     settings: dict[str, Any]
     event_band: EventStudyBands | None = None
+    #: Estimator agreement panel per indicator (:func:`agreement_panels`), on the ITT sample; empty when not asked.
+    agreement: dict[str, AgreementResult] = dataclasses.field(default_factory=dict)
+
+
+def agreement_panels(sample: Panel, fits: dict[str, Fit], control_group: str) -> dict[str, AgreementResult]:
+    """The estimator agreement panel of each indicator (:func:`evalkit.estimators.agreement.agreement`), fitted once
+    on the ITT sample (GP × year shares, GPs weighted as the headline) with the headline's comparison group."""
+    return {ind: agreement(sample, ind, headline=f.simple, control_group=control_group) for ind, f in fits.items()}
 
 
 def analyse_data(df: pd.DataFrame, *, seed: int = 0,
-                 weights: Literal["patients", "units"] = "patients") -> AsaleeResult:
+                 weights: Literal["patients", "units"] = "patients", agreement: bool = True) -> AsaleeResult:
     """The chapter's estimation on any table following the ``asalee`` contract.
 
     Years, cohorts and GPs are read from the data. ``weights="patients"`` (default) weights each GP by its number
     of diabetic patients (patient-level ITT); ``"units"`` counts each GP once. ``seed`` is recorded (every SE here is
-    analytic; the event-study band's bootstrap uses the fixed :data:`BAND_SEED`).
+    analytic; the event-study band's bootstrap uses the fixed :data:`BAND_SEED`). ``agreement``: skip the estimator
+    agreement panel (:func:`agreement_panels`).
     """
     inds = [i for i in INDICATORS if i in df.columns]
     if not inds:
@@ -407,6 +417,7 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
     wald = pd.DataFrame(wald_rows, columns=["outcome", "estimate", "std_error", "ci_low", "ci_high", "p_value", "itt",
                                             "first_stage", "n_gps"])
     main = MAIN if MAIN in fits else inds[0]
+    agree = agreement_panels(itt_sample, fits, control_group) if agreement else {}
     hon = None
     if (main_cs.dynamic.table["event_time"] < 0).any():  # HonestDiD learns from the pre-entry event times
         hon = honest_did(main_cs, e="average", mbar=MBAR)
@@ -501,7 +512,7 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
         pp_2x2=pp_2x2, trends=yearly_trends(df, cells, inds), intensity=inten, dose_fits=dose_fits, dose=dose,
         naive_fits=naive_fits, naive=naive, other_weights=other_w, not_yet_treated=not_yet, twfe=tw,
         robustness=robustness, first_stage=first_stage, wald=wald, selection=selection, dose_test=dose_test,
-        notes=notes, settings=settings, event_band=band,
+        notes=notes, settings=settings, event_band=band, agreement=agree,
     )
 
 

@@ -409,3 +409,15 @@ def table_published(a: AsaleeResult, kind: str) -> plots.Table:
                                 "l'intention de traiter à l'intention de traiter",
                        champ=champ(a), source="Irdes (QES n°264, graphique du mois de décembre 2021) ; "
                        + source(kind), name="asalee_publie_reproduit")
+
+
+def figure_agreement(a: AsaleeResult, kind: str, indicator: str = "hba1c_3plus") -> plots.Figure | plots.Table:
+    """Compact forest plot of the estimator agreement panel of one indicator (the chapter's « Encadré — Méthode »)."""
+    from .. import agreement as ag
+
+    if indicator not in a.agreement:
+        return plots.table(pd.DataFrame({"": ["Panel des estimateurs non calculé."]}), title="Accord des estimateurs",
+                           champ=champ(a), source=source(kind))
+    return ag.figure(a.agreement[indicator], outcome_fr=LABELS[indicator],
+                     xlabel="Effet en points de pourcentage (intention de traiter, IC à 95 %)", champ=champ(a),
+                     source=source(kind), name=f"asalee_accord_{indicator}", alt_unit=" point")

@@ -35,6 +35,21 @@ def _tab_row(t, outcome: str, estimator: str, data: str, n_units: int, subgroup:
                     data=data)
 
 
+def agreement_rows(r: AsaleeResult, data: str) -> list[dict]:
+    """Rows of the estimator agreement panel of each publishable ITT indicator (Sun–Abraham, imputation, two-stage,
+    dCDH, extended TWFE; the static TWFE of the main indicator is a robustness row already), ``n_obs`` = the
+    patient-years of the ITT fit, as its headline."""
+    out: list[dict] = []
+    for ind, panel in r.agreement.items():
+        f = r.itt_fits.get(ind)
+        if f is None or not f.publishable:
+            continue
+        for row in panel.to_rows(STUDY, "pp", data=data):
+            row["n_obs"] = f.n_obs
+            out.append(row)
+    return out
+
+
 def rows(r: AsaleeResult, data: str) -> pd.DataFrame:
     """Results rows: the six ITT headlines with their Holm and Romano–Wolf adjusted p-values, the first stage and
     the effect on followed patients (Wald DiD, overall and by intensity group, with the equality test), intensity
@@ -105,4 +120,5 @@ def rows(r: AsaleeResult, data: str) -> pd.DataFrame:
         out.append(make_row(study=STUDY, outcome=r.main, estimator="did_2x2_per_protocol", estimate=q["estimate"],
                             std_error=q["std_error"], ci_low=q["ci_low"], ci_high=q["ci_high"], unit="pp",
                             n_units=q["n_treated"] + q["n_control"], n_obs=q["n_obs"], data=data))
+    out += agreement_rows(r, data)
     return to_frame(out)

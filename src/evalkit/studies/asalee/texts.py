@@ -233,4 +233,16 @@ def texts(r: AsaleeResult, kind: str) -> dict[str, str]:
         t["honest_sentence"] = "la sensibilité ne peut pas être calculée (pas d'année observée avant l'entrée)"
     nv = r.naive.set_index("outcome") if len(r.naive) else None
     t["naive_hba1c"] = fmt_pp(nv.loc[main, "estimate"], 1, sign=True) if nv is not None and main in nv.index else "n.d."
+    t.update(agreement_texts(r))
     return t
+
+
+def agreement_texts(r: AsaleeResult) -> dict[str, str]:
+    """``asalee_agreement_sentence``: the estimator agreement panel over the indicators (computed flags)."""
+    from ..agreement import sentence
+
+    if not r.agreement:
+        return {"asalee_agreement_sentence": "Le panel des estimateurs de comparaison n'a pas été calculé."}
+    names = {i: f"l'indicateur « {SHORT.get(i, i)} »" for i in r.agreement}
+    scope = f"chacun des {_WORDS.get(len(r.agreement), fmt_int(len(r.agreement)))} indicateurs"
+    return {"asalee_agreement_sentence": sentence(r.agreement, names, scope=scope)}

@@ -61,13 +61,14 @@ class AssistantsAnalysis:
     table_projection = _show(display.table_projection)
     table_honest = _show(display.table_honest)
     table_published = _show(display.table_published)
+    figure_agreement = _show(display.figure_agreement)
     del _show
 
 
 def analyse(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, kind: str | None = None,
-            covariates: Sequence[str] | None = None, horizon: int = 3) -> AssistantsAnalysis:
+            covariates: Sequence[str] | None = None, horizon: int = 3, agreement: bool = True) -> AssistantsAnalysis:
     """The chapter's analysis of a table following the ``assistants`` contract (see :func:`~.analysis.analyse_data`
-    for ``covariates`` and ``horizon``).
+    for ``covariates``, ``horizon`` and ``agreement``).
 
     ``truth``: the generator's planted effect, if the caller has it (``evalkit.simulate.planted_truth``), kept on the
     result; ``kind``: « synthetic » or « user » (the rows' ``data`` column and the « Source » lines), by default
@@ -77,7 +78,7 @@ def analyse(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, kind: str | N
         from ... import paths
 
         kind = paths.data_kind()
-    r = analyse_data(df, seed=seed, truth=truth, covariates=covariates, horizon=horizon)
+    r = analyse_data(df, seed=seed, truth=truth, covariates=covariates, horizon=horizon, agreement=agreement)
     return AssistantsAnalysis(r, kind, _rows(r, kind), _texts(r, kind))
 
 

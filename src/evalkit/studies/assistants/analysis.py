@@ -19,7 +19,7 @@ Everything is derived from the data (years, cohorts, options present); the polic
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -28,6 +28,7 @@ import pandas as pd
 from ...disclosure import MIN_CELL
 from ...estimators import callaway_santanna, discrete_dose_did, honest_did, naive_cross_section, twfe
 from ...estimators.dose import DoseResult
+from ...estimators.agreement import AgreementResult, agreement
 from ...estimators.base import Estimate, caught, normal_ci
 from ...estimators.staggered import CSResult, EventStudyBands, HonestResult, Panel
 from ...estimators.staggered import prepare as prepare_cs
@@ -326,16 +327,28 @@ class AssistantsResult:
     honest: HonestResult | None
     truth: Any = None
     event_band: EventStudyBands | None = None
+    #: Estimator agreement panel per outcome (:func:`agreement_panels`); empty when not asked.
+    agreement: dict[str, AgreementResult] = field(default_factory=dict)
+
+
+def agreement_panels(samples: Mapping[str, Panel], cs: Mapping[str, CSResult]) -> dict[str, AgreementResult]:
+    """The estimator agreement panel of each outcome (:func:`evalkit.estimators.agreement.agreement`), fitted once
+    on the sample of its headline CS (``samples[outcome]``) with never-signatories as comparison and the same
+    baseline covariates, entered as covariate × year terms (linear conditional parallel trends; the headline is
+    doubly robust)."""
+    return {o: agreement(samples[o], o, headline=r.simple, control_group="never_treated",
+                         covariates=samples[o].covariates) for o, r in cs.items()}
 
 
 def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariates: Sequence[str] | None = None,
-                 horizon: int = 3) -> AssistantsResult:
+                 horizon: int = 3, agreement: bool = True) -> AssistantsResult:
     """The chapter's whole estimation on any table following the ``assistants`` contract.
 
     ``covariates``: baseline covariates of the doubly robust DiD (default underserved, age, female and the outcome's
     first-year level); ``horizon``: the event time at which gains per contract are read (default 3 = 48 months after
     baseline), lowered to what the data allow for every option. ``seed`` is recorded (all standard errors are analytic; the
     event-study band's bootstrap uses the fixed :data:`BAND_SEED`). ``truth`` is kept on the result as passed.
+    ``agreement``: skip the estimator agreement panel (:func:`agreement_panels`).
     """
     d = prepare(df)
     years = (int(d[TIME].min()), int(d[TIME].max()))
@@ -357,6 +370,7 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
         "not_yet_treated": _fit(panels[cov["patients_mt"]], "patients_mt", "not_yet_treated"),
         "no_covariates": _fit(panels[()], "patients_mt", "never_treated"),
     }
+    agree = agreement_panels({o: panels[cov[o]] for o in OUTCOMES}, cs) if agreement else {}
 
     # 2. By option (one sample each, prepared once for its two comparison groups) ------------------------------
     by_opt, by_opt_nyt, notes = {}, {}, {}
@@ -432,7 +446,7 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
         trends=trends(d, first), estimators=_estimator_ladder(d, desc, main, variants, h), cs=cs,
         cs_variants=variants, by_option=by_opt, by_option_nyt=by_opt_nyt, option_notes=notes, dynamic=dynamic,
         dose=dose, by_option_underserved=by_u, dose_underserved=dose_u, dose_cgbs=dose_cgbs, horizon=h, targets=targets,
-        cost=cost, projection=pd.DataFrame(proj_rows), honest=hon, truth=truth,
+        cost=cost, projection=pd.DataFrame(proj_rows), honest=hon, truth=truth, agreement=agree,
         event_band=caught(main.event_study, base_period="universal", alpha=BAND_ALPHA, draws=BAND_DRAWS,
                           seed=BAND_SEED, min_units=MIN_CELL)[0])
 

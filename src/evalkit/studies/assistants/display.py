@@ -425,3 +425,17 @@ def table_published(r: AssistantsResult, kind: str) -> plots.Table:
                                              "(2022)", name="assistants_publie_reproduit",
                        note="Actes : le chiffre publié porte sur les actes par jour travaillé, le chiffre reproduit "
                             "sur les actes annuels (jours travaillés supposés constants).")
+
+
+def figure_agreement(r: AssistantsResult, kind: str, outcome: str = "patients_mt") -> plots.Figure | plots.Table:
+    """Compact forest plot of the estimator agreement panel of one outcome (the chapter's « Encadré — Méthode »)."""
+    from .. import agreement as ag
+    from .texts import AGREEMENT_NAMES
+
+    if outcome not in r.agreement:
+        return plots.table(pd.DataFrame({"": ["Panel des estimateurs non calculé."]}), title="Accord des estimateurs",
+                           champ=champ(r), source=source(kind))
+    name = AGREEMENT_NAMES.get(outcome, outcome).split(" ", 1)[-1]
+    return ag.figure(r.agreement[outcome], outcome_fr=name, xlabel="Effet moyen estimé (patients par médecin)",
+                     champ=champ(r), source=source(kind), name=f"assistants_accord_{outcome}", decimals=0,
+                     alt_unit=" patients")

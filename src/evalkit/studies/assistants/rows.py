@@ -10,6 +10,15 @@ from .analysis import AssistantsResult
 from .policy import OPTION_FTE, OUTCOME_UNITS, STUDY
 
 
+def agreement_rows(r: AssistantsResult, kind: str) -> list[dict]:
+    """Rows of the estimator agreement panel of each outcome (Sun–Abraham, imputation, two-stage, dCDH, extended
+    TWFE) in the outcome's unit; the static TWFE is in the chapter's estimator ladder."""
+    out: list[dict] = []
+    for o, panel in r.agreement.items():
+        out += panel.to_rows(STUDY, OUTCOME_UNITS[o], data=kind)
+    return out
+
+
 def rows(r: AssistantsResult, kind: str) -> pd.DataFrame:
     """The chapter's rows, ``data`` = ``kind`` (« synthetic » or « user »); rows on fewer than 11 GPs left out."""
     out: list[dict] = []
@@ -81,6 +90,7 @@ def rows(r: AssistantsResult, kind: str) -> pd.DataFrame:
             n_units=t.n_gps, subgroup="all" if t.option == "all" else f"option={t.option}", headline=t.option == "all")
     if r.honest is not None:
         out += r.honest.to_rows(STUDY, "patients_mt", "patients", n_units=main.n_units, n_obs=main.n_obs, data=kind)
+    out += agreement_rows(r, kind)
     # Rows on fewer than 11 units are kept: results.record empties and tags them and the rows that would give them
     # back by subtraction (e.g. « all » − third − half); dropping them here would defeat that complementary suppression.
     return to_frame(out)

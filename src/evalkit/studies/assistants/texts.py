@@ -38,6 +38,7 @@ KEYS: tuple[str, ...] = (
     "data_lead", "desc_lead", "desc_calib", "published_note", "data_box", "limit_data",
     *(f"desc_{k}" for k in ("cohorts", "n", "base", "after48", "change48", "change48_pct", "change30_pct",
                             "ctrl48", "ctrl48_pct", "ctrl_base", "rawdid")),
+    "agreement_sentence",
 )  # the glue keys of chapters/assistants.ipynb (tests/test_assistants.py checks both ways)
 
 
@@ -218,6 +219,7 @@ def texts(r: AssistantsResult, kind: str) -> dict[str, str]:
     t["fa_att_pct"] = fmt_pct(fa.relative("simple").estimate, 1, sign=True)
     t["acts_att"] = fmt_num(ac.simple.estimate, 0, sign=True)
     t["acts_att_pct"] = fmt_pct(ac.relative("simple").estimate, 1, sign=True)
+    t.update(agreement_texts(r))
     return t
 
 
@@ -271,3 +273,17 @@ def _options_texts(r: AssistantsResult, t: dict[str, str]) -> None:
             t[f"cgbs_{o}_ci"] = fmt_ci(e.ci_low, e.ci_high, 0)
         covs = c.settings.get("covariates", [])
         t["cgbs_covariates"] = ", ".join(COVARIATE_LABELS.get(x, x) for x in covs) if covs else "aucune"
+
+
+#: Outcomes with their article, for the agreement sentence.
+AGREEMENT_NAMES = {"patients_mt": "la patientèle médecin traitant", "file_active": "la file active",
+                   "acts": "le nombre d'actes"}
+
+
+def agreement_texts(r: AssistantsResult) -> dict[str, str]:
+    """``agreement_sentence``: the estimator agreement panel over the outcomes (computed flags)."""
+    from ..agreement import sentence
+
+    if not r.agreement:
+        return {"agreement_sentence": "Le panel des estimateurs de comparaison n'a pas été calculé."}
+    return {"agreement_sentence": sentence(r.agreement, {o: AGREEMENT_NAMES.get(o, o) for o in r.agreement})}

@@ -46,16 +46,17 @@ class MSPAnalysis:
 
 
 def analyse(df: pd.DataFrame, *, seed: int = 0, truth: dict | None = None, kind: str | None = None,
-            honest: bool = True, subgroups: bool = True) -> MSPAnalysis:
+            honest: bool = True, subgroups: bool = True, agreement: bool = True) -> MSPAnalysis:
     """Run the MSP chapter on a table following the ``msp`` contract (as :func:`evalkit.io.load` returns it).
 
     ``seed``: seed of the matching order, the only random step. ``truth``: the planted effect
     (:func:`evalkit.simulate.planted_truth`), None on real data. ``kind``: ``synthetic`` or ``user`` (the rows'
     ``data`` column and the data-dependent sentences); None asks :func:`evalkit.paths.data_kind`. ``honest``,
-    ``subgroups``: skip the HonestDiD sensitivity or the rurality subgroups (faster, for tests).
+    ``subgroups``, ``agreement``: skip the HonestDiD sensitivity, the rurality subgroups or the estimator agreement
+    panel (faster, for tests).
     """
     kind = kind or paths.data_kind()
-    r = analyse_data(df, seed=seed, truth=truth, honest=honest, subgroups=subgroups)
+    r = analyse_data(df, seed=seed, truth=truth, honest=honest, subgroups=subgroups, agreement=agreement)
     return MSPAnalysis(result=r, kind=kind, rows=_rows(r, kind), texts=_texts(r, kind))
 
 

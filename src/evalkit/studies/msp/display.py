@@ -279,3 +279,16 @@ def table_published(r: MSPResult) -> plots.Table:
                             "l'écart reproduit compare, la dernière année, médecins en MSP et autres médecins."
                             + (" Sur données synthétiques, retrouver l'effet publié vérifie la méthode (l'effet a "
                                "été planté à cette taille), ce n'est pas une nouvelle preuve." if r.truth else ""))
+
+
+def figure_agreement(r: MSPResult, outcome: str = "patients_mt") -> plots.Figure | plots.Table:
+    """Compact forest plot of the estimator agreement panel of one outcome (the chapter's « Encadré — Méthode »)."""
+    from .. import agreement as ag
+
+    o = tx.LABELS[outcome]
+    if outcome not in r.agreement:
+        return plots.table(pd.DataFrame({"": ["Panel des estimateurs non calculé."]}), title="Accord des estimateurs",
+                           champ=tx.champ(r), source=tx.source())
+    return ag.figure(r.agreement[outcome], outcome_fr=o["label"], xlabel=f"Effet moyen estimé ({o['suffix']} par "
+                     "médecin)", champ=tx.champ(r), source=tx.source(), name=f"msp-accord-{outcome}",
+                     decimals=o["dec"], alt_unit=f" {o['suffix']}")

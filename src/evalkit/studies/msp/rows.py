@@ -18,6 +18,16 @@ def _row(est: Estimate, outcome: str, unit: str, estimator: str, data: str, subg
                     subgroup=subgroup, headline=headline, data=data)
 
 
+def agreement_rows(r: MSPResult, kind: str) -> list[dict]:
+    """Rows of the estimator agreement panel (Sun–Abraham, imputation, two-stage, dCDH, extended TWFE), in outcome
+    units and in percent of the treated GPs' pre-entry mean; the static TWFE row is written by :func:`rows`."""
+    out: list[dict] = []
+    for o, panel in r.agreement.items():
+        for scale, unit in ((1.0, OUTCOME_UNITS[o]), (r.percent_factor(o), "percent")):
+            out += panel.to_rows(STUDY, unit, data=kind, scale=scale)
+    return out
+
+
 def rows(r: MSPResult, kind: str) -> pd.DataFrame:
     """Results rows of ``r`` (``kind``: ``synthetic`` or ``user``, the rows' ``data`` column)."""
     out: list[dict] = []
@@ -45,5 +55,6 @@ def rows(r: MSPResult, kind: str) -> pd.DataFrame:
     if r.honest is not None:
         c = r.cs["patients_mt"]
         out += r.honest.to_rows(STUDY, "patients_mt", "patients", n_units=c.n_units, n_obs=c.n_obs, data=kind)
+    out += agreement_rows(r, kind)
     frame = to_frame(out)
     return frame[frame["n_units"].isna() | (frame["n_units"] >= MIN_CELL)].reset_index(drop=True)

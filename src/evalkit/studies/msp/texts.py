@@ -364,7 +364,26 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     else:
         t["msp_truth_sentence"] = ("Sur des données réelles, l'effet vrai est inconnu : seule la cohérence des "
                                    "estimateurs et les tests de tendances parallèles renseignent sur leur fiabilité.")
+    t.update(agreement_texts(r))
     return t
+
+
+#: Outcomes with their article, for the agreement sentence.
+_NAMES = {"patients_mt": "la patientèle médecin traitant", "file_active": "la file active",
+          "fees": "les honoraires annuels"}
+
+
+def agreement_texts(r: MSPResult) -> dict[str, str]:
+    """``msp_agreement_sentence``: the estimator agreement panel in one or two sentences (computed flags)."""
+    from ..agreement import sentence
+
+    if not r.agreement:
+        return {"msp_agreement_sentence": "Le panel des estimateurs de comparaison n'a pas été calculé."}
+    caveat = ("Ces estimateurs ne tiennent pas compte des caractéristiques des médecins avant l'entrée, contrairement "
+              "à l'estimation retenue : l'écart peut venir de là autant que du choix de l'estimateur.")
+    return {"msp_agreement_sentence": sentence(r.agreement, {o: _NAMES.get(o, o) for o in r.agreement},
+                                               scope=f"chacune des {len(r.agreement)} mesures d'activité"
+                                               if len(r.agreement) > 3 else None, caveat=caveat)}
 
 
 def _cmp(x_t, x_c, more, less, same, tol=0.0):
