@@ -7,8 +7,10 @@
 Then: an interrupted run leaves the previous output intact.
 """
 
+import html as html_mod
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -31,7 +33,10 @@ def test_run_writes_results_manifest_and_book(run_out, user_data):
     assert {"msp", "asalee", "assistants"} <= set(run["timings_seconds"])  # per-chapter timings recorded
     html = (run_out / "html" / "index.html").read_text()
     assert '<html lang="fr"' in html and "Traceback" not in html
-    assert "données fournies par l'utilisateur" in (run_out / "html" / "chapters" / "msp.html").read_text()
+    msp_html = html_mod.unescape((run_out / "html" / "chapters" / "msp.html").read_text())
+    assert "données fournies par l'utilisateur (empreinte SHA-256" in msp_html
+    # one fingerprint on the study's page (banner and Source lines alike): that of its own file
+    assert set(re.findall(r"empreinte SHA-256 ([0-9a-f]{12})", msp_html)) == {run["files"]["msp"]["sha256"][:12]}
     assert not list(user_data.glob("*.tmp"))
 
 
@@ -55,7 +60,7 @@ def test_small_cells_are_suppressed_everywhere(run_out):
 
 
 def test_interrupted_run_leaves_previous_output_intact(run_out, user_data):
-    snapshot = {p: p.read_bytes() for p in (run_out / "results").iterdir()}
+    snapshot = {p: p.read_bytes() for p in (run_out / "results").rglob("*") if p.is_file()}
     env = dict(os.environ)
     proc = subprocess.Popen([sys.executable, "-m", "evalkit.cli", "--quiet", "run", "--data", str(user_data),
                              "--out", str(run_out), "--studies", "msp"], env=env, stdout=subprocess.PIPE,
@@ -67,7 +72,7 @@ def test_interrupted_run_leaves_previous_output_intact(run_out, user_data):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0 and "interrompu" in err
-    assert {p: p.read_bytes() for p in (run_out / "results").iterdir()} == snapshot
+    assert {p: p.read_bytes() for p in (run_out / "results").rglob("*") if p.is_file()} == snapshot
     assert not list(run_out.parent.glob(".out.*"))  # temporary folder removed
 
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import html as html_mod
+import os
 import re
 import warnings
 from pathlib import Path
@@ -29,7 +30,7 @@ SYNTHETIC_WORDS = re.compile(r"synth[ée]ti|synthetic|plant[ée]|planted|simul[�
 USER_PAGES = ("index.html", "chapters/msp.html", "chapters/asalee.html", "chapters/assistants.html",
               "chapters/publie_reproduit.html", "chapters/summary_en.html")
 #: Patterns of prose that overclaims or is malformed.
-BAD_PROSE = re.compile(r"−0(,0+)?(?![,\d])|\(\(|\)\)|\w\(s\)|fausse alerte|sont exacts")
+BAD_PROSE = re.compile(r"−0(,0+)?(?![,\d])|\(\s*\(|\)\s*\)|\w\(s\)|fausse alerte|sont exacts")  # (\s: tags removed)
 
 
 def _visible_text(page_html: str) -> str:
@@ -213,3 +214,21 @@ def test_generated_texts_do_not_overclaim(seed):
               msp_texts.title_event_study(r, "patients_mt"), msp_texts.title_estimates_table(r)]
     bad = sorted({(m_.group(0), t[:80]) for t in texts for m_ in [BAD_PROSE.search(t)] if m_})
     assert not bad, bad
+
+
+# --- default build: the built pages' prose ---------------------------------------------------------------------------
+
+PROSE_PAGES = ("index", "chapters/msp", "chapters/asalee", "chapters/assistants", "chapters/contexte",
+               "chapters/publie_reproduit", "chapters/summary_en")  # (the guide and Méthodes also show code)
+
+
+def test_default_build_prose_has_no_doubled_parentheses_or_overclaims():
+    """On the pages of the strict build (make test), the visible text: no « ((…)) » — e.g. a citation role, which
+    prints its own parentheses, written inside parentheses —, no « −0 », « (s) », « fausse alerte », « sont exacts »."""
+    html_dir = os.environ.get("EVALKIT_BOOK_HTML")
+    if not html_dir:
+        pytest.skip("needs the strict build of make test (EVALKIT_BOOK_HTML)")
+    for page in PROSE_PAGES:
+        text = _visible_text((Path(html_dir) / f"{page}.html").read_text(encoding="utf-8"))
+        bad = sorted({text[max(0, m.start() - 40):m.end() + 20] for m in BAD_PROSE.finditer(text)})
+        assert not bad, f"{page}: {bad}"

@@ -53,8 +53,9 @@ class Banner:
         return {"text/html": self._repr_html_(), "text/plain": self.plain}
 
 
-def banner(anchor: str) -> Banner:
-    """Where the page's data come from: synthetic data calibrated on ``anchor``, or the evaluator's own data.
+def banner(anchor: str, study: str | None = None) -> Banner:
+    """Where the page's data come from: synthetic data calibrated on ``anchor``, or the evaluator's own data
+    (identified by the fingerprint of ``study``'s file, as the page's « Source » lines, or of all the files).
 
     On the evaluator's data the banner names no folder (pages may be shared; the run manifest records the path): it
     identifies the data by their SHA-256 fingerprint and the date of the calculations.
@@ -62,7 +63,7 @@ def banner(anchor: str) -> Banner:
     if paths.data_kind() == "user":
         from .plots import user_data_label
 
-        label = user_data_label()
+        label = user_data_label(study)
         return Banner(f"Les résultats de cette page sont calculés sur les {html.escape(label)}.", f"[{label}]")
     return Banner("<strong>Données synthétiques.</strong> Les données de cette page sont générées par evalkit et "
                   f"calibrées sur {html.escape(anchor)} : elles reproduisent des ordres de grandeur publiés, pas des "

@@ -319,9 +319,20 @@ def _answer_asalee(spec: registry.StudySpec, rows: pd.DataFrame, kind: str) -> A
     if h is None:
         return None
     pp = _row_of(rows, "hba1c_3plus", "pp", "cs_simple_per_protocol")
+    wald = _row_of(rows, "hba1c_3plus", "pp", "wald_did")
     ci_fr = f"intervalle de confiance à 95 % : {fmt_ci(h.ci_low, h.ci_high, 1)}"
-    pp_fr = (f" ; pour les seuls patients suivis par l'infirmière, {fmt_num(pp.estimate, 1, sign=True)} points "
-             f"({fmt_ci(pp.ci_low, pp.ci_high, 1)})" if pp is not None else "")
+    # the effect on followed patients is the Wald DiD (ITT ÷ first stage); the per-protocol comparison, exposed to
+    # the selection of the followed patients, is quoted only when the Wald DiD could not be estimated
+    if wald is not None:
+        pp_fr = (f" ; pour les patients que l'infirmière suit (intention de traiter rapportée à la hausse de la part "
+                 f"des patients suivis), {fmt_num(wald.estimate, 1, sign=True)} points "
+                 f"({fmt_ci(wald.ci_low, wald.ci_high, 1)})")
+    elif pp is not None:
+        pp_fr = (f" ; en comparant les seuls patients suivis par l'infirmière à ceux des médecins témoins "
+                 f"(comparaison per-protocole, exposée à la sélection de ces patients), "
+                 f"{fmt_num(pp.estimate, 1, sign=True)} points ({fmt_ci(pp.ci_low, pp.ci_high, 1)})")
+    else:
+        pp_fr = ""
     if _demo(kind):
         text_fr = (
             "<em>Démonstration de méthode.</em> Sur des données synthétiques calibrées sur l'évaluation de l'Irdes, "
