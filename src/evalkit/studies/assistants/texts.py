@@ -35,7 +35,7 @@ KEYS: tuple[str, ...] = (
     "pretest_cov_sentence", "pretest_nocov_sentence", "cov_list", "gain_0", "gain_h", "gain_h_ci", "gain_h_pct",
     "horizon_months", "horizon_years", "share_trend", "honest_breakdown", "honest_m1_ci", "fa_att", "fa_att_pct",
     "acts_att", "acts_att_pct", "n_gps", "n_sign", "n_never", "years", "cohorts",
-    "data_lead", "desc_lead", "desc_calib", "published_note", "data_box", "limit_data",
+    "data_lead", "options_lead", "desc_lead", "desc_calib", "published_note", "data_box", "limit_data",
     *(f"desc_{k}" for k in ("cohorts", "n", "base", "after48", "change48", "change48_pct", "change30_pct",
                             "ctrl48", "ctrl48_pct", "ctrl_base", "rawdid")),
     "agreement_sentence",
@@ -63,6 +63,7 @@ def mode_texts(kind: str) -> dict[str, str]:
     if kind == "user":
         return {
             "data_lead": "Sur les données fournies par l'utilisateur,",
+            "options_lead": "Comparées sur des médecins comparables",
             "desc_lead": "Sur les données fournies par l'utilisateur,",
             "desc_calib": (f"La Cnam publie, pour ses premiers signataires, une hausse de "
                            f"{fmt_pct(PUBLISHED['mt_change_48m'], 1, sign=True)} en 48 mois."),
@@ -80,6 +81,8 @@ def mode_texts(kind: str) -> dict[str, str]:
     return {
         "data_lead": ("Sur des données synthétiques qui reproduisent ces chiffres publiés — et reposent, faute "
                       "d'évaluation publiée, sur une hypothèse d'effet —,"),
+        "options_lead": ("Toujours sur ces données synthétiques, dont les chiffres illustrent la méthode sans "
+                         "renseigner sur le dispositif réel, et comparées sur des médecins comparables"),
         "desc_lead": "Sur les données synthétiques,",
         "desc_calib": "Ces chiffres sont proches de ceux de la Cnam, sur lesquels les données ont été calibrées.",
         "published_note": (
