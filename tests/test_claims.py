@@ -176,7 +176,7 @@ def test_gp_who_changes_practice_keeps_one_id(synth, default_run, tmp_path):
     msgs: list[str] = []
     split = build_tables(d, tables=["gp_panel"], progress=msgs.append)
     assert {old, new} <= set(split.gp_panel["gp_id"])
-    assert any("DA_PRA_R absent" in m for m in msgs)
+    assert any("DA_PRA_R absente" in m for m in msgs)
 
 
 def test_gp_change_within_year_goes_to_the_gp_in_force_at_year_end(synth, default_run):
@@ -241,18 +241,22 @@ def test_a_code_added_to_the_file_changes_the_output(synth, default_run, tmp_pat
 
 
 @pytest.mark.parametrize("row, needle", [
-    ("hba1C,NABM,1577,x,y,true", "unknown indicator 'hba1C'"),
-    ("fundus,CCAM,BGQP02,x,y,true", "not a well-formed CCAM code"),
-    ("hba1c,CCAM,DEQP003,x,y,true", "cannot define 'hba1c'"),
-    ("hba1c,NABM,1577,x,y,maybe", "must be true or false"),
-    ("creatinine,NABM,592,dup,y,true", "repeat an (indicator, code_system, code) triple"),
+    ("hba1C,NABM,1577,x,y,true", "colonne 'indicator' : indicateur inconnu 'hba1C'"),
+    ("fundus,CCAM,BGQP02,x,y,true", "colonne 'code' : 'BGQP02' n'est pas un code CCAM bien formé"),
+    ("hba1c,CCAM,DEQP003,x,y,true", "colonne 'code_system' : 'CCAM' ne peut pas définir 'hba1c'"),
+    ("hba1c,NABM,1577,x,y,maybe", "colonne 'verified' : 'maybe' n'est ni true ni false"),
+    ("creatinine,NABM,592,dup,y,true", "lignes répètent un même triplet (indicator, code_system, code)"),
 ])
 def test_code_list_errors_name_file_and_line(tmp_path, row, needle):
     f = tmp_path / "bad_v1.csv"
-    f.write_text(default_files()[0].read_text(encoding="utf-8") + row + "\n", encoding="utf-8")
+    text = default_files()[0].read_text(encoding="utf-8")
+    f.write_text(text + row + "\n", encoding="utf-8")
     with pytest.raises(ClaimsError) as e:
         load_codes([f, default_files()[1]])
-    assert needle in str(e.value) and "bad_v1.csv" in str(e.value)
+    msg = str(e.value)
+    assert needle in msg and msg.startswith("bad_v1.csv : ") and "Pour corriger :" in msg and "Fix" not in msg
+    if "triplet" not in needle:  # the added row is the file's last line (the header is line 1)
+        assert msg.startswith(f"bad_v1.csv : ligne {len(text.splitlines()) + 1} : ")
 
 
 # --- errors --------------------------------------------------------------------------------------------------------
@@ -264,7 +268,7 @@ def test_missing_table_raises_data_error_with_fix(synth, tmp_path):
         build_tables(d)
     msg = str(e.value)
     assert isinstance(e.value, ClaimsError)
-    assert "ER_CAM_F not found" in msg and "Fix:" in msg and str(d) in msg
+    assert "table ER_CAM_F introuvable" in msg and "Pour corriger : exporter ER_CAM_F" in msg and str(d) in msg
 
 
 def test_missing_column_raises_data_error_naming_file_and_column(synth, tmp_path):
@@ -273,7 +277,9 @@ def test_missing_column_raises_data_error_naming_file_and_column(synth, tmp_path
     ben.to_parquet(d / "IR_BEN_R.parquet")
     with pytest.raises(ClaimsError) as e:
         build_tables(d)
-    assert "IR_BEN_R.parquet" in str(e.value) and "BEN_RNG_GEM" in str(e.value) and "Fix:" in str(e.value)
+    msg = str(e.value)
+    assert "IR_BEN_R.parquet : table IR_BEN_R : colonne BEN_RNG_GEM absente" in msg
+    assert "Pour corriger : exporter de nouveau IR_BEN_R" in msg
     assert e.value.column == "BEN_RNG_GEM"
 
 
@@ -282,14 +288,17 @@ def test_ambiguous_ir_ben_r_is_refused(synth, tmp_path):
     ben = pd.read_parquet(d / "IR_BEN_R.parquet")
     dup = ben.iloc[[0]].assign(BEN_NIR_ANO="ANO_OTHER")
     pd.concat([ben, dup]).to_parquet(d / "IR_BEN_R.parquet")
-    with pytest.raises(ClaimsError, match="map to more than one BEN_NIR_ANO"):
+    with pytest.raises(ClaimsError,
+                       match="1 couple \\(BEN_NIR_PSA, BEN_RNG_GEM\\) renvoie à plus d'un BEN_NIR_ANO") as e:
         build_tables(d)
+    assert "Pour corriger : garder un seul BEN_NIR_ANO" in str(e.value) and e.value.column == "BEN_NIR_ANO"
 
 
 def test_bad_participation_file_is_refused(synth, tmp_path):
     d = _copy_claims(synth.claims_dir, tmp_path / "bad_part")
     (d / "asalee_participation.csv").write_text("gp_id,asalee_year\n01100001,2015\n01100001,2016\n")
-    with pytest.raises(ClaimsError, match="more than one entry year"):
+    with pytest.raises(ClaimsError, match="asalee_participation.csv : colonne 'asalee_year' : 1 médecin avec plus "
+                                          "d'une année d'entrée \\(premier : 01100001\\). Pour corriger :"):
         build_tables(d, tables=["asalee"])
 
 
@@ -342,7 +351,7 @@ def test_cli_claims_writes_contract_files_the_loader_accepts(synth, tmp_path):
     assert list(panel.columns) == ["gp_id", "year", "patients_mt", "file_active", "acts"]
     report = json.loads(paths["report"].read_text())
     assert report["engine"] == "duckdb" and set(report["code_list_sha256"]) == {"diabetes_v1.csv", "gp_activity_v1.csv"}
-    assert any("asalee:" in m for m in msgs) and any("wrote" in m for m in msgs)
+    assert any(m.startswith("asalee : ") for m in msgs) and any(m.startswith("écrits : ") for m in msgs)
 
 
 def test_cli_claims_error_leaves_no_partial_output(synth, tmp_path):
@@ -562,3 +571,22 @@ def test_cli_command_takes_the_lists_from_options(synth, tmp_path, capsys):
         cli.main(["claims", "--help"])
     helptext = capsys.readouterr().out
     assert all(o in helptext for o in ("--msp", "--assistants", "--zoning", "zonage des communes"))
+
+
+def test_participation_year_errors_name_the_rows(synth, tmp_path):
+    d = _copy_claims(synth.claims_dir, tmp_path / "bad_year")
+    (d / "asalee_participation.csv").write_text("gp_id,asalee_year\n01100001,2015\n01100002,20x5\n01100003,1800\n")
+    with pytest.raises(ClaimsError) as e:
+        build_tables(d, tables=["asalee"])
+    assert str(e.value).startswith("asalee_participation.csv : colonne 'asalee_year' : 2 valeurs qui ne sont pas une "
+                                   "année à quatre chiffres entre 1990 et 2100 (premières : 20x5 (ligne 3), 1800 "
+                                   "(ligne 4)). Pour corriger : ")
+    assert e.value.column == "asalee_year" and e.value.n_rows == 2
+
+
+def test_no_english_fix_left_in_the_claims_messages():
+    """Every message of `evalkit claims` is French: no « Fix: » left in the pipeline's sources."""
+    import evalkit.claims as pkg
+
+    for f in Path(pkg.__file__).parent.glob("*.py"):
+        assert "Fix:" not in f.read_text(encoding="utf-8"), f.name

@@ -88,4 +88,4 @@ def test_spark_missing_column_error(spark, synth, tmp_path):
     pd.read_parquet(d / "IR_PHA_R.parquet").drop(columns=["PHA_CND_TOP"]).to_parquet(d / "IR_PHA_R.parquet")
     with pytest.raises(ClaimsError) as e:
         build_tables(d, engine="spark", spark=spark)
-    assert "PHA_CND_TOP" in str(e.value) and "IR_PHA_R" in str(e.value) and "Fix:" in str(e.value)
+    assert "PHA_CND_TOP" in str(e.value) and "IR_PHA_R" in str(e.value) and "Pour corriger :" in str(e.value)

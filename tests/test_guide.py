@@ -167,6 +167,34 @@ def test_a_defect_evalkit_accepts_is_not_shown():
         guide.BROKEN[:] = original
 
 
+def test_claims_examples_are_the_pipelines_french_messages():
+    """The guide quotes the claims pipeline's own messages: French, file and column named, the fix given, no path."""
+    pytest.importorskip("evalkit.claims.pipeline")
+    cases = guide.claims_examples()
+    assert len(cases) == len(guide.CLAIMS_BROKEN)
+    by_file = {c.file: c.message for c in cases}
+    for c in cases:
+        assert c.file in c.message and "Pour corriger :" in c.message and "Fix" not in c.message, c.message
+        assert c.column in c.message and "/tmp" not in c.message and "evalkit-guide-" not in c.message, c.message
+    assert by_file["msp_membership.csv"].startswith("msp_membership.csv : colonne 'entry_date' : 1 valeur qui n'est "
+                                                    "pas une date") and "ligne 3" in by_file["msp_membership.csv"]
+    assert "'quart temps'" not in by_file["assistants_contracts.csv"] and "quart temps, ligne 3" in by_file[
+        "assistants_contracts.csv"]
+    assert by_file["ER_PRS_F.parquet"].startswith("prestations")
+
+
+def test_a_claims_defect_evalkit_accepts_is_not_shown():
+    pytest.importorskip("evalkit.claims.pipeline")
+    original = list(guide.CLAIMS_BROKEN)
+    guide.CLAIMS_BROKEN[:] = [("rien de cassé", "msp_membership.csv", "entry_date",
+                               {"msp_membership.csv": "gp_id,entry_date\n011000001,2019-03-01\n"})]
+    try:
+        with pytest.raises(AssertionError, match="accepted"):  # the accepted list lets the run go on to the claims
+            guide.claims_examples()
+    finally:
+        guide.CLAIMS_BROKEN[:] = original
+
+
 def test_balance_examples_follow_the_rules():
     cases = guide.balance_examples()
     assert [c.label for c in cases] == ["--balance warn", "--balance drop", "--balance error"]

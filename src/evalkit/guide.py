@@ -923,6 +923,58 @@ def _claims_texts() -> dict[str, str]:
                                              for stem, opt, cols, what in lists)}
 
 
+#: broken inputs of ``evalkit claims``: (French label, file, column the message must name, what to write)
+CLAIMS_BROKEN: list[tuple[str, str, str | None, dict[str, str]]] = [
+    ("Une table du SNDS manque au dossier des prestations", "ER_PRS_F.parquet", None, {}),
+    ("Une table du SNDS exportée sans une colonne", "ER_PRS_F.parquet", "PRS_NAT_REF", {"ER_PRS_F": ""}),
+    ("Une date d'entrée en MSP illisible", "msp_membership.csv", "entry_date",
+     {"msp_membership.csv": "gp_id,entry_date\n011000001,2019-03-01\n011000002,31/02/2019\n"}),
+    ("Une option de contrat d'assistant médical inconnue", "assistants_contracts.csv", "option",
+     {"assistants_contracts.csv": "gp_id,start_date,option\n011000001,2020-01-15,mi-temps\n"
+                                  "011000002,2021-09-01,quart temps\n"}),
+    ("Un code mal formé dans une liste de codes", "diabetes_v2.csv", "code", {"codes": "fundus,CCAM,BGQP02"}),
+]
+
+
+def claims_examples() -> list[Case]:
+    """Each entry of :data:`CLAIMS_BROKEN` given to the claims pipeline, and its real message (the temporary folder
+    is shown as ``prestations/``). Empty list when the claims pipeline is not installed."""
+    try:
+        from .claims import ClaimsError, build_tables
+        from .claims import codelists, pipeline
+    except ImportError:  # pragma: no cover - the claims pipeline is an optional part of evalkit
+        return []
+    out = []
+    for label, file, column, files in CLAIMS_BROKEN:
+        with tempfile.TemporaryDirectory(prefix="evalkit-guide-") as tmp:
+            d = Path(tmp) / "prestations"
+            d.mkdir()
+            tables = ["asalee"]
+            codes = None
+            for name, text in files.items():
+                if name == "ER_PRS_F":  # every column read but the nature of the service
+                    cols = [c for c in pipeline.TABLES["ER_PRS_F"][1] if c != column]
+                    pd.DataFrame({c: pd.Series([], dtype="string") for c in cols}).to_parquet(d / "ER_PRS_F.parquet")
+                elif name == "codes":
+                    codes = [d / file, *codelists.default_files()[1:]]
+                    (d / file).write_text(codelists.default_files()[0].read_text(encoding="utf-8")
+                                          + text + ",x,y,true\n", encoding="utf-8")
+                else:
+                    (d / name).write_text(text, encoding="utf-8")
+                    tables = [{"msp_membership.csv": "msp", "assistants_contracts.csv": "assistants"}[name]]
+                    (d / "zoning.csv").write_text("commune,underserved,rurality\n01004,0,urban\n", encoding="utf-8")
+            try:
+                build_tables(d, tables=tables, codes=codes)
+                msg = ""
+            except ClaimsError as e:
+                msg = str(e).replace(str(d), "prestations").replace(tmp, "")
+        # the guide must not show a defect evalkit lets through, nor a message about something else
+        if file not in msg or (column is not None and column not in msg):
+            raise AssertionError(f"evalkit claims accepted the broken example {label!r} ({msg or 'no error'})")
+        out.append(Case(label, "claims", file, column or "", msg))
+    return out
+
+
 def check_invariants() -> None:
     """What the chapter asserts before it is published: the guide shows what the code does."""
     for study, st in STUDIES.items():
@@ -931,6 +983,10 @@ def check_invariants() -> None:
     assert list(results_dictionary()["Colonne"]) == list(RESULTS_SCHEMA.columns)
     for case in broken_examples():
         assert case.file in case.message and f"'{case.column}'" in case.message, case.label
+    for case in claims_examples():
+        assert case.file in case.message and "Pour corriger :" in case.message, case.label
+        assert not case.column or case.column in case.message, case.label
+        assert "/tmp" not in case.message and "evalkit-guide-" not in case.message, case.label
     kinds = [c.kind for c in balance_examples()]
     assert kinds == ["avertissement", "avertissement", "erreur"], kinds
 
@@ -989,9 +1045,9 @@ def cli_block(runs: list[CliRun], title: str) -> Messages:
 
 
 __all__ = [
-    "BROKEN", "CLAIMS_USAGE", "CLI_OPTIONS_FR", "CODE_SYSTEM_COLUMNS", "Case", "CliRun", "Messages", "PATTERNS_FR",
+    "BROKEN", "CLAIMS_BROKEN", "CLAIMS_USAGE", "CLI_OPTIONS_FR", "CODE_SYSTEM_COLUMNS", "Case", "CliRun", "Messages", "PATTERNS_FR",
     "ESTIMATOR_DESCRIPTIONS", "RESULTS_DESCRIPTIONS", "ROW_FR", "RULES_FR", "RUN_JSON_DESCRIPTIONS", "SNDS_RECIPES", "TextTable",
-    "UNIT_DESCRIPTIONS", "balance_examples", "broken_examples", "check_invariants", "claims_status", "cli_block",
+    "UNIT_DESCRIPTIONS", "balance_examples", "broken_examples", "check_invariants", "claims_examples", "claims_status", "cli_block",
     "cli_options", "cli_validate_examples", "codelist_summary", "codelist_table", "csv_excerpt", "dictionary",
     "dictionary_table", "example_run_manifest", "example_table", "files_table", "fingerprint_example",
     "messages_block", "options_table", "recipe_table", "recipes", "results_dictionary", "results_suppression_table",

@@ -36,6 +36,8 @@ import pandas as pd
 
 from evalkit.claims.errors import ClaimsError
 
+FIX = "Pour corriger :"
+
 CODES_DIR = Path(__file__).resolve().parent / "codes"
 DEFAULT_FILES = ("diabetes_v1.csv", "gp_activity_v1.csv")
 COLUMNS = ["indicator", "code_system", "code", "label", "source", "verified"]
@@ -93,18 +95,21 @@ def load_codes(paths: str | Path | Iterable[str | Path] | None = None) -> pd.Dat
     """
     files = _as_files(paths)
     if not files:
-        raise ClaimsError(f"{paths}: no code-list CSV file found. Fix: give a CSV file with the columns "
-                          f"{', '.join(COLUMNS)}, or leave codes unset to use evalkit's lists", file=str(paths))
+        raise ClaimsError(f"{paths} : aucun fichier CSV de liste de codes. {FIX} donner un fichier CSV aux colonnes "
+                          f"{', '.join(COLUMNS)}, ou omettre --codes pour utiliser les listes livrées avec evalkit",
+                          file=str(paths))
     frames = []
     for f in files:
         if not f.is_file():
-            raise ClaimsError(f"{f}: code-list file not found. Fix: check the path", file=str(f))
+            raise ClaimsError(f"{f} : fichier de liste de codes introuvable. {FIX} vérifier le chemin donné",
+                              file=str(f))
         df = pd.read_csv(f, dtype=str, keep_default_na=False)
         df.columns = [c.strip().lower() for c in df.columns]
         missing = [c for c in COLUMNS if c not in df.columns]
         if missing:
-            raise ClaimsError(f"{f.name}: missing column(s) {', '.join(missing)}. Fix: a code list has the columns "
-                              f"{', '.join(COLUMNS)}, one row per code", file=str(f), column=missing[0])
+            raise ClaimsError(f"{f.name} : colonne{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                              f"absente{'s' if len(missing) > 1 else ''}. {FIX} une liste de codes a les colonnes "
+                              f"{', '.join(COLUMNS)}, une ligne par code", file=str(f), column=missing[0])
         df = df[COLUMNS].apply(lambda s: s.str.strip())
         df["file"] = f.name
         df["line"] = range(2, len(df) + 2)  # line number in the file (header is line 1)
@@ -113,20 +118,23 @@ def load_codes(paths: str | Path | Iterable[str | Path] | None = None) -> pd.Dat
 
     problems: list[str] = []
     for r in codes.itertuples(index=False):
-        where = f"{r.file} line {r.line}"
+        where = f"{r.file} : ligne {r.line}"
         if r.indicator not in INDICATORS:
-            problems.append(f"{where}: unknown indicator {r.indicator!r}. Fix: use one of {', '.join(INDICATORS)}")
+            problems.append(f"{where} : colonne 'indicator' : indicateur inconnu {r.indicator!r}. {FIX} choisir "
+                            f"parmi {', '.join(INDICATORS)}")
             continue
         if r.code_system not in INDICATORS[r.indicator]:
-            problems.append(f"{where}: code_system {r.code_system!r} cannot define {r.indicator!r}. Fix: use "
-                            f"{' or '.join(INDICATORS[r.indicator])}")
+            problems.append(f"{where} : colonne 'code_system' : {r.code_system!r} ne peut pas définir "
+                            f"{r.indicator!r}. {FIX} utiliser {' ou '.join(INDICATORS[r.indicator])}")
             continue
         if not _FORMATS[r.code_system].match(r.code.upper()):
-            problems.append(f"{where}: column 'code': {r.code!r} is not a well-formed {r.code_system} code")
+            problems.append(f"{where} : colonne 'code' : {r.code!r} n'est pas un code {r.code_system} bien formé. "
+                            f"{FIX} écrire le code tel qu'il figure dans la nomenclature {r.code_system}")
         if r.verified.lower() not in _TRUE | _FALSE:
-            problems.append(f"{where}: column 'verified': {r.verified!r} must be true or false")
+            problems.append(f"{where} : colonne 'verified' : {r.verified!r} n'est ni true ni false. {FIX} écrire "
+                            "true ou false")
     if problems:
-        raise ClaimsError("\n".join(problems), file=problems[0].split(" line ")[0])
+        raise ClaimsError("\n".join(problems), file=problems[0].split(" : ligne ")[0])
 
     numeric = codes["code_system"].isin(["NABM", "PSE_SPE_COD", "PRS_NAT_REF"])
     codes["code"] = codes["code"].str.upper()
@@ -136,13 +144,15 @@ def load_codes(paths: str | Path | Iterable[str | Path] | None = None) -> pd.Dat
     dup = codes.duplicated(["indicator", "code_system", "code"], keep=False)
     if dup.any():
         ex = codes.loc[dup].iloc[0]
-        raise ClaimsError(f"{ex.file}: {int(dup.sum())} rows repeat an (indicator, code_system, code) triple, "
-                          f"e.g. {ex.indicator}/{ex.code_system}/{ex.code}. Fix: keep one row per code",
+        raise ClaimsError(f"{ex.file} : colonne 'code' : {int(dup.sum())} lignes répètent un même triplet "
+                          f"(indicator, code_system, code), par exemple {ex.indicator}/{ex.code_system}/{ex.code}. "
+                          f"{FIX} garder une seule ligne par code",
                           file=str(ex.file), column="code")
     absent = [i for i in REQUIRED if i not in set(codes["indicator"])]
     if absent:
-        raise ClaimsError(f"code lists {', '.join(f.name for f in files)}: no code for {', '.join(absent)}. "
-                          "Fix: add at least one row for each (the shipped lists define them all)",
+        raise ClaimsError(f"{', '.join(f.name for f in files)} : colonne 'indicator' : aucun code pour "
+                          f"{', '.join(absent)}. {FIX} ajouter au moins une ligne pour chacun (les listes livrées "
+                          "avec evalkit les définissent tous)",
                           file=str(files[0]), column="indicator")
     return codes.drop(columns="line").reset_index(drop=True)
 

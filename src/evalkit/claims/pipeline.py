@@ -66,31 +66,43 @@ import pandas as pd
 from evalkit.claims import codelists, sql
 from evalkit.claims.engines import DuckDBEngine, SparkEngine
 from evalkit.claims.errors import ClaimsError
+from evalkit.disclosure import count_fr
+from evalkit.fr import fmt_int
 
 KEY = list(sql.JOIN_KEY)
+#: every message to the evaluator is in French and ends with the fix, like those of evalkit.contracts
+_FIX = "Pour corriger :"
+
+
+def _is_not(n) -> str:
+    """« n'est » or « ne sont » (pas), agreeing with the count ``n``."""
+    return "ne sont" if n > 1 else "n'est"
 
 #: table → (required, columns read, what they are used for)
 TABLES: dict[str, tuple[bool, list[str], str]] = {
     "ER_PRS_F": (True, KEY + ["BEN_NIR_PSA", "BEN_RNG_GEM", "EXE_SOI_DTD", "PRS_NAT_REF", "PRS_ACT_QTE", "DPN_QLF",
                               "PRS_DPN_QLP", "CPL_MAJ_TOP", "PFS_EXE_NUM", "PSE_SPE_COD"],
-                 "the claim lines (one row per reimbursed service)"),
-    "ER_BIO_F": (True, KEY + ["BIO_PRS_IDE", "BIO_ACT_QSN"], "biology tests (NABM codes)"),
-    "ER_CAM_F": (True, KEY + ["CAM_PRS_IDE"], "CCAM acts (ECG, fundus examination)"),
-    "ER_PHA_F": (True, KEY + ["PHA_PRS_C13", "PHA_ACT_QSN"], "drug dispensings (CIP13, number of boxes)"),
-    "ER_ETE_F": (True, KEY + ["ETE_IND_TAA"], "the public-hospital filter (ETE_IND_TAA)"),
-    "IR_PHA_R": (True, ["PHA_CIP_C13", "PHA_ATC_C07", "PHA_CND_TOP"], "ATC code and pack size of each CIP13"),
+                 "les lignes de prestations, une par prestation remboursée"),
+    "ER_BIO_F": (True, KEY + ["BIO_PRS_IDE", "BIO_ACT_QSN"], "les actes de biologie (codes NABM)"),
+    "ER_CAM_F": (True, KEY + ["CAM_PRS_IDE"], "les actes CCAM (ECG, fond d'œil)"),
+    "ER_PHA_F": (True, KEY + ["PHA_PRS_C13", "PHA_ACT_QSN"],
+                 "les délivrances de médicaments (CIP13, nombre de boîtes)"),
+    "ER_ETE_F": (True, KEY + ["ETE_IND_TAA"], "le filtre des établissements publics (ETE_IND_TAA)"),
+    "IR_PHA_R": (True, ["PHA_CIP_C13", "PHA_ATC_C07", "PHA_CND_TOP"],
+                 "le code ATC et le conditionnement de chaque CIP13"),
     "IR_BEN_R": (True, ["BEN_NIR_PSA", "BEN_RNG_GEM", "BEN_NIR_ANO", "BEN_NAI_ANN", "BEN_SEX_COD"],
-                 "the person pseudonym, birth year and sex"),
+                 "le pseudonyme, l'année de naissance et le sexe des personnes"),
     "IR_MTT_R": (True, ["BEN_NIR_PSA", "BEN_RNG_GEM", "MTT_PFS_NUM", "MTT_DEP_DTE", "MTT_FIN_DTE"],
-                 "médecin traitant declarations"),
-    "DA_PRA_R": (False, ["PFS_PFS_NUM", "STA_PFS_NUM"], "chaining a GP's practice numbers to one id"),
+                 "les déclarations de médecin traitant"),
+    "DA_PRA_R": (False, ["PFS_PFS_NUM", "STA_PFS_NUM"],
+                 "le rattachement des numéros de cabinet d'un médecin à un seul identifiant"),
 }
 #: columns read when present, table → column → what they are used for (without them, the rule says what happens)
 OPTIONAL_COLUMNS: dict[str, dict[str, str]] = {
-    "IR_BEN_R": {"BEN_DCD_DTE": "deaths, which close médecin traitant declarations"},
-    "ER_PRS_F": {"PRS_PAI_MNT": "the fees of msp.csv"},
-    "DA_PRA_R": {"IPP_ANN_NAI": "the GP's age", "IPP_SEX_COD": "the GP's sex",
-                 "PFS_EXC_COM": "the practice commune (département, zoning)"},
+    "IR_BEN_R": {"BEN_DCD_DTE": "les décès, qui closent les déclarations de médecin traitant"},
+    "ER_PRS_F": {"PRS_PAI_MNT": "les honoraires de msp.csv"},
+    "DA_PRA_R": {"IPP_ANN_NAI": "l'âge du médecin", "IPP_SEX_COD": "le sexe du médecin",
+                 "PFS_EXC_COM": "la commune d'exercice (département, zonage)"},
 }
 PARTICIPATION = "asalee_participation"
 #: the referential lists of the MSP and assistants studies, looked for in the claims folder under these names
@@ -193,11 +205,12 @@ def find_table(claims_dir: Path, name: str) -> list[Path]:
 def _missing_table_error(claims_dir: Path | str, name: str) -> ClaimsError:
     _, _, purpose = TABLES[name]
     csv = [p.name for p in Path(claims_dir).glob(f"{name}*.csv")] if not _is_uri(claims_dir) else []
-    hint = (f" Found {csv[0]}: convert it with duckdb -c \"COPY (SELECT * FROM read_csv('{csv[0]}')) TO "
-            f"'{name}.parquet'\"." if csv else "")
+    hint = (f" ; {csv[0]}, présent, se convertit par duckdb -c \"COPY (SELECT * FROM read_csv('{csv[0]}')) TO "
+            f"'{name}.parquet'\"" if csv else "")
     return ClaimsError(
-        f"{claims_dir}: table {name} not found (looked for {name}.parquet, {name}/*.parquet and {name}_YYYY.parquet)."
-        f" It provides {purpose}. Fix: export {name} from the SNDS extract as Parquet into {claims_dir}.{hint}",
+        f"{claims_dir} : table {name} introuvable (cherchée sous {name}.parquet, {name}/*.parquet et "
+        f"{name}_AAAA.parquet). Elle donne {purpose}. {_FIX} exporter {name} de l'extraction du SNDS au format "
+        f"Parquet dans {claims_dir}{hint}",
         file=str(Path(str(claims_dir)) / f"{name}.parquet"))
 
 
@@ -207,9 +220,10 @@ def _check_columns(name: str, where: str, columns: Iterable[str]) -> None:
     missing = [c for c in needed if c not in have]
     if missing:
         raise ClaimsError(
-            f"{where}: table {name} lacks column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-            f"(needed for {purpose}). Fix: re-export {name} with the columns {', '.join(needed)} "
-            "(SNDS names; upper or lower case)", file=where, column=missing[0])
+            f"{where} : table {name} : colonne{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"absente{'s' if len(missing) > 1 else ''} (nécessaire{'s' if len(missing) > 1 else ''} pour {purpose}). "
+            f"{_FIX} exporter de nouveau {name} avec les colonnes {', '.join(needed)} (noms du SNDS, en majuscules "
+            "ou en minuscules)", file=where, column=missing[0])
 
 
 def read_participation(path: Path) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
@@ -222,9 +236,10 @@ def read_participation(path: Path) -> tuple[list[tuple[str, int]], list[tuple[st
     gp_cols, pt_cols = {"gp_id", "asalee_year"}, {"patient_id", "year"}
     have = set(df.columns)
     if not (gp_cols <= have or pt_cols <= have):
-        raise ClaimsError(f"{where}: needs the columns gp_id, asalee_year (one row per Asalée GP) and/or patient_id, "
-                          f"year (one row per patient-year followed by an Asalée nurse); found "
-                          f"{', '.join(df.columns) or 'none'}. Fix: rename the columns", file=str(path),
+        raise ClaimsError(f"{where} : colonnes gp_id, asalee_year (une ligne par médecin entré dans Asalée) ou "
+                          f"patient_id, year (une ligne par patient × année suivi par une infirmière Asalée) "
+                          f"absentes (colonnes trouvées : {', '.join(map(str, df.columns)) or 'aucune'}). {_FIX} "
+                          "nommer les colonnes gp_id, asalee_year et/ou patient_id, year", file=str(path),
                           column="gp_id" if not gp_cols <= have else "patient_id")
     for c in gp_cols | pt_cols:
         if c not in df.columns:
@@ -236,22 +251,29 @@ def read_participation(path: Path) -> tuple[list[tuple[str, int]], list[tuple[st
     bad = ~(is_gp | is_pt)
     if bad.any():
         rows = ", ".join(str(i + 2) for i in df.index[bad][:5])
-        raise ClaimsError(f"{where}: {int(bad.sum())} rows fill neither (gp_id, asalee_year) nor (patient_id, year) "
-                          f"(lines {rows}). Fix: each row gives a GP's entry year or a followed patient-year",
+        n = int(bad.sum())
+        raise ClaimsError(f"{where} : {n} ligne{'s' if n > 1 else ''} ne rempli{'ssent' if n > 1 else 't'} ni "
+                          f"(gp_id, asalee_year) ni (patient_id, year) (ligne{'s' if n > 1 else ''} {rows} du "
+                          f"fichier). {_FIX} donner sur chaque ligne l'année d'entrée d'un médecin ou un patient × "
+                          "année suivi, ou retirer la ligne",
                           file=str(path), n_rows=int(bad.sum()))
     for col, mask in (("asalee_year", is_gp), ("year", is_pt)):
         vals = pd.to_numeric(df.loc[mask, col], errors="coerce")
         wrong = vals.isna() | (vals < 1990) | (vals > 2100) | (vals != vals.round())
         if wrong.any():
-            raise ClaimsError(f"{where}: column '{col}': {int(wrong.sum())} rows are not a four-digit year (first: "
-                              f"{', '.join(df.loc[mask, col][wrong].astype(str).head(3))}). Fix: write the year as "
-                              "2015", file=str(path), column=col, n_rows=int(wrong.sum()))
+            n = int(wrong.sum())
+            first = ", ".join(f"{v} (ligne {i + 2})" for i, v in df.loc[mask, col][wrong].astype(str).head(3).items())
+            raise ClaimsError(f"{where} : colonne '{col}' : {n} valeur{'s' if n > 1 else ''} qui "
+                              f"{_is_not(n)} pas une année à quatre chiffres entre 1990 et 2100 "
+                              f"(première{'s' if n > 1 else ''} : {first}). {_FIX} écrire l'année sous la forme "
+                              "2015", file=str(path), column=col, n_rows=n)
     gps = df.loc[is_gp, ["gp_id", "asalee_year"]].astype({"asalee_year": int}).drop_duplicates()
     twice = gps["gp_id"].duplicated(keep=False)
     if twice.any():
-        raise ClaimsError(f"{where}: column 'asalee_year': {gps.loc[twice, 'gp_id'].nunique()} GPs have more than one "
-                          f"entry year (first: {gps.loc[twice, 'gp_id'].iloc[0]}). Fix: give each GP one entry year "
-                          "(the first)", file=str(path), column="asalee_year")
+        n = gps.loc[twice, "gp_id"].nunique()
+        raise ClaimsError(f"{where} : colonne 'asalee_year' : {n} médecin{'s' if n > 1 else ''} avec plus d'une année "
+                          f"d'entrée (premier : {gps.loc[twice, 'gp_id'].iloc[0]}). {_FIX} donner une seule année "
+                          "d'entrée par médecin (la première)", file=str(path), column="asalee_year")
     pts = df.loc[is_pt, ["patient_id", "year"]].astype({"year": int}).drop_duplicates()
     return (list(gps.itertuples(index=False, name=None)), list(pts.itertuples(index=False, name=None)))
 
@@ -265,9 +287,7 @@ def _find_participation(claims_dir: Path, name: str = PARTICIPATION) -> Path | N
     return None
 
 
-# --- the referential lists of the MSP and assistants studies (French messages: they are the evaluator's files) -----
-
-_FIX = "Pour corriger :"
+# --- the referential lists of the MSP and assistants studies ------------------------------------------------------
 
 
 def _read_list(path: Path, what: str, needed: list[str], optional: Sequence[str] = ()) -> pd.DataFrame:
@@ -306,7 +326,7 @@ def _parse_dates(path: Path, df: pd.DataFrame, col: str) -> pd.Series:
     bad = d.isna() | (d.dt.year < 1990) | (d.dt.year > 2100)
     if bad.any():
         raise ClaimsError(f"{path.name} : colonne '{col}' : {int(bad.sum())} valeur{'s' if bad.sum() > 1 else ''} "
-                          f"qui ne {'sont' if bad.sum() > 1 else 'est'} pas une date entre 1990 et 2100 (première : "
+                          f"qui {_is_not(bad.sum())} pas une date entre 1990 et 2100 (première : "
                           f"{s[bad].iloc[0]}, ligne {int(s.index[bad][0]) + 2}). {_FIX} écrire la date sous la forme "
                           "2019-03-01 ou 01/03/2019", file=str(path), column=col, n_rows=int(bad.sum()))
     return d
@@ -345,8 +365,8 @@ def read_zoning(path: Path, need: Sequence[str]) -> pd.DataFrame:
     df["commune"] = df["commune"].str.upper()
     bad = ~df["commune"].str.fullmatch(r"(\d{2}|2A|2B)\d{3}")
     if bad.any():
-        raise ClaimsError(f"{name} : colonne 'commune' : {int(bad.sum())} code{'s' if bad.sum() > 1 else ''} qui ne "
-                          f"{'sont' if bad.sum() > 1 else 'est'} pas un code commune de l'Insee (premier : "
+        raise ClaimsError(f"{name} : colonne 'commune' : {int(bad.sum())} code{'s' if bad.sum() > 1 else ''} qui "
+                          f"{_is_not(bad.sum())} pas un code commune de l'Insee (premier : "
                           f"{df.loc[bad, 'commune'].iloc[0]}). {_FIX} écrire le code à cinq caractères, avec son zéro "
                           "initial (01004, 2A004, 97411)", file=str(path), column="commune", n_rows=int(bad.sum()))
     if "underserved" in need:
@@ -389,8 +409,9 @@ def _register_inputs(eng, claims_dir: Path | str, options: ClaimsOptions, say: P
             continue
         if _is_uri(claims_dir):  # a cluster path (hdfs://, s3a://): let Spark look
             if eng.name != "spark":
-                raise ClaimsError(f"{claims_dir}: remote paths need engine='spark'. Fix: copy the tables to a local "
-                                  "folder for DuckDB", file=str(claims_dir))
+                raise ClaimsError(f"{claims_dir} : un chemin distant ne se lit qu'avec le moteur Spark. {_FIX} "
+                                  "relancer avec --engine spark, ou copier les tables dans un dossier local pour "
+                                  "DuckDB", file=str(claims_dir))
             cols = None
             for cand in (f"{claims_dir}/{name}.parquet", f"{claims_dir}/{name}"):
                 try:
@@ -410,14 +431,15 @@ def _register_inputs(eng, claims_dir: Path | str, options: ClaimsOptions, say: P
                     raise _missing_table_error(claims_dir, name)
                 continue
             cols = eng.register_parquet(name, files)
-            where = str(files[0]) if len(files) == 1 else f"{files[0].parent}/ ({len(files)} files)"
+            where = str(files[0]) if len(files) == 1 else f"{files[0].parent}/ ({len(files)} fichiers)"
         _check_columns(name, where, cols)
         found[name] = where
         if columns is not None:
             columns[name] = {str(c).upper() for c in cols}
-    say(f"{eng.name}: {len(found)} SNDS tables registered from {claims_dir}")
+    say(f"{eng.name} : {len(found)} tables du SNDS lues dans {claims_dir}")
     if "DA_PRA_R" not in found:
-        say("DA_PRA_R absent: GP id = practice number (a GP who changed practice appears under two ids)")
+        say("DA_PRA_R absente : l'identifiant du médecin est son numéro de cabinet (un médecin qui a changé de "
+            "cabinet apparaît sous deux identifiants)")
     return found
 
 
@@ -486,8 +508,8 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
     if not _is_uri(claims_dir):
         claims_dir = Path(claims_dir)
         if not claims_dir.is_dir():
-            raise ClaimsError(f"{claims_dir}: claims folder not found. Fix: give the folder holding ER_PRS_F.parquet "
-                              "and the other SNDS tables", file=str(claims_dir))
+            raise ClaimsError(f"{claims_dir} : dossier des prestations introuvable. {_FIX} donner le dossier qui "
+                              "contient ER_PRS_F.parquet et les autres tables du SNDS", file=str(claims_dir))
 
     eng = _make_engine(engine, options, spark, spark_master, spark_conf)
     report: dict = {"engine": eng.name, "claims_dir": str(claims_dir), "tables": list(tables),
@@ -500,7 +522,7 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
         report["inputs"] = found
         with_death = "BEN_DCD_DTE" in columns.get("IR_BEN_R", set())
         if not with_death:
-            say("IR_BEN_R without BEN_DCD_DTE: deaths do not close médecin traitant declarations")
+            say("IR_BEN_R sans BEN_DCD_DTE : les décès ne closent pas les déclarations de médecin traitant")
         for t in gp_tables:
             needed = ["DA_PRA_R"] + (["ER_PRS_F"] if t == "msp" else [])
             for name in needed:
@@ -524,9 +546,10 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
         part = None if _is_uri(claims_dir) else _find_participation(Path(claims_dir))
         if part is not None:
             gp_rows, pt_rows = read_participation(part)
-            say(f"{part.name}: {len(gp_rows)} Asalée GPs, {len(pt_rows)} followed patient-years")
+            say(f"{part.name} : {count_fr(len(gp_rows))} médecins entrés dans Asalée, {count_fr(len(pt_rows))} "
+                "patients × années suivis par une infirmière")
         else:
-            say("no asalee_participation file: asalee_year empty and nurse_followed 0 for everyone")
+            say("pas de fichier asalee_participation : asalee_year vide et nurse_followed égal à 0 pour tous")
         report["participation"] = {"file": part.name if part else None, "gps": len(gp_rows),
                                    "followed_patient_years": len(pt_rows)}
         eng.register_rows("ek_asalee_in", [("gp_id", "string"), ("asalee_year", "bigint")], gp_rows)
@@ -535,9 +558,11 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
         eng.materialize("ek_ben", sql.ben())
         amb = eng.fetch("SELECT count(*) AS n, min(psa) AS psa FROM ek_ben WHERE n_ano > 1")
         if int(amb["n"].iloc[0]) > 0:
-            raise ClaimsError(f"{found['IR_BEN_R']}: {int(amb['n'].iloc[0])} (BEN_NIR_PSA, BEN_RNG_GEM) pairs map to "
-                              f"more than one BEN_NIR_ANO (first: {amb['psa'].iloc[0]}); joining would duplicate "
-                              "claims. Fix: keep one BEN_NIR_ANO per (BEN_NIR_PSA, BEN_RNG_GEM) in IR_BEN_R",
+            n = int(amb["n"].iloc[0])
+            raise ClaimsError(f"{found['IR_BEN_R']} : colonne 'BEN_NIR_ANO' : {n} couple{'s' if n > 1 else ''} "
+                              f"(BEN_NIR_PSA, BEN_RNG_GEM) renvoie{'nt' if n > 1 else ''} à plus d'un BEN_NIR_ANO "
+                              f"(premier : {amb['psa'].iloc[0]}) ; la jointure dupliquerait des prestations. {_FIX} "
+                              "garder un seul BEN_NIR_ANO par couple (BEN_NIR_PSA, BEN_RNG_GEM) dans IR_BEN_R",
                               file=found["IR_BEN_R"], column="BEN_NIR_ANO", n_rows=int(amb["n"].iloc[0]))
         eng.materialize("ek_gp_map", sql.gp_map("DA_PRA_R" in found))
         eng.materialize("ek_death", sql.deaths(rules))
@@ -547,7 +572,8 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
         eng.materialize("ek_mt", sql.medecin_traitant(rules))
         counts = eng.fetch("SELECT src, count(*) AS n FROM ek_events GROUP BY src")
         report["events"] = {str(s): int(n) for s, n in zip(counts["src"], counts["n"])}
-        say("netted events: " + ", ".join(f"{k} {v:,}" for k, v in sorted(report["events"].items())))
+        say("événements après neutralisation des régularisations : "
+            + ", ".join(f"{k} {count_fr(v)}" for k, v in sorted(report["events"].items())))
 
         asalee = panel = None
         out_gp: dict[str, pd.DataFrame] = {}
@@ -560,16 +586,17 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
             dropped_flags = int(((raw["listed_followed"] == 1) & (raw["nurse_followed"] == 0)).sum())
             report["asalee"]["followed_listed_but_gp_not_in_asalee"] = dropped_flags
             asalee = normalize_asalee(raw)
-            say(f"asalee: {len(asalee):,} patient-years; left out: "
-                f"{report['asalee']['without_medecin_traitant']:,} without médecin traitant, "
-                f"{report['asalee']['without_valid_sex_or_birth_year']:,} without valid sex/birth year"
-                + (f"; {dropped_flags:,} listed follow-ups ignored (GP not in Asalée that year)" if dropped_flags
-                   else ""))
+            say(f"asalee : {count_fr(len(asalee))} patients × années ; écartés : "
+                f"{count_fr(report['asalee']['without_medecin_traitant'])} sans médecin traitant, "
+                f"{count_fr(report['asalee']['without_valid_sex_or_birth_year'])} sans sexe ou année de naissance "
+                "valide"
+                + (f" ; {count_fr(dropped_flags)} suivis de la liste ignorés (médecin pas encore entré dans Asalée "
+                   "cette année-là)" if dropped_flags else ""))
         if want_panel:
             eng.materialize("ek_mt31", sql.medecin_traitant(rules, at_year_end=True))
             panel = normalize_gp_panel(eng.fetch(sql.gp_panel(rules)))
             report["gp_panel"] = {"rows": len(panel), "gps": int(panel["gp_id"].nunique())}
-            say(f"gp_panel: {len(panel):,} GP-years, {panel['gp_id'].nunique():,} GPs")
+            say(f"gp_panel : {count_fr(len(panel))} médecins × années, {count_fr(panel['gp_id'].nunique())} médecins")
         if gp_tables:
             fees = eng.fetch(sql.gp_fees(rules)) if "msp" in tables else None
             attrs = eng.fetch(sql.gp_attributes())
@@ -577,10 +604,11 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
             for t in gp_tables:
                 out_gp[t], report[t] = assemble_gp_table(t, panel, fees, attrs, gp_map, lists[t], zone)
                 r = report[t]
-                say(f"{t}: {r['rows']:,} GP-years, {r['gps']:,} GPs ({r['gps_entered']:,} with an entry date); "
-                    f"left out: {r['gp_years_without_da_pra_r']:,} GP-years without age/sex/commune in DA_PRA_R, "
-                    f"{r['gp_years_commune_not_in_zoning']:,} with a commune absent from the zoning; "
-                    f"{r['listed_ids_not_found']:,} listed ids match no GP")
+                say(f"{t} : {count_fr(r['rows'])} médecins × années, {count_fr(r['gps'])} médecins (dont "
+                    f"{count_fr(r['gps_entered'])} avec une date d'entrée) ; écartés : "
+                    f"{count_fr(r['gp_years_without_da_pra_r'])} médecins × années sans âge, sexe ou commune dans "
+                    f"DA_PRA_R, {count_fr(r['gp_years_commune_not_in_zoning'])} dont la commune manque au zonage ; "
+                    f"{count_fr(r['listed_ids_not_found'])} identifiants de la liste sans médecin correspondant")
     finally:
         eng.close()
     if "gp_panel" not in tables:
@@ -725,9 +753,9 @@ def cli_claims(claims_dir: str | Path, out_dir: str | Path, engine: str = "duckd
                        spark_conf=spark_conf, progress=say, msp_list=msp_list, am_list=am_list, zoning=zoning)
     if res.asalee is None or res.asalee.empty:
         ev = res.report.get("events", {})
-        raise ClaimsError(f"{claims_dir}: no treated diabetic patient-year with a médecin traitant found "
-                          f"({ev.get('PHA', 0):,} antidiabetic dispensing events after filters). Fix: check that "
-                          "IR_PHA_R gives ATC codes for the CIP13 in ER_PHA_F, the years, and IR_MTT_R",
+        raise ClaimsError(f"{claims_dir} : aucun patient diabétique traité ayant un médecin traitant "
+                          f"({fmt_int(ev.get('PHA', 0))} délivrances d'antidiabétiques après filtres). {_FIX} vérifier "
+                          "que IR_PHA_R donne le code ATC des CIP13 de ER_PHA_F, les années extraites, et IR_MTT_R",
                           file=str(Path(str(claims_dir)) / "ER_PHA_F.parquet"))
     outputs = {"asalee": res.asalee, "gp_panel": res.gp_panel}
     for study in ("msp", "assistants"):
@@ -754,5 +782,5 @@ def cli_claims(claims_dir: str | Path, out_dir: str | Path, engine: str = "duckd
     for name, df in outputs.items():
         write_csv_atomic(df, paths[name])
     write_bytes_atomic(json.dumps(res.report, indent=2, ensure_ascii=False, default=str).encode(), paths["report"])
-    say("wrote " + ", ".join(str(paths[n]) for n in outputs))
+    say("écrits : " + ", ".join(str(paths[n]) for n in outputs))
     return paths

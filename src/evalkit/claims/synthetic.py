@@ -49,6 +49,8 @@ from typing import Callable
 
 import pandas as pd
 
+from evalkit.fr import fmt_int, fmt_num
+
 # CIP13 placeholders → (ATC, pack)
 CIP_A10 = [(3400930000011, "A10BA02"), (3400930000028, "A10BB09"), (3400930000035, "A10BH01"),
            (3400930000042, "A10AE04"), (3400930000059, "A10BD07"), (3400930000066, "A10BJ02")]
@@ -97,13 +99,18 @@ class SyntheticSpec:
 
     def __post_init__(self):
         if self.n_patients < 500:
-            raise ValueError("n_patients must be ≥ 500 (every trap needs a few people)")
+            raise ValueError("n_patients inférieur à 500 : chaque piège prévu demande quelques personnes. "
+                             "Pour corriger : donner n_patients ≥ 500")
         if not 1990 <= self.first_year < self.last_year <= 2100:
-            raise ValueError("need first_year < last_year (at least two years: a GP moves in the second)")
+            raise ValueError("first_year et last_year hors de 1990 ≤ first_year < last_year ≤ 2100 (il faut au moins "
+                             "deux années : un médecin déménage la deuxième). Pour corriger : donner deux années "
+                             "distinctes, la première avant la seconde, entre 1990 et 2100")
         if self.gps >= 50000:
-            raise ValueError("n_gps must be < 50,000 (practice-number format)")
+            raise ValueError("n_gps atteint 50 000, au-delà du format des numéros de cabinet. "
+                             "Pour corriger : donner moins de 50 000 médecins")
         if not 0 < self.diabetic_share < 1 or not 0 < self.asalee_gp_share < 1 or not 0 <= self.filler_lines <= 60:
-            raise ValueError("shares must be in (0, 1) and filler_lines in [0, 60]")
+            raise ValueError("diabetic_share ou asalee_gp_share hors de ]0, 1[, ou filler_lines hors de [0, 60]. "
+                             "Pour corriger : donner des parts strictement entre 0 et 1 et filler_lines entre 0 et 60")
 
     @property
     def gps(self) -> int:
@@ -394,7 +401,7 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
          SELECT g, CAST(row_number() OVER (ORDER BY g) - 1 AS BIGINT) AS idx FROM gps WHERE entry IS NULL""")
     M = con.execute("SELECT count(*) FROM non_asalee").fetchone()[0]
     if M < 2:
-        raise ValueError("too few GPs outside Asalée: raise n_gps or lower asalee_gp_share")
+        raise ValueError("trop peu de médecins hors d'Asalée. Pour corriger : augmenter n_gps ou réduire asalee_gp_share")
 
     # people: PSA (twins share one, rank 2), a second PSA for some, birth year, sex (0 = invalid for some),
     # médecin traitant (none for some; a change of GP within a year for some, between non-Asalée GPs)
@@ -479,7 +486,7 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
     x("ALTER TABLE py ADD COLUMN am_extra INTEGER DEFAULT 0")
     x(f"""UPDATE py SET am_extra = {AM_EXTRA_VISITS}, n_vis = n_vis + {AM_EXTRA_VISITS}
          WHERE n_vis > 0 AND vis_gp IN (SELECT g FROM gps WHERE am_date IS NOT NULL AND year(am_date) <= py.yr)""")
-    say(f"synthetic: {N:,} people, {G:,} GPs, {NY} years")
+    say(f"données synthétiques : {fmt_int(N)} personnes, {fmt_int(G)} médecins, {NY} années")
 
     # claim lines, one care year at a time: latent events → lines (+ regularisation copies) → five tables
     parts = _event_parts(s, spec)
@@ -531,7 +538,7 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
                                   count(*) FILTER (src = 'PHA'), count(*) FILTER (ete IS NOT NULL) FROM lines""").fetchone()
         for t, v in zip(rows, n):
             rows[t] += int(v)
-        say(f"synthetic: care year {y}: {n[0]:,} ER_PRS_F lines")
+        say(f"données synthétiques : année de soins {y} : {fmt_int(n[0])} lignes de ER_PRS_F")
     x("DROP TABLE IF EXISTS ev")
     x("DROP TABLE IF EXISTS lines")
 
@@ -695,6 +702,6 @@ def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, t
     con.close()
     shutil.rmtree(tmp, ignore_errors=True)
     secs = time.perf_counter() - t0
-    say(f"synthetic: {rows['ER_PRS_F']:,} claim lines in {secs:.1f} s")
+    say(f"données synthétiques : {fmt_int(rows['ER_PRS_F'])} lignes de prestations en {fmt_num(secs, 1)} s")
     (truth / "spec.json").write_text(pd.Series(asdict(spec)).to_json(indent=2))
     return SyntheticClaims(out, truth, spec, rows, round(secs, 2))
