@@ -817,36 +817,42 @@ def _studies(arg: str | None, allowed: list[str]) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="evalkit", description="Evaluate French primary-care reforms: validate data, "
-                                "rerun the chapters, rebuild the book.")
-    p.add_argument("--version", action="version", version=f"evalkit {__version__}")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = argparse.ArgumentParser(prog="evalkit", description="Évaluer les réformes des soins primaires : valider les "
+                                "données, réexécuter les chapitres, reconstruire le livre.", add_help=False)
+    p.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+    p.add_argument("--version", action="version", version=f"evalkit {__version__}", help="afficher la version")
+    p.add_argument("--debug", action="store_true", help="afficher la trace complète des erreurs (pour signaler un problème)")
+    p.add_argument("--quiet", action="store_true", help="sans lignes de progression")
+    sub = p.add_subparsers(dest="command", required=True, title="commandes", metavar="COMMANDE")
 
-    s = sub.add_parser("simulate", help="generate the synthetic study files")
-    s.add_argument("--out", required=True, help="folder to write msp.csv, asalee.csv, assistants.csv into")
-    s.add_argument("--seed", type=int, default=None)
-    s.add_argument("--scale", type=float, default=1.0, help="1 = default size; larger = more units (national ≈ 10)")
-    s.add_argument("--studies", help="comma-separated subset (msp,asalee,assistants)")
+    def _command(name: str, **kw) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, add_help=False, **kw)
+        sp.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+        return sp
+
+    s = _command("simulate", help="générer les fichiers d'étude synthétiques")
+    s.add_argument("--out", required=True, help="dossier où écrire msp.csv, asalee.csv et assistants.csv")
+    s.add_argument("--seed", type=int, default=None, help="graine du générateur")
+    s.add_argument("--scale", type=float, default=1.0, help="1 = taille par défaut ; plus grand = plus d'unités (taille nationale ≈ 10)")
+    s.add_argument("--studies", help="sous-ensemble séparé par des virgules (msp,asalee,assistants)")
     s.set_defaults(func=cmd_simulate)
 
-    v = sub.add_parser("validate", help="check the study files against the data contracts")
-    v.add_argument("--data", required=True)
-    v.add_argument("--studies")
+    v = _command("validate", help="vérifier les fichiers d'étude au regard des contrats de données")
+    v.add_argument("--data", required=True, help="dossier des fichiers d'étude")
+    v.add_argument("--studies", help="sous-ensemble séparé par des virgules (msp,asalee,assistants)")
     v.set_defaults(func=cmd_validate)
 
-    r = sub.add_parser("run", help="validate, execute every chapter on the data and rebuild the book")
-    r.add_argument("--data", required=True, help="folder with the study files (never written to)")
-    r.add_argument("--out", required=True, help="output folder: results/estimates.csv, results/run.json, html/")
-    r.add_argument("--studies", help="comma-separated subset (msp,asalee,assistants)")
-    r.add_argument("--seed", type=int, default=None, help="seed for bootstrap and matching (recorded)")
+    r = _command("run", help="valider, exécuter chaque chapitre sur les données et reconstruire le livre")
+    r.add_argument("--data", required=True, help="dossier des fichiers d'étude (jamais modifié)")
+    r.add_argument("--out", required=True, help="dossier de sortie : results/estimates.csv, results/run.json, html/, README.md")
+    r.add_argument("--studies", help="sous-ensemble séparé par des virgules (msp,asalee,assistants)")
+    r.add_argument("--seed", type=int, default=None, help="graine du bootstrap et de l'appariement (enregistrée)")
     r.add_argument("--balance", choices=["warn", "drop", "error"], default="warn",
-                   help="unbalanced panels: keep with a warning (default), drop incomplete units, or refuse")
-    r.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors")
+                   help="panels non cylindrés : conserver avec un avertissement (défaut), écarter les unités incomplètes, ou refuser")
+    r.add_argument("--strict", action="store_true", help="traiter les avertissements de la construction du livre comme des erreurs")
     r.set_defaults(func=cmd_run)
 
-    w = sub.add_parser("power", help="puissance de l'estimateur principal : simulée sur un dossier de données "
+    w = _command("power", help="puissance de l'estimateur principal : simulée sur un dossier de données "
                        "(--data) ou calculée pour une étude prévue (--units ou --effect)")
     w.add_argument("--data", help="dossier des fichiers d'étude : puissance simulée sur son propre plan d'étude")
     w.add_argument("--study", choices=list(STUDIES), default="msp")
@@ -868,7 +874,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--power", type=float, default=0.8)
     w.set_defaults(func=cmd_power)
 
-    c = sub.add_parser("claims", help="construit asalee.csv, msp.csv et assistants.csv (et le panel médecin × année) "
+    c = _command("claims", help="construit asalee.csv, msp.csv et assistants.csv (et le panel médecin × année) "
                        "à partir de tables au format du SNDS et des listes de référence")
     c.add_argument("--claims", required=True, help="dossier des tables du SNDS au format Parquet")
     c.add_argument("--out", required=True, help="dossier où écrire asalee.csv, gp_panel.csv, msp.csv, assistants.csv "
@@ -888,13 +894,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "dossier --claims ; nécessaire à msp.csv et assistants.csv")
     c.set_defaults(func=cmd_claims)
 
-    b = sub.add_parser("build", help="build the book on the bundled data into _build/html")
-    b.add_argument("--strict", action="store_true")
+    b = _command("build", help="construire le livre sur les données fournies avec evalkit dans _build/html")
+    b.add_argument("--strict", action="store_true", help="avertissements traités comme des erreurs")
     b.set_defaults(func=cmd_build)
 
-    n = sub.add_parser("synthese", help="write the note de synthèse (HTML, PDF by headless Chromium) into a built "
-                       "book, from the recorded results")
-    n.add_argument("--html", default="_build/html", help="the built book (default _build/html)")
+    n = _command("synthese", help="écrire la note de synthèse (HTML, et PDF par Chromium sans écran) dans un "
+                       "livre construit, à partir des résultats enregistrés")
+    n.add_argument("--html", default="_build/html", help="le livre construit (défaut : _build/html)")
     n.set_defaults(func=cmd_synthese)
     return p
 
