@@ -232,3 +232,17 @@ def test_default_build_prose_has_no_doubled_parentheses_or_overclaims():
         text = _visible_text((Path(html_dir) / f"{page}.html").read_text(encoding="utf-8"))
         bad = sorted({text[max(0, m.start() - 40):m.end() + 20] for m in BAD_PROSE.finditer(text)})
         assert not bad, f"{page}: {bad}"
+
+
+def test_every_built_page_declares_french():
+    """Every HTML page of the strict build — the table of contents' pages, the search and index pages, the note de
+    synthèse — says it is in French (``<html lang="fr">``), as screen readers and translation tools read it."""
+    html_dir = os.environ.get("EVALKIT_BOOK_HTML")
+    if not html_dir:
+        pytest.skip("needs the strict build of make test (EVALKIT_BOOK_HTML)")
+    root = Path(html_dir)
+    pages = [p for p in root.rglob("*.html") if "_static" not in p.relative_to(root).parts]
+    assert len(pages) > 10 and (root / "note-de-synthese.html") in pages
+    bad = [str(p.relative_to(root)) for p in pages
+           if not re.search(r"<html\b[^>]*\blang=\"fr\"", p.read_text(encoding="utf-8", errors="replace")[:2000])]
+    assert not bad, bad

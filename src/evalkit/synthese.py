@@ -157,7 +157,7 @@ def note_html(answers=None, rows: pd.DataFrame | None = None, kind: str | None =
                  "(<code>donnees/</code>), <code>run.json</code> (versions, empreintes des fichiers, graine), et "
                  "cette note. Avec les mêmes fichiers, la même graine et les mêmes versions, elle recalcule les "
                  "mêmes estimations.</p>")
-    return (f"<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'><title>Note de synthèse — Évaluer "
+    return ('<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Note de synthèse — Évaluer '
             f"l'exercice coordonné</title><style>{_CSS}</style></head><body>{''.join(parts)}</body></html>")
 
 
