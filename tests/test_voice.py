@@ -88,11 +88,7 @@ def test_user_build_prose_does_not_overclaim(user_pages):
 
 # --- default build: what is known first, the warning above the demonstrated numbers -------------------------------
 
-def _row(study, outcome, unit, estimate, **kw):
-    base = dict(study=study, outcome=outcome, estimator="cs_simple", estimate=estimate, std_error=abs(estimate) / 5,
-                unit=unit, n_units=500, n_obs=7500, headline=True, data="synthetic")
-    base.update(kw)
-    return results.make_row(**base)
+from test_summary import _row  # noqa: E402  (the summary tests' results-row helper)
 
 
 @pytest.fixture

@@ -97,7 +97,9 @@ def note_html(answers=None, rows: pd.DataFrame | None = None, kind: str | None =
         except Exception:  # noqa: BLE001 - the published results are a complement; the note stands without them
             known = None
     demo = kind != "user"
-    today = _date_fr()
+    from .plots import date_fr
+
+    today = date_fr()
     parts = ["<h1>Évaluer l'exercice coordonné — note de synthèse</h1>",
              f"<p class='meta'>MSP, Asalée, assistants médicaux : ce que change chaque réforme, mesuré par "
              f"comparaison à des médecins comparables. Note produite le {e(today)} par evalkit {e(__version__)} à "
@@ -159,15 +161,6 @@ def note_html(answers=None, rows: pd.DataFrame | None = None, kind: str | None =
                  "mêmes estimations.</p>")
     return ('<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Note de synthèse — Évaluer '
             f"l'exercice coordonné</title><style>{_CSS}</style></head><body>{''.join(parts)}</body></html>")
-
-
-def _date_fr() -> str:
-    import datetime
-
-    months = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-              "novembre", "décembre")
-    d = datetime.date.today()
-    return f"{'1er' if d.day == 1 else d.day} {months[d.month - 1]} {d.year}"
 
 
 def chromium() -> str | None:
