@@ -286,11 +286,28 @@ def cmd_run(args) -> int:
     progress = Progress(args.quiet)
     studies = _studies(args.studies, list(STUDIES))
     stats: dict = {}
-    found = validate_dir(data_dir, studies, progress, balance=args.balance, stats=stats)
-    _check_out(data_dir, out)  # again: the files validated are those that must survive
-    seed = args.seed if args.seed is not None else paths.DEFAULT_SEED
-    return run_book(data_dir, out, list(found), found, progress, seed=seed, strict=args.strict,
-                    options=run_options(args, seed), stats=stats)
+    from .estimators.agreement import ENV_FULL
+    from .io import ENV_BALANCE, ENV_CACHE
+
+    # Each file is validated once per run: the chapters' evalkit.io.load reads the tables validated here.
+    with tempfile.TemporaryDirectory(prefix="evalkit-validated-") as cache:
+        saved = {k: os.environ.get(k) for k in (ENV_CACHE, ENV_BALANCE, ENV_FULL)}
+        os.environ[ENV_CACHE] = cache
+        os.environ[ENV_BALANCE] = args.balance  # the chapters apply the same rule as this validation
+        if getattr(args, "full_panel", False):
+            os.environ[ENV_FULL] = "1"  # every estimator of the agreement panel, whatever the number of units
+        try:
+            found = validate_dir(data_dir, studies, progress, balance=args.balance, stats=stats)
+            _check_out(data_dir, out)  # again: the files validated are those that must survive
+            seed = args.seed if args.seed is not None else paths.DEFAULT_SEED
+            return run_book(data_dir, out, list(found), found, progress, seed=seed, strict=args.strict,
+                            options=run_options(args, seed), stats=stats)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 def run_options(args, seed) -> list[str]:
@@ -304,6 +321,8 @@ def run_options(args, seed) -> list[str]:
         opts += ["--balance", args.balance]
     if getattr(args, "strict", False):
         opts.append("--strict")
+    if getattr(args, "full_panel", False):
+        opts.append("--full-panel")
     return opts
 
 
@@ -850,6 +869,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--balance", choices=["warn", "drop", "error"], default="warn",
                    help="panels non cylindrés : conserver avec un avertissement (défaut), écarter les unités incomplètes, ou refuser")
     r.add_argument("--strict", action="store_true", help="traiter les avertissements de la construction du livre comme des erreurs")
+    r.add_argument("--full-panel", action="store_true",
+                   help="calculer tous les estimateurs de comparaison quelle que soit la taille de l'échantillon "
+                        "(Gardner et de Chaisemartin-D'Haultfœuille : temps de calcul en carré du nombre d'unités)")
     r.set_defaults(func=cmd_run)
 
     w = _command("power", help="puissance de l'estimateur principal : simulée sur un dossier de données "

@@ -368,17 +368,16 @@ def validate(df: pd.DataFrame, study: str, file: str = "<data>", balance: str = 
 
     df = df[expected].copy()
     # Empty strings (and whitespace), NA, NaN, « . » … mean missing everywhere.
+    numeric = {name for name, col in st.schema.columns.items() if _is_numeric_dtype(col)}
     for c in df.columns:
         if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]):
-            s = df[c].astype("string").str.strip()
-            empty = s.isna() | (s == "") | s.isin(_NA_VARIANTS).fillna(False)
-            df[c] = s.astype(object).where(~empty, None)
+            df[c] = _clean_text(df[c], keep_arrow=c in numeric)
     # Categorical codes written in capitals or with padding are the same codes.
     for c in ("rurality", "am_option"):
         if c in df.columns:
-            df[c] = df[c].map(lambda v: v.lower() if isinstance(v, str) else v)
+            df[c] = _map_distinct(df[c], lambda v: v.lower() if isinstance(v, str) else v)
     if "department" in df.columns:
-        df["department"] = df["department"].map(_norm_department)
+        df["department"] = _map_distinct(df["department"], _norm_department)
     # Numeric columns: report values that are not numbers before pandera's terser message.
     problems += _non_numeric(df, st, file)
     if problems:
@@ -408,6 +407,53 @@ def validate(df: pd.DataFrame, study: str, file: str = "<data>", balance: str = 
     return _balance(out, st, file, balance)
 
 
+def _is_numeric_dtype(col) -> bool:
+    dtype = str(col.dtype)
+    return dtype.startswith("Int") or dtype.startswith("float") or dtype.startswith("int")
+
+
+def _clean_text(col: pd.Series, keep_arrow: bool = False) -> pd.Series:
+    """Strip a text column; empty cells and the spellings of a missing value become missing (None).
+
+    Runs on Arrow strings (vectorised: a national file has millions of cells); ``keep_arrow`` returns the Arrow
+    column (numbers still to be parsed, :func:`_non_numeric`), else an object column with None for missing, as
+    before. Cells that are not all text (a Parquet column of mixed objects) take the slow, per-cell path.
+    """
+    try:
+        s = col.astype("string[pyarrow]").str.strip()
+    except (TypeError, ValueError, ArithmeticError):
+        s = col.astype("string").str.strip()
+        keep_arrow = False
+    empty = s.isna() | (s == "") | s.isin(_NA_VARIANTS).fillna(False)
+    s = s.mask(empty)
+    if keep_arrow:
+        return s
+    return pd.Series(s.to_numpy(dtype=object, na_value=None), index=col.index, name=col.name)
+
+
+def _map_distinct(col: pd.Series, f) -> pd.Series:
+    """``col.map(f)`` computed once per distinct value (missing values are passed through unchanged)."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    mapped = np.array([f(v) for v in uniques] + [None], dtype=object)
+    out = pd.Series(mapped[codes], index=col.index, name=col.name)
+    return out if (codes >= 0).all() else out.where(codes >= 0, col)
+
+
+def _arrow_float(s: pd.Series) -> pd.Series | None:
+    """Arrow strings parsed as float64 in one vectorised cast; None when any cell is not a plain number."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+        return None
+    try:
+        arr = pc.cast(pa.array(s.array), pa.float64())  # the column's Arrow data (__arrow_array__)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError):
+        return None
+    out = pd.Series(arr.to_numpy(zero_copy_only=False), index=s.index, name=s.name, dtype=float)
+    return None if (out.isna() & s.notna()).any() else out  # « nan » written as text: the per-cell path reports it
+
+
 def _norm_department(v):
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return v
@@ -421,9 +467,12 @@ def _non_numeric(df: pd.DataFrame, st: Study, file: str) -> list[str]:
     out = []
     for name, col in st.schema.columns.items():
         dtype = str(col.dtype)
-        if not (dtype.startswith("Int") or dtype.startswith("float") or dtype.startswith("int")):
+        if not _is_numeric_dtype(col):
             continue
         s = df[name]
+        fast = _arrow_float(s)
+        if fast is None and isinstance(s.dtype, pd.StringDtype):  # not plain numbers: the per-cell path says why
+            s = df[name] = pd.Series(s.to_numpy(dtype=object, na_value=None), index=s.index, name=name)
         if pd.api.types.is_datetime64_any_dtype(s):
             out.append(_problem(file, name, int(s.notna().sum()), s.dropna().astype(str).str[:10],
                                 "qui contiennent une date au lieu d'un nombre",
@@ -432,7 +481,9 @@ def _non_numeric(df: pd.DataFrame, st: Study, file: str) -> list[str]:
             continue
         if pd.api.types.is_bool_dtype(s):
             s = s.astype("Int64")
-        if pd.api.types.is_numeric_dtype(s):
+        if fast is not None:
+            num = fast
+        elif pd.api.types.is_numeric_dtype(s):
             num = pd.to_numeric(s, errors="coerce").astype(float)
         else:
             num = pd.to_numeric(s, errors="coerce")

@@ -33,6 +33,8 @@ import pandas as pd
 
 from . import __version__, contracts, disclosure, plots, registry, results
 from .contracts import RESULTS_SCHEMA, STUDIES, DataError, DataWarning
+from .estimators import agreement as _agreement
+from .fr import fmt_num
 
 SOURCE_CODE = f"evalkit {__version__}"
 SOURCE_EXAMPLE = f"exemple fictif construit pour ce guide ; messages produits par evalkit {__version__}"
@@ -513,6 +515,10 @@ CLI_OPTIONS_FR: dict[str, dict[str, str]] = {
         "--balance": "panels non cylindrés : warn les garde avec un avertissement, drop retire les unités "
                      "incomplètes, error refuse les données",
         "--strict": "traite les avertissements de construction du livre (Sphinx) comme des erreurs",
+        "--full-panel": "calcule tous les estimateurs de comparaison au-delà de "
+                        f"{fmt_num(_agreement.MAX_UNITS, 0)} unités (Gardner et "
+                        "de Chaisemartin-D'Haultfœuille, dont le temps de calcul croît avec le carré du nombre "
+                        "d'unités ; sans l'option, ils ne sont pas calculés à cette taille et la page le dit)",
     },
     "claims": {
         "--claims": "dossier des tables du SNDS au format Parquet (ER_PRS_F, ER_BIO_F, IR_BEN_R…)",

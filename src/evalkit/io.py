@@ -357,13 +357,17 @@ def read_table(path: Path | str) -> pd.DataFrame:
     return df
 
 
-def load(study: str, data_dir: Path | str | None = None, balance: str = "warn") -> pd.DataFrame:
+def load(study: str, data_dir: Path | str | None = None, balance: str | None = None) -> pd.DataFrame:
     """Read and validate ``study``'s file from ``data_dir`` (default: :func:`evalkit.paths.data_dir`).
 
     Returns a DataFrame with the contract's columns and types, or raises :class:`DataError`. Then applies, once for
     every study, the rule on treatment dates outside the observed years (:func:`evalkit.contracts.out_of_window`):
     after the last year → never treated during the panel; in or before the first year → excluded (no pre-period).
     The counts are in ``df.attrs["out_of_window"]`` (:func:`evalkit.contracts.window_sentence` for the pages).
+
+    ``balance``: the unbalanced-panel rule (:func:`evalkit.contracts.validate`); default ``EVALKIT_BALANCE`` or
+    ``"warn"``. When ``EVALKIT_VALIDATED_CACHE`` names a folder (``evalkit run`` sets one), the validated table is
+    kept there under the file's SHA-256 and read back by later loads of the same bytes, with the same warnings.
     """
     import warnings
 
@@ -371,6 +375,7 @@ def load(study: str, data_dir: Path | str | None = None, balance: str = "warn") 
 
     if study not in STUDIES:
         raise ValueError(f"unknown study {study!r}; expected one of {', '.join(STUDIES)}")
+    balance = balance or os.environ.get(ENV_BALANCE) or "warn"
     data_dir = Path(data_dir) if data_dir is not None else paths.data_dir()
     path = find_file(study, data_dir)
     if path is None:
@@ -381,9 +386,49 @@ def load(study: str, data_dir: Path | str | None = None, balance: str = "warn") 
     if path.name not in canonical:
         warnings.warn(f"{path.name} : lu comme le fichier de l'étude {study} (nom attendu en minuscules : "
                       f"{path.name.lower()})", DataWarning, stacklevel=2)
-    df = read_table(path)
-    df = validate(df, study, file=path.name, balance=balance)
-    return out_of_window(df, study, file=path.name)
+    cached = _cache_file(study, path, balance)
+    if cached is not None and cached.is_file():
+        try:
+            df, msgs = pd.read_pickle(cached)
+        except Exception:  # noqa: BLE001 - an unreadable cache entry is ignored: the file is validated again
+            pass
+        else:
+            for m in msgs:  # the warnings the first validation gave, said again where this load happens
+                warnings.warn(m, DataWarning, stacklevel=2)
+            return df
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        df = read_table(path)
+        df = validate(df, study, file=path.name, balance=balance)
+        df = out_of_window(df, study, file=path.name)
+    msgs = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+    for w in caught:  # hand every warning on to the caller's filters, in order
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if cached is not None:
+        try:
+            tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+            pd.to_pickle((df, msgs), tmp)
+            os.replace(tmp, cached)
+        except OSError:
+            pass  # no cache: the next load validates again
+    return df
+
+
+#: The unbalanced-panel rule of :func:`load` when none is given (``evalkit run --balance`` sets it for its chapters).
+ENV_BALANCE = "EVALKIT_BALANCE"
+#: Folder where :func:`load` keeps validated tables, keyed by the file's SHA-256 (set by ``evalkit run`` for the
+#: chapters it executes, so that each file is validated once per run; unset: no cache).
+ENV_CACHE = "EVALKIT_VALIDATED_CACHE"
+
+
+def _cache_file(study: str, path: Path, balance: str) -> Path | None:
+    """Where :func:`load` caches ``study``'s validated table (None when no cache folder is set)."""
+    folder = os.environ.get(ENV_CACHE)
+    if not folder or not Path(folder).is_dir():
+        return None
+    from . import __version__
+
+    return Path(folder) / f"{study}-{sha256(path)[:32]}-{balance}-{__version__}.pkl"
 
 
 def available(data_dir: Path | str | None = None) -> list[str]:

@@ -59,6 +59,7 @@ as diff-diff sampling weights (``SurveyDesign(weights=…)``) to every estimator
 
 from __future__ import annotations
 
+import os
 import time as _time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Sequence
@@ -76,6 +77,15 @@ ROBUST = ("sun_abraham", "imputation_bjs", "two_stage_gardner", "dcdh", "wooldri
 #: Every estimator of the panel: the robust ones and the static TWFE.
 ALL = (*ROBUST, "twfe")
 HEADLINE = "cs_simple"  #: label of the study's headline (Callaway–Sant'Anna simple ATT) in :meth:`AgreementResult.table`
+#: Estimators whose diff-diff 3.13 implementation costs grow with the square of the number of units: Gardner's GMM
+#: sandwich builds a dense clusters × (units + periods) score matrix column by column (≈ 1 GB at 12,000 GPs, 22 GB
+#: at 52,000), dCDH loops over groups in Python. Measured on the national Asalée panel (12,200 GPs, 2 cores): ≈ 30 s
+#: and 15 s per outcome against ≤ 4 s for each of the others (benchmarks/README.md).
+QUADRATIC = ("two_stage_gardner", "dcdh")
+#: Above this many units, :data:`QUADRATIC` estimators are not computed unless asked (``max_units=None``, or the
+#: environment variable :data:`ENV_FULL` set to 1 — ``evalkit run --full-panel``). Every bundled panel is below it.
+MAX_UNITS = 10_000
+ENV_FULL = "EVALKIT_FULL_PANEL"
 #: Warnings of diff-diff that restate a documented choice (not a problem of the data): left out of ``warnings``.
 _IGNORE = (r"aggregate.*deprecated", r"twfe_diagnostic", r"SurveyDesign.*normaliz", r"weights.*normali[sz]ed",
            r"DataFrame is highly fragmented")  # the last: pandas, inside WooldridgeDiD
@@ -91,6 +101,7 @@ class EstimatorFit:
     failed: str | None = None
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
+    skipped: bool = False  #: not computed by choice (:data:`MAX_UNITS`); ``failed`` then says why
 
     @property
     def ok(self) -> bool:
@@ -123,8 +134,13 @@ class AgreementResult:
 
     @property
     def failed(self) -> dict[str, str]:
-        """{estimator: reason} of the estimators that failed."""
-        return {f.name: f.failed or "no finite estimate" for f in self.fits if not f.ok}
+        """{estimator: reason} of the estimators that failed (not those skipped by choice: :attr:`skipped`)."""
+        return {f.name: f.failed or "no finite estimate" for f in self.fits if not f.ok and not f.skipped}
+
+    @property
+    def skipped(self) -> dict[str, str]:
+        """{estimator: reason} of the estimators not computed by choice (panel too large: :data:`MAX_UNITS`)."""
+        return {f.name: f.failed or "" for f in self.fits if f.skipped}
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -136,17 +152,17 @@ class AgreementResult:
         p_value, n_units, n_obs, gap_se, status, reason, n_warnings, seconds``. ``gap_se`` = (estimate − headline) /
         headline SE."""
         rows = []
-        items = ([(HEADLINE, self.headline, None, (), 0.0)] if self.headline is not None else []) + \
-            [(f.name, f.estimate, f.failed, f.warnings, f.seconds) for f in self.fits]
+        items = ([(HEADLINE, self.headline, None, (), 0.0, False)] if self.headline is not None else []) + \
+            [(f.name, f.estimate, f.failed, f.warnings, f.seconds, f.skipped) for f in self.fits]
         h = self.headline
-        for name, e, reason, warns, secs in items:
+        for name, e, reason, warns, secs, skipped in items:
             ok = e is not None and np.isfinite(e.estimate)
             gap = (e.estimate - h.estimate) / h.std_error if ok and h is not None and h.std_error > 0 else np.nan
             rows.append({"estimator": name,
                          **{k: getattr(e, k) if e is not None else np.nan
                             for k in ("estimate", "std_error", "ci_low", "ci_high", "p_value")},
                          "n_units": e.n_units if e is not None else None, "n_obs": e.n_obs if e is not None else None,
-                         "gap_se": gap, "status": "ok" if ok else "failed",
+                         "gap_se": gap, "status": "ok" if ok else ("skipped" if skipped else "failed"),
                          "reason": None if ok else (reason or "no finite estimate"), "n_warnings": len(warns),
                          "seconds": secs})
         return pd.DataFrame(rows)
@@ -285,6 +301,7 @@ def agreement(
     covariates: Sequence[str] | None = None,
     estimators: Sequence[str] = ALL,
     headline: Estimate | None = None,
+    max_units: int | None | Literal["auto"] = "auto",
 ) -> AgreementResult:
     """The overall ATT of ``outcome`` by each estimator of ``estimators`` (:data:`ALL` by default), on the sample
     Callaway–Sant'Anna uses.
@@ -314,6 +331,10 @@ def agreement(
     headline : Estimate, optional
         The study's CS simple ATT, the reference of :meth:`AgreementResult.flagged` and the first row of
         :meth:`AgreementResult.table`.
+    max_units : int, None or "auto"
+        Above this many units the :data:`QUADRATIC` estimators are recorded as skipped, not fitted (their cost grows
+        with the square of the number of units); None fits them at any size; "auto" (default): :data:`MAX_UNITS`,
+        or None when the environment variable :data:`ENV_FULL` is 1.
 
     Returns
     -------
@@ -354,8 +375,15 @@ def agreement(
         notes.append(f"dcdh: SEs clustered by unit, not by {cluster!r} (diff-diff offers no other clustering)")
     kw = dict(weights=weights, cluster=cluster, control_group=control_group, covariates=covariates,
               trends=list(trends.columns))
+    if max_units == "auto":
+        max_units = None if os.environ.get(ENV_FULL, "") == "1" else MAX_UNITS
     fits = []
     for name in estimators:
+        if name in QUADRATIC and max_units is not None and n_units > max_units:
+            fits.append(EstimatorFit(name, None, f"not computed: {n_units} units > {max_units} (cost grows with the "
+                                                 "square of the number of units; max_units=None to fit it)",
+                                     skipped=True))
+            continue
         start = _time.perf_counter()
         est, reason = None, None
         with collect_warnings(short=True, unique=True, ignore=_IGNORE) as caught:
@@ -378,4 +406,4 @@ def agreement(
     return AgreementResult(outcome, tuple(fits), headline, n_units, n_obs, tuple(notes), settings)
 
 
-__all__ = ["ALL", "HEADLINE", "ROBUST", "AgreementResult", "EstimatorFit", "agreement"]
+__all__ = ["ALL", "ENV_FULL", "HEADLINE", "MAX_UNITS", "QUADRATIC", "ROBUST", "AgreementResult", "EstimatorFit", "agreement"]

@@ -51,6 +51,7 @@ def sentence(panels: Mapping[str, AgreementResult], names: Mapping[str, str], k:
     gaps: dict[str, list[tuple[str, float]]] = {}
     twfe_off: list[str] = []
     failed: dict[str, list[str]] = {}
+    skipped: dict[str, list[str]] = {}
     ok_robust: set[str] = set()
     for o, p in panels.items():
         for name, gap in p.flagged(k).items():
@@ -60,6 +61,8 @@ def sentence(panels: Mapping[str, AgreementResult], names: Mapping[str, str], k:
                 gaps.setdefault(name, []).append((names[o], gap))
         for name in p.failed:
             failed.setdefault(name, []).append(names[o])
+        for name in p.skipped:
+            skipped.setdefault(name, []).append(names[o])
         ok_robust |= {f.name for f in p.fits if f.ok and f.name in ROBUST}
     if scope is None or len(panels) == 1:
         scope = fmt_list(names[o] for o in panels)
@@ -86,7 +89,21 @@ def sentence(panels: Mapping[str, AgreementResult], names: Mapping[str, str], k:
                 if twfe_off else f" Le TWFE statique en est lui aussi à moins de {kk} erreurs-types.")
     for e, where in failed.items():
         out += f" {_SHORT[e]} n'a pas pu être calculé pour {fmt_list(where)}."
+    if skipped:
+        out += " " + skipped_sentence([e for e in ROBUST if e in skipped],
+                                      max(p.n_units for p in panels.values()))
     return out
+
+
+def skipped_sentence(estimators, n_units: int) -> str:
+    """Why ``estimators`` were not computed on a panel of ``n_units`` units (:data:`~evalkit.estimators.agreement.
+    MAX_UNITS`), and how to get them."""
+    many = len(estimators) > 1
+    verb = "ne sont" if many else "n'est"
+    return (f"{fmt_list(_SHORT[e] for e in estimators)} {verb} pas "
+            f"calculé{'s' if many else ''} sur un échantillon de cette taille ({fmt_num(n_units, 0)} unités) : le "
+            f"temps de calcul de {'leur' if many else 'son'} implémentation croît avec le carré du nombre d'unités "
+            f"(l'option --full-panel d'evalkit run {'les' if many else 'le'} calcule).")
 
 
 def table(panel: AgreementResult) -> pd.DataFrame:
@@ -123,4 +140,4 @@ def figure(panel: AgreementResult, *, outcome_fr: str, xlabel: str, champ: str, 
                         truth=None if h is None else h.estimate, truth_label="estimation retenue", note=note)
 
 
-__all__ = ["K", "LABELS_FR", "figure", "sentence", "table"]
+__all__ = ["K", "LABELS_FR", "figure", "sentence", "skipped_sentence", "table"]
