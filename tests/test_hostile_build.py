@@ -122,3 +122,26 @@ def test_failure_cause_fallbacks():
     c = cli.failure_cause("x.ipynb: Executing notebook\nnbclient.exceptions.DeadKernelError: Kernel died\n"
                           "myst_nb.core.execute.base.ExecutionError: /a/b/assistants.ipynb\n")
     assert c["chapter"] == "assistants" and c["exception"] == "DeadKernelError"
+
+
+def test_parallel_executor_reports_the_failing_cell_and_stops(tmp_path):
+    """evalkit run's executor (notebooks executed in parallel before the book is rendered): a failing cell is
+    reported with its real cause, by the same reader of the log; the other pages are executed in place."""
+    from evalkit import execute
+
+    root = _book(tmp_path / "book", [PRINTS_ERROR, "def analyse():\n    return int(float('inf'))\nres = analyse()"])
+    good = nbf.v4.new_notebook()
+    good.cells = [nbf.v4.new_markdown_cell("# OK"), nbf.v4.new_code_cell("print(6 * 7)")]
+    good.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbf.write(good, root / "ok.ipynb")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    log = tmp_path / "build.log"
+    with open(log, "w") as fh:
+        timings = execute.execute(root, ["index", "ok"], env, lambda m: None, fh, jobs=2, timeout=120)
+    assert set(timings) == {"ok"} and "42" in str(nbf.read(root / "ok.ipynb", as_version=4).cells[1].outputs)
+    with open(log, "w") as fh, pytest.raises(execute.NotebookFailed) as e:
+        execute.execute(root, ["index", "ok", "msp"], env, lambda m: None, fh, jobs=2, timeout=120)
+    assert e.value.page == "msp"
+    c = cli.failure_cause(log.read_text())
+    assert c["chapter"] == "msp" and c["exception"] == "OverflowError" and "infinity" in c["message"]
+    assert "res = analyse()" in c["cell"] or "def analyse" in c["cell"]

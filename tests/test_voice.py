@@ -242,3 +242,33 @@ def test_every_built_page_declares_french():
     bad = [str(p.relative_to(root)) for p in pages
            if not re.search(r"<html\b[^>]*\blang=\"fr\"", p.read_text(encoding="utf-8", errors="replace")[:2000])]
     assert not bad, bad
+
+
+def _footer(page_html: str) -> str:
+    m = re.search(r'<div class="extra_footer">(.*?)</div>', page_html, flags=re.S)
+    assert m, "no footer"
+    return html_mod.unescape(re.sub(r"<[^>]+>", " ", m.group(1)))
+
+
+def test_user_build_footer_names_the_users_data_and_version(user_pages):
+    """The footer, outside the article, is on every page: on a user build it speaks of the user's data (fingerprint,
+    no path, no synthetic vocabulary) and gives the evalkit version."""
+    from evalkit import __version__
+
+    for rel, page in user_pages.items():
+        foot = _footer(page)
+        assert not SYNTHETIC_WORDS.search(foot), (rel, foot)
+        assert "données fournies par l'utilisateur" in foot and re.search(r"empreinte SHA-256 [0-9a-f]{12}", foot)
+        assert f"evalkit {__version__}" in foot
+
+
+def test_default_build_footer_says_synthetic_demonstration():
+    html_dir = os.environ.get("EVALKIT_BOOK_HTML")
+    if not html_dir:
+        pytest.skip("needs the strict build of make test (EVALKIT_BOOK_HTML)")
+    from evalkit import __version__
+
+    for page in ("index", "chapters/msp", "chapters/guide"):
+        foot = _footer((Path(html_dir) / f"{page}.html").read_text(encoding="utf-8"))
+        assert "données synthétiques" in foot and "démonstration de méthode" in foot, foot
+        assert re.search(r"empreinte SHA-256 [0-9a-f]{12}", foot) and f"evalkit {__version__}" in foot

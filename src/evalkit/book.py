@@ -78,3 +78,20 @@ def reference_banner() -> Banner:
                   "réel de chaque unité est connu, et sur <em>mpdta</em>, un jeu de données public distribué avec le "
                   "package R did, qui sert à vérifier les calculs d'evalkit.",
                   "[simulation evalkit (vérité connue) et mpdta]")
+
+
+def footer_html() -> str:
+    """The footer of every page: what the study chapters' data are (the bundled synthetic data, or the evaluator's,
+    identified by their SHA-256 fingerprint, never a path), the evalkit version; set at build time by the Sphinx
+    extension ``_ext/evalkit_footer.py`` from the build's environment (``evalkit run`` sets it)."""
+    from . import __version__
+    from .plots import data_fingerprint_short, user_data_label
+
+    if paths.data_kind() == "user":
+        data = f"Chapitres d'évaluation : {user_data_label()}"
+    else:
+        fp = data_fingerprint_short()
+        data = ("Chapitres d'évaluation : données synthétiques calibrées sur des résultats publiés (démonstration "
+                f"de méthode{', empreinte SHA-256 ' + fp if fp else ''})")
+    return (f"{html.escape(data)}. Contexte : données ouvertes. Chaque figure indique sa source. "
+            f"Calculs evalkit {html.escape(__version__)}.")

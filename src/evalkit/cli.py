@@ -374,7 +374,8 @@ def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progres
         build_dir = tmp / "_book"
         log = tmp / "build.log"
         try:
-            timings.update(_jupyter_book(root, build_dir, toc, env, progress, strict=strict, log=log))
+            timings.update(_execute_and_build(root, tmp / "_src", build_dir, toc, pages, env, progress,
+                                              strict=strict, log=log))
         except BuildError as e:
             e.log_path = _keep_failed_log(log, out, written)
             raise
@@ -384,7 +385,7 @@ def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progres
         _write_synthese(build_dir / "_build" / "html", env, progress)
         shutil.move(str(build_dir / "_build" / "html"), str(tmp / "html"))
         os.replace(log, tmp / "results" / "build.log")
-        for p in (build_dir, parts, scratch):
+        for p in (build_dir, parts, scratch, tmp / "_src"):
             shutil.rmtree(p, ignore_errors=True)
         toc.unlink(missing_ok=True)
         timings["total"] = round(time.monotonic() - t_start, 1)
@@ -514,8 +515,34 @@ _EXEC_RE = re.compile(r"(\S+\.ipynb):\s*Executing notebook|Executing notebook.*?
 _DONE_RE = re.compile(r"Executed notebook in ([\d.]+) seconds")
 
 
+def _execute_and_build(root: Path, src: Path, build_dir: Path, toc: Path, pages: list[str], env: dict,
+                       progress: Progress, strict: bool = False, log: Path | None = None) -> dict:
+    """Execute the notebook pages in parallel on a copy of the book's sources (:mod:`evalkit.execute`), then build
+    the book from the executed copies; returns {chapter: seconds}. A failing cell raises :class:`BuildError`."""
+    import yaml
+
+    from . import execute
+
+    log = log or build_dir.parent / "build.log"
+    execute.copy_sources(root, src, pages)
+    cfg = yaml.safe_load((src / "_config.yml").read_text(encoding="utf-8")) or {}
+    timeout = int((cfg.get("execute") or {}).get("timeout") or 900)
+    execute.turn_off_execution(src / "_config.yml")
+    env = dict(env, **{paths.ENV_ROOT: str(root)})
+    progress("exécution des chapitres")
+    with open(log, "w", encoding="utf-8") as fh:
+        try:
+            timings = execute.execute(src, pages, env, progress, fh, timeout=timeout)
+        except execute.NotebookFailed:
+            fh.flush()
+            raise BuildError(failure_cause(log.read_text(encoding="utf-8", errors="replace")), 1) from None
+    progress("construction du livre")
+    _jupyter_book(src, build_dir, toc, env, progress, strict=strict, log=log, append=True)
+    return timings
+
+
 def _jupyter_book(root: Path, build_dir: Path, toc: Path, env: dict, progress: Progress,
-                  strict: bool = False, log: Path | None = None) -> dict:
+                  strict: bool = False, log: Path | None = None, append: bool = False) -> dict:
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(root), "--path-output", str(build_dir),
            "--toc", str(toc), "--keep-going"]
@@ -523,8 +550,9 @@ def _jupyter_book(root: Path, build_dir: Path, toc: Path, env: dict, progress: P
         cmd += ["-W", "-n"]
     log = log or build_dir.parent / "build.log"
     timings, current = {}, None
-    progress("exécution des chapitres et construction du livre")
-    with open(log, "w", encoding="utf-8") as fh:
+    if not append:
+        progress("exécution des chapitres et construction du livre")
+    with open(log, "a" if append else "w", encoding="utf-8") as fh:
         proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 start_new_session=True, errors="replace")
         assert proc.stdout is not None

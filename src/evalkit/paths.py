@@ -16,12 +16,19 @@ ENV_SEED = "EVALKIT_SEED"
 DEFAULT_SEED = 20240501
 
 
+ENV_ROOT = "EVALKIT_PROJECT_ROOT"  #: set by ``evalkit run`` for notebooks executed from a copy (:mod:`evalkit.execute`)
+
+
 def project_root() -> Path:
     """The book's root folder (the one holding ``_config.yml``).
 
-    Searched upward from the working directory (notebooks run in ``chapters/``), then from this package's location
-    (editable install in ``src/evalkit``).
+    ``EVALKIT_PROJECT_ROOT`` if set (``evalkit run`` executes copies of the notebooks); else searched upward from
+    the working directory (notebooks run in ``chapters/``), then from this package's location (editable install in
+    ``src/evalkit``).
     """
+    env = os.environ.get(ENV_ROOT)
+    if env and (Path(env) / "_config.yml").is_file():
+        return Path(env).resolve()
     for start in (Path.cwd(), Path(__file__).resolve().parent):
         for d in (start, *start.parents):
             if (d / "_config.yml").is_file() and (d / "_toc.yml").is_file():
