@@ -152,7 +152,7 @@ def export_frame(obj) -> Export:
                 if any(c[1] is not None for c in cells):
                     decs[head] = [c[1] for c in cells]
     return Export(pd.DataFrame(out), decs, kind, obj.title, obj.champ, obj.source, obj.note or "",
-                  getattr(obj, "lecture", "") or "", obj.name)
+                  obj.reading() if hasattr(obj, "reading") else "", obj.name)
 
 
 _N = r"[+\-−]?\d{1,3}(?:[ \u202f\u00a0]\d{3})*(?:,\d+)?|[+\-−]?\d+(?:,\d+)?"

@@ -1,0 +1,197 @@
+"""« Lecture : » sentences under figures and tables (issue 15, item 3), computed from the values shown.
+
+Drees and Irdes publications put under every exhibit one sentence that reads one of its values aloud (« Lecture : en
+2018, les médecins entrés en MSP en 2014 suivent en moyenne 95 patients de plus que … »). Here every
+:class:`evalkit.plots.Figure` and :class:`evalkit.plots.Table` gets one: the sentence its builder passes
+(``lecture=``), else one computed by :func:`default` from the data the exhibit carries (a figure's plotted values, a
+table's cells) — so the sentence is true on any data, synthetic or the evaluator's, and its numbers are the numbers
+printed in the exhibit (formatted by :mod:`evalkit.fr`).
+
+The builders of the book's common figures have their own readers: :func:`event_study` (an event study: the last
+year after entry and its interval), :func:`forest` (the first row), :func:`trends` (the last year, group by group).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from .fr import NBSP, fmt_ci, fmt_num
+
+#: How each study names the start of exposure, for event-time axes: (« depuis … », « 0 = … »).
+ENTRY = {
+    "msp": ("l'entrée en MSP", "année d'entrée"),
+    "asalee": ("l'adhésion à Asalée", "année d'adhésion"),
+    "assistants": ("la signature du contrat d'assistant", "année de signature"),
+}
+GENERIC_ENTRY = ("l'entrée", "année d'entrée")
+LOW, HIGH = "Borne basse de l'IC à 95 %", "Borne haute de l'IC à 95 %"
+
+
+def event_axis(study: str | None = None) -> str:
+    """The label of an event-time axis (and of its data column): « Années depuis l'entrée en MSP (0 = année
+    d'entrée) »; « Années depuis l'entrée (0 = année d'entrée) » for a study not listed in :data:`ENTRY`."""
+    since, zero = ENTRY.get(study or "", GENERIC_ENTRY)
+    return f"Années depuis {since} (0 = {zero})"
+
+
+def _since(study: str | None) -> str:
+    return ENTRY.get(study or "", GENERIC_ENTRY)[0]
+
+
+def _years(k: int) -> str:
+    return f"{fmt_num(k, 0)} an{'s' if abs(k) >= 2 else ''}"
+
+
+def _split_unit(label: str) -> tuple[str, str]:
+    """« Effet estimé (patients par médecin) » → (« Effet estimé », « patients par médecin »)."""
+    m = re.fullmatch(r"\s*(.*?)\s*\(([^()]*)\)\s*", label or "")
+    head, unit = (m.group(1), m.group(2)) if m else (label or "", "")
+    unit = re.sub(r",?\s*(intervalle de confiance|IC) à 95\s*%", "", unit).strip(" ,")
+    head = re.sub(r",?\s*(intervalle de confiance|IC) à 95\s*%", "", head).strip(" ,")
+    return head[:1].upper() + head[1:], unit
+
+
+def _lower_first(s: str) -> str:
+    if len(s) > 1 and s[1].isupper():  # an acronym (« MSP », « HbA1c ») keeps its case
+        return s
+    return s[:1].lower() + s[1:]
+
+
+def _value(x: float, decimals: int, unit: str = "", sign: bool = False) -> str:
+    u = unit.strip()
+    if u in ("%", "€"):
+        return f"{fmt_num(x, decimals, sign)}{NBSP}{u}"
+    return fmt_num(x, decimals, sign) + (f" {u}" if u else "")
+
+
+def _ci(lo: float, hi: float, decimals: int) -> str:
+    return f"intervalle de confiance à 95 % : {fmt_ci(lo, hi, decimals)}"
+
+
+def event_study(data: pd.DataFrame, study: str | None = None, decimals: int = 1) -> str:
+    """An event study (the frame :func:`evalkit.plots.event_study` attaches): the last year after entry, its estimate
+    and interval, and what the reference year is."""
+    cols = list(data.columns)
+    x, y = cols[0], cols[2]
+    lo, hi = LOW, HIGH
+    post = data[(data["Période"] == "après l'entrée") & data[y].notna()]
+    if not len(post):
+        return ""
+    r = post.sort_values(x).iloc[-1]
+    what, unit = _split_unit(y)
+    k = int(r[x])
+    when = f"l'année de {_since(study)}" if k == 0 else f"{_years(k)} après {_since(study)}"
+    return (f"{what} {when} : {_value(r[y], decimals, unit, sign=True)} ({_ci(r[lo], r[hi], decimals)}) ; "
+            "l'année qui précède sert de référence (écart mis à zéro).")
+
+
+def forest(data: pd.DataFrame, decimals: int = 1) -> str:
+    """A forest plot (the frame :func:`evalkit.plots.forest` attaches): its first row, estimate and interval."""
+    cols = list(data.columns)
+    lab, val = cols[0], cols[1]
+    rows = data[data[val].notna()]
+    if LOW in data:
+        rows = rows[rows[LOW].notna()]
+    if not len(rows):
+        return ""
+    r = rows.iloc[0]
+    what, unit = _split_unit(val)
+    text = f"{what} pour « {r[lab]} » : {_value(r[val], decimals, unit)}"
+    if LOW in data:
+        text += f" ({_ci(r[LOW], r[HIGH], decimals)})"
+    return text + "."
+
+
+def trends(data: pd.DataFrame, decimals: int = 1) -> str:
+    """Mean outcome over time by group (:func:`evalkit.plots.trends`): the last year, each group's value."""
+    g, x, y = list(data.columns)[:3]
+    d = data[data[y].notna()]
+    if not len(d):
+        return ""
+    last = d[x].max()
+    at = d[d[x] == last]
+    what, unit = _split_unit(y)
+    parts = [f"{_value(r[y], decimals, unit if i == 0 else '')} pour « {r[g]} »"
+             for i, (_, r) in enumerate(at.iterrows())]
+    when = f"en {int(last)}" if float(last).is_integer() else f"à {fmt_num(last, 1)}"
+    return f"{what} {when} : " + (", contre ".join(parts) if len(parts) == 2 else " ; ".join(parts)) + "."
+
+
+def _fmt_cell(v, decimals: int = 1) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "oui" if v else "non"
+    if isinstance(v, (int, np.integer)):
+        return fmt_num(v, 0)
+    if isinstance(v, (float, np.floating)):
+        if not np.isfinite(v):
+            return ""
+        return fmt_num(v, 0 if float(v).is_integer() else decimals)
+    return re.sub(r"[ \t\r\n]+", " ", str(v)).strip() if v is not None else ""  # keeps no-break spaces
+
+
+def frame(df: pd.DataFrame, decimals: int = 1) -> str:
+    """Any table of values: its first row read aloud (the first column names the row, the next non-empty cell is
+    read with its column's header)."""
+    if df is None or not len(df) or df.shape[1] < 2:
+        return ""
+    cols = list(df.columns)
+    for _, r in df.iterrows():
+        label = _fmt_cell(r[cols[0]], decimals)
+        cells = [(c, _fmt_cell(r[c], decimals)) for c in cols[1:]]
+        cells = [(c, v) for c, v in cells if v and v not in ("n.d.", "—")]
+        if label and cells:
+            c, v = cells[0]
+            head = " ".join(str(c).split())
+            if len(v) > 80:  # a long text cell (the guide's tables): its beginning
+                v = v[:80].rsplit(" ", 1)[0].rstrip(" ,;:(") + "…"
+            shown = v if re.match(r"[+\-−]?\d", v) else f"« {v} »"
+            return f"La ligne « {label} » indique {shown} dans la colonne « {head} »."
+    return ""
+
+
+def figure_values(data: pd.DataFrame, decimals: int = 1) -> str:
+    """A figure's plotted values (:func:`evalkit.plots.plotted_data`): its first point, read on both axes."""
+    if data is None or not len(data):
+        return ""
+    cols = [c for c in data.columns if c not in ("Panneau", "Série")]
+    if len(cols) < 2:
+        return ""
+    xl, yl = cols[0], cols[1]
+    r = data.iloc[0]
+    xv, yv = r[xl], r[yl]
+    serie = str(r["Série"]) if "Série" in data and str(r.get("Série", "")) else ""
+    panel = str(r["Panneau"]) if "Panneau" in data and str(r.get("Panneau", "")) else ""
+    if isinstance(yv, str) and not isinstance(xv, str):  # a categorical y axis: rows named on the left
+        (what, unit), value, cond = _split_unit(xl), xv, f"pour « {yv} »"
+    else:
+        what, unit = _split_unit(yl)
+        xw, xu = _split_unit(xl)
+        cond = (f"pour « {xv} »" if isinstance(xv, str) else
+                f"quand « {_lower_first(xw)} » vaut {_value(xv, 0 if float(xv).is_integer() else decimals, xu)}")
+        value = yv
+    if not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
+        return ""
+    where = " ; ".join(x for x in (panel, serie) if x)
+    return f"{what} {cond}{f' ({where})' if where else ''} : {_value(value, decimals, unit)}."
+
+
+def default(obj) -> str:
+    """The computed « Lecture » of a figure or table that its builder gave none (empty when its data cannot be
+    read: a map, a message)."""
+    from . import plots
+
+    try:
+        if isinstance(obj, plots.Figure):
+            return figure_values(obj.data)
+        df = obj.df.reset_index() if obj.index else obj.df
+        if list(df.columns) == ["Message"]:
+            return ""
+        return frame(obj.formatted().reset_index() if obj.index else obj.formatted())
+    except Exception:  # noqa: BLE001 - a page renders even if a reading cannot be computed; the test flags it
+        return ""
+
+
+__all__ = ["ENTRY", "default", "event_axis", "event_study", "figure_values", "forest", "frame", "trends"]
