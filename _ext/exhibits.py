@@ -38,20 +38,29 @@ DASH = " – "
 
 def number_html(text: str, counts: dict, lang: str = "fr") -> tuple[str, list[tuple[str, str]]]:
     """``text`` (one raw HTML output) with its exhibits numbered from ``counts`` (updated in place: the numbers
-    already given on the page); returns the new text and the [(number, title)] it gave, in order."""
+    already given on the page); returns the new text and the [(number, title)] it gave, in order. An exhibit shown
+    a second time on the page (same ``data-name``) keeps its first number, as in the workbook (one sheet)."""
     given: list[tuple[str, str]] = []
+    names = counts.setdefault("names", {})
 
     def repl(m: re.Match) -> str:
         attrs = m.group("attrs")
         if "data-number=" in attrs or "data-message=" in attrs:
             return m.group(0)
         kind = "figure" if m.group("tag").startswith("figure") else "table"
-        counts[kind] = counts.get(kind, 0) + 1
-        number = f"{LABELS[lang][kind]} {counts[kind]}"
-        rest = text[m.end():]
-        end = rest.find("</strong>")
-        title = html.unescape(re.sub(r"<[^>]+>", "", rest[:end])) if end >= 0 else ""
-        given.append((number, title))
+        name = re.search(r"data-name='([^']*)'", attrs)
+        key = (kind, name.group(1)) if name and name.group(1) else None
+        if key in names:
+            number = names[key]
+        else:
+            counts[kind] = counts.get(kind, 0) + 1
+            number = f"{LABELS[lang][kind]} {counts[kind]}"
+            rest = text[m.end():]
+            end = rest.find("</strong>")
+            title = html.unescape(re.sub(r"<[^>]+>", "", rest[:end])) if end >= 0 else ""
+            given.append((number, title))
+            if key:
+                names[key] = number
         return (f"<{m.group('tag')}{attrs} data-number='{number}'>{m.group('head')}"
                 f"<span class='ek-num'>{number}</span>{DASH}")
 

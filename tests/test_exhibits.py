@@ -66,6 +66,9 @@ def test_exhibits_are_numbered_in_page_order_figures_and_tables_apart():
     assert out2.count("data-number=") == 2
     again, none = ext.number_html(out, {})  # idempotent: a numbered exhibit is left as it is
     assert again == out and none == []
+    twice, first_only = ext.number_html(f1._repr_html_() + t1._repr_html_() + f1._repr_html_(), {})
+    assert first_only == [("Graphique 1", "Titre f1"), ("Tableau 1", "Titre t1")]
+    assert twice.count("data-number='Graphique 1'") == 2
     _, en = ext.number_html(f1._repr_html_() + t1._repr_html_(), {}, lang="en")
     assert [n for n, _ in en] == ["Figure 1", "Table 1"]
 
@@ -198,10 +201,14 @@ def test_built_pages_number_every_exhibit_and_give_its_reading():
         soup = BeautifulSoup(text, "html.parser")
         counts: dict = {}
         numbered = []
+        names = set()
         for node in soup.select("figure.ek-figure, div.ek-tablewrap"):
             if node.get("data-message"):
                 continue
             kind = "figure" if node.name == "figure" else "table"
+            if node.get("data-name") and (kind, node.get("data-name")) in names:  # shown twice: one number
+                continue
+            names.add((kind, node.get("data-name")))
             counts[kind] = counts.get(kind, 0) + 1
             label = ext.LABELS["en" if path.stem == "summary_en" else "fr"][kind]
             number = f"{label} {counts[kind]}"
@@ -233,3 +240,64 @@ def test_glossary_is_in_the_annexes():
     for nb in (ROOT / "chapters").glob("*.ipynb"):
         for target in re.findall(r"\{term\}`[^`<]*<([^>`]+)>`", nb.read_text(encoding="utf-8")):
             assert target.lower() in entries, (nb.name, target)
+
+
+# --- one small book built for real: glued figures, the workbook check ---------------------------------------------
+
+_SETUP = """import pandas as pd
+import evalkit.book, evalkit.donnees, evalkit.plots as plots
+def fig(name):
+    t = pd.DataFrame({"event_time": [-2, -1, 0, 1], "estimate": [0.3, 0.0, 5.0, 9.0], "ci_low": [-1, 0, 2, 5],
+                      "ci_high": [1.6, 0, 8, 13], "reference": [False, True, False, False]})
+    return plots.event_study(t, ylabel="Effet (patients)", title=f"Figure {name}", champ="c", source="s", name=name)
+def tab(name):
+    return plots.table(pd.DataFrame({"Groupe": ["a"], "Valeur": [1.5]}), title=f"Table {name}", champ="c",
+                       source="s", name=name)
+"""
+
+
+def _notebook(cells):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell(c[3:]) if c.startswith("md:") else nbformat.v4.new_code_cell(c)
+                for c in cells]
+    return nb
+
+
+def test_small_book_numbers_glued_figures_in_page_order(tmp_path):
+    """A figure glued early and pasted further down is numbered where it is read; when the page order of figures
+    differs from the workbook's, the build warns (the strict build fails)."""
+    import shutil
+    import subprocess
+
+    import nbformat
+
+    book = tmp_path / "book"
+    book.mkdir()
+    shutil.copy(ROOT / "_config.yml", book / "_config.yml")
+    shutil.copytree(ROOT / "_static", book / "_static")
+    shutil.copytree(ROOT / "_ext", book / "_ext")
+    (book / "references.bib").write_text((ROOT / "references.bib").read_text())
+    (book / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: good\n  - file: bad\n")
+    (book / "index.md").write_text("# Accueil\n\nTexte.\n")
+    # good: the glued figure is the first figure both in the kernel and on the page (a table comes between)
+    nbformat.write(_notebook(["# Bon", _SETUP + "_ = evalkit.book.glue_figure('g', fig('colle'))",
+                              "tab('t1')", "md:```{glue} g\n```", "fig('f2')",
+                              "evalkit.donnees.associees('bon')"]), book / "good.ipynb")
+    # bad: glued first, pasted after another figure
+    nbformat.write(_notebook(["# Mauvais", _SETUP + "_ = evalkit.book.glue_figure('g', fig('colle'))",
+                              "fig('f2')", "md:```{glue} g\n```", "evalkit.donnees.associees('mauvais')"]),
+                   book / "bad.ipynb")
+    env = dict(os.environ, EVALKIT_RESULTS_DIR=str(tmp_path / "results"), PYTHONPATH=str(ROOT / "src"))
+    jb = str(Path(sys.executable).with_name("jupyter-book"))
+    r = subprocess.run([jb, "build", str(book)], capture_output=True, text=True, timeout=600, env=env)
+    out = r.stdout + r.stderr
+    good = (book / "_build" / "html" / "good.html").read_text(encoding="utf-8")
+    numbers = re.findall(r"data-number='([^']+)'>\s*<p class='ek-figtitle'>\s*<strong><span class='ek-num'>[^<]+"
+                         r"</span> – ([^<]+)<", good)
+    assert numbers == [("Tableau 1", "Table t1"), ("Graphique 1", "Figure colle"), ("Graphique 2", "Figure f2")]
+    assert good.count("Lecture : ") >= 3
+    warned = [line for line in out.splitlines() if "numérotation des graphiques et tableaux différente" in line]
+    assert warned and all("bad" in line and "good" not in line for line in warned), out[-3000:]

@@ -856,8 +856,12 @@ def figure_carte(a: ContextAnalysis):
                if len(nopop) else ""))
     champ = (f"France entière ({len(w)} départements, DROM en encadrés à leur propre échelle) ; MSP en "
              f"fonctionnement en {fmt_date(d0)} et en {fmt_date(d1)}.")
+    first = top.iloc[0] if len(top) else None
+    lecture = (f"en {fmt_date(d1)}, le département où la densité est la plus forte, {first.departement_nom}, compte "
+               f"{fmt_num(first.densite_fin, 1)} MSP pour 100 000 habitants ; la moitié des départements en compte "
+               f"moins de {tx['dens_med_fin']}." if first is not None else "")
     return plots.figure(fig, title=title, alt=alt, champ=champ, source=SOURCE_CARTE.format(pop_year=a.pop_year),
-                        name="contexte-carte-msp", note=note)
+                        name="contexte-carte-msp", note=note, lecture=lecture[:1].upper() + lecture[1:])
 
 
 def figure_distribution(a: ContextAnalysis):

@@ -120,6 +120,23 @@ def trends(data: pd.DataFrame, decimals: int = 1) -> str:
     return f"{what} {when} : " + (", contre ".join(parts) if len(parts) == 2 else " ; ".join(parts)) + "."
 
 
+def honest(grid: pd.DataFrame, unit: str = "", decimals: int = 1, before: str = "l'entrée") -> str:
+    """A sensitivity grid (columns ``M``, ``ci_low``, ``ci_high``): the robust interval when the trend gap allowed
+    after ``before`` equals the largest one observed before it (M = 1, else the largest M of the grid)."""
+    g = grid.dropna(subset=["ci_low", "ci_high"])
+    if not len(g):
+        return ""
+    at1 = g[np.isclose(g["M"].astype(float), 1.0)]
+    r = at1.iloc[0] if len(at1) else g.iloc[-1]
+    m = float(r["M"])
+    times = "autant que" if np.isclose(m, 1.0) else f"{fmt_num(m, 2 if not float(m * 10).is_integer() else 1)} fois"
+    u = f" {unit}" if unit and unit not in ("%", "€") else (f"{NBSP}{unit}" if unit else "")
+    return (f"Si, après {before}, l'écart de tendance entre les deux groupes peut atteindre {times} le plus grand "
+            f"écart observé avant, l'intervalle de confiance robuste à 95 % va de {fmt_num(r['ci_low'], decimals)}"
+            f"{u} à {fmt_num(r['ci_high'], decimals)}{u}"
+            + (" : il contient zéro." if r["ci_low"] <= 0 <= r["ci_high"] else " : il ne contient pas zéro."))
+
+
 def _fmt_cell(v, decimals: int = 1) -> str:
     if isinstance(v, (bool, np.bool_)):
         return "oui" if v else "non"
@@ -194,4 +211,4 @@ def default(obj) -> str:
         return ""
 
 
-__all__ = ["ENTRY", "default", "event_axis", "event_study", "figure_values", "forest", "frame", "trends"]
+__all__ = ["ENTRY", "default", "event_axis", "event_study", "figure_values", "forest", "frame", "honest", "trends"]

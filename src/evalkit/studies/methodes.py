@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from .. import book, paths, planning, plots
+from .. import lecture
 from ..lecture import event_axis
 from ..disclosure import MIN_CELL
 from ..estimators import (
@@ -456,7 +457,8 @@ class MethodesAnalysis:
         ax.axhline(0, color=plots.NEUTRAL, lw=1)
         bd = h.breakdown
         if bd is not None and bd > 0:
-            ax.axvline(bd, color=plots.TRUTH, ls="--", lw=1.3, label=f"l'intervalle atteint zéro à partir de {fmt_num(bd, 2)}")
+            ax.axvline(bd, color=plots.TRUTH, ls="--", lw=1.3,
+                       label=f"l'intervalle atteint zéro à partir de {fmt_num(bd, 2)}")
         ax.set_xlabel("Écart de tendance permis après l'entrée, en multiple du plus grand écart observé avant")
         ax.set_ylabel("Effet moyen après la hausse (log de l'emploi)")
         ax.xaxis.set_major_locator(plots.mticker.MultipleLocator(0.25 if g["M"].max() <= 3 else 1.0))
@@ -479,7 +481,9 @@ class MethodesAnalysis:
                f"{fmt_num(g['ci_high'].iloc[-1], 3)} ; {tail}.")
         return plots.figure(fig, title=title, alt=alt, champ=self.champ_mpdta,
                             source=f"{SOURCE_MPDTA} ; calculs evalkit (HonestDiD, magnitudes relatives)",
-                            name="methodes-honestdid")
+                            name="methodes-honestdid",
+                            lecture=lecture.honest(g, "", 3, "la hausse"),
+                            note="écart de tendance permis : M̄ dans la méthode de Rambachan et Roth (HonestDiD).")
 
     def table_balance(self) -> plots.Table:
         b = self.balance.copy()
@@ -565,7 +569,8 @@ class MethodesAnalysis:
         cov = self.coverage
         if not cov:
             return None
-        labels = {"simple": "effet moyen sur les traités", "dynamic": "par ancienneté (moyenne e ≥ 0)", "group": "par vague",
+        labels = {"simple": "effet moyen sur les traités", "dynamic": "par ancienneté (moyenne e ≥ 0)",
+                  "group": "par vague",
                   "calendar": "par année calendaire"}
         items = [(labels.get(k, k), v) for k, v in cov["coverage"].items()]
         if cov.get("twfe") is not None:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ... import plots
+from ...lecture import honest as honest_reading
 from ...disclosure import MIN_CELL, suppress
 from ...fr import fmt_ci, fmt_int, fmt_num, fmt_p
 from .analysis import AsaleeResult
@@ -315,7 +316,7 @@ def table_honest(a: AsaleeResult, kind: str) -> plots.Table:
              f"{fmt_num(bd, 2)} fois le plus grand écart observé avant" if bd is not None and bd > 0 else
              "HbA1c : sensibilité de l'effet à un écart de tendances parallèles")
     return plots.table(out, title=title, champ=champ(a), source=source(kind), decimals={trend: 2},
-                       name="asalee_honestdid",
+                       name="asalee_honestdid", lecture=honest_reading(g, "points", 1, "l'adhésion"),
                        note=("effet moyen sur les années depuis l'entrée (e ≥ 0), intention de traiter ; "
                              "écart de tendance permis (M̄ dans la méthode HonestDiD de Rambachan et Roth) : "
                              "rapport entre la violation permise après l'entrée et la plus grande observée "

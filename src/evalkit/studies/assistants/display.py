@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ... import plots
+from ...lecture import honest as honest_reading
 from ...lecture import event_axis
 from ...disclosure import MIN_CELL, count_fr, suppress
 from ...fr import NBSP, fmt_eur, fmt_est_ci, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_smart
@@ -359,7 +360,7 @@ def table_honest(r: AssistantsResult, kind: str) -> plots.Table | None:
                        decimals={"Écart de tendance permis (multiple de l'écart d'avant le contrat)": 2,
                                                                       "Borne basse IC robuste": 0,
                                                                       "Borne haute IC robuste": 0},
-                       name="assistants_honestdid",
+                       name="assistants_honestdid", lecture=honest_reading(g, "patients", 0, "le contrat"),
                        note="écart de tendance permis (M̄ dans la méthode HonestDiD de Rambachan et Roth) égal à 1 : "
                             "après le contrat, l'écart de tendance peut atteindre le plus grand écart "
                             f"observé avant. Cible : effet à {months(r.horizon)} mois ; méthode : {r.honest.method_fr}.")

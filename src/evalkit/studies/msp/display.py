@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ... import plots
+from ... import lecture, plots
 from ...estimators.base import Estimate
 from ...fr import fmt_ci, fmt_num, round_sig
 from . import texts as tx
@@ -109,7 +109,7 @@ def figure_honest(r: MSPResult) -> plots.Figure:
            + (f"L'intervalle inclut zéro à partir de M̄ = {fmt_num(h.breakdown, 1)}." if h.breakdown is not None
               else "L'intervalle n'inclut jamais zéro sur la grille."))
     return plots.figure(fig, title=tx.title_honest(r), alt=alt, champ=tx.champ(r), source=tx.source(),
-                        name="msp-honestdid",
+                        name="msp-honestdid", lecture=lecture.honest(g, "patients", 0),
                         data=pd.DataFrame({"Écart de tendance permis (multiple du plus grand écart observé avant "
                                            "l'entrée)": g["M"],
                                            "Borne basse de l'IC robuste à 95 % (patients MT)": g["ci_low"].round(1),
