@@ -104,6 +104,7 @@ def test_event_study_reading_quotes_the_last_year_plotted(seed):
     assert text.startswith(f"Effet estimé 4 ans après l'adhésion à Asalée : {fmt_num(last.estimate, 1, sign=True)} "
                            f"patients par médecin (intervalle de confiance à 95 % : "
                            f"{fmt_ci(last.ci_low, last.ci_high, 1)})")
+    assert "l'année qui précède l'adhésion à Asalée sert de référence" in text
     assert text.endswith("Chaque point est un écart.")
     # the axis and the data sheet say the same thing
     assert f.xlabel == lecture.event_axis("asalee") == "Années depuis l'adhésion à Asalée (0 = année d'adhésion)"
@@ -142,6 +143,17 @@ def test_forest_trends_and_table_readings_quote_values_shown(seed):
     g = plots.figure(fig, title="t", alt="a", champ="c", source="s", name="g")
     assert g.reading() == ("Effet minimal détectable quand « nombre d'unités traitées » vaut 10 (plan actuel) : "
                            "4,5 unités du résultat.")
+
+
+def test_sensitivity_reading_at_the_largest_pre_entry_gap():
+    g = pd.DataFrame({"M": [0.0, 0.5, 1.0, 1.5], "ci_low": [12.0, 6.5, -0.4, -8.0], "ci_high": [30.0, 35.0, 41.0, 50.0]})
+    text = lecture.honest(g, "patients", 0, "le contrat")
+    assert text == ("Si, après le contrat, l'écart de tendance entre les deux groupes peut atteindre le plus grand "
+                    "écart observé avant, l'intervalle de confiance robuste à 95 % va de 0 patients à 41 patients : "
+                    "il contient zéro.")  # M = 1 read, never « −0 »
+    text = lecture.honest(g[g.M < 1], "points", 1)  # no M = 1 on the grid: its largest value
+    assert "peut atteindre 0,5 fois le plus grand écart" in text and "6,5 points à 35,0 points" in text
+    assert "il ne contient pas zéro" in text
 
 
 def test_workbook_sheets_carry_the_reading():

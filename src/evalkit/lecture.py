@@ -85,7 +85,7 @@ def event_study(data: pd.DataFrame, study: str | None = None, decimals: int = 1)
     k = int(r[x])
     when = f"l'année de {_since(study)}" if k == 0 else f"{_years(k)} après {_since(study)}"
     return (f"{what} {when} : {_value(r[y], decimals, unit, sign=True)} ({_ci(r[lo], r[hi], decimals)}) ; "
-            "l'année qui précède sert de référence (écart mis à zéro).")
+            f"l'année qui précède {_since(study)} sert de référence (écart mis à zéro).")
 
 
 def forest(data: pd.DataFrame, decimals: int = 1) -> str:
@@ -129,9 +129,9 @@ def honest(grid: pd.DataFrame, unit: str = "", decimals: int = 1, before: str = 
     at1 = g[np.isclose(g["M"].astype(float), 1.0)]
     r = at1.iloc[0] if len(at1) else g.iloc[-1]
     m = float(r["M"])
-    times = "autant que" if np.isclose(m, 1.0) else f"{fmt_num(m, 2 if not float(m * 10).is_integer() else 1)} fois"
+    times = "" if np.isclose(m, 1.0) else f"{fmt_num(m, 2 if not float(m * 10).is_integer() else 1)} fois "
     u = f" {unit}" if unit and unit not in ("%", "€") else (f"{NBSP}{unit}" if unit else "")
-    return (f"Si, après {before}, l'écart de tendance entre les deux groupes peut atteindre {times} le plus grand "
+    return (f"Si, après {before}, l'écart de tendance entre les deux groupes peut atteindre {times}le plus grand "
             f"écart observé avant, l'intervalle de confiance robuste à 95 % va de {fmt_num(r['ci_low'], decimals)}"
             f"{u} à {fmt_num(r['ci_high'], decimals)}{u}"
             + (" : il contient zéro." if r["ci_low"] <= 0 <= r["ci_high"] else " : il ne contient pas zéro."))
