@@ -143,6 +143,12 @@ def test_forest_trends_and_table_readings_quote_values_shown(seed):
     g = plots.figure(fig, title="t", alt="a", champ="c", source="s", name="g")
     assert g.reading() == ("Effet minimal détectable quand « nombre d'unités traitées » vaut 10 (plan actuel) : "
                            "4,5 unités du résultat.")
+    fig, ax = plots.new()
+    ax.plot([2012, 2013], [45.25, 50.0], label="médecins Asalée")
+    ax.set_xlabel("Année")
+    ax.set_ylabel("Patients concernés (%)")
+    g = plots.figure(fig, title="t", alt="a", champ="c", source="s", name="g2")
+    assert g.reading() == "Patients concernés en 2012 (médecins Asalée) : 45,2\u202f%."  # a year, not « 2 012 »
 
 
 def test_sensitivity_reading_at_the_largest_pre_entry_gap():

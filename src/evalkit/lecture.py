@@ -186,7 +186,8 @@ def figure_values(data: pd.DataFrame, decimals: int = 1) -> str:
     else:
         what, unit = _split_unit(yl)
         xw, xu = _split_unit(xl)
-        cond = (f"pour « {xv} »" if isinstance(xv, str) else
+        year = not isinstance(xv, str) and re.match(r"(Année|Date)(?!s)", xw) and float(xv).is_integer()
+        cond = (f"pour « {xv} »" if isinstance(xv, str) else f"en {int(xv)}" if year else
                 f"quand « {_lower_first(xw)} » vaut {_value(xv, 0 if float(xv).is_integer() else decimals, xu)}")
         value = yv
     if not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
