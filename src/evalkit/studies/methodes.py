@@ -349,11 +349,11 @@ class MethodesAnalysis:
                 ax.annotate(f"{int(r.treated_group)} vs {ctrl}", (r.pct, r.estimate),
                             xytext=(4, -10) if near else (4, 3), textcoords="offset points", fontsize=7)
         ax.axhline(self.bacon.twfe_estimate, color=plots.PALETTE[1], ls="--", lw=1.3,
-                   label=f"comparaison classique = moyenne pondérée : {fmt_num(self.bacon.twfe_estimate, 2)}")
+                   label=f"estimation classique (effets fixes) = moyenne pondérée : {fmt_num(self.bacon.twfe_estimate, 2)}")
         ax.axhline(self.truth["simple"], color=plots.TRUTH, lw=1.3,
                    label=f"effet moyen réel : {fmt_num(self.truth['simple'], 2)}")
         ax.axhline(0, color=plots.NEUTRAL, lw=0.8)
-        ax.set_xlabel("Poids de la comparaison dans la comparaison classique (%)")
+        ax.set_xlabel("Poids de chaque comparaison 2×2 dans l'estimation classique (%)")
         ax.set_ylabel("Estimation 2×2 (unités du résultat)")
         ax.set_title("Comparaisons 2×2", fontsize=10)
         plots.french_axis(ax, "both")
@@ -367,7 +367,7 @@ class MethodesAnalysis:
         ax2.axhline(0, color=plots.NEUTRAL, lw=1)
         ax2.set_xlabel(event_axis())
         ax2.set_ylabel("Poids de la cellule (vague, année), en %")
-        ax2.set_title("Poids de chaque effet dans la comparaison classique", fontsize=10)
+        ax2.set_title("Poids de chaque effet dans l'estimation classique", fontsize=10)
         ax2.xaxis.set_major_locator(plots.mticker.MaxNLocator(integer=True))
         plots.french_axis(ax2, "y")
         ax2.legend(loc="upper right", fontsize=8, frameon=False)
