@@ -12,8 +12,9 @@ separately, from 1 on each page (« Figure n » / « Table n » on the pages lis
 
 The page's « Données associées » workbook (:func:`evalkit.donnees.associees`, built in the kernel, one sheet per
 exhibit named « Graphique n ») must list the same exhibits under the same numbers: the extension reads the workbook
-embedded in the page and warns (an error in the strict build, ``-W``) when a sheet's number and title differ from
-the page's — e.g. if a glued figure is pasted after an exhibit displayed later than it in the kernel.
+embedded in the page and warns (an error in the strict build, ``-W``) when a number names a different exhibit on the
+page and in the workbook — e.g. if a glued figure is pasted after a figure displayed later than it in the kernel,
+or if an exhibit shown on the page is missing from the workbook.
 """
 
 from __future__ import annotations
@@ -87,15 +88,22 @@ def _ascii(s: str) -> str:
 
 
 def check_against_workbook(numbered: list[tuple[str, str]], sheets: list[tuple[str, str]]) -> list[str]:
-    """Differences between the numbers of a page and the sheets of its workbook (empty when they agree)."""
-    page = [(n, _ascii(t)) for n, t in numbered]
-    book = [(n, _ascii(t)) for n, t in sheets]
-    if page == book:
-        return []
-    out = [f"page {a!r} / classeur {b!r}" for a, b in zip(page, book) if a != b]
-    if len(page) != len(book):
-        out.append(f"{len(page)} graphiques et tableaux sur la page, {len(book)} feuilles dans le classeur")
+    """Differences between the numbers of a page and the sheets of its workbook (empty when they agree): each number
+    must name the same exhibit (title) on the page and in the workbook. Figures and tables are numbered apart, so
+    the workbook may interleave them differently (a glued figure enters it when it is glued)."""
+    page = {n: _ascii(t) for n, t in numbered}
+    book = {n: _ascii(t) for n, t in sheets}
+    out = [f"page {(n, page.get(n))!r} / classeur {(n, book.get(n))!r}" for n in sorted(set(page) | set(book),
+                                                                                        key=_order)
+           if page.get(n) != book.get(n)]
+    if len(numbered) != len(sheets):
+        out.append(f"{len(numbered)} graphiques et tableaux sur la page, {len(sheets)} feuilles dans le classeur")
     return out
+
+
+def _order(number: str) -> tuple[str, int]:
+    kind, _, n = number.rpartition(" ")
+    return kind, int(n) if n.isdigit() else 0
 
 
 def number_exhibits(app, doctree, docname: str) -> None:

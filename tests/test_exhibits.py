@@ -86,10 +86,17 @@ def test_page_numbers_are_checked_against_the_chapters_workbook():
     sheets = ext.workbook_sheets(link)
     assert [s for s, _ in sheets] == ["Tableau 1", "Graphique 1"]
     assert ext.check_against_workbook(numbered, sheets) == []
+    kernel_order = donnees.workbook([f, t], "Chapitre")  # figures and tables interleaved otherwise: same numbers
+    assert ext.check_against_workbook(numbered, ext.workbook_sheets(link.replace(
+        base64.b64encode(good).decode(), base64.b64encode(kernel_order).decode()))) == []
     bad = donnees.workbook([f, t, _table("extra")], "Chapitre")
     sheets = ext.workbook_sheets(link.replace(base64.b64encode(good).decode(), base64.b64encode(bad).decode()))
     problems = ext.check_against_workbook(numbered, sheets)
     assert problems and "2 graphiques et tableaux sur la page, 3 feuilles" in problems[-1]
+    f2 = _figure("f2", 2)
+    swapped = ext.check_against_workbook([("Graphique 1", "Titre f2"), ("Graphique 2", "Titre f")],
+                                         [("Graphique 1", "Titre f"), ("Graphique 2", "Titre f2")])
+    assert len(swapped) == 2 and f2.title == "Titre f2"
 
 
 # --- « Lecture » sentences ----------------------------------------------------------------------------------------
@@ -160,6 +167,19 @@ def test_sensitivity_reading_at_the_largest_pre_entry_gap():
     text = lecture.honest(g[g.M < 1], "points", 1)  # no M = 1 on the grid: its largest value
     assert "peut atteindre 0,5 fois le plus grand écart" in text and "6,5 points à 35,0 points" in text
     assert "il ne contient pas zéro" in text
+
+
+def test_a_figure_and_a_table_of_the_same_name_are_two_sheets():
+    """The chart and the table of the same numbers (e.g. the assistants' cost) share a name: both are exhibits of
+    the page, so both are sheets of the workbook (the page numbers them both)."""
+    donnees.reset()
+    try:
+        f, t = _figure("cout"), _table("cout")
+        for o in (f, t):
+            o._repr_mimebundle_()
+        assert donnees.sheet_names(donnees.exhibits()) == ["Graphique 1", "Tableau 1"]
+    finally:
+        donnees.reset()
 
 
 def test_workbook_sheets_carry_the_reading():
