@@ -191,13 +191,14 @@ def test_workbook_sheets_carry_the_reading():
     assert any(x.startswith("Lecture : La ligne « MSP »") for x in lines)
 
 
-@pytest.mark.parametrize("seed", [3, 5])
+@pytest.mark.parametrize("seed", [3, pytest.param(5, marks=pytest.mark.slow)])
 def test_study_exhibits_all_have_a_reading_on_user_data(seed, monkeypatch):
     """The MSP study on a small seeded table, built as on an evaluator's data: every exhibit has a « Lecture » that
     speaks of what is shown (no synthetic vocabulary) and quotes the plotted numbers."""
     from evalkit.contracts import validate
     from evalkit.simulate import msp as sim_msp
     from evalkit.studies import msp
+    from evalkit.studies.msp import texts as msp_texts
 
     monkeypatch.setenv("EVALKIT_DATA_KIND", "user")
     with warnings.catch_warnings():
@@ -211,7 +212,8 @@ def test_study_exhibits_all_have_a_reading_on_user_data(seed, monkeypatch):
         assert text and not SYNTHETIC_WORDS.search(text), (obj.name, text)
     es = shown[2]
     post = es.data[es.data["Période"] == "après l'entrée"].iloc[-1]
-    assert fmt_num(post.iloc[2], 1, sign=True) in es.reading()
+    assert es.reading().startswith(f"Effet estimé {int(post.iloc[0])} ans après l'entrée en MSP : "
+                                   f"{fmt_num(post.iloc[2], msp_texts.LABELS['patients_mt']['dec'], sign=True)} ")
     assert es.data.columns[0] == "Années depuis l'entrée en MSP (0 = année d'entrée)"
 
 
