@@ -139,6 +139,10 @@ def test_forest_trends_and_table_readings_quote_values_shown(seed):
     t = _table("t")
     assert t.reading() == f"La ligne « MSP » indique {fmt_num(1012.4, 1)} dans la colonne « Patients »."
     assert "Lecture : La ligne" in t._repr_html_()
+    labelled = plots.table(pd.DataFrame({"Indicateur": ["Patientèle"], "Estimation": ["Écart brut"],
+                                         "Effet": ["+146 [122 ; 170]"]}), title="t", champ="c", source="s")
+    assert labelled.reading() == ("La ligne « Patientèle — Écart brut » indique +146 [122 ; 170] dans la colonne "
+                                  "« Effet ».")  # the row named by its text cells, then its first number
     given = plots.table(t.df, title="t", champ="c", source="s", lecture="texte choisi.")
     assert given.reading() == "texte choisi."
     assert _table("m", True).reading() == ""  # a message has nothing to read

@@ -149,9 +149,13 @@ def _fmt_cell(v, decimals: int = 1) -> str:
     return re.sub(r"[ \t\r\n]+", " ", str(v)).strip() if v is not None else ""  # keeps no-break spaces
 
 
+_NUMERIC = re.compile(r"[≈<>]?\s*[+\-−]?\d")
+
+
 def frame(df: pd.DataFrame, decimals: int = 1) -> str:
-    """Any table of values: its first row read aloud (the first column names the row, the next non-empty cell is
-    read with its column's header)."""
+    """Any table of values: its first row read aloud. The row is named by its first column (and by the short text
+    cells before its first number, e.g. « Patientèle MT — Écart brut »); the first number is read with its column's
+    header; a table of words reads its first cell."""
     if df is None or not len(df) or df.shape[1] < 2:
         return ""
     cols = list(df.columns)
@@ -159,13 +163,19 @@ def frame(df: pd.DataFrame, decimals: int = 1) -> str:
         label = _fmt_cell(r[cols[0]], decimals)
         cells = [(c, _fmt_cell(r[c], decimals)) for c in cols[1:]]
         cells = [(c, v) for c, v in cells if v and v not in ("n.d.", "—")]
-        if label and cells:
+        if not label or not cells:
+            continue
+        k = next((i for i, (_, v) in enumerate(cells) if _NUMERIC.match(v) and len(v) <= 30), None)
+        if k is not None and k <= 1 and all(len(v) <= 40 for _, v in cells[:k]):
+            label = " — ".join([label] + [v for _, v in cells[:k]])
+            c, v = cells[k]
+        else:
             c, v = cells[0]
-            head = " ".join(str(c).split())
-            if len(v) > 80:  # a long text cell (the guide's tables): its beginning
-                v = v[:80].rsplit(" ", 1)[0].rstrip(" ,;:(") + "…"
-            shown = v if re.match(r"[+\-−]?\d", v) else f"« {v} »"
-            return f"La ligne « {label} » indique {shown} dans la colonne « {head} »."
+        head = " ".join(str(c).split())
+        if len(v) > 80:  # a long text cell (the guide's tables): its beginning
+            v = v[:80].rsplit(" ", 1)[0].rstrip(" ,;:(") + "…"
+        shown = v if _NUMERIC.match(v) and len(v) <= 30 else f"« {v} »"
+        return f"La ligne « {label} » indique {shown} dans la colonne « {head} »."
     return ""
 
 
