@@ -37,10 +37,10 @@ def comparison(r: MSPResult, outcome: str) -> pd.DataFrame:
     p = r.prepared
     labels = {"naive": f"Écart brut en {p.years[-1]} (MSP − autres)",
               "naive_pre": f"Écart déjà présent en {p.baseline_year}, avant toute entrée",
-              "twfe": "Comparaison classique (effets fixes médecin et année)",
-              "cs_notyet": "Par vague d'entrée, témoins pas encore entrés",
-              "cs_matched": "Par vague d'entrée, médecins appariés",
-              "cs": "Par vague d'entrée, témoins jamais entrés (estimation retenue)"}
+              "twfe": "Comparaison classique (effets fixes)",
+              "cs_notyet": "Par vague, témoins pas encore entrés",
+              "cs_matched": "Par vague, médecins appariés",
+              "cs": "Par vague, témoins jamais entrés (retenue)"}
     return pd.DataFrame([{"key": k, "label": lab, **_cells(r.estimate(outcome, k))} for k, lab in labels.items()])
 
 
@@ -64,8 +64,9 @@ def figure_estimates(r: MSPResult, outcome: str = "patients_mt") -> plots.Figure
         name=f"msp-estimations-{outcome}", decimals=o["dec"], colors=colors, truth=truth,
         note="écarts bruts : moyenne des médecins en MSP moins celle des autres médecins une année donnée ; les "
              "autres lignes comparent des évolutions (différences de différences). Comparaison classique : "
-             "régression à effets fixes médecin et année (TWFE) ; « par vague d'entrée » : estimateur de Callaway "
-             "et Sant'Anna doublement robuste, chaque vague d'entrants comparée à des témoins.")
+             "régression à effets fixes médecin et année (TWFE) ; « par vague » : estimateur de Callaway et "
+             "Sant'Anna doublement robuste, chaque vague d'entrants en MSP comparée à des témoins ; « retenue » : "
+             "l'estimation principale du chapitre.")
 
 
 def figure_event_study(r: MSPResult, outcome: str = "patients_mt") -> plots.Figure:
