@@ -152,14 +152,20 @@ def test_forest_trends_and_table_readings_quote_values_shown(seed):
     ax.set_xlabel("Nombre d'unités traitées")
     ax.set_ylabel("Effet minimal détectable (unités du résultat)")
     g = plots.figure(fig, title="t", alt="a", champ="c", source="s", name="g")
-    assert g.reading() == ("Effet minimal détectable quand « nombre d'unités traitées » vaut 10 (plan actuel) : "
-                           "4,5 unités du résultat.")
+    assert g.reading() == ("Effet minimal détectable quand « nombre d'unités traitées » vaut 10, série « plan "
+                           "actuel » : 4,5 unités du résultat.")
     fig, ax = plots.new()
     ax.plot([2012, 2013], [45.25, 50.0], label="médecins Asalée")
     ax.set_xlabel("Année")
     ax.set_ylabel("Patients concernés (%)")
     g = plots.figure(fig, title="t", alt="a", champ="c", source="s", name="g2")
-    assert g.reading() == "Patients concernés en 2012 (médecins Asalée) : 45,2\u202f%."  # a year, not « 2 012 »
+    assert g.reading() == "Patients concernés en 2012, série « médecins Asalée » : 45,2\u202f%."  # not « 2 012 »
+    fig, ax = plots.new()
+    ax.plot([12.3], [18.2], "o", label="effet sur les patients suivis (IC 95 %)")
+    ax.set_xlabel("Part des patients suivis (%, moyenne du groupe)")
+    ax.set_ylabel("Effet (points)")
+    g = plots.figure(fig, title="t", alt="a", champ="c", source="s", name="g3")
+    assert "))" not in g.reading() and "vaut 12,3\u202f%, série" in g.reading()  # no « ((…)) » in prose
 
 
 def test_sensitivity_reading_at_the_largest_pre_entry_gap():

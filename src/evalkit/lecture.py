@@ -45,13 +45,46 @@ def _years(k: int) -> str:
     return f"{fmt_num(k, 0)} an{'s' if abs(k) >= 2 else ''}"
 
 
+_CI_WORDS = re.compile(r",?\s*(intervalle de confiance|IC) à 95\s*%")
+_UNIT_IN_HEAD = re.compile(r"(.+?) en (points? de pourcentage|points?|patients|euros|%)$")
+
+
 def _split_unit(label: str) -> tuple[str, str]:
-    """« Effet estimé (patients par médecin) » → (« Effet estimé », « patients par médecin »)."""
-    m = re.fullmatch(r"\s*(.*?)\s*\(([^()]*)\)\s*", label or "")
-    head, unit = (m.group(1), m.group(2)) if m else (label or "", "")
-    unit = re.sub(r",?\s*(intervalle de confiance|IC) à 95\s*%", "", unit).strip(" ,")
-    head = re.sub(r",?\s*(intervalle de confiance|IC) à 95\s*%", "", head).strip(" ,")
+    """« Effet estimé (patients par médecin) » → (« Effet estimé », « patients par médecin »); a parenthesis that
+    defines rather than measures (« 0 = année d'entrée », « échelle logarithmique », « intention de traiter ») is
+    not a unit; « Effet en points de pourcentage (…) » → (« Effet », « points »)."""
+    text = _CI_WORDS.sub("", label or "").strip(" ,")
+    m = re.fullmatch(r"\s*(.*?)\s*\(([^()]*)\)\s*", text)
+    head, unit = (m.group(1), m.group(2)) if m else (text, "")
+    unit = _CI_WORDS.sub("", unit).strip(" ,").split(",")[0].strip()  # « %, moyenne du groupe » → « % »
+    if "=" in unit or unit.startswith(("échelle", "intention", "moyenne")):
+        unit = ""
+    h = _UNIT_IN_HEAD.fullmatch(head)
+    if h and not unit:
+        head, unit = h.group(1), "points" if h.group(2).startswith("point") else h.group(2)
     return head[:1].upper() + head[1:], unit
+
+
+def _one_line(text: str) -> str:
+    """A label drawn on several lines, on one (no-break spaces kept)."""
+    return re.sub(r"[ \t]*\n[ \t]*", " ", text).strip()
+
+
+def _at(header: str, x) -> str:
+    """Where a value is read on an x axis: « en 2012 » (a year), « 3 ans après l'entrée en MSP » (an event-time axis,
+    « Années depuis … »), else « quand « header » vaut x »."""
+    what, unit = _split_unit(header)
+    if isinstance(x, str):
+        return f"pour « {_one_line(x)} »"
+    xv = float(x)
+    if re.match(r"(Année|Date)(?!s)", what) and xv.is_integer():
+        return f"en {int(xv)}"
+    since = re.match(r"Années depuis (.+)", what)
+    if since and xv.is_integer():
+        k = int(xv)
+        return (f"l'année de {since.group(1)}" if k == 0 else f"{_years(k)} après {since.group(1)}" if k > 0
+                else f"{_years(-k)} avant {since.group(1)}")
+    return f"quand « {_lower_first(what)} » vaut {_value(xv, 0 if xv.is_integer() else 1, unit)}"
 
 
 def _lower_first(s: str) -> str:
@@ -62,6 +95,8 @@ def _lower_first(s: str) -> str:
 
 def _value(x: float, decimals: int, unit: str = "", sign: bool = False) -> str:
     u = unit.strip()
+    if u.startswith("indice 100"):  # « 119,7 (indice 100 en −1) »
+        return f"{fmt_num(x, decimals, sign)} ({u})"
     if u in ("%", "€"):
         return f"{fmt_num(x, decimals, sign)}{NBSP}{u}"
     return fmt_num(x, decimals, sign) + (f" {u}" if u else "")
@@ -99,7 +134,7 @@ def forest(data: pd.DataFrame, decimals: int = 1) -> str:
         return ""
     r = rows.iloc[0]
     what, unit = _split_unit(val)
-    text = f"{what} pour « {r[lab]} » : {_value(r[val], decimals, unit)}"
+    text = f"{what} pour « {_one_line(str(r[lab]))} » : {_value(r[val], decimals, unit)}"
     if LOW in data:
         text += f" ({_ci(r[LOW], r[HIGH], decimals)})"
     return text + "."
@@ -116,7 +151,7 @@ def trends(data: pd.DataFrame, decimals: int = 1) -> str:
     what, unit = _split_unit(y)
     parts = [f"{_value(r[y], decimals, unit if i == 0 else '')} pour « {r[g]} »"
              for i, (_, r) in enumerate(at.iterrows())]
-    when = f"en {int(last)}" if float(last).is_integer() else f"à {fmt_num(last, 1)}"
+    when = _at(x, last)
     return f"{what} {when} : " + (", contre ".join(parts) if len(parts) == 2 else " ; ".join(parts)) + "."
 
 
@@ -192,18 +227,15 @@ def figure_values(data: pd.DataFrame, decimals: int = 1) -> str:
     serie = str(r["Série"]) if "Série" in data and str(r.get("Série", "")) else ""
     panel = str(r["Panneau"]) if "Panneau" in data and str(r.get("Panneau", "")) else ""
     if isinstance(yv, str) and not isinstance(xv, str):  # a categorical y axis: rows named on the left
-        (what, unit), value, cond = _split_unit(xl), xv, f"pour « {yv} »"
+        (what, unit), value, cond = _split_unit(xl), xv, f"pour « {_one_line(yv)} »"
     else:
         what, unit = _split_unit(yl)
-        xw, xu = _split_unit(xl)
-        year = not isinstance(xv, str) and re.match(r"(Année|Date)(?!s)", xw) and float(xv).is_integer()
-        cond = (f"pour « {xv} »" if isinstance(xv, str) else f"en {int(xv)}" if year else
-                f"quand « {_lower_first(xw)} » vaut {_value(xv, 0 if float(xv).is_integer() else decimals, xu)}")
-        value = yv
+        cond, value = _at(xl, xv), yv
     if not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
         return ""
     where = " ; ".join(x for x in (panel, serie) if x)
-    return f"{what} {cond}{f' ({where})' if where else ''} : {_value(value, decimals, unit)}."
+    where = _one_line(where)
+    return f"{what} {cond}{f', série « {where} »' if where else ''} : {_value(value, decimals, unit)}."
 
 
 def default(obj) -> str:
