@@ -235,6 +235,7 @@ def figure_values(data: pd.DataFrame, decimals: int = 1) -> str:
         return ""
     where = " ; ".join(x for x in (panel, serie) if x)
     where = _one_line(where)
+    decimals = 0 if abs(float(value)) >= 1000 else decimals  # « 270 652 », not « 270 652,4 »
     return f"{what} {cond}{f', série « {where} »' if where else ''} : {_value(value, decimals, unit)}."
 
 
