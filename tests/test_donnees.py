@@ -147,7 +147,8 @@ def test_chapter_workbook_has_one_sheet_per_exhibit(tmp_path):
     assert rows[3][:2] == ("x", 12.3) and rows[4][:2] == ("y", -3.0)
     assert ws.cell(4, 2).number_format == "#,##0.0"
     lines = [r[0] for r in rows[5:] if r[0]]
-    assert lines == ["Note : une note", "Champ : champ du tableau", "Source : source du tableau"]
+    assert lines == ["Lecture : La ligne « x » indique 12,3 dans la colonne « Gain (patients) ».", "Note : une note",
+                     "Champ : champ du tableau", "Source : source du tableau"]
     g = [r for r in wb["Graphique 1"].iter_rows(values_only=True)]
     assert g[2][2] == "Effet estimé (patients par médecin)" and [r[2] for r in g[3:9]] == ES["estimate"].round(
         1).tolist()

@@ -9,10 +9,11 @@ import pandas as pd
 from evalkit import replication as rep
 
 HTML = """<html><body>
-<figure class='ek-figure' id='fig-msp_estimates' data-evalkit='evalkit.studies.msp.display.figure_estimates'>
-<p class='ek-figtitle'><strong>Graphique 1 – Effet estimé</strong></p></figure>
-<div class='ek-tablewrap' data-name='msp_profile' data-evalkit='evalkit.studies.msp.display.table_profile'>
-<p class='ek-figtitle'><strong>Tableau 1 – Profil</strong></p></div>
+<figure class='ek-figure' id='fig-msp_estimates' data-evalkit='evalkit.studies.msp.display.figure_estimates'
+ data-number='Graphique 1'><p class='ek-figtitle'><strong><span class='ek-num'>Graphique 1</span> – Effet estimé</strong>
+</p></figure>
+<div class='ek-tablewrap' data-name='msp_profile' data-evalkit='evalkit.studies.msp.display.table_profile'
+ data-number='Tableau 1'><p class='ek-figtitle'><strong><span class='ek-num'>Tableau 1</span> – Profil</strong></p></div>
 </body></html>"""
 
 
@@ -49,7 +50,7 @@ def test_exhibits_read_from_the_built_pages(tmp_path):
     assert [(e.kind, e.name, e.function) for e in ex] == [
         ("Graphique", "msp_estimates", "evalkit.studies.msp.display.figure_estimates"),
         ("Tableau", "msp_profile", "evalkit.studies.msp.display.table_profile")]
-    assert ex[0].title == "Graphique 1 – Effet estimé"
+    assert [(e.number, e.title) for e in ex] == [("Graphique 1", "Effet estimé"), ("Tableau 1", "Profil")]
 
 
 def test_readme_has_every_section_and_no_path(tmp_path):
@@ -67,7 +68,7 @@ def test_readme_has_every_section_and_no_path(tmp_path):
     assert "83 s" in text and "95 s" in text and "1\u202f234 Mo" in text
     assert "evalkit.studies.msp.display.figure_estimates" in text
     assert "evalkit run --data DONNEES --out SORTIE --seed 42\n" in text
-    assert ("| Graphique 1 | Graphique 1 – Effet estimé | chapters/msp | `evalkit.studies.msp.display.figure_estimates` "
+    assert ("| Graphique 1 | Effet estimé | chapters/msp | `evalkit.studies.msp.display.figure_estimates` "
             "| msp.csv |") in text  # the page's data: the study's input file
     assert "versions exactes" in text
     gap = rep.readme(_manifest(), _inputs(), [], commands=["evalkit run"], installed={"pandas": "2.3.4"},
@@ -194,10 +195,19 @@ def test_run_readme_lists_every_exhibit_of_the_book(run_out):
             assert img.find_parent(["figure"], class_="ek-figure") is not None, (page, img.get("alt", "")[:80])
         for tab in main.select("table.dataframe"):
             assert tab.find_parent("div", class_="ek-tablewrap") is not None, page
+        counts = {}
         for n in nodes:
-            expected.append((page, " ".join(n.select_one(".ek-figtitle").get_text(" ").split())))
+            title = " ".join(n.select_one(".ek-figtitle").get_text(" ").split())
+            if n.get("data-message"):  # a message (« estimation impossible »), not numbered
+                expected.append(("—", page, title))
+                continue
+            kind = "Graphique" if n.name == "figure" else "Tableau"
+            counts[kind] = counts.get(kind, 0) + 1
+            number = f"{kind} {counts[kind]}"  # per page, in the page's order
+            assert n.get("data-number") == number and title.startswith(f"{number} – "), (page, title)
+            expected.append((number, page, title[len(number) + 3:]))
     assert len(expected) > 40  # the book has dozens of exhibits
-    assert [(r[2], r[1]) for r in listed] == expected
+    assert [(r[0], r[2], r[1]) for r in listed] == expected
     n_fig = sum(r[0].startswith("Graphique") for r in listed)
     assert f"{n_fig} graphiques et {len(listed) - n_fig} tableaux" in _section(text, 4)
     for num, _title, page, function, data, sheet in listed:

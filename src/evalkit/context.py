@@ -704,8 +704,10 @@ def figure_msp_national(a: ContextAnalysis):
             f"{tx['msp_rythme_requis']} par an. Les cibles sont celles du baromètre (DITP).") if a.msp_target else ""
     champ = (_champ_msp(a) + f" Centres de santé pluriprofessionnels au 31 décembre (et 30 juin 2021), "
              f"{a.cds_national.index[0].year}–{a.cds_national.index[-1].year}.")
+    lecture = (f"En {fmt_date(s.index[-1])}, {fmt_int(s.iloc[-1])} maisons de santé pluriprofessionnelles sont en "
+               f"fonctionnement, contre {fmt_int(s.iloc[0])} en {fmt_date(s.index[0])}.")
     return plots.figure(fig, title=title, alt=alt, champ=champ, source=SOURCE_BAROMETRE, name="contexte-msp-national",
-                        note=note)
+                        note=note, lecture=lecture)
 
 
 def _draw(ax, feats, values: dict, cmap, norm, lw=0.25):
@@ -856,8 +858,12 @@ def figure_carte(a: ContextAnalysis):
                if len(nopop) else ""))
     champ = (f"France entière ({len(w)} départements, DROM en encadrés à leur propre échelle) ; MSP en "
              f"fonctionnement en {fmt_date(d0)} et en {fmt_date(d1)}.")
+    first = top.iloc[0] if len(top) else None
+    lecture = (f"en {fmt_date(d1)}, la plus forte densité départementale est de {fmt_num(first.densite_fin, 1)} MSP "
+               f"pour 100 000 habitants ({first.departement_nom}) ; la moitié des départements en comptent moins de "
+               f"{tx['dens_med_fin']}." if first is not None else "")
     return plots.figure(fig, title=title, alt=alt, champ=champ, source=SOURCE_CARTE.format(pop_year=a.pop_year),
-                        name="contexte-carte-msp", note=note)
+                        name="contexte-carte-msp", note=note, lecture=lecture[:1].upper() + lecture[1:])
 
 
 def figure_distribution(a: ContextAnalysis):
@@ -892,8 +898,11 @@ def figure_distribution(a: ContextAnalysis):
     champ = (f"{int(q['n_departements'].iloc[-1])} départements dont la population est connue "
              f"(hors {tx['sans_population']}) ; MSP en fonctionnement, {fmt_date(q.index[0])} – "
              f"{fmt_date(q.index[-1])} ; population Insee {a.pop_year} à toutes les dates.")
+    lecture = (f"En {fmt_date(q.index[-1])}, la moitié des départements comptent moins de "
+               f"{fmt_num(q['p50'].iloc[-1], 1)} MSP pour 100 000 habitants ; un sur dix en compte plus de "
+               f"{fmt_num(q['p90'].iloc[-1], 1)}.")
     return plots.figure(fig, title=title, alt=alt, champ=champ, source=SOURCE_CARTE.format(pop_year=a.pop_year),
-                        name="contexte-distribution-msp")
+                        name="contexte-distribution-msp", lecture=lecture)
 
 
 def figure_couverture(a: ContextAnalysis):
@@ -931,8 +940,12 @@ def figure_couverture(a: ContextAnalysis):
     champ = ("France entière ; part de la population résidant dans un territoire couvert par une communauté "
              "professionnelle territoriale de santé (CPTS, indicateur IND-589) ou par le SAS (IND-587). Cibles en "
              "pointillés.")
+    cpts = a.coverage.get("CPTS")
+    lecture = (f"En {fmt_date(cpts.index[-1])}, {fmt_pct(cpts.iloc[-1], 1 if not float(cpts.iloc[-1]).is_integer() else 0)}"
+               " de la population réside dans un territoire couvert par une CPTS."
+               if cpts is not None and not cpts.empty else "")
     return plots.figure(fig, title=title, alt=alt, champ=champ, source=SOURCE_BAROMETRE_IND,
-                        name="contexte-couverture")
+                        name="contexte-couverture", lecture=lecture)
 
 
 # --- tables -------------------------------------------------------------------------------------------------------

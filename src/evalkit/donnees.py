@@ -152,7 +152,7 @@ def export_frame(obj) -> Export:
                 if any(c[1] is not None for c in cells):
                     decs[head] = [c[1] for c in cells]
     return Export(pd.DataFrame(out), decs, kind, obj.title, obj.champ, obj.source, obj.note or "",
-                  getattr(obj, "lecture", "") or "", obj.name)
+                  obj.reading() if hasattr(obj, "reading") else "", obj.name)
 
 
 _N = r"[+\-−]?\d{1,3}(?:[ \u202f\u00a0]\d{3})*(?:,\d+)?|[+\-−]?\d+(?:,\d+)?"
@@ -223,8 +223,14 @@ _SHOWN: dict[str, object] = {}
 
 def shown(obj) -> None:
     """Note that ``obj`` (a figure or table) was displayed on the page being executed (called by their
-    ``_repr_mimebundle_``); the same exhibit displayed twice is kept once, at its first place."""
-    _SHOWN[getattr(obj, "name", "") or f"id{id(obj)}"] = obj  # a dict keeps the first place, the latest version
+    ``_repr_mimebundle_``); the same exhibit displayed twice is kept once, at its first place. A figure and a table
+    may share a name (the chart and the table of the same numbers): they are two exhibits."""
+    from . import plots
+
+    name = getattr(obj, "name", "")
+    kind = "Graphique" if isinstance(obj, plots.Figure) else "Tableau"
+    key = f"{kind}:{name}" if name else f"id{id(obj)}"
+    _SHOWN[key] = obj  # a dict keeps the first place, the latest version
 
 
 def exhibits() -> list:

@@ -186,17 +186,23 @@ class Figure:
         if not self.function:
             self.function = producer(2)
 
+    def reading(self) -> str:
+        """The « Lecture » sentence: the builder's, else one computed from the plotted values (:mod:`lecture`)."""
+        from . import lecture
+
+        return self.lecture or lecture.default(self)
+
     def _repr_html_(self) -> str:
         b64 = base64.b64encode(self.png).decode("ascii")
         e = html.escape
         note = f"<br><span class='ek-note'>Note : {e(self.note)}</span>" if self.note else ""
-        if self.lecture:
-            note = f"<br><span class='ek-note'>Lecture : {e(self.lecture)}</span>" + note
+        lec = self.reading()
+        lec = f"<span class='ek-lecture'>Lecture : {e(lec)}</span><br>" if lec else ""
         return (
             f"<figure class='ek-figure' id='fig-{e(self.name)}'{_attrs(self.name, self.function)}>"
             f"<p class='ek-figtitle'><strong>{e(self.title)}</strong></p>"
             f"<img src='data:image/png;base64,{b64}' alt=\"{e(self.alt)}\" style='max-width:100%;height:auto'>"
-            f"<figcaption class='ek-caption'>Champ : {e(self.champ)}<br>Source : {e(self.source)}{note}"
+            f"<figcaption class='ek-caption'>{lec}Champ : {e(self.champ)}<br>Source : {e(self.source)}{note}"
             f"<br><a download='{e(self.name)}.png' href='data:image/png;base64,{b64}'>"
             f"Télécharger la figure (PNG)</a>{_data_link(self)}</figcaption></figure>"
         )
@@ -240,9 +246,10 @@ def figure(fig, *, title: str, alt: str, champ: str, source: str, name: str, not
 
 
 def table(df: pd.DataFrame, *, title: str, champ: str, source: str, decimals: dict | int = 1,
-          note: str = "", index: bool = False, name: str = "") -> "Table":
-    """A table in the house style: French number format, title, Champ/Source lines, CSV download."""
-    return Table(df, title, champ, source, decimals, note, index, name)
+          note: str = "", index: bool = False, name: str = "", lecture: str = "") -> "Table":
+    """A table in the house style: French number format, title, Champ/Source lines, CSV download; ``lecture``: the
+    « Lecture : » line (default: computed from the first row, :func:`evalkit.lecture.frame`)."""
+    return Table(df, title, champ, source, decimals, note, index, name, lecture=lecture)
 
 
 @dataclass
@@ -256,10 +263,21 @@ class Table:
     index: bool = False
     name: str = ""
     function: str = ""  # the evalkit function that built it (:func:`producer`)
+    lecture: str = ""  # « Lecture : » line (default: computed from the table, :meth:`reading`)
 
     def __post_init__(self):
         if not self.function:
             self.function = producer(2)
+
+    def reading(self) -> str:
+        """The « Lecture » sentence: the builder's, else one computed from the cells shown (:mod:`lecture`)."""
+        from . import lecture
+
+        return self.lecture or lecture.default(self)
+
+    def message_only(self) -> bool:
+        """A table that only carries a message (« estimation impossible sur ces données »): not numbered."""
+        return list(self.df.columns) == ["Message"]
 
     def formatted(self) -> pd.DataFrame:
         out = self.df.copy()
@@ -309,11 +327,14 @@ class Table:
         csv = csv_bytes(self)  # numbers as numbers: « ; » and decimal comma, ASCII minus
         b64 = base64.b64encode(csv).decode("ascii")
         note = f"<br>Note : {e(self.note)}" if self.note else ""
+        lec = self.reading()
+        lec = f"<span class='ek-lecture'>Lecture : {e(lec)}</span><br>" if lec else ""
         dl = (f"<br><a download='{e(self.name)}.csv' href='data:text/csv;base64,{b64}'>"
               f"Télécharger le tableau (CSV)</a>") if self.name else ""
-        return (f"<div class='ek-tablewrap'{_attrs(self.name, self.function)}><p class='ek-figtitle'>"
+        attrs = _attrs(self.name, self.function) + (" data-message='1'" if self.message_only() else "")
+        return (f"<div class='ek-tablewrap'{attrs}><p class='ek-figtitle'>"
                 f"<strong>{e(self.title)}</strong></p>"
-                f"<div class='ek-scroll'>{body}</div><p class='ek-caption'>Champ : {e(self.champ)}<br>"
+                f"<div class='ek-scroll'>{body}</div><p class='ek-caption'>{lec}Champ : {e(self.champ)}<br>"
                 f"Source : {e(self.source)}{note}{dl}</p></div>")
 
     def _repr_mimebundle_(self, include=None, exclude=None):
@@ -356,13 +377,17 @@ def band_reading(tab: pd.DataFrame, crit: float, *, draws: int | None = None, un
 
 def event_study(tab: pd.DataFrame, *, ylabel: str, title: str, champ: str, source: str, name: str,
                 truth: pd.Series | None = None, x: str = "event_time", alt_unit: str = "",
-                decimals: int = 1, lecture: str = "", note: str = "") -> Figure:
+                decimals: int = 1, lecture: str = "", note: str = "", study: str | None = None) -> Figure:
     """Event-study plot: estimates and 95 % CIs by event time, pre-periods shaded, reference line at zero.
 
     With ``band_low``/``band_high`` columns (:meth:`evalkit.estimators.CSResult.event_study`) the simultaneous band
     is drawn as wide bars behind the pointwise CIs, and a ``reference`` row (the base year, 0 by construction) as an
-    open marker. ``lecture``: the « Lecture : » line (see :func:`band_reading`).
+    open marker. ``lecture``: how to read the figure (see :func:`band_reading`), after the reading of its last year
+    (:func:`evalkit.lecture.event_study`). ``study``: names the start of exposure on the time axis (« Années depuis
+    l'entrée en MSP (0 = année d'entrée) », :func:`evalkit.lecture.event_axis`).
     """
+    from . import lecture as _lecture
+
     fig, ax = new()
     t = tab.sort_values(x)
     ref = t["reference"].astype(bool) if "reference" in t else pd.Series(False, index=t.index)
@@ -387,7 +412,7 @@ def event_study(tab: pd.DataFrame, *, ylabel: str, title: str, champ: str, sourc
                 label="année de référence (0 par construction)")
     if truth is not None:
         ax.plot(truth.index, truth.values, "x", color=TRUTH, ms=8, label="effet simulé (vérité connue)")
-    ax.set_xlabel("Années depuis l'entrée dans le dispositif (0 = année d'entrée)")
+    ax.set_xlabel(_lecture.event_axis(study))
     ax.set_ylabel(ylabel)
     ax.set_xticks(sorted(t[x].unique()))
     french_axis(ax, "y")
@@ -400,13 +425,17 @@ def event_study(tab: pd.DataFrame, *, ylabel: str, title: str, champ: str, sourc
            f"{fmt_num(q['estimate'].max(), decimals)}{alt_unit}.") if len(p) and len(q) else title
     if band and len(p) and len(q):
         alt += " Des barres plus larges montrent la bande de confiance simultanée à 95 % de toutes les années."
+    first = _lecture.event_study(_event_study_data(tab, ylabel=ylabel, x=x, decimals=decimals, study=study), study,
+                                 decimals)
+    lecture = " ".join(s for s in (first, lecture[:1].upper() + lecture[1:]) if s)
     return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name, lecture=lecture, note=note)
 
 
 def forest(tab: pd.DataFrame, *, label: str = "label", xlabel: str, title: str, champ: str, source: str, name: str,
            reference: float | None = 0.0, decimals: int = 1, alt_unit: str = "", color_by: str | None = None,
            colors: list[str] | None = None, ylabel: str = "", truth: float | None = None,
-           truth_label: str = "effet simulé (vérité connue)", note: str = "", alt: str | None = None) -> Figure:
+           truth_label: str = "effet simulé (vérité connue)", note: str = "", alt: str | None = None,
+           lecture: str = "") -> Figure:
     """Forest plot: one line per row of ``tab`` (columns ``label``, estimate, ci_low, ci_high), CI labels in French.
 
     ``colors`` (one per row) or ``color_by`` (a column: one palette colour per value; default one colour per row);
@@ -447,12 +476,17 @@ def forest(tab: pd.DataFrame, *, label: str = "label", xlabel: str, title: str, 
         alt = "Graphique en forêt : " + " ; ".join(
             f"{r[label]} : {ci_label(r['estimate'], r['ci_low'], r['ci_high'], decimals)}{alt_unit}"
             for _, r in t.iterrows())
-    return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name, note=note)
+    if not lecture:
+        from . import lecture as _lecture
+
+        lecture = _lecture.forest(_forest_data(tab, label=label, xlabel=xlabel, ylabel=ylabel, decimals=decimals),
+                                  decimals)
+    return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name, note=note, lecture=lecture)
 
 
 def trends(df: pd.DataFrame, *, x: str, y: str, hue: str, xlabel: str, ylabel: str, title: str, champ: str,
            source: str, name: str, hue_labels: dict | None = None, decimals: int = 1, alt_unit: str = "",
-           vline: float | None = None, vline_label: str = "") -> Figure:
+           vline: float | None = None, vline_label: str = "", lecture: str = "") -> Figure:
     """Mean outcome over time by group (e.g. treated vs comparison), in the style of Irdes figures."""
     fig, ax = new()
     groups = list(dict.fromkeys(df[hue]))
@@ -478,7 +512,12 @@ def trends(df: pd.DataFrame, *, x: str, y: str, hue: str, xlabel: str, ylabel: s
         parts.append(f"{lab} : de {fmt_num(d[y].iloc[0], decimals)}{alt_unit} en {d[x].iloc[0]} à "
                      f"{fmt_num(d[y].iloc[-1], decimals)}{alt_unit} en {d[x].iloc[-1]}")
     alt = "Courbes d'évolution. " + " ; ".join(parts) + "."
-    return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name)
+    if not lecture:
+        from . import lecture as _lecture
+
+        lecture = _lecture.trends(_trends_data(df, x=x, y=y, hue=hue, xlabel=xlabel, ylabel=ylabel,
+                                               hue_labels=hue_labels, decimals=decimals), decimals)
+    return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name, lecture=lecture)
 
 
 # --- the data behind each figure (« Données associées », :mod:`evalkit.donnees`) ------------------------------------
@@ -498,11 +537,13 @@ def _round_to(df: pd.DataFrame, decimals: int) -> pd.DataFrame:
 
 
 def _event_study_data(tab: pd.DataFrame, *, ylabel: str, x: str = "event_time", truth=None, decimals: int = 1,
-                      **_kw) -> pd.DataFrame:
+                      study: str | None = None, **_kw) -> pd.DataFrame:
+    from .lecture import event_axis
+
     t = tab.sort_values(x)
     ref = t["reference"].astype(bool) if "reference" in t else pd.Series(False, index=t.index)
     out = pd.DataFrame({
-        "Années depuis l'entrée (0 = année d'entrée)": t[x].astype(int).to_numpy(),
+        event_axis(study): t[x].astype(int).to_numpy(),
         "Période": np.where(ref, "année de référence", np.where(t[x] < 0, "avant l'entrée", "après l'entrée")),
         ylabel: t["estimate"].to_numpy(dtype=float),
         "Borne basse de l'IC à 95 %": t["ci_low"].to_numpy(dtype=float),

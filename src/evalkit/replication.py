@@ -55,6 +55,7 @@ class Exhibit:
     function: str  # evalkit function that produced it ("" if unknown)
     spreadsheet: str = ""  # the file name of the exhibit's CSV download on the page ("" if none)
     data: str = ""  # the data behind it (input file, open data, recorded results), filled by :func:`with_data`
+    number: str = ""  # « Graphique 2 », as printed on the page (numbered by the book's extension ``_ext/exhibits``)
 
 
 def input_stats(df: pd.DataFrame, unit: str, time: str) -> dict:
@@ -80,7 +81,9 @@ def exhibits(html_dir: Path | str, pages: Iterable[str] | None = None) -> list[E
     (``pages`` in the book's order; default every page, sorted).
 
     The producing function comes from the ``data-evalkit`` attribute :mod:`evalkit.plots` writes on each exhibit,
-    the spreadsheet from the CSV download link of the table (or of the figure's values).
+    the spreadsheet from the CSV download link of the table (or of the figure's values), the number (« Graphique 2 »,
+    per page, as in the chapter's workbook) from the ``data-number`` attribute the book's extension writes; the title
+    is given without it.
     """
     from bs4 import BeautifulSoup
 
@@ -95,11 +98,14 @@ def exhibits(html_dir: Path | str, pages: Iterable[str] | None = None) -> list[E
         for node in soup.select("figure.ek-figure, div.ek-tablewrap"):
             kind = "Graphique" if node.name == "figure" else "Tableau"
             t = node.select_one(".ek-figtitle")
+            number = node.get("data-number", "")
             title = " ".join(t.get_text(" ").split()) if t else ""
+            if number and title.startswith(number):
+                title = title[len(number):].lstrip(" –-")
             name = node.get("data-name") or re.sub(r"^fig-", "", node.get("id") or "")
             link = node.select_one("a[download$='.csv']")
             out.append(Exhibit(page, kind, name, title, node.get("data-evalkit", ""),
-                               link.get("download", "") if link else ""))
+                               link.get("download", "") if link else "", number=number))
     return out
 
 
@@ -259,10 +265,7 @@ def readme(manifest: Mapping, inputs: list[InputFile], exhibit_list: list[Exhibi
         lock = "Fichier `requirements.txt` du dépôt absent de cette installation : versions relevées ci-dessous."
     n_fig = sum(e.kind == "Graphique" for e in exhibit_list)
     n_tab = len(exhibit_list) - n_fig
-    numbers, counts = [], {"Graphique": 0, "Tableau": 0}
-    for e in exhibit_list:
-        counts[e.kind] = counts.get(e.kind, 0) + 1
-        numbers.append(f"{e.kind} {counts[e.kind]}")
+    numbers = [e.number or "—" for e in exhibit_list]  # per page, as printed there and in the chapter's workbook
     sim = manifest.get("simulation") or {}
     parts = [
         "# Dossier de réplication — « Évaluer l'exercice coordonné »",
@@ -345,7 +348,8 @@ def readme(manifest: Mapping, inputs: list[InputFile], exhibit_list: list[Exhibi
         SECTIONS[4],
         "",
         f"{fmt_int(n_fig)} graphique{'s' if n_fig > 1 else ''} et {fmt_int(n_tab)} tableau{'x' if n_tab > 1 else ''}, "
-        "dans l'ordre du livre. « Fonction evalkit » : la fonction qui construit l'objet ; « Données » : les "
+        "dans l'ordre du livre ; « N° » : leur numéro, page par page, tel qu'il est imprimé sur la page et nomme la "
+        "feuille du classeur « Données associées » du chapitre. « Fonction evalkit » : la fonction qui construit l'objet ; « Données » : les "
         "données dont il est tiré ; « Tableur » : le fichier CSV téléchargeable sous le graphique (ses valeurs) ou "
         "le tableau, dans la page (`SORTIE/html/<page>.html`)." if exhibit_list else "Aucun graphique ni tableau dans ce livre.",
         "",

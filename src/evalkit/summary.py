@@ -621,6 +621,17 @@ def published_vs_reproduced() -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_PUB_COLUMNS)
 
 
+def published_reading(t: pd.DataFrame) -> str:
+    """The « Lecture » line of the annex table (:func:`published_vs_reproduced`): its first row read aloud."""
+    if t is None or not len(t):
+        return ""
+    r = t.iloc[0]
+    pub = str(r["Publié (source)"]).split(" — ")[0].strip()
+    rep = str(r["Reproduit (données du livre)"]).strip()
+    return (f"Pour l'étude « {r['Étude']} », indicateur « {r['Indicateur']} », l'évaluation publiée donne {pub} et "
+            f"l'estimation sur les données du livre {rep}.")
+
+
 def annex_reading() -> _HTML:
     """How to read the annex table (« Ce que la comparaison montre / ne montre pas »), worded for the data kind."""
     if paths.data_kind() == "user":

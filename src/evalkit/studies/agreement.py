@@ -24,9 +24,9 @@ LABELS_FR = {
     "two_stage_gardner": "Gardner (double différence en deux étapes)",
     "dcdh": "de Chaisemartin et D'Haultfœuille",
     "wooldridge_etwfe": "Wooldridge (effets fixes étendus)",
-    "twfe": "Effets fixes unité et année (TWFE statique)",
+    "twfe": "Comparaison classique (effets fixes unité et année)",
 }
-_SHORT = {k: v.split(" (")[0] for k, v in LABELS_FR.items()}
+_SHORT = {k: v.split(" (")[0] for k, v in LABELS_FR.items()} | {"twfe": "Le TWFE statique"}
 _WORDS = {1: "un", 2: "deux", 3: "trois", 4: "quatre", 5: "cinq", 6: "six", 7: "sept", 8: "huit", 9: "neuf"}
 K = 2.0  #: threshold, in standard errors of the headline estimate
 
@@ -133,8 +133,9 @@ def figure(panel: AgreementResult, *, outcome_fr: str, xlabel: str, champ: str, 
     colors = [plots.TREATED if kk_ == HEADLINE else (plots.CONTROL if kk_ == "twfe" else plots.NEUTRAL)
               for kk_ in tab["key"]]
     h = panel.headline
-    note = ("Même échantillon pour tous les estimateurs ; intervalles de confiance à 95 %. Le TWFE statique est "
-            "l'estimateur classique, biaisé quand l'effet varie avec l'ancienneté dans le dispositif.")
+    note = ("Même échantillon pour tous les estimateurs ; intervalles de confiance à 95 %. La comparaison "
+            "classique (régression à effets fixes, TWFE statique) est biaisée quand l'effet varie avec l'ancienneté "
+            "dans le dispositif ; les autres lignes portent le nom des auteurs de chaque estimateur robuste.")
     return plots.forest(tab, xlabel=xlabel, title=title, champ=champ, source=source, name=name, reference=None,
                         decimals=decimals, alt_unit=alt_unit, colors=colors,
                         truth=None if h is None else h.estimate, truth_label="estimation retenue", note=note)

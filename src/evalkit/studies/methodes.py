@@ -49,6 +49,8 @@ import numpy as np
 import pandas as pd
 
 from .. import book, paths, planning, plots
+from .. import lecture
+from ..lecture import event_axis
 from ..disclosure import MIN_CELL
 from ..estimators import (
     balance_table,
@@ -347,11 +349,11 @@ class MethodesAnalysis:
                 ax.annotate(f"{int(r.treated_group)} vs {ctrl}", (r.pct, r.estimate),
                             xytext=(4, -10) if near else (4, 3), textcoords="offset points", fontsize=7)
         ax.axhline(self.bacon.twfe_estimate, color=plots.PALETTE[1], ls="--", lw=1.3,
-                   label=f"TWFE = moyenne pondérée : {fmt_num(self.bacon.twfe_estimate, 2)}")
+                   label=f"estimation classique (effets fixes) = moyenne pondérée : {fmt_num(self.bacon.twfe_estimate, 2)}")
         ax.axhline(self.truth["simple"], color=plots.TRUTH, lw=1.3,
                    label=f"effet moyen réel : {fmt_num(self.truth['simple'], 2)}")
         ax.axhline(0, color=plots.NEUTRAL, lw=0.8)
-        ax.set_xlabel("Poids de la comparaison dans TWFE (%)")
+        ax.set_xlabel("Poids de chaque comparaison 2×2 dans l'estimation classique (%)")
         ax.set_ylabel("Estimation 2×2 (unités du résultat)")
         ax.set_title("Comparaisons 2×2", fontsize=10)
         plots.french_axis(ax, "both")
@@ -363,9 +365,9 @@ class MethodesAnalysis:
             ax2.plot(d["event_time"], 100 * d["weight"], "o-", color=plots.PALETTE[i % len(plots.PALETTE)],
                      label=f"vague {g}")
         ax2.axhline(0, color=plots.NEUTRAL, lw=1)
-        ax2.set_xlabel("Années depuis l'entrée")
+        ax2.set_xlabel(event_axis())
         ax2.set_ylabel("Poids de la cellule (vague, année), en %")
-        ax2.set_title("Poids de chaque effet dans TWFE", fontsize=10)
+        ax2.set_title("Poids de chaque effet dans l'estimation classique", fontsize=10)
         ax2.xaxis.set_major_locator(plots.mticker.MaxNLocator(integer=True))
         plots.french_axis(ax2, "y")
         ax2.legend(loc="upper right", fontsize=8, frameon=False)
@@ -455,8 +457,9 @@ class MethodesAnalysis:
         ax.axhline(0, color=plots.NEUTRAL, lw=1)
         bd = h.breakdown
         if bd is not None and bd > 0:
-            ax.axvline(bd, color=plots.TRUTH, ls="--", lw=1.3, label=f"valeur de rupture : M̄ = {fmt_num(bd, 2)}")
-        ax.set_xlabel("M̄ : écart de tendance après l'entrée, en multiple du plus grand écart observé avant")
+            ax.axvline(bd, color=plots.TRUTH, ls="--", lw=1.3,
+                       label=f"l'intervalle atteint zéro à partir de {fmt_num(bd, 2)}")
+        ax.set_xlabel("Écart de tendance permis après l'entrée, en multiple du plus grand écart observé avant")
         ax.set_ylabel("Effet moyen après la hausse (log de l'emploi)")
         ax.xaxis.set_major_locator(plots.mticker.MultipleLocator(0.25 if g["M"].max() <= 3 else 1.0))
         ax.xaxis.set_major_formatter(plots.mticker.FuncFormatter(lambda v, _p: fmt_num(v, 2)))
@@ -478,7 +481,9 @@ class MethodesAnalysis:
                f"{fmt_num(g['ci_high'].iloc[-1], 3)} ; {tail}.")
         return plots.figure(fig, title=title, alt=alt, champ=self.champ_mpdta,
                             source=f"{SOURCE_MPDTA} ; calculs evalkit (HonestDiD, magnitudes relatives)",
-                            name="methodes-honestdid")
+                            name="methodes-honestdid",
+                            lecture=lecture.honest(g, "", 3, "la hausse"),
+                            note="écart de tendance permis : M̄ dans la méthode de Rambachan et Roth (HonestDiD).")
 
     def table_balance(self) -> plots.Table:
         b = self.balance.copy()
@@ -564,11 +569,12 @@ class MethodesAnalysis:
         cov = self.coverage
         if not cov:
             return None
-        labels = {"simple": "ATT simple", "dynamic": "par ancienneté (moyenne e ≥ 0)", "group": "par vague",
+        labels = {"simple": "effet moyen sur les traités", "dynamic": "par ancienneté (moyenne e ≥ 0)",
+                  "group": "par vague",
                   "calendar": "par année calendaire"}
         items = [(labels.get(k, k), v) for k, v in cov["coverage"].items()]
         if cov.get("twfe") is not None:
-            items.append(("TWFE (ATT simple)", cov["twfe"]))
+            items.append(("comparaison classique (effets fixes), effet moyen", cov["twfe"]))
         fig, ax = plots.new(height=0.5 * len(items) + 1.6)
         y = np.arange(len(items))[::-1]
         vals = [100 * v for _, v in items]
@@ -877,7 +883,7 @@ def analyse(
     aggs = cs.aggregates()
     estimates = pd.DataFrame([
         est_row("naive_cross_section", f"Comparaison naïve ({last})", naive, f"year={last}", naive_truth, True),
-        est_row("twfe", "Régression à effets fixes (TWFE)", tw, "simple", truth["simple"], True),
+        est_row("twfe", "Comparaison classique (effets fixes)", tw, "simple", truth["simple"], True),
         est_row("cs_simple", "Callaway–Sant'Anna", aggs["simple"], "simple", truth["simple"], True),
         est_row("cs_simple_matched", "Callaway–Sant'Anna après appariement", cs_m.simple, "simple_matched",
                 truth_matched, True),

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ... import plots
+from ...lecture import honest as honest_reading
 from ...disclosure import MIN_CELL, suppress
 from ...fr import fmt_ci, fmt_int, fmt_num, fmt_p
 from .analysis import AsaleeResult
@@ -163,7 +164,7 @@ def figure_event_study(a: AsaleeResult, kind: str) -> plots.Figure:
     lecture = plots.band_reading(t, a.event_band.crit, draws=a.event_band.draws) if a.event_band else ""
     return plots.event_study(t, ylabel="Effet sur la part de patients avec ≥ 3 HbA1c (points)", title=title,
                              champ=champ(a), source=source(kind), name="asalee_event_study", alt_unit=" point",
-                             lecture=lecture)
+                             lecture=lecture, study="asalee")
 
 
 def table_per_protocol(a: AsaleeResult, kind: str) -> plots.Table:
@@ -303,29 +304,33 @@ def figure_dose(a: AsaleeResult, kind: str, indicator: str = "hba1c_3plus") -> p
 def table_honest(a: AsaleeResult, kind: str) -> plots.Table:
     if a.honest is None:
         return plots.table(pd.DataFrame({"Message": ["Pas de période avant l'entrée : sensibilité non calculable"]}),
-                           title="HonestDiD : non disponible", champ=champ(a), source=source(kind))
+                           title="Sensibilité aux tendances : non disponible", champ=champ(a),
+                           source=source(kind))
     g = a.honest.grid
-    out = pd.DataFrame({"M̄": g["M"], "IC robuste bas": g["ci_low"], "IC robuste haut": g["ci_high"],
+    trend = "Écart de tendance permis (multiple de l'écart d'avant l'entrée)"
+    out = pd.DataFrame({trend: g["M"], "Intervalle robuste : borne basse (points)": g["ci_low"],
+                        "Intervalle robuste : borne haute (points)": g["ci_high"],
                         "Exclut zéro": g["significant"].astype(bool)})
     bd = a.honest.breakdown
     title = ("HbA1c : l'effet résiste tant que l'écart de tendance après l'entrée ne dépasse pas "
              f"{fmt_num(bd, 2)} fois le plus grand écart observé avant" if bd is not None and bd > 0 else
-             "HbA1c : sensibilité de l'effet à un écart de tendances parallèles (HonestDiD)")
-    return plots.table(out, title=title, champ=champ(a), source=source(kind), decimals={"M̄": 2},
-                       name="asalee_honestdid",
+             "HbA1c : sensibilité de l'effet à un écart de tendances parallèles")
+    return plots.table(out, title=title, champ=champ(a), source=source(kind), decimals={trend: 2},
+                       name="asalee_honestdid", lecture=honest_reading(g, "points", 1, "l'adhésion"),
                        note=("effet moyen sur les années depuis l'entrée (e ≥ 0), intention de traiter ; "
-                             "M̄ = rapport entre la violation permise après l'entrée et la plus grande observée "
+                             "écart de tendance permis (M̄ dans la méthode HonestDiD de Rambachan et Roth) : "
+                             "rapport entre la violation permise après l'entrée et la plus grande observée "
                              f"avant ; méthode : {a.honest.method_fr}."))
 
 
 def table_robustness(a: AsaleeResult, kind: str) -> plots.Table:
     t = a.robustness
     labels = {"naive": f"Comparaison naïve en {a.years[-1]} (patients des médecins Asalée − témoins)",
-              "reference": "CS, témoins jamais entrés, pondéré par patient (référence)",
-              "other_weights": "CS, chaque médecin compte pour un" if a.weights == "patients" else
-              "CS, pondéré par patient",
-              "twfe": "Effets fixes médecin et année (TWFE), chaque médecin compte pour un",
-              "not_yet_treated": "CS, témoins : médecins pas encore entrés"}
+              "reference": "Par vague d'entrée, témoins jamais entrés, pondéré par patient (référence)",
+              "other_weights": "Par vague d'entrée, chaque médecin compte pour un" if a.weights == "patients" else
+              "Par vague d'entrée, pondéré par patient",
+              "twfe": "Comparaison classique (effets fixes médecin et année), chaque médecin compte pour un",
+              "not_yet_treated": "Par vague d'entrée, témoins : médecins pas encore entrés"}
     out = pd.DataFrame({"Spécification": t["key"].map(labels), "Effet HbA1c (points)": t["estimate"],
                         "IC 95 % bas": t["ci_low"], "IC 95 % haut": t["ci_high"]})
     did = t[t["key"] != "naive"]
@@ -337,7 +342,9 @@ def table_robustness(a: AsaleeResult, kind: str) -> plots.Table:
              if agree and apart else "HbA1c : comparaison naïve et variantes de la double différence")
     return plots.table(out, title=title, champ=champ(a), source=source(kind), name="asalee_robustesse",
                        note="comparaison naïve : écart de niveau la dernière année, sans tenir compte de l'écart "
-                            "qui existait avant l'entrée ; CS : Callaway et Sant'Anna (intention de traiter).")
+                            "qui existait avant l'entrée ; « par vague d'entrée » : estimateur de Callaway et "
+                            "Sant'Anna (intention de traiter) ; comparaison classique : régression à effets fixes "
+                            "(TWFE).")
 
 
 def table_published(a: AsaleeResult, kind: str) -> plots.Table:

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ... import plots
+from ...lecture import honest as honest_reading
+from ...lecture import event_axis
 from ...disclosure import MIN_CELL, count_fr, suppress
 from ...fr import NBSP, fmt_eur, fmt_est_ci, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_smart
 from .analysis import NEVER, SIGNATORIES, AssistantsResult
@@ -47,7 +49,7 @@ def figure_trends(r: AssistantsResult, kind: str) -> plots.Figure:
              f"{fmt_pct(end['non-signataires'], 1, sign=True)}")
     return plots.trends(
         t, x="event_time", y="index", hue="group",
-        xlabel="Années depuis la signature (−1 = année précédant le contrat)",
+        xlabel=event_axis("assistants"),
         ylabel="Patientèle médecin traitant (indice 100 en −1)", title=title,
         champ=champ(r) + f" ; signataires des cohortes {fmt_list(r.desc_cohorts)}, non-signataires sur les mêmes "
                          "années",
@@ -69,13 +71,13 @@ def _ladder_labels(r: AssistantsResult) -> dict[str, tuple[str, str]]:
                   "effet + écart de taille de patientèle préexistant"),
         "twfe": ("Double différence classique (effets fixes médecin et année)",
                  "moyenne pondérée de comparaisons, biaisée si l'effet croît avec le temps"),
-        "cs_nocov": ("Callaway–Sant'Anna sans covariables",
+        "cs_nocov": ("Par vague de signature, sans ajustement sur les caractéristiques",
                      f"tendances parallèles non conditionnelles (test avant contrat : p {fmt_p(p_nocov, style='eq')})"),
-        "cs_nyt": ("Callaway–Sant'Anna, comparaison élargie aux futurs signataires",
+        "cs_nyt": ("Par vague de signature, comparaison élargie aux futurs signataires",
                    "tendances parallèles conditionnelles, autre groupe de comparaison"),
-        "cs": ("Callaway–Sant'Anna avec covariables (estimation retenue)",
+        "cs": ("Par vague de signature, à caractéristiques comparables (estimation retenue)",
                f"effet moyen attribuable à l'assistant (test avant contrat : p {fmt_p(p_main, style='eq')})"),
-        "cs_h": (f"Callaway–Sant'Anna avec covariables, {months(h)} mois", f"effet attribuable après {h + 1} ans de "
+        "cs_h": (f"Par vague de signature, à caractéristiques comparables, {months(h)} mois", f"effet attribuable après {h + 1} ans de "
                                                                            "contrat"),
     }
 
@@ -91,7 +93,10 @@ def table_estimators(r: AssistantsResult, kind: str) -> plots.Table:
     return plots.table(show, title="Du simple avant/après à la double différence : le gain attribuable à "
                        "l'assistant est bien plus faible que la hausse brute", champ=champ(r),
                        source=source(kind), decimals=0, name="assistants_estimateurs",
-                       note="Effet moyen sur l'ensemble des années suivant le contrat, sauf lignes « 48 mois ».")
+                       note="Effet moyen sur l'ensemble des années suivant le contrat, sauf lignes « 48 mois ». "
+                            "« Par vague de signature » : estimateur de Callaway et Sant'Anna, chaque vague de "
+                            "signataires comparée à des non-signataires ; « à caractéristiques comparables » : avec "
+                            "covariables ; double différence classique : régression à effets fixes (TWFE).")
 
 
 def figure_event_study(r: AssistantsResult, kind: str) -> plots.Figure:
@@ -109,7 +114,7 @@ def figure_event_study(r: AssistantsResult, kind: str) -> plots.Figure:
              f"{fmt_num(last.estimate, 0, sign=True)} après {int(last.event_time) + 1} ans")
     return plots.event_study(tab, ylabel="Effet sur la patientèle médecin traitant (patients)", title=title,
                              champ=champ(r), source=source(kind), name="assistants_dynamique",
-                             alt_unit=" patients", decimals=0,
+                             alt_unit=" patients", decimals=0, study="assistants",
                              lecture=plots.band_reading(tab, band.crit, draws=band.draws) if band else "")
 
 
@@ -135,7 +140,7 @@ def figure_dynamic_by_option(r: AssistantsResult, kind: str) -> plots.Figure:
                     yerr=[s["estimate"] - s["ci_low"], s["ci_high"] - s["estimate"]],
                     fmt="o-", color=plots.PALETTE[i], capsize=3, label=OPTION_LABELS[opt])
     ax.axhline(0, color=plots.NEUTRAL, lw=1)
-    ax.set_xlabel("Années depuis le début du contrat (0 = année de signature)")
+    ax.set_xlabel(event_axis("assistants"))
     ax.set_ylabel("Effet sur la patientèle médecin traitant (patients)")
     ax.set_xticks(sorted(dyn["event_time"].unique()))
     plots.french_axis(ax, "y")
@@ -346,16 +351,18 @@ def table_honest(r: AssistantsResult, kind: str) -> plots.Table | None:
         return None
     g = r.honest.grid
     show = pd.DataFrame({
-        "M̄ (violation relative)": g["M"],
+        "Écart de tendance permis (multiple de l'écart d'avant le contrat)": g["M"],
         "Borne basse IC robuste": g["ci_low"], "Borne haute IC robuste": g["ci_high"],
         "Effet significatif": g["significant"].astype(bool),
     })
-    return plots.table(show, title="Sensibilité aux écarts à l'hypothèse de tendances parallèles (HonestDiD)",
-                       champ=champ(r), source=source(kind), decimals={"M̄ (violation relative)": 2,
+    return plots.table(show, title="Sensibilité aux écarts à l'hypothèse de tendances parallèles",
+                       champ=champ(r), source=source(kind),
+                       decimals={"Écart de tendance permis (multiple de l'écart d'avant le contrat)": 2,
                                                                       "Borne basse IC robuste": 0,
                                                                       "Borne haute IC robuste": 0},
-                       name="assistants_honestdid",
-                       note="M̄ = 1 : après le contrat, l'écart de tendance peut atteindre le plus grand écart "
+                       name="assistants_honestdid", lecture=honest_reading(g, "patients", 0, "le contrat"),
+                       note="écart de tendance permis (M̄ dans la méthode HonestDiD de Rambachan et Roth) égal à 1 : "
+                            "après le contrat, l'écart de tendance peut atteindre le plus grand écart "
                             f"observé avant. Cible : effet à {months(r.horizon)} mois ; méthode : {r.honest.method_fr}.")
 
 

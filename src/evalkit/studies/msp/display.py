@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ... import plots
+from ... import lecture, plots
 from ...estimators.base import Estimate
 from ...fr import fmt_ci, fmt_num, round_sig
 from . import texts as tx
@@ -37,10 +37,10 @@ def comparison(r: MSPResult, outcome: str) -> pd.DataFrame:
     p = r.prepared
     labels = {"naive": f"Écart brut en {p.years[-1]} (MSP − autres)",
               "naive_pre": f"Écart déjà présent en {p.baseline_year}, avant toute entrée",
-              "twfe": "DiD à effets fixes (TWFE)",
-              "cs_notyet": "Callaway–Sant'Anna, témoins pas encore entrés",
-              "cs_matched": "Double différence sur les médecins appariés par cohorte",
-              "cs": "Callaway–Sant'Anna, doublement robuste (retenu)"}
+              "twfe": "Comparaison classique (effets fixes)",
+              "cs_notyet": "Par vague, témoins pas encore entrés",
+              "cs_matched": "Par vague, médecins appariés",
+              "cs": "Par vague, témoins jamais entrés (retenue)"}
     return pd.DataFrame([{"key": k, "label": lab, **_cells(r.estimate(outcome, k))} for k, lab in labels.items()])
 
 
@@ -63,7 +63,10 @@ def figure_estimates(r: MSPResult, outcome: str = "patients_mt") -> plots.Figure
         ylabel="Comparaison", title=tx.title_estimates(r, outcome), alt=alt, champ=tx.champ(r), source=tx.source(),
         name=f"msp-estimations-{outcome}", decimals=o["dec"], colors=colors, truth=truth,
         note="écarts bruts : moyenne des médecins en MSP moins celle des autres médecins une année donnée ; les "
-             "autres lignes comparent des évolutions (différences de différences).")
+             "autres lignes comparent des évolutions (différences de différences). Comparaison classique : "
+             "régression à effets fixes médecin et année (TWFE) ; « par vague » : estimateur de Callaway et "
+             "Sant'Anna doublement robuste, chaque vague d'entrants en MSP comparée à des témoins ; « retenue » : "
+             "l'estimation principale du chapitre.")
 
 
 def figure_event_study(r: MSPResult, outcome: str = "patients_mt") -> plots.Figure:
@@ -79,7 +82,7 @@ def figure_event_study(r: MSPResult, outcome: str = "patients_mt") -> plots.Figu
     return plots.event_study(
         tab, ylabel=f"Effet estimé ({o['suffix']} par médecin)", title=tx.title_event_study(r, outcome),
         champ=tx.champ(r), source=tx.source(), name=f"msp-evenement-{outcome}", truth=truth,
-        alt_unit=f" {o['suffix']}", decimals=o["dec"],
+        alt_unit=f" {o['suffix']}", decimals=o["dec"], study="msp",
         lecture=plots.band_reading(tab, r.events[outcome].crit, draws=r.events[outcome].draws))
 
 
@@ -96,8 +99,8 @@ def figure_honest(r: MSPResult) -> plots.Figure:
     ax.axhline(h.estimate, color=plots.TREATED, ls=":", lw=1, label="estimation sous tendances parallèles")
     if h.breakdown is not None:
         ax.axvline(h.breakdown, color=plots.TRUTH, ls="--", lw=1.2,
-                   label=f"seuil de rupture M̄ = {fmt_num(h.breakdown, 1)}")
-    ax.set_xlabel("M̄ : écart de tendance permis après l'entrée, en multiple du plus grand écart observé avant")
+                   label=f"l'intervalle atteint zéro à partir de {fmt_num(h.breakdown, 1)}")
+    ax.set_xlabel("Écart de tendance permis après l'entrée, en multiple du plus grand écart observé avant")
     ax.set_ylabel("Effet moyen après l'entrée (patients MT par médecin)")
     plots.french_axis(ax, "both")
     ax.legend(loc="upper left", fontsize=8, frameon=False)
@@ -107,12 +110,14 @@ def figure_honest(r: MSPResult) -> plots.Figure:
            + (f"L'intervalle inclut zéro à partir de M̄ = {fmt_num(h.breakdown, 1)}." if h.breakdown is not None
               else "L'intervalle n'inclut jamais zéro sur la grille."))
     return plots.figure(fig, title=tx.title_honest(r), alt=alt, champ=tx.champ(r), source=tx.source(),
-                        name="msp-honestdid",
-                        data=pd.DataFrame({"M̄ (multiple du plus grand écart observé avant l'entrée)": g["M"],
+                        name="msp-honestdid", lecture=lecture.honest(g, "patients", 0),
+                        data=pd.DataFrame({"Écart de tendance permis (multiple du plus grand écart observé avant "
+                                           "l'entrée)": g["M"],
                                            "Borne basse de l'IC robuste à 95 % (patients MT)": g["ci_low"].round(1),
                                            "Borne haute de l'IC robuste à 95 % (patients MT)": g["ci_high"].round(1),
                                            "Estimation sous tendances parallèles (patients MT)": round(h.estimate, 1)}),
-                        note=f"méthode : {h.method_fr} ; cible : moyenne des effets par année, de l'année "
+                        note=f"écart de tendance permis : M̄ dans la méthode de Rambachan et Roth (HonestDiD) ; "
+                             f"méthode : {h.method_fr} ; cible : moyenne des effets par année, de l'année "
                              f"d'entrée à {h.raw['post_times'][-1]} ans après.")
 
 
@@ -200,7 +205,7 @@ def table_balance(r: MSPResult) -> plots.Table:
                        note=f"appariement sur le score de propension dans chaque cohorte d'entrée, l'année précédant "
                             f"l'entrée, parmi les médecins pas encore ou jamais entrés en MSP (plus proche voisin, sans "
                             f"remise, {r.match_ratio} témoin{'s' if r.match_ratio > 1 else ''} par médecin en MSP, "
-                            f"caliper 0,2 écart-type du logit) ; différences mesurées cohorte par cohorte, chacune à "
+                            f"distance maximale (caliper) de 0,2 écart-type du logit) ; différences mesurées cohorte par cohorte, chacune à "
                             f"son année de référence, puis mises en commun ; "
                             f"{fmt_num(m.n_treated_matched, 0)} médecins en MSP appariés sur "
                             f"{fmt_num(m.n_treated, 0)}, {fmt_num(m.n_control_matched, 0)} témoins retenus. "
@@ -210,9 +215,9 @@ def table_balance(r: MSPResult) -> plots.Table:
 
 def table_estimates(r: MSPResult) -> plots.Table:
     """Every outcome × estimator, in outcome units and in percent."""
-    names = {"naive": "Écart brut (dernière année)", "twfe": "DiD à effets fixes (TWFE)",
-             "cs_notyet": "CS, témoins pas encore entrés", "cs_matched": "DiD sur appariés (par cohorte)",
-             "cs": "CS doublement robuste (retenu)"}
+    names = {"naive": "Écart brut (dernière année)", "twfe": "Comparaison classique (effets fixes)",
+             "cs_notyet": "Par vague, témoins pas encore entrés", "cs_matched": "Par vague, médecins appariés",
+             "cs": "Par vague, témoins jamais entrés (retenue)"}
     recs = []
     for o in OUTCOME_UNITS:
         for k, lab in names.items():
@@ -224,7 +229,8 @@ def table_estimates(r: MSPResult) -> plots.Table:
                        name="msp-estimations",
                        note="entre crochets, intervalle de confiance à 95 % (erreurs-types groupées par médecin). "
                             "Pourcentages rapportés au niveau moyen des médecins en MSP l'année précédant leur "
-                            "entrée. CS : Callaway et Sant'Anna (2021).")
+                            "entrée. Comparaison classique : régression à effets fixes médecin et année (TWFE) ; "
+                            "« par vague » : estimateur de Callaway et Sant'Anna (2021), doublement robuste.")
 
 
 def table_national(r: MSPResult) -> plots.Table:
