@@ -1,0 +1,197 @@
+"""Every number in a figure's title or axis labels is a plotted value (issue 15, « one number, one definition »).
+
+For every :class:`evalkit.plots.Figure` a study chapter displays — the ``a.figure_*(…)`` calls of its notebook, read
+from the notebook itself, so a new figure is checked without editing this file — each number printed in the title
+and the axis labels must equal a value of ``fig.data`` (the values behind the figure, downloadable as CSV) at its
+printed precision. Allowed otherwise, each checked against the data: a gap (difference of two values of one column,
+e.g. « écart de +146 patients » over two plotted means), a ratio « N fois » (of two values of one column), a count
+« n des N indicateurs » (rows of the data, and rows whose interval lies above zero); p-values (« p = 0,43 ») and a
+few definitional numbers (« 0 = année d'entrée », « 95 % », « 2 erreurs-types ») are skipped. Event-study titles that
+place a value at a time (« +144 trois ans après », « +60 l'année d'entrée ») must find that value at that time on the
+axis: the old bug, a title « +144 après 4 ans » over a chart showing 144 at x = 3, fails here.
+
+Fast cases: each study on small seeded tables (two seeds); the bundled data's size is marked slow.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evalkit import plots
+
+ROOT = Path(__file__).resolve().parents[1]
+NUM = re.compile(r"(?<![\w,.])([+−-]?\d{1,3}(?:[\u202f\u00a0 ]\d{3})+(?:,\d+)?|[+−-]?\d+(?:,\d+)?)(?![\d])")
+SKIP_BEFORE = re.compile(r"(p\s*[=<>≤]\s*|M̄\s*=\s*|\(|n\s*=\s*)$")  # p-values; « n = 12 » group sizes in labels
+DEFINITIONAL = re.compile(r"[−-]?\d+ = |\b95 %|\d+ erreurs?-types|indice 100|\d+e percentile")
+WORD_NUMBERS = {"l'année d'entrée": 0, "l'année de la signature": 0, "un an après": 1, "deux ans après": 2,
+                "trois ans après": 3, "quatre ans après": 4, "cinq ans après": 5}
+
+
+def _displayed(study: str) -> list[tuple[str, tuple]]:
+    """The ``a.figure_*(args)`` calls of the study's chapter notebook (string arguments only)."""
+    nb = json.loads((ROOT / "chapters" / f"{study}.ipynb").read_text(encoding="utf-8"))
+    calls = []
+    for c in nb["cells"]:
+        if c["cell_type"] != "code":
+            continue
+        for name, args in re.findall(r"\ba\.(figure_\w+)\(([^)]*)\)", "".join(c["source"])):
+            calls.append((name, tuple(re.findall(r"[\"']([^\"']+)[\"']", args))))
+    assert calls, study
+    return calls
+
+
+def _value(s: str) -> tuple[float, int]:
+    s = s.replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace("−", "-")
+    dec = len(s.split(",")[1]) if "," in s else 0
+    return float(s.replace(",", ".")), dec
+
+
+def _columns(data: pd.DataFrame) -> list[np.ndarray]:
+    cols = []
+    for c in data.columns:
+        v = pd.to_numeric(data[c], errors="coerce").to_numpy(dtype=float)
+        v = v[np.isfinite(v)]
+        if len(v):
+            cols.append(v)
+    return cols
+
+
+def _matches(x: float, dec: int, values: np.ndarray) -> bool:
+    tol = 0.5 * 10 ** -dec + 1e-9
+    return bool(np.any(np.abs(values - x) <= tol) or np.any(np.abs(np.abs(values) - abs(x)) <= tol) and x >= 0)
+
+
+def _explained(num: str, before: str, after: str, data: pd.DataFrame) -> bool:
+    x, dec = _value(num)
+    cols = _columns(data)
+    allv = np.concatenate(cols) if cols else np.array([])
+    if after.lstrip().startswith("fois"):  # a ratio of two plotted values of one column
+        return any(round(a / b, dec) == round(x, dec) or abs(a / b - x) <= 0.5 * 10 ** -dec + 1e-9
+                   for v in cols for a, b in ((p, q) for p in v for q in v if q))
+    m = re.match(r"\s*des\s+(\d+)\s", after)
+    if m and dec == 0:  # « n des N indicateurs »: N rows, n of them with the interval above zero
+        n_rows = len(data)
+        lo = next((c for c in data.columns if "basse" in str(c).lower()), None)
+        n_pos = int((pd.to_numeric(data[lo], errors="coerce") > 0).sum()) if lo is not None else None
+        return int(m.group(1)) == n_rows and (n_pos is None or int(x) == n_pos)
+    if _matches(x, dec, allv):
+        return True
+    # a gap: difference of two values of one column (e.g. two plotted means of one year, an index minus 100)
+    tol = 0.5 * 10 ** -dec + 1e-9
+    return any(abs((a - b) - x) <= tol for v in cols for a, b in combinations(np.unique(v), 2)) or \
+        any(abs((b - a) - x) <= tol for v in cols for a, b in combinations(np.unique(v), 2))
+
+
+def _time_column(data: pd.DataFrame) -> str | None:
+    return next((c for c in data.columns if str(c).startswith("Années depuis")), None)
+
+
+def _event_pairs(title: str) -> list[tuple[float, int, int]]:
+    """(value, decimals, event time) pairs an event-study title states: « +60 … l'année d'entrée », « +144 … trois
+    ans après », « +144 … après 3 ans » (read on the axis, 0 = year of entry)."""
+    out = []
+    num = r"([+−-]?\d{1,3}(?:[\u202f\u00a0 ]\d{3})*(?:,\d+)?)(?:\s*(?:patients|points))?"
+    for words, e in WORD_NUMBERS.items():
+        for m in re.finditer(num + r"\s+" + re.escape(words), title):
+            out.append((*_value(m.group(1)), e))
+    for m in re.finditer(num + r"\s+après\s+(\d+)\s+ans?", title):
+        out.append((*_value(m.group(1)), int(m.group(2))))
+    for m in re.finditer(num + r"\s+(\d+)\s+ans?\s+après", title):
+        out.append((*_value(m.group(1)), int(m.group(2))))
+    return out
+
+
+def check_figure(fig: plots.Figure) -> list[str]:
+    """What in ``fig``'s title and axis labels is not a plotted value (empty when all is well)."""
+    assert fig.data is not None and len(fig.data), f"{fig.name}: no data behind the figure"
+    problems = []
+    for where, text in (("title", fig.title), ("xlabel", fig.xlabel), ("ylabel", fig.ylabel)):
+        clean = DEFINITIONAL.sub(" ", text)
+        for m in NUM.finditer(clean):
+            before, after = clean[max(0, m.start() - 12):m.start()], clean[m.end():m.end() + 12]
+            if SKIP_BEFORE.search(before):
+                continue
+            if not _explained(m.group(1), before, after, fig.data):
+                problems.append(f"{fig.name} {where}: « {m.group(1)} » ({text!r}) is not a plotted value")
+    tcol = _time_column(fig.data)
+    if tcol is not None:
+        value_col = [c for c in fig.data.columns if c not in (tcol, "Période") and "Borne" not in str(c)
+                     and "simulé" not in str(c)][0]
+        by_t = fig.data.set_index(tcol)[value_col]
+        for x, dec, e in _event_pairs(fig.title):
+            ok = e in by_t.index and abs(round(float(by_t.loc[e]), dec) - x) <= 0.5 * 10 ** -dec + 1e-9
+            if not ok:
+                problems.append(f"{fig.name} title: « {x} » is said at event time {e}, where the chart shows "
+                                f"{by_t.get(e, 'nothing')}")
+    return problems
+
+
+# --- the check itself -------------------------------------------------------------------------------------------
+
+def test_check_catches_the_old_bug():
+    """A title « +144 après 4 ans » over 144 at x = 3 and 168 at x = 4 is caught; the right title passes."""
+    data = pd.DataFrame({"Années depuis l'entrée (0 = année d'entrée)": [-1, 0, 1, 2, 3, 4],
+                         "Effet estimé (patients)": [0.0, 60.0, 90.0, 120.0, 144.0, 168.0],
+                         "Borne basse de l'IC à 95 %": [0.0, 50.0, 80.0, 110.0, 130.0, 150.0]})
+    fig = plots.Figure(b"", "Gain : +60 patients l'année d'entrée, +144 après 4 ans", "alt", "c", "s", "x",
+                       data=data)
+    assert check_figure(fig)
+    fig.title = "Gain : +60 patients l'année d'entrée, +144 trois ans après"
+    assert not check_figure(fig)
+    fig.title = "Gain : +61 patients l'année d'entrée"  # a number that is not plotted
+    assert check_figure(fig)
+
+
+def _analyses(seed: int, small: bool):
+    from evalkit import registry, simulate
+    from evalkit.contracts import validate
+    from evalkit.studies import asalee, assistants, msp
+
+    kw = {"msp": dict(n_gps=800), "asalee": dict(scale=0.1), "assistants": dict(scale=0.2)} if small else \
+        {s: {} for s in ("msp", "asalee", "assistants")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = {s: simulate.simulate(s, seed=seed, **kw[s]) for s in kw}
+        truth_fn = getattr(registry.get("msp").generator_module(), "truth", None)
+        truth = truth_fn(raw["msp"]) if truth_fn else None  # the planted effect, drawn on the chapter's figures
+        df = {s: validate(raw[s], s) for s in kw}
+        return {
+            "msp": msp.analyse(df["msp"], seed=seed, truth=truth, kind="synthetic"),
+            "asalee": asalee.analyse(df["asalee"], seed=seed, kind="synthetic"),
+            "assistants": assistants.analyse(df["assistants"], seed=seed, kind="synthetic"),
+        }
+
+
+def _check_all(seed: int, small: bool) -> None:
+    analyses = _analyses(seed, small)
+    problems, n = [], 0
+    for study, a in analyses.items():
+        for name, args in _displayed(study):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fig = getattr(a, name)(*args)
+            if isinstance(fig, plots.Figure):
+                n += 1
+                problems += check_figure(fig)
+    assert n >= 12, n
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_numbers_in_figure_titles_are_plotted_values(seed):
+    _check_all(seed, small=True)
+
+
+@pytest.mark.slow
+def test_numbers_in_figure_titles_are_plotted_values_bundled_data():
+    from evalkit.paths import DEFAULT_SEED
+
+    _check_all(DEFAULT_SEED, small=False)
