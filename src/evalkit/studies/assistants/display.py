@@ -166,17 +166,24 @@ def figure_dose(r: AssistantsResult, kind: str) -> plots.Figure:
     if not len(r.dose_underserved):
         t = r.dose.rename(columns={"gain": "estimate", "gain_ci_low": "ci_low", "gain_ci_high": "ci_high"})
         t["label"] = [f"{OPTION_LABELS[o]} (n = {count_fr(int(n))})" for o, n in zip(t["option"], t["n_gps"])]
-        return plots.forest(t, xlabel=f"Patients médecin traitant gagnés {months(r.horizon)} mois après la signature "
+        return _horizon_meta(r, plots.forest(t, xlabel=f"Patients médecin traitant gagnés {months(r.horizon)} mois après la signature "
                             "(patients)", title=dose_title(r, "Le gain de patientèle"), champ=champ(r),
                             source=source(kind), name="assistants_dose", decimals=0, alt_unit=" patients",
-                            ylabel="Option du contrat")
+                            ylabel="Option du contrat"))
     t = r.dose_underserved.rename(columns={"gain": "estimate", "gain_ci_low": "ci_low", "gain_ci_high": "ci_high"})
     t["label"] = [f"{OPTION_LABELS[o]} (n = {count_fr(int(n))})" for o, n in zip(t["option"], t["n_gps"])]
-    return plots.forest(t, xlabel=f"Patients médecin traitant gagnés {months(r.horizon)} mois après la signature "
+    return _horizon_meta(r, plots.forest(
+                        t, xlabel=f"Patients médecin traitant gagnés {months(r.horizon)} mois après la signature "
                         "(patients)", title=dose_title(r, "En zone sous-dense, le gain de patientèle"),
                         champ=champ(r) + " ; médecins des zones sous-denses", source=source(kind),
                         name="assistants_dose", decimals=0, alt_unit=" patients", ylabel="Option du contrat",
-                        note="Chaque option est comparée aux non-signataires des zones sous-denses.")
+                        note="Chaque option est comparée aux non-signataires des zones sous-denses."))
+
+
+def _horizon_meta(r: AssistantsResult, f: plots.Figure) -> plots.Figure:
+    """The horizon the figure's axis names (« 48 mois après la signature »), kept with the figure."""
+    f.meta["Horizon (mois après la signature)"] = months(r.horizon)
+    return f
 
 
 def table_options_underserved(r: AssistantsResult, kind: str) -> plots.Table | None:
@@ -333,7 +340,7 @@ def figure_projection(r: AssistantsResult, kind: str) -> plots.Figure:
         "Annoncé (patients)": float(CLAIM_PATIENTS),
         "En % de l'annonce": (100 * t["estimate"] / CLAIM_PATIENTS).round(1).to_numpy(),
         "En % des personnes sans médecin traitant": share_nomt.round(1).to_numpy()})
-    return plots.figure(fig, title=title, alt=alt, champ="contrats de médecins généralistes signés à chaque date, et "
+    f = plots.figure(fig, title=title, alt=alt, champ="contrats de médecins généralistes signés à chaque date, et "
                         "objectif de 2022 ; chaque contrat supposé arrivé à "
                         f"{months(r.horizon)} mois (gain par contrat estimé à cette ancienneté)",
                         source=source(kind) + " ; contrats : HCAAM (2022), Assurance maladie (2022, 2024)",
@@ -342,6 +349,8 @@ def figure_projection(r: AssistantsResult, kind: str) -> plots.Figure:
                              f"{fmt_num(CLAIM_PATIENTS, 0)} patients se lit de deux façons : rapportée aux "
                              f"{fmt_num(CLAIM_CONTRACTS, 0)} contrats signés à sa date (lecture 1) ou aux "
                              f"{fmt_num(CLAIM_TARGET_CONTRACTS, 0)} contrats visés pour 2022 (lecture 2).")
+    f.meta["Année de l'objectif de contrats"] = int(CLAIM_READINGS["target"][:4])  # the x label's « 2022 »
+    return f
 
 
 def table_projection(r: AssistantsResult, kind: str) -> plots.Table:
