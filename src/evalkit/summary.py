@@ -152,13 +152,13 @@ def _known_msp() -> Known:
         f"Rejoindre une MSP accroît la patientèle « médecin traitant » d'un généraliste d'<strong>environ "
         f"{fmt_num(eff['value'], 0)} patients</strong> (environ {fmt_pct(pct['value'], 0)}) par rapport à des "
         f"médecins comparables ({fmt_num(sample['n_total'], 0)} médecins suivis). Le chiffre de {claim['text']} "
-        "est un écart brut entre médecins, pas un effet.",
+        "est un écart brut de file active (patients vus dans l'année) entre médecins, pas un effet.",
         f"{eff['source']} ; chiffre de « 600 » : {claim['source']}",
         registry.get("msp").title_en,
         f"Joining an MSP raises a GP's registered patient list by about {fmt_num(eff['value'], 0, sign=True)} "
         f"patients (about {fmt_num(pct['value'], 0, sign=True)}%) compared with similar GPs outside MSPs (Irdes). "
         f"The figure of {fmt_num(claim['value'], 0)} patients quoted in institutional communication is a raw gap "
-        "between GPs, not an effect.")
+        "between GPs in the number of patients seen in a year, not an effect.")
 
 
 def _known_asalee() -> Known:
