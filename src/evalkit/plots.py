@@ -439,7 +439,7 @@ def forest(tab: pd.DataFrame, *, label: str = "label", xlabel: str, title: str, 
         import matplotlib.transforms as mtransforms
 
         ax.axvline(claim, color=NEUTRAL, ls="-.", lw=1.2)
-        ax.text(claim, 1.01, claim_label, color=NEUTRAL, fontsize=8, ha="right", va="bottom",
+        ax.text(claim, 1.01, " " + claim_label, color=NEUTRAL, fontsize=8, ha="left", va="bottom",
                 transform=mtransforms.blended_transform_factory(ax.transData, ax.transAxes))
     ax.set_yticks(y)
     ax.set_yticklabels(t[label])

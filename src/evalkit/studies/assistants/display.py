@@ -110,7 +110,7 @@ def figure_event_study(r: AssistantsResult, kind: str) -> plots.Figure:
     title = (("Le gain de patientèle croît avec l'ancienneté du contrat : " if grows else
               "Gain de patientèle selon l'ancienneté du contrat : ")
              + f"{fmt_num(first.estimate, 0, sign=True)} patients l'année de la signature, "
-             f"{fmt_num(last.estimate, 0, sign=True)} {_years_after(int(last.event_time))}")
+             f"{fmt_num(last.estimate, 0, sign=True)} patients {_years_after(int(last.event_time))}")
     return plots.event_study(tab, ylabel="Effet sur la patientèle médecin traitant (patients)", title=title,
                              champ=champ(r), source=source(kind), name="assistants_dynamique",
                              alt_unit=" patients", decimals=0,
@@ -120,7 +120,8 @@ def figure_event_study(r: AssistantsResult, kind: str) -> plots.Figure:
 def _years_after(e: int) -> str:
     """« 3 ans après la signature »: event time ``e`` as the x axis reads it (0 = year of signature), so that a
     title's number sits where the chart shows it (not « après 4 ans » over x = 3)."""
-    return "l'année de la signature" if e == 0 else f"{e} an{'s' if e > 1 else ''} après la signature"
+    words = {1: "un an", 2: "deux ans", 3: "trois ans", 4: "quatre ans", 5: "cinq ans"}
+    return "l'année de la signature" if e == 0 else f"{words.get(e, f'{e} ans')} après la signature"
 
 
 def dose_title(r: AssistantsResult, prefix: str) -> str:
@@ -311,8 +312,8 @@ def figure_projection(r: AssistantsResult, kind: str) -> plots.Figure:
                 fmt="none", color="black", capsize=4)
     ax.axhline(CLAIM_PATIENTS, color=plots.TRUTH, ls="--", lw=1.2,
                label=f"annoncé : {fmt_num(CLAIM_PATIENTS, 0)} patients (Cnam, février 2022)")
-    reading = {CLAIM_READINGS["signed"]: f"lecture 1 : {fmt_num(CLAIM_CONTRACTS, 0)} signés",
-               CLAIM_READINGS["target"]: f"lecture 2 : {fmt_num(CLAIM_TARGET_CONTRACTS, 0)} visés"}
+    reading = {CLAIM_READINGS["signed"]: f"lecture 1 :\n{fmt_num(CLAIM_CONTRACTS, 0)} signés",
+               CLAIM_READINGS["target"]: f"lecture 2 :\n{fmt_num(CLAIM_TARGET_CONTRACTS, 0)} visés"}
     ax.set_xticks(x)
     ax.set_xticklabels([f"{lab}\n{fmt_num(n, 0)} contrats MG" + (f"\n{reading[d]}" if d in reading else "")
                         for lab, n, d in zip(t["label"], t["gp_contracts"], t["date"])], fontsize=8)
