@@ -435,13 +435,14 @@ def forest(tab: pd.DataFrame, *, label: str = "label", xlabel: str, title: str, 
            reference: float | None = 0.0, decimals: int = 1, alt_unit: str = "", color_by: str | None = None,
            colors: list[str] | None = None, ylabel: str = "", truth: float | None = None,
            truth_label: str = "effet simulé (vérité connue)", note: str = "", alt: str | None = None,
-           lecture: str = "") -> Figure:
+           lecture: str = "", claim: float | None = None, claim_label: str = "") -> Figure:
     """Forest plot: one line per row of ``tab`` (columns ``label``, estimate, ci_low, ci_high), CI labels in French.
 
     ``colors`` (one per row) or ``color_by`` (a column: one palette colour per value; default one colour per row);
     ``reference``: vertical line (0 by default, None for none); ``truth``: dashed line at a known (simulated) value,
-    labelled ``truth_label``; ``note``/``alt``: passed to :func:`figure` (``alt`` defaults to every row's estimate and
-    CI in words).
+    labelled ``truth_label``; ``claim``: dash-dotted line at a figure in circulation the estimates are compared with
+    (the axis reaches it), labelled ``claim_label`` (« annoncé : 600 »); ``note``/``alt``: passed to :func:`figure`
+    (``alt`` defaults to every row's estimate and CI in words).
     """
     t = tab.reset_index(drop=True)
     fig, ax = new(height=0.45 * len(t) + 1.4)
@@ -462,13 +463,19 @@ def forest(tab: pd.DataFrame, *, label: str = "label", xlabel: str, title: str, 
         ax.axvline(truth, color=TRUTH, ls="--", lw=1.2)
         ax.text(truth, 1.01, truth_label, color=TRUTH, fontsize=8, ha="center", va="bottom",
                 transform=mtransforms.blended_transform_factory(ax.transData, ax.transAxes))
+    if claim is not None:
+        import matplotlib.transforms as mtransforms
+
+        ax.axvline(claim, color=NEUTRAL, ls="-.", lw=1.2)
+        ax.text(claim, 1.01, " " + claim_label, color=NEUTRAL, fontsize=8, ha="left", va="bottom",
+                transform=mtransforms.blended_transform_factory(ax.transData, ax.transAxes))
     ax.set_yticks(y)
     ax.set_yticklabels(t[label])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     french_axis(ax, "x")
     lo, hi = t["ci_low"].min(), t["ci_high"].max()
-    marks = [v for v in (reference, truth) if v is not None]
+    marks = [v for v in (reference, truth, claim) if v is not None]
     lo, hi = min([lo, *marks]), max([hi, *marks])
     span = hi - lo if hi > lo else 1
     ax.set_xlim(lo - 0.05 * span, hi + 0.45 * span)
@@ -557,7 +564,8 @@ def _event_study_data(tab: pd.DataFrame, *, ylabel: str, x: str = "event_time", 
 
 
 def _forest_data(tab: pd.DataFrame, *, label: str = "label", xlabel: str, ylabel: str = "", decimals: int = 1,
-                 truth: float | None = None, truth_label: str = "effet simulé (vérité connue)", **_kw) -> pd.DataFrame:
+                 truth: float | None = None, truth_label: str = "effet simulé (vérité connue)",
+                 claim: float | None = None, claim_label: str = "", **_kw) -> pd.DataFrame:
     t = tab.reset_index(drop=True)
     value = re.sub(r",? *(intervalle de confiance|IC) à 95 %", "", xlabel).strip() or xlabel
     out = pd.DataFrame({ylabel or "Ligne": t[label].astype(str), value: t["estimate"].astype(float),
@@ -566,6 +574,10 @@ def _forest_data(tab: pd.DataFrame, *, label: str = "label", xlabel: str, ylabel
     if truth is not None:
         out = pd.concat([out, pd.DataFrame({ylabel or "Ligne": [truth_label[:1].upper() + truth_label[1:]],
                                             value: [float(truth)]})], ignore_index=True)
+    if claim is not None:
+        lab = claim_label or "annoncé"
+        out = pd.concat([out, pd.DataFrame({ylabel or "Ligne": [lab[:1].upper() + lab[1:]], value: [float(claim)]})],
+                        ignore_index=True)
     return _round_to(out, decimals)
 
 

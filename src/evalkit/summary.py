@@ -152,13 +152,13 @@ def _known_msp() -> Known:
         f"Rejoindre une MSP accroît la patientèle « médecin traitant » d'un généraliste d'<strong>environ "
         f"{fmt_num(eff['value'], 0)} patients</strong> (environ {fmt_pct(pct['value'], 0)}) par rapport à des "
         f"médecins comparables ({fmt_num(sample['n_total'], 0)} médecins suivis). Le chiffre de {claim['text']} "
-        "est un écart brut entre médecins, pas un effet.",
+        "est un écart brut de file active (patients vus dans l'année) entre médecins, pas un effet.",
         f"{eff['source']} ; chiffre de « 600 » : {claim['source']}",
         registry.get("msp").title_en,
         f"Joining an MSP raises a GP's registered patient list by about {fmt_num(eff['value'], 0, sign=True)} "
         f"patients (about {fmt_num(pct['value'], 0, sign=True)}%) compared with similar GPs outside MSPs (Irdes). "
         f"The figure of {fmt_num(claim['value'], 0)} patients quoted in institutional communication is a raw gap "
-        "between GPs, not an effect.")
+        "between GPs in the number of patients seen in a year, not an effect.")
 
 
 def _known_asalee() -> Known:
@@ -207,6 +207,128 @@ def known_block() -> "_HTML":
                     f"<p class='ek-caption'>Source : {html.escape(k.source)}</p></div>" for k in known())
     return _HTML(f"<div class='ek-known-list'>{items}</div>",
                  "\n".join(f"{k.title_fr} : {k.source}" for k in known()))
+
+
+# --- « Chiffres clés » : each claim in circulation, set against the attributable estimate ----------------------
+
+@dataclass(frozen=True)
+class KeyLine:
+    """One claim in one line: what was announced (with its source) → what the book attributes to the reform (its
+    estimate with the 95 % CI, read from a results row) → where that estimate comes from. ``numbers``: the values the
+    line prints (for tests)."""
+
+    study: str
+    label: str
+    announced: str
+    attributable: str
+    estimate_source: str
+    numbers: dict
+
+    def html(self) -> str:
+        return (f"<p class='ek-keyline'><strong>{self.label}.</strong> <em>Annoncé :</em> {self.announced} "
+                f"→ <em>attribuable :</em> {self.attributable} → <em>source de l'estimation :</em> "
+                f"{self.estimate_source}.</p>")
+
+    def text(self) -> str:
+        return (f"{self.label}. Annoncé : {self.announced} → attribuable : {self.attributable} → source de "
+                f"l'estimation : {self.estimate_source}.")
+
+
+def _on_data(kind: str) -> str:
+    """Where the attributable figure was computed, said in the line itself."""
+    return ("démonstration de méthode sur les données synthétiques du livre, non un résultat sur la réforme"
+            if _demo(kind) else "sur les données fournies par l'utilisateur")
+
+
+def _key_msp(rows: pd.DataFrame | None, kind: str) -> KeyLine:
+    """The « 600 patients » claim: a raw gap in file active (published.py), set against the effect on the file
+    active (the headline row ``file_active`` / ``patients`` / ``cs_simple``) and the published Irdes effect."""
+    pub = _published_module("msp", "published.py").PUBLISHED
+    claim, eff = pub["naive_claim"], pub["effect_fa"]
+    h = None if rows is None else _head(rows, claim["measure"], "patients")
+    if h is None or pd.isna(h.estimate):
+        att, numbers = "non estimé sur ces données", {}
+    else:
+        att = (f"{fmt_num(h.estimate, 0, sign=True)} patients de file active (intervalle de confiance à 95 % : "
+               f"{fmt_ci(h.ci_low, h.ci_high, 0)}), {_on_data(kind)}")
+        numbers = {"estimate": h.estimate, "ci_low": h.ci_low, "ci_high": h.ci_high}
+    att += f" ; effet publié : {eff['text']} ({eff['source']})"
+    return KeyLine(
+        "msp", "« 600 patients » (maisons de santé)",
+        f"{claim['text']} pour un médecin en MSP par rapport à un médecin isolé ({claim['source']}), un écart brut "
+        "de file active (patients vus dans l'année)",
+        att,
+        "effet moyen de l'entrée en MSP sur la file active, double différence de Callaway et Sant'Anna, chapitre "
+        "« Maisons de santé pluriprofessionnelles »", numbers)
+
+
+def _projection_row(rows: pd.DataFrame | None, date: str) -> pd.Series | None:
+    if rows is None:
+        return None
+    sel = rows[(rows.outcome == "national_projection") & (rows.subgroup.astype(str) == f"date={date}")
+               & rows.estimate.notna()]
+    return sel.iloc[0] if len(sel) == 1 else None
+
+
+def _key_assistants(rows: pd.DataFrame | None, kind: str) -> KeyLine:
+    """The « 500 000 patients » claim, in its two readings (the contracts signed when it was made, and the 2022
+    target), set against the national projection rows (``national_projection`` / ``date=…``)."""
+    pol = _published_module("assistants", "policy.py")
+    gp = pol.CONTRACTS.set_index("date")["gp_contracts"]
+    parts, numbers = [], {}
+    for reading, n_all, what in (("signed", pol.CLAIM_CONTRACTS, "signés en janvier 2022"),
+                                 ("target", pol.CLAIM_TARGET_CONTRACTS, "visés pour 2022")):
+        date = pol.CLAIM_READINGS[reading]
+        p = _projection_row(rows, date)
+        if p is None:
+            continue
+        numbers[reading] = {"estimate": p.estimate, "ci_low": p.ci_low, "ci_high": p.ci_high}
+        parts.append(f"{fmt_num(round(p.estimate, -3), 0)} patients {fmt_ci(round(p.ci_low, -3), round(p.ci_high, -3), 0)}"
+                     f" pour les "
+                     f"{fmt_num(gp[date], 0)} contrats de généralistes parmi les {fmt_num(n_all, 0)} {what}")
+    if parts:
+        att = (fmt_list(parts) + " (intervalles de confiance à 95 % entre crochets ; chaque contrat supposé arrivé "
+               "à maturité), " + _on_data(kind)
+               + (" (aucune évaluation contrefactuelle publiée)" if _demo(kind) else ""))
+    else:
+        att = "non estimé sur ces données (aucune évaluation contrefactuelle publiée)"
+    return KeyLine(
+        "assistants", f"« {fmt_num(pol.CLAIM_PATIENTS, 0)} patients » (assistants médicaux)",
+        f"« {fmt_num(pol.CLAIM_PATIENTS, 0)} patients qui trouvent un médecin traitant » ({pol.CLAIM_SOURCE}), si "
+        "les objectifs des contrats sont atteints",
+        att,
+        "contrats de généralistes × gain de patientèle médecin traitant par contrat, estimé par double différence de "
+        "Callaway et Sant'Anna à l'ancienneté de la projection, chapitre « Assistants médicaux »", numbers)
+
+
+_KEY_LINES: dict[str, Callable[[pd.DataFrame | None, str], KeyLine]] = {"msp": _key_msp,
+                                                                      "assistants": _key_assistants}
+
+
+def key_lines(rows: dict[str, pd.DataFrame] | None = None, kind: str | None = None,
+              studies: list[str] | None = None) -> list[KeyLine]:
+    """The « Chiffres clés » lines (one per claim, in the book's order) for the studies whose data are present.
+    ``rows``: results rows by study (default: what the chapters recorded, :func:`all_rows`); a study chapter passes
+    its own rows (the ones it records), so that the line reads the same on the chapter and on the home page."""
+    kind = kind or paths.data_kind()
+    if rows is None:
+        rows = all_rows()
+        present = [s for s in registry.names() if s not in missing_studies()]
+    else:
+        present = list(rows)
+    wanted = [s for s in registry.names() if s in _KEY_LINES and s in present and (studies is None or s in studies)]
+    return [_KEY_LINES[s](rows.get(s), kind) for s in wanted]
+
+
+def key_figures_box(study: str | None = None, rows: pd.DataFrame | None = None, kind: str | None = None):
+    """The « Chiffres clés » box (same look and same lines on every page): on the home page every claim, from the
+    recorded rows; in a study chapter (``study``, ``rows`` = the rows the chapter records) that study's claim."""
+    lines = key_lines(None if study is None else {study: rows}, kind, None if study is None else [study])
+    if not lines:
+        return None
+    body = "".join(x.html() for x in lines)
+    return _HTML(f"<div class='admonition important ek-keyfigures'><p class='admonition-title'>Chiffres clés : "
+                 f"annoncé, attribuable</p>{body}</div>", "\n".join(x.text() for x in lines))
 
 
 # --- the answers -----------------------------------------------------------------------------------------------
@@ -550,10 +672,12 @@ def home_blocks() -> list:
     ans = answers()
     out: list = []
     if paths.data_kind() == "user":
-        out += [user_data_note(), _h2("Les résultats sur ces données"), *ans,
-                _h2("Repères : ce que concluent les évaluations publiées"), known_block()]
+        out += [user_data_note(), _h2("Les résultats sur ces données"), *ans]
+        out += [b for b in (key_figures_box(),) if b is not None]
+        out += [_h2("Repères : ce que concluent les évaluations publiées"), known_block()]
     else:
         out += [_h2("Ce que l'on sait : les évaluations publiées"), known_block(), synthetic_warning()]
+        out += [b for b in (key_figures_box(),) if b is not None]
         if ans:
             out += [_h2("Ce que ce livre démontre : la méthode, sur données synthétiques"), *ans]
     out += [n for n in (missing_note(), unavailable_note()) if n is not None]

@@ -38,9 +38,11 @@ td.num { text-align: right; white-space: nowrap; }
 code { font-family: "DejaVu Sans Mono", monospace; font-size: 8.4pt; }
 """
 
-_DECIMALS = {"patients": 0, "euros": 0, "eur_per_patient": 0, "acts": 1, "pp": 1, "percent": 1, "ratio": 2,
+_DECIMALS = {"patients": 0, "euros": 0, "eur_per_patient": 0, "eur_per_patient_year": 0, "acts": 1, "pp": 1,
+             "percent": 1, "ratio": 2,
              "log_points": 3, "count": 0}
-_UNITS = {"patients": "patients", "euros": "€", "eur_per_patient": "€ par patient", "acts": "actes",
+_UNITS = {"patients": "patients", "euros": "€", "eur_per_patient": "€ par patient",
+          "eur_per_patient_year": "€ par patient et par an", "acts": "actes",
           "pp": "points", "percent": "%", "ratio": "", "log_points": "points de log", "count": ""}
 
 
@@ -126,6 +128,9 @@ def note_html(answers=None, rows: pd.DataFrame | None = None, kind: str | None =
         parts.append("<p>Aucun chapitre d'étude n'a enregistré de résultat pour cette construction.</p>")
     kf = key_figures(rows)
     parts.append("<h2>Chiffres clés</h2>")
+    if hasattr(summary, "key_lines"):  # the claims in circulation, in the same lines as the home page's box
+        by_study = {s: g for s, g in rows.groupby("study")} if len(rows) else {}
+        parts += [x.html() for x in summary.key_lines(by_study, kind)]
     if len(kf):
         parts.append("<p>Estimations retenues par les chapitres (effet moyen sur les médecins engagés, estimateur "
                      "de Callaway et Sant'Anna sauf mention contraire dans le chapitre), avec leur intervalle de "

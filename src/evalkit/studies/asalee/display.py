@@ -380,7 +380,9 @@ def table_published(a: AsaleeResult, kind: str) -> plots.Table:
         r = ppc.iloc[0]
         rows.append(("Per-protocole, HbA1c : DiD échelonnée, moyenne des années suivies (points)", "non publié",
                      f"{fmt_num(r['estimate'], 1, sign=True)} {fmt_ci(r['ci_low'], r['ci_high'])}",
-                     "moyenne de toutes les années de suivi (méthode de cette page)"))
+                     "autre quantité que la ligne précédente : moyenne des effets de toutes les années suivant "
+                     "l'entrée, chaque cohorte comparée à l'année précédant son entrée (méthode de cette page), non "
+                     f"l'écart {y0}–{y1} du plan publié"))
     itt = a.itt.set_index("outcome")
     if "hba1c_3plus" in itt.index:
         r = itt.loc["hba1c_3plus"]

@@ -215,7 +215,11 @@ def texts(r: AsaleeResult, kind: str) -> dict[str, str]:
     hon = r.honest
     if hon is not None:
         bd, g = hon.breakdown, hon.grid
-        t["honest_estimate"] = fmt_pp(hon.estimate, 1, sign=True)
+        # a different quantity from the headline: say so, with both numbers (issue 15, « one number, one definition »)
+        t["honest_estimate"] = (
+            f"{fmt_pp(hon.estimate, 1, sign=True)} en moyenne simple sur les années suivant l'entrée, chaque année "
+            f"d'ancienneté comptant autant — une autre moyenne que l'effet retenu, {fmt_pp(h['estimate'], 1, sign=True)}"
+            ", où chaque cohorte et chaque année pèsent selon leurs effectifs")
         if bd is None:
             t["honest_sentence"] = (
                 "l'intervalle robuste exclut zéro pour toutes les valeurs essayées, jusqu'à M̄ = "
@@ -229,7 +233,7 @@ def texts(r: AsaleeResult, kind: str) -> dict[str, str]:
                 f"{fmt_num(bd, 2)} fois le plus grand écart d'une année sur l'autre observé avant l'entrée ; "
                 "au-delà, les données ne permettent plus de conclure")
     else:
-        t["honest_estimate"] = "n.d."
+        t["honest_estimate"] = "n.d."  # (the sentence then says why)
         t["honest_sentence"] = "la sensibilité ne peut pas être calculée (pas d'année observée avant l'entrée)"
     nv = r.naive.set_index("outcome") if len(r.naive) else None
     t["naive_hba1c"] = fmt_pp(nv.loc[main, "estimate"], 1, sign=True) if nv is not None and main in nv.index else "n.d."

@@ -47,15 +47,18 @@ def figure_trends(r: AssistantsResult, kind: str) -> plots.Figure:
     title = (f"En {fmt_num(months(last_e), 0)} mois, la patientèle des premiers signataires progresse de "
              f"{fmt_pct(end['signataires'], 1, sign=True)}, celle des non-signataires de "
              f"{fmt_pct(end['non-signataires'], 1, sign=True)}")
+    xlabel, ylabel = event_axis("assistants"), "Patientèle médecin traitant (indice 100 en −1)"
+    hue_labels = {"signataires": "Signataires (premières cohortes)", "non-signataires": "Non-signataires"}
+    data = plots._trends_data(t, x="event_time", y="index", hue="group", xlabel=xlabel, ylabel=ylabel,
+                              hue_labels=hue_labels)
+    # the months the title (and the Cnam) count: from the end of the year before the contract
+    data.insert(2, "Mois depuis la fin de l'année précédant le contrat", 12 * (data[xlabel] + 1))
     return plots.trends(
-        t, x="event_time", y="index", hue="group",
-        xlabel=event_axis("assistants"),
-        ylabel="Patientèle médecin traitant (indice 100 en −1)", title=title,
+        t, x="event_time", y="index", hue="group", data=data,
+        xlabel=xlabel, ylabel=ylabel, title=title,
         champ=champ(r) + f" ; signataires des cohortes {fmt_list(r.desc_cohorts)}, non-signataires sur les mêmes "
                          "années",
-        source=source(kind), name="assistants_tendances",
-        hue_labels={"signataires": "Signataires (premières cohortes)", "non-signataires": "Non-signataires"},
-        vline=-0.5, vline_label="signature")
+        source=source(kind), name="assistants_tendances", hue_labels=hue_labels, vline=-0.5, vline_label="signature")
 
 
 def _ladder_labels(r: AssistantsResult) -> dict[str, tuple[str, str]]:
@@ -111,11 +114,18 @@ def figure_event_study(r: AssistantsResult, kind: str) -> plots.Figure:
     title = (("Le gain de patientèle croît avec l'ancienneté du contrat : " if grows else
               "Gain de patientèle selon l'ancienneté du contrat : ")
              + f"{fmt_num(first.estimate, 0, sign=True)} patients l'année de la signature, "
-             f"{fmt_num(last.estimate, 0, sign=True)} après {int(last.event_time) + 1} ans")
+             f"{fmt_num(last.estimate, 0, sign=True)} patients {_years_after(int(last.event_time))}")
     return plots.event_study(tab, ylabel="Effet sur la patientèle médecin traitant (patients)", title=title,
                              champ=champ(r), source=source(kind), name="assistants_dynamique",
                              alt_unit=" patients", decimals=0, study="assistants",
                              lecture=plots.band_reading(tab, band.crit, draws=band.draws) if band else "")
+
+
+def _years_after(e: int) -> str:
+    """« 3 ans après la signature »: event time ``e`` as the x axis reads it (0 = year of signature), so that a
+    title's number sits where the chart shows it (not « après 4 ans » over x = 3)."""
+    words = {1: "un an", 2: "deux ans", 3: "trois ans", 4: "quatre ans", 5: "cinq ans"}
+    return "l'année de la signature" if e == 0 else f"{words.get(e, f'{e} ans')} après la signature"
 
 
 def dose_title(r: AssistantsResult, prefix: str) -> str:
@@ -161,17 +171,24 @@ def figure_dose(r: AssistantsResult, kind: str) -> plots.Figure:
     if not len(r.dose_underserved):
         t = r.dose.rename(columns={"gain": "estimate", "gain_ci_low": "ci_low", "gain_ci_high": "ci_high"})
         t["label"] = [f"{OPTION_LABELS[o]} (n = {count_fr(int(n))})" for o, n in zip(t["option"], t["n_gps"])]
-        return plots.forest(t, xlabel=f"Patients médecin traitant gagnés {months(r.horizon)} mois après la signature "
+        return _horizon_meta(r, plots.forest(t, xlabel=f"Patients médecin traitant gagnés {months(r.horizon)} mois après la signature "
                             "(patients)", title=dose_title(r, "Le gain de patientèle"), champ=champ(r),
                             source=source(kind), name="assistants_dose", decimals=0, alt_unit=" patients",
-                            ylabel="Option du contrat")
+                            ylabel="Option du contrat"))
     t = r.dose_underserved.rename(columns={"gain": "estimate", "gain_ci_low": "ci_low", "gain_ci_high": "ci_high"})
     t["label"] = [f"{OPTION_LABELS[o]} (n = {count_fr(int(n))})" for o, n in zip(t["option"], t["n_gps"])]
-    return plots.forest(t, xlabel=f"Patients médecin traitant gagnés {months(r.horizon)} mois après la signature "
+    return _horizon_meta(r, plots.forest(
+                        t, xlabel=f"Patients médecin traitant gagnés {months(r.horizon)} mois après la signature "
                         "(patients)", title=dose_title(r, "En zone sous-dense, le gain de patientèle"),
                         champ=champ(r) + " ; médecins des zones sous-denses", source=source(kind),
                         name="assistants_dose", decimals=0, alt_unit=" patients", ylabel="Option du contrat",
-                        note="Chaque option est comparée aux non-signataires des zones sous-denses.")
+                        note="Chaque option est comparée aux non-signataires des zones sous-denses."))
+
+
+def _horizon_meta(r: AssistantsResult, f: plots.Figure) -> plots.Figure:
+    """The horizon the figure's axis names (« 48 mois après la signature »), kept with the figure."""
+    f.meta["Horizon (mois après la signature)"] = months(r.horizon)
+    return f
 
 
 def table_options_underserved(r: AssistantsResult, kind: str) -> plots.Table | None:
@@ -289,6 +306,8 @@ def table_cost(r: AssistantsResult, kind: str) -> plots.Table:
 
 
 def figure_projection(r: AssistantsResult, kind: str) -> plots.Figure:
+    """Projected patients gained at each published contract count, against the « 500 000 » claim (dashed line,
+    « annoncé ») and its two readings: the contracts signed when it was made and the 2022 target."""
     t = r.projection.assign(label=lambda x: x["date"].map(DATE_LABELS))
     fig, ax = plots.new(height=3.8)
     x = np.arange(len(t))
@@ -296,10 +315,12 @@ def figure_projection(r: AssistantsResult, kind: str) -> plots.Figure:
     ax.errorbar(x, t["estimate"], yerr=[t["estimate"] - t["ci_low"], t["ci_high"] - t["estimate"]],
                 fmt="none", color="black", capsize=4)
     ax.axhline(CLAIM_PATIENTS, color=plots.TRUTH, ls="--", lw=1.2,
-               label=f"Annonce Cnam (février 2022) : {fmt_num(CLAIM_PATIENTS, 0)} patients")
+               label=f"annoncé : {fmt_num(CLAIM_PATIENTS, 0)} patients (Cnam, février 2022)")
+    reading = {CLAIM_READINGS["signed"]: f"lecture 1 :\n{fmt_num(CLAIM_CONTRACTS, 0)} signés",
+               CLAIM_READINGS["target"]: f"lecture 2 :\n{fmt_num(CLAIM_TARGET_CONTRACTS, 0)} visés"}
     ax.set_xticks(x)
-    ax.set_xticklabels([f"{lab}\n{fmt_num(n, 0)} contrats MG" for lab, n in zip(t["label"], t["gp_contracts"])],
-                       fontsize=8)
+    ax.set_xticklabels([f"{lab}\n{fmt_num(n, 0)} contrats MG" + (f"\n{reading[d]}" if d in reading else "")
+                        for lab, n, d in zip(t["label"], t["gp_contracts"], t["date"])], fontsize=8)
     ax.set_xlabel("Décompte des contrats signés (et objectif de 2022)")
     ax.set_ylabel("Patients médecin traitant gagnés")
     plots.french_axis(ax, "y")
@@ -308,17 +329,33 @@ def figure_projection(r: AssistantsResult, kind: str) -> plots.Figure:
     alt = ("Diagramme en barres : patients médecin traitant gagnés projetés selon le nombre de contrats signés. "
            + " ; ".join(f"{p.label} : {fmt_num(p.estimate, 0)} [{fmt_num(p.ci_low, 0)} ; {fmt_num(p.ci_high, 0)}]"
                         for p in t.itertuples())
-           + f". Ligne horizontale : l'annonce de {fmt_num(CLAIM_PATIENTS, 0)} patients.")
+           + f". Ligne horizontale : l'annonce de {fmt_num(CLAIM_PATIENTS, 0)} patients, rapportée aux "
+             f"{fmt_num(CLAIM_CONTRACTS, 0)} contrats signés à sa date (lecture 1) ou aux "
+             f"{fmt_num(CLAIM_TARGET_CONTRACTS, 0)} contrats visés pour 2022 (lecture 2).")
     last = t.iloc[-1]
+    share_nomt = 100 * t["estimate"] / WITHOUT_MT
     title = (f"Avec {fmt_num(last.gp_contracts, 0)} contrats de généralistes, le gain projeté couvrirait "
-             f"{fmt_pct(100 * last.estimate / WITHOUT_MT, 0)} des {fmt_num(WITHOUT_MT / 1e6, 0)} millions de "
-             "personnes sans médecin traitant")
-    return plots.figure(fig, title=title, alt=alt, champ="contrats de médecins généralistes signés à chaque date, et "
+             f"{fmt_pct(share_nomt.iloc[-1], 0)} des personnes sans médecin traitant")
+    data = pd.DataFrame({
+        "Date": t["label"].to_numpy(), "Contrats (toutes spécialités)": t["contracts"].to_numpy(),
+        "Contrats de généralistes": t["gp_contracts"].to_numpy(),
+        "Patients médecin traitant gagnés (projection)": t["estimate"].round(0).to_numpy(),
+        "Borne basse de l'IC à 95 %": t["ci_low"].round(0).to_numpy(),
+        "Borne haute de l'IC à 95 %": t["ci_high"].round(0).to_numpy(),
+        "Annoncé (patients)": float(CLAIM_PATIENTS),
+        "En % de l'annonce": (100 * t["estimate"] / CLAIM_PATIENTS).round(1).to_numpy(),
+        "En % des personnes sans médecin traitant": share_nomt.round(1).to_numpy()})
+    f = plots.figure(fig, title=title, alt=alt, champ="contrats de médecins généralistes signés à chaque date, et "
                         "objectif de 2022 ; chaque contrat supposé arrivé à "
                         f"{months(r.horizon)} mois (gain par contrat estimé à cette ancienneté)",
                         source=source(kind) + " ; contrats : HCAAM (2022), Assurance maladie (2022, 2024)",
-                        name="assistants_projection",
-                        note="Répartition par option de novembre 2021 appliquée aux autres dates.")
+                        name="assistants_projection", data=data,
+                        note="Répartition par option de novembre 2021 appliquée aux autres dates. L'annonce de "
+                             f"{fmt_num(CLAIM_PATIENTS, 0)} patients se lit de deux façons : rapportée aux "
+                             f"{fmt_num(CLAIM_CONTRACTS, 0)} contrats signés à sa date (lecture 1) ou aux "
+                             f"{fmt_num(CLAIM_TARGET_CONTRACTS, 0)} contrats visés pour 2022 (lecture 2).")
+    f.meta["Année de l'objectif de contrats"] = int(CLAIM_READINGS["target"][:4])  # the x label's « 2022 »
+    return f
 
 
 def table_projection(r: AssistantsResult, kind: str) -> plots.Table:

@@ -74,6 +74,8 @@ CONTRACTS = pd.DataFrame([
 ])
 OPTION_SHARES_2021 = {"third": 0.31, "half": 0.49, "full": 0.20}  # HCAAM (2022), Encadré 4, November 2021
 CLAIM_PATIENTS = 500_000  # « 500 000 patients qui trouvent un médecin traitant » (Cnam DG, Feb. 2022; HCAAM 2022)
+CLAIM_SOURCE = ("directeur général de la Cnam, février 2022, Le Quotidien du médecin ; repris par le HCAAM, "
+                "2022")  # sources/000 and sources/004
 CLAIM_CONTRACTS = 2_700  # contracts signed at the time of the claim (Jan. 2022; HCAAM 2022, sources/004 and 000)
 CLAIM_TARGET_CONTRACTS = 4_000  # the contracts planned for 2022 (« sur les 4 000 prévus », HCAAM 2022, sources/004;
 #                                 « l'exécutif visait 4 000 postes dès 2022 », sources/000): the claim's other reading

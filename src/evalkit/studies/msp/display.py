@@ -58,15 +58,24 @@ def figure_estimates(r: MSPResult, outcome: str = "patients_mt") -> plots.Figure
         for _, x in tab.iterrows()) + (f". Effet simulé : {tx.val(truth, outcome)}." if truth is not None else ".")
     colors = [plots.CONTROL if k.startswith("naive") else (plots.TREATED if k == "cs" else plots.NEUTRAL)
               for k in tab["key"]]
+    claim = PUBLISHED["naive_claim"]
+    on_claim = outcome == claim["measure"]  # the « 600 » is a file-active gap: drawn on that figure only
+    if on_claim:
+        alt += (f" Ligne pointillée : le chiffre annoncé de {fmt_num(claim['value'], 0)} patients "
+                f"({claim['source']}).")
     return plots.forest(
         tab, xlabel=f"Écart ou effet estimé ({o['suffix']} par médecin), intervalle de confiance à 95 %",
         ylabel="Comparaison", title=tx.title_estimates(r, outcome), alt=alt, champ=tx.champ(r), source=tx.source(),
         name=f"msp-estimations-{outcome}", decimals=o["dec"], colors=colors, truth=truth,
+        claim=claim["value"] if on_claim else None,
+        claim_label=f"annoncé : {fmt_num(claim['value'], 0)}" if on_claim else "",
         note="écarts bruts : moyenne des médecins en MSP moins celle des autres médecins une année donnée ; les "
              "autres lignes comparent des évolutions (différences de différences). Comparaison classique : "
              "régression à effets fixes médecin et année (TWFE) ; « par vague » : estimateur de Callaway et "
              "Sant'Anna doublement robuste, chaque vague d'entrants en MSP comparée à des témoins ; « retenue » : "
-             "l'estimation principale du chapitre.")
+             "l'estimation principale du chapitre."
+             + (f" Annoncé : écart brut de {fmt_num(claim['value'], 0)} patients entre médecins en MSP et médecins "
+                f"isolés ({claim['source']})." if on_claim else ""))
 
 
 def figure_event_study(r: MSPResult, outcome: str = "patients_mt") -> plots.Figure:

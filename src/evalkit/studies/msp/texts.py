@@ -286,9 +286,11 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
             "un tel test rejette à tort en moyenne une fois sur vingt. Un test de tendances parallèles ne suffit donc "
             "pas à trancher, dans un sens comme dans l'autre, d'où l'analyse de sensibilité qui suit")
     post = _post(r)
-    e0, e2 = post.iloc[0], post.iloc[min(2, len(post) - 1)]
-    said = (f"Après l'entrée, l'effet est de {val(e0, 'patients_mt')} l'année d'entrée et de "
-            f"{val(e2, 'patients_mt')} deux ans après")
+    k0 = int(post.index.min())
+    k2 = 2 if 2 in post.index else int(post.index.max())
+    e0, e2 = post[k0], post[k2]
+    said = (f"Après l'entrée, l'effet est de {val(e0, 'patients_mt')} {_years_since_entry(k0)}"
+            + (f" et de {val(e2, 'patients_mt')} {_years_since_entry(k2)}" if k2 != k0 else ""))
     t["msp_dyn_sentence"] = (
         f"{said} : il faut quelques années pour que la patientèle s'ajuste. C'est pourquoi la moyenne sur toutes les "
         f"années qui suivent l'entrée ({t['msp_att_mt']}) est inférieure à l'effet atteint au bout de quelques années."
@@ -297,7 +299,10 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     # HonestDiD.
     h = r.honest
     if h is not None:
-        t["msp_honest_target"] = val(h.estimate, "patients_mt")
+        # not the headline: an equally weighted mean of the event-time effects (said with both numbers)
+        t["msp_honest_target"] = (
+            f"{val(h.estimate, 'patients_mt')}, moyenne simple des effets par année d'ancienneté — une autre moyenne "
+            f"que l'effet retenu, {t['msp_att_mt']}, où chaque cohorte et chaque année pèsent selon leurs effectifs")
         t["msp_honest_window"] = f"de l'année d'entrée à {h.raw['post_times'][-1]} ans après"
         t["msp_honest_method"] = h.method_fr
         if h.breakdown is None:
@@ -423,8 +428,19 @@ def title_event_study(r: MSPResult, outcome: str) -> str:
     small = np.isfinite(pre_max) and pre_max < 0.2 * abs(post["estimate"].mean())
     verdict = ("pas d'écart d'évolution significatif avant l'entrée" if np.isfinite(p) and p >= 0.05
                else f"{'de petits' if small else 'des'} écarts avant l'entrée (test joint : p {fmt_p(p, style='eq')})")
-    return (f"{o['short']} : {verdict}, puis un effet de {val(post['estimate'].iloc[0], outcome)} l'année d'entrée "
-            f"et de {val(post['estimate'].iloc[min(2, len(post) - 1)], outcome)} deux ans après")
+    by_e = post.set_index("event_time")["estimate"]
+    first = int(by_e.index.min())
+    later = 2 if 2 in by_e.index else int(by_e.index.max())  # the year quoted is the year the value is plotted at
+    return (f"{o['short']} : {verdict}, puis un effet de {val(by_e[first], outcome)} {_years_since_entry(first)}"
+            + (f" et de {val(by_e[later], outcome)} {_years_since_entry(later)}" if later != first else ""))
+
+
+_WORDS = {1: "un an", 2: "deux ans", 3: "trois ans", 4: "quatre ans", 5: "cinq ans"}
+
+
+def _years_since_entry(e: int) -> str:
+    """« l'année d'entrée », « deux ans après »: event time ``e`` as the event-study axis reads it (0 = entry)."""
+    return "l'année d'entrée" if e == 0 else f"{_WORDS.get(e, f'{e} ans')} après"
 
 
 def title_honest(r: MSPResult) -> str:
