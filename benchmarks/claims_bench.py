@@ -288,7 +288,8 @@ def run_one(engine: str, claims_dir: Path, out_json: Path, args) -> None:
                     "spark.driver.memory": args.cluster_driver_memory, "spark.driver.host": "127.0.0.1",
                     "spark.driver.bindAddress": "127.0.0.1", "spark.executor.memory": args.executor_memory,
                     "spark.executor.cores": str(args.cluster_cores), "spark.cores.max": str(args.cluster_cores),
-                    "spark.local.dir": str(WORK / "spark_tmp"), "spark.ui.enabled": "false"})
+                    "spark.local.dir": str(WORK / "spark_tmp"), "spark.ui.enabled": "false",
+                    "spark.sql.shuffle.partitions": str(args.shuffle_partitions)})
         t_start = time.perf_counter()
         opts = ClaimsOptions(duckdb_threads=CORES, duckdb_memory_limit=args.duckdb_memory,
                              temp_dir=str(WORK / "duckdb_tmp"))
@@ -296,9 +297,9 @@ def run_one(engine: str, claims_dir: Path, out_json: Path, args) -> None:
         res = build_tables(claims_dir, engine="spark" if engine == "spark-cluster" else engine, tables=want,
                            options=opts, spark=spark)
         tables = {t: getattr(res, t) for t in want}
-        if spark is not None:
-            spark.stop()
     t1 = time.perf_counter()
+    if engine.startswith("spark"):
+        spark.stop()  # not timed: the tables are in the driver's memory
     out_json.write_text(json.dumps({"seconds": t1 - t0, "seconds_without_startup": t1 - t_start,
                                     "rows": len(tables["asalee"]) if "asalee" in tables else None,
                                     "sha": frame_sha(tables["asalee"]) if "asalee" in tables else None,
@@ -331,7 +332,7 @@ def measure(engine: str, claims_dir: Path, args, cluster: "LocalCluster | None" 
            "--pandas-memory", str(args.pandas_memory), "--duckdb-memory", args.duckdb_memory,
            "--spark-memory", args.spark_memory, "--tables", args.tables,
            "--executor-memory", args.executor_memory, "--cluster-driver-memory", args.cluster_driver_memory,
-           "--cluster-cores", str(args.cluster_cores)]
+           "--cluster-cores", str(args.cluster_cores), "--shuffle-partitions", str(args.shuffle_partitions)]
     if engine == "spark-cluster":
         cmd += ["--master", cluster.url]
     others = [psutil.Process(p.pid) for p in cluster.procs] if engine == "spark-cluster" else []
@@ -464,7 +465,8 @@ def java_version() -> str:
 ENGINE_SETUP = {
     "duckdb": "DuckDB embarqué, {cores} threads, memory_limit {duckdb_memory}",
     "spark-cluster": "Spark standalone : un master et un worker sur la machine ({cluster_cores} cœurs, exécuteur "
-                     "{executor_memory}, driver {cluster_driver_memory})",
+                     "{executor_memory}, driver {cluster_driver_memory}, {shuffle_partitions} partitions de "
+                     "shuffle)",
     "spark": "Spark local[{cores}], driver {spark_memory}",
     "pandas": "pandas seul (table Asalée), mémoire adressable limitée à {pandas_memory:g} Go",
 }
@@ -547,6 +549,8 @@ def main() -> None:
     ap.add_argument("--cluster-cores", type=int, default=CORES, help="cores of the cluster's worker")
     ap.add_argument("--executor-memory", default="8g", help="memory of the cluster's executor")
     ap.add_argument("--cluster-driver-memory", default="4g", help="memory of the driver of a cluster run")
+    ap.add_argument("--shuffle-partitions", type=int, default=16,
+                    help="spark.sql.shuffle.partitions of a cluster run (Spark's default, 200, is for many cores)")
     ap.add_argument("--tables", default="asalee,gp_panel,msp,assistants",
                     help="tables the DuckDB and Spark runs build (comma-separated; pandas builds asalee only)")
     ap.add_argument("--no-summary", action="store_true",
@@ -575,6 +579,7 @@ def main() -> None:
                "settings": {"cores": CORES, "duckdb_memory": args.duckdb_memory, "spark_memory": args.spark_memory,
                             "cluster_cores": args.cluster_cores, "executor_memory": args.executor_memory,
                             "cluster_driver_memory": args.cluster_driver_memory,
+                            "shuffle_partitions": args.shuffle_partitions,
                             "pandas_memory": args.pandas_memory}}
     cluster = LocalCluster(args.cluster_cores, args.executor_memory.upper().rstrip("B"), log) \
         if "spark-cluster" in engines else None

@@ -51,7 +51,8 @@ def _claims_results(sizes):
     truth = {"asalee": "a", "gp_panel": "g", "msp": "m", "assistants": "s"}
     out = {"machine": MACHINE, "commit": "0123456789", "sizes": [],
            "settings": {"cores": 2, "duckdb_memory": "6GB", "spark_memory": "8g", "cluster_cores": 2,
-                        "executor_memory": "8g", "cluster_driver_memory": "4g", "pandas_memory": 16}}
+                        "executor_memory": "8g", "cluster_driver_memory": "4g", "pandas_memory": 16,
+                        "shuffle_partitions": 16}}
     for target, prs, runs in sizes:
         out["sizes"].append({"target": target, "prs_lines": prs, "all_rows": int(prs * 1.78), "parquet_gb": prs / 1.2e8,
                              "truth_shas": truth, "runs": [
