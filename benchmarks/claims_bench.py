@@ -307,6 +307,15 @@ def run_one(engine: str, claims_dir: Path, out_json: Path, args) -> None:
                                     "shas": {t: frame_sha(df) for t, df in tables.items()}}))
 
 
+def tree_procs(proc) -> list:
+    import psutil
+
+    try:
+        return [proc] + proc.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
 def tree_rss(proc) -> int:
     import psutil
 
@@ -338,6 +347,10 @@ def measure(engine: str, claims_dir: Path, args, cluster: "LocalCluster | None" 
     others = [psutil.Process(p.pid) for p in cluster.procs] if engine == "spark-cluster" else []
     err_file = WORK / f"run_{engine}.stderr"  # a file, not a pipe: Spark's start-up logs would fill a pipe
     loads, last_load = [os.getloadavg()[0]], time.perf_counter()
+    # CPU seconds: the run's process (reaped: RUSAGE_CHILDREN of this process, which reaps nothing else meanwhile)
+    # plus, on the cluster, what the master, worker and executor JVMs used during the run (sampled)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cluster_cpu: dict[int, list[float]] = {}
     t0 = time.perf_counter()
     with open(err_file, "w") as errf:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errf, start_new_session=True)
@@ -345,6 +358,13 @@ def measure(engine: str, claims_dir: Path, args, cluster: "LocalCluster | None" 
     peak, status = 0, "ok"
     while proc.poll() is None:
         peak = max(peak, tree_rss(ps) + sum(tree_rss(o) for o in others))
+        for o in others:
+            for q in tree_procs(o):
+                try:
+                    c = q.cpu_times()
+                except psutil.Error:
+                    continue
+                cluster_cpu.setdefault(q.pid, [c.user + c.system, 0.0])[1] = c.user + c.system
         if time.perf_counter() - last_load >= 1.0:
             loads.append(os.getloadavg()[0])
             last_load = time.perf_counter()
@@ -354,12 +374,16 @@ def measure(engine: str, claims_dir: Path, args, cluster: "LocalCluster | None" 
             break
         time.sleep(0.2)
     proc.wait()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    cpu += sum(max(last - first, 0.0) for first, last in cluster_cpu.values())
     err = err_file.read_text(errors="replace")
     if status == "ok" and (proc.returncode != 0 or not out_json.is_file()):
         last = err.strip().splitlines()[-1][:120] if err.strip() else proc.returncode
         status = "MemoryError" if "MemoryError" in err else f"failed ({last})"
     res = json.loads(out_json.read_text()) if status == "ok" else {}
     return {"engine": engine, "status": status, "peak_rss_gb": peak / 1024**3, "date": time.strftime("%Y-%m-%d"),
+            "cpu_seconds": cpu,
             "load_start": loads[0], "load_mean": sum(loads) / len(loads), "load_max": max(loads), **res}
 
 
@@ -507,7 +531,9 @@ def update_summary(results: dict, path: Path = RESULTS) -> dict:
                  "engine_setup": ENGINE_SETUP[r["engine"]].format(**results["settings"]), "status": _no_paths(r["status"]),
                  "tables": list(shas) if ok else [], "seconds": round(r["seconds"], 1) if ok else None,
                  "seconds_without_startup": round(r["seconds_without_startup"], 1) if ok else None,
-                 "peak_rss_gb": round(r.get("peak_rss_gb", 0.0), 2), "table_rows": r.get("table_rows", {}),
+                 "peak_rss_gb": round(r.get("peak_rss_gb", 0.0), 2),
+                 "cpu_seconds": round(r["cpu_seconds"], 1) if ok and r.get("cpu_seconds") is not None else None,
+                 "table_rows": r.get("table_rows", {}),
                  "shas": shas, "truth_shas": s["truth_shas"],
                  "equals_truth": bool(checked) and all(v == s["truth_shas"][t] for t, v in checked.items())
                  if ok else None,
@@ -522,8 +548,10 @@ def update_summary(results: dict, path: Path = RESULTS) -> dict:
     order = {"duckdb": 0, "spark-cluster": 1, "spark": 2, "pandas": 3}
     out = {"benchmark": "benchmarks/claims_bench.py",
            "what": "SNDS-shaped synthetic claims (Parquet) -> the contract tables with evalkit.claims.build_tables; "
-                   "seconds from process start (Python, Spark session) to the tables in memory; peak RSS of the "
-                   "whole process tree (for spark-cluster: driver + master + worker + executor)",
+                   "seconds from process start (Python, Spark session) to the tables in memory; cpu_seconds: user + system "
+                   "CPU time of the run (for spark-cluster also the master's, worker's and executor's during the run), "
+                   "less sensitive than seconds to other jobs on a shared machine; peak RSS of the whole process tree "
+                   "(for spark-cluster: driver + master + worker + executor)",
            "runs": sorted(runs.values(), key=lambda r: (r["target_lines"], order.get(r["engine"], 9)))}
     path.parent.mkdir(parents=True, exist_ok=True)
     runs_text = ",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in out["runs"])  # one line per run
@@ -625,9 +653,9 @@ def main() -> None:
 
 def report(results: dict) -> str:
     m = results["machine"]
-    rows = ["| claim lines (ER_PRS_F) | all ER_* rows | engine | tables | seconds | lines/s/core | peak RSS (GB) "
-            "| × DuckDB time | output = truth | = DuckDB | load avg (mean, max) |",
-            "|---:|---:|---|---|---:|---:|---:|---:|---|---|---|"]
+    rows = ["| claim lines (ER_PRS_F) | all ER_* rows | engine | tables | seconds | CPU seconds | lines/s/core "
+            "| peak RSS (GB) | × DuckDB time | output = truth | = DuckDB | load avg (mean, max) |",
+            "|---:|---:|---|---|---:|---:|---:|---:|---:|---|---|---|"]
     best = None
     for s in results["sizes"]:
         duck = next((r for r in s["runs"] if r["engine"] == "duckdb" and r["status"] == "ok"), None)
@@ -635,7 +663,7 @@ def report(results: dict) -> str:
         for r in s["runs"]:
             load = f"{r.get('load_mean', 0):.1f}, {r.get('load_max', 0):.1f}"
             if r["status"] != "ok":
-                rows.append(f"| {s['prs_lines']:,} | {s['all_rows']:,} | {r['engine']} | — | — | — | "
+                rows.append(f"| {s['prs_lines']:,} | {s['all_rows']:,} | {r['engine']} | — | — | — | — | "
                             f"{r.get('peak_rss_gb', 0):.1f} | — | {r['status']} | — | {load} |")
                 continue
             lps = s["prs_lines"] / r["seconds"] / CORES
@@ -645,8 +673,9 @@ def report(results: dict) -> str:
             built = ", ".join(r.get("shas", {"asalee": None}))
             vs = "—" if r["engine"] == "duckdb" or not duck else (
                 "yes" if all(v == duck["shas"].get(t) for t, v in r["shas"].items()) else "NO")
+            cpu = f"{r['cpu_seconds']:.1f}" if r.get("cpu_seconds") is not None else "—"
             rows.append(f"| {s['prs_lines']:,} | {s['all_rows']:,} | {r['engine']} | {built} | {r['seconds']:.1f} | "
-                        f"{lps:,.0f} | {r['peak_rss_gb']:.1f} | {ratio} | {same} ({', '.join(checked)}) | {vs} | "
+                        f"{cpu} | {lps:,.0f} | {r['peak_rss_gb']:.1f} | {ratio} | {same} ({', '.join(checked)}) | {vs} | "
                         f"{load} |")
             if r["engine"] == "duckdb":
                 best = (s["prs_lines"], r["seconds"])

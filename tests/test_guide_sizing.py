@@ -57,7 +57,7 @@ def _claims_results(sizes):
         out["sizes"].append({"target": target, "prs_lines": prs, "all_rows": int(prs * 1.78), "parquet_gb": prs / 1.2e8,
                              "truth_shas": truth, "runs": [
                                  {"engine": eng, "status": "ok", "seconds": sec, "seconds_without_startup": sec - 1,
-                                  "peak_rss_gb": gb, "table_rows": {t: 10 for t in truth},
+                                  "peak_rss_gb": gb, "table_rows": {t: 10 for t in truth}, "cpu_seconds": 2 * sec,
                                   "shas": dict(truth, msp="WRONG") if wrong else dict(truth),
                                   "date": "2026-12-07", "load_start": 1.0, "load_mean": 2.4, "load_max": 3.0}
                                  for eng, sec, gb, wrong in runs]})
@@ -93,6 +93,7 @@ def test_numbers_come_from_the_json_in_french(tmp_path):
     assert f"msp, a pris 113{NBSP}s" in run  # the slowest chapter, 112.7 s (minutes from 120 s)
     assert f"99{NBSP}866{NBSP}953 lignes de prestations" in claims and f"56{NBSP}s avec DuckDB" in claims
     assert f"2,3{NBSP}Go" in claims and "identiques, octet pour octet, aux tables attendues" in claims
+    assert f"(temps processeur : 113{NBSP}s)" in claims and "2,4 pour 2 cœurs" in claims
     # 10 M → 100 M: time × 9.9, memory × 4.6, volume × 10.0
     assert "multipliée par 9,9" in claims and "par 4,6" in claims and "multiplié par 10,0" in claims
     assert f"6,9{NBSP}min et 9,1{NBSP}Go" in claims and "identiques octet pour octet à celles de DuckDB" in claims

@@ -1095,6 +1095,7 @@ def sizing(folder: str | Path | None = None) -> pd.DataFrame | None:
                                  else f"trois fichiers, échelle {fmt_num(run['scale'], 1)}") + f" ({files})",
                      "Moteur": "pandas et diff-diff, un noyau Jupyter par chapitre",
                      "Durée": _duration_fr(r["seconds"]),
+                     "Temps processeur": "—",
                      "Mémoire maximale": _gb_fr(r["peak_rss_mb_process_tree"] / 1024),
                      "Résultat contrôlé": "—",
                      "Mesure": f"{_date_fr(run['date'])}, charge moyenne {fmt_num(r['load_avg']['mean'], 1)}"})
@@ -1110,6 +1111,7 @@ def sizing(folder: str | Path | None = None) -> pd.DataFrame | None:
                                 f"{fmt_int(c['all_er_rows'])} lignes ER_* en tout",
                      "Moteur": ENGINES_FR.get(c["engine"], c["engine"]),
                      "Durée": _duration_fr(c["seconds"]) if ok else "non mesurée",
+                     "Temps processeur": _duration_fr(c["cpu_seconds"]) if ok and c.get("cpu_seconds") else "—",
                      "Mémoire maximale": _gb_fr(c["peak_rss_gb"]) if ok else "—",
                      "Résultat contrôlé": " ; ".join(checks) if ok else "exécution non aboutie ou non lancée",
                      "Mesure": f"{_date_fr(c['date'])}, charge moyenne {fmt_num(c['load_avg']['mean'], 1)}"})
@@ -1125,9 +1127,11 @@ def sizing_table(folder: str | Path | None = None) -> TextTable | None:
     machines = {_machine_fr(x["machine"]) for x in ([run] if run else []) + list((claims or {}).get("runs", []))}
     return _text_table(
         df, title="Durée et mémoire mesurées d'evalkit run et d'evalkit claims",
-        champ="une exécution par ligne ; durée de bout en bout (démarrage de Python et de Spark compris) ; mémoire : "
-              "pic de la mémoire résidente de tous les processus du calcul ; « charge moyenne » : charge du système "
-              "pendant la mesure",
+        champ="une exécution par ligne ; durée de bout en bout (démarrage de Python et de Spark compris) ; temps "
+              "processeur : somme des temps des cœurs utilisés par le calcul, moins sensible que la durée aux autres "
+              "travaux d'une machine partagée ; mémoire : pic de la mémoire résidente de tous les processus du "
+              "calcul ; « charge moyenne » : charge du système pendant la mesure (au-delà du nombre de cœurs, "
+              "d'autres travaux se partageaient la machine)",
         source=f"bancs d'essai benchmarks/run_bench.py et benchmarks/claims_bench.py d'evalkit, sur "
                f"{' et '.join(sorted(machines))}, données simulées",
         name="dimensionnement")
@@ -1168,8 +1172,12 @@ def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
                          f"construit les tables {', '.join(big['tables'])} à partir de {fmt_int(big['prs_lines'])} "
                          f"lignes de prestations (ER_PRS_F ; {fmt_int(big['all_er_rows'])} lignes des tables ER_* en "
                          f"tout) en "
-                         f"{_duration_fr(big['seconds'])} avec DuckDB, avec au plus {_gb_fr(big['peak_rss_gb'])} de "
-                         f"mémoire résidente (charge moyenne du système {fmt_num(big['load_avg']['mean'], 1)})"
+                         f"{_duration_fr(big['seconds'])} avec DuckDB"
+                         + (f" (temps processeur : {_duration_fr(big['cpu_seconds'])})" if big.get("cpu_seconds")
+                            else "")
+                         + f", avec au plus {_gb_fr(big['peak_rss_gb'])} de mémoire résidente (charge moyenne du "
+                         f"système {fmt_num(big['load_avg']['mean'], 1)} pour {big['machine'].get('cores', '?')} "
+                         "cœurs)"
                          + ("" if big.get("equals_truth") is None else
                             (" ; les tables obtenues sont identiques, octet pour octet, aux tables attendues, que "
                              "le générateur des données simulées connaît d'avance" if big["equals_truth"] else
