@@ -93,7 +93,8 @@ def test_numbers_come_from_the_json_in_french(tmp_path):
     assert f"msp, a pris 113{NBSP}s" in run  # the slowest chapter, 112.7 s (minutes from 120 s)
     assert f"99{NBSP}866{NBSP}953 lignes de prestations" in claims and f"56{NBSP}s avec DuckDB" in claims
     assert f"2,3{NBSP}Go" in claims and "identiques, octet pour octet, aux tables attendues" in claims
-    assert f"(temps processeur : 113{NBSP}s)" in claims and "2,4 pour 2 cœurs" in claims
+    assert f"(temps processeur : 113{NBSP}s)" in claims and "2,4 pour 2 cœurs ; d'autres calculs" in claims
+    assert "1,3 pour 2 cœurs." in run and "majorent" not in run  # load 1.3 < 2 cores: no clause
     # 10 M → 100 M: time × 9.9, memory × 4.6, volume × 10.0
     assert "multipliée par 9,9" in claims and "par 4,6" in claims and "multiplié par 10,0" in claims
     assert f"6,9{NBSP}min et 9,1{NBSP}Go" in claims and "identiques octet pour octet à celles de DuckDB" in claims

@@ -1080,6 +1080,16 @@ def _millions_fr(n: float) -> str:
     return f"{v} million{'s' if round(m, 1) >= 2 else ''}"
 
 
+def _shared_fr(load_mean: float, cores) -> str:
+    """A clause when the load average exceeded the number of cores: other jobs shared the machine."""
+    try:
+        busy = float(load_mean) > float(cores)
+    except (TypeError, ValueError):
+        return ""
+    return (" ; d'autres calculs se partageaient alors la machine, si bien que les durées mesurées majorent celles "
+            "d'une machine réservée") if busy else ""
+
+
 def sizing(folder: str | Path | None = None) -> pd.DataFrame | None:
     """The measured time and memory of ``evalkit run`` at national size and of ``evalkit claims`` at each size
     benchmarked, one row per measurement, in French (read from the benchmarks' JSON; None when neither exists)."""
@@ -1158,7 +1168,8 @@ def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
                     + (f". Le chapitre le plus long, {slowest[0]}, a pris {_duration_fr(slowest[1]['seconds'])}"
                        if slowest else "")
                     + f". La charge moyenne du système pendant la mesure était de {fmt_num(r['load_avg']['mean'], 1)} "
-                    f"pour {run['machine'].get('cores', '?')} cœurs.")
+                    f"pour {run['machine'].get('cores', '?')} cœurs"
+                    + _shared_fr(r["load_avg"]["mean"], run["machine"].get("cores")) + ".")
     else:
         run_text = ("Le banc d'essai d'`evalkit run` (benchmarks/run_bench.py) n'a pas encore été exécuté pour cette "
                     "version : aucune mesure de durée ni de mémoire n'est donc donnée ici.")
@@ -1177,7 +1188,7 @@ def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
                             else "")
                          + f", avec au plus {_gb_fr(big['peak_rss_gb'])} de mémoire résidente (charge moyenne du "
                          f"système {fmt_num(big['load_avg']['mean'], 1)} pour {big['machine'].get('cores', '?')} "
-                         "cœurs)"
+                         "cœurs" + _shared_fr(big["load_avg"]["mean"], big["machine"].get("cores")) + ")"
                          + ("" if big.get("equals_truth") is None else
                             (" ; les tables obtenues sont identiques, octet pour octet, aux tables attendues, que "
                              "le générateur des données simulées connaît d'avance" if big["equals_truth"] else
