@@ -379,7 +379,9 @@ def measure(engine: str, claims_dir: Path, args, cluster: "LocalCluster | None" 
     cpu += sum(max(last - first, 0.0) for first, last in cluster_cpu.values())
     err = err_file.read_text(errors="replace")
     if status == "ok" and (proc.returncode != 0 or not out_json.is_file()):
-        last = err.strip().splitlines()[-1][:120] if err.strip() else proc.returncode
+        lines = err.strip().splitlines()
+        errs = [ln for ln in lines if "Error" in ln or "Exception" in ln]  # not the last Spark WARN line
+        last = (errs or lines)[-1][:160] if lines else proc.returncode
         status = "MemoryError" if "MemoryError" in err else f"failed ({last})"
     res = json.loads(out_json.read_text()) if status == "ok" else {}
     return {"engine": engine, "status": status, "peak_rss_gb": peak / 1024**3, "date": time.strftime("%Y-%m-%d"),
