@@ -97,7 +97,7 @@ def test_numbers_come_from_the_json_in_french(tmp_path):
     assert "1,3 pour 2 cœurs." in run and "majorent" not in run  # load 1.3 < 2 cores: no clause
     # 10 M → 100 M: time × 9.9, memory × 4.6, volume × 10.0
     assert "multipliée par 9,9" in claims and "par 4,6" in claims and "multiplié par 10,0" in claims
-    assert f"6,9{NBSP}min et 9,1{NBSP}Go" in claims and "identiques octet pour octet à celles de DuckDB" in claims
+    assert f"6,9{NBSP}min et 9,1{NBSP}Go (charge moyenne 2,4" in claims and "identiques octet pour octet à celles de DuckDB" in claims
     assert "grappe" in claims
     df = guide.sizing(tmp_path)
     assert list(df["Moteur"]) == ["pandas et diff-diff, un noyau Jupyter par chapitre", guide.ENGINES_FR["duckdb"],

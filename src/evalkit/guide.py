@@ -1208,7 +1208,9 @@ def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
                 parts.append(f"Avec {_ENGINE_SHORT[eng]}" + (" (un master et un worker lancés sur la même machine, "
                              "le calcul passant par le réseau comme sur une grappe réelle)" if eng == "spark-cluster"
                              else "") + f", {_millions_fr(big['prs_lines'])} de lignes ont demandé "
-                             f"{_duration_fr(big['seconds'])} et {_gb_fr(big['peak_rss_gb'])}"
+                             f"{_duration_fr(big['seconds'])} et {_gb_fr(big['peak_rss_gb'])} (charge moyenne "
+                             f"{fmt_num(big['load_avg']['mean'], 1)} pour {big['machine'].get('cores', '?')} cœurs"
+                             + _shared_fr(big["load_avg"]["mean"], big["machine"].get("cores")) + ")"
                              + ("" if same is None else (" ; les tables sont identiques octet pour octet à celles de "
                                                          "DuckDB" if same else " ; les tables diffèrent de celles "
                                                          "de DuckDB")) + ".")
