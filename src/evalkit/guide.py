@@ -1196,10 +1196,18 @@ def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
                              "simulées connaît d'avance")) + ".")
             if len(duck) >= 2:
                 a, b = duck[-2], duck[-1]
-                parts.append(f"De {_millions_fr(a['prs_lines'])} à {_millions_fr(b['prs_lines'])} de lignes environ, la "
-                             f"durée a été multipliée par {fmt_num(b['seconds'] / a['seconds'], 1)} et la mémoire "
-                             f"par {fmt_num(b['peak_rss_gb'] / a['peak_rss_gb'], 1)}, pour un volume multiplié par "
-                             f"{fmt_num(b['prs_lines'] / a['prs_lines'], 1)}.")
+                # time grows comparably only in CPU seconds, or in wall time when neither run shared the machine
+                if a.get("cpu_seconds") and b.get("cpu_seconds"):
+                    time_fr = f"le temps processeur a été multiplié par {fmt_num(b['cpu_seconds'] / a['cpu_seconds'], 1)}"
+                elif not (_shared_fr(a["load_avg"]["mean"], a["machine"].get("cores"))
+                          or _shared_fr(b["load_avg"]["mean"], b["machine"].get("cores"))):
+                    time_fr = f"la durée a été multipliée par {fmt_num(b['seconds'] / a['seconds'], 1)}"
+                else:
+                    time_fr = ""
+                parts.append(f"De {_millions_fr(a['prs_lines'])} à {_millions_fr(b['prs_lines'])} de lignes environ, "
+                             + (f"{time_fr} et " if time_fr else "")
+                             + f"la mémoire a été multipliée par {fmt_num(b['peak_rss_gb'] / a['peak_rss_gb'], 1)}, "
+                             f"pour un volume multiplié par {fmt_num(b['prs_lines'] / a['prs_lines'], 1)}.")
         for eng in ("spark-cluster", "spark"):
             sp = sorted((c for c in ok if c["engine"] == eng), key=lambda c: c["prs_lines"])
             if sp:
