@@ -1,22 +1,38 @@
 """Benchmark: SNDS-shaped claims → the three contract tables (Asalée patient-year table, msp.csv and assistants.csv
-with the GP-year panel), DuckDB vs Spark (local) vs plain pandas (Asalée table only).
+with the GP-year panel), DuckDB vs Spark (a local standalone cluster, or ``local[2]``) vs plain pandas (Asalée table
+only).
 
-    .venv/bin/python benchmarks/claims_bench.py                      # 1 M, 10 M, 100 M claim lines
+    .venv/bin/python benchmarks/claims_bench.py                      # 1 M, 10 M, 100 M claim lines, DuckDB + cluster
     .venv/bin/python benchmarks/claims_bench.py --lines 1e6 --engines duckdb,pandas   # a quick run
+    .venv/bin/python benchmarks/claims_bench.py --engines duckdb,spark-cluster --spark-cluster-max-lines 2e7
     .venv/bin/python benchmarks/claims_bench.py --tables asalee      # the Asalée table alone (earlier benchmark)
+
+Engines: ``duckdb`` (embedded, the default of ``evalkit claims``); ``spark-cluster`` — a Spark standalone cluster
+this script starts on the machine (one master, one worker with ``--cluster-cores`` cores and ``--executor-memory``;
+``spark-class org.apache.spark.deploy.master.Master`` / ``…worker.Worker`` from the pyspark package, in their own
+process group) and stops at the end, also on error or Ctrl-C; the run is ``build_tables(engine="spark",
+spark_master="spark://127.0.0.1:PORT")``, so the driver, the executor and the Python workers are separate processes
+talking over the network as on a real cluster; ``spark`` — Spark ``local[2]`` in one JVM; ``pandas`` — the Asalée
+rules written in plain pandas (below). The Spark runs are checked byte for byte against DuckDB's tables of the same
+size (and all of them against the generator's truth).
 
 For each size, synthetic claims are generated once with :func:`evalkit.claims.generate_claims` (DuckDB, straight to
 Parquet; cached in ``benchmarks/_work/``), then each engine builds the tables (``--tables``) in a fresh subprocess while this
 script samples the resident memory of the whole process tree (Python + DuckDB threads, or Python + the Spark JVM).
 "Claim lines" are ER_PRS_F rows; the affiliated tables (ER_BIO_F, ER_CAM_F, ER_PHA_F, ER_ETE_F) come on top.
 Every engine's tables are hashed; the report says whether each engine produced the generator's truth, byte for byte,
-for every table it built (pandas implements the Asalée table only). Results go to ``benchmarks/_work/claims_bench.json``; the printed Markdown is what ``benchmarks/README.md``
-records.
+for every table it built (pandas implements the Asalée table only). Full results go to
+``benchmarks/_work/claims_bench.json``; a compact summary (no local path) to ``benchmarks/results/claims_bench.json``,
+which is committed and read by the guide (:func:`evalkit.guide.sizing`): each (size, engine) measured replaces its
+previous entry there, so sizes can be run at different times (each entry keeps its own date, commit and load
+average). The printed Markdown is what ``benchmarks/README.md`` records.
 
 Limits (a run that exceeds them is stopped and reported as such): ``--timeout`` seconds per run, and for pandas an
 address-space limit (``--pandas-memory``, GB) so that it fails with MemoryError instead of the kernel's OOM killer
 (the machine is shared). DuckDB runs with 2 threads and ``memory_limit`` ``--duckdb-memory`` (spilling to disk
-beyond); Spark with ``local[2]`` and ``spark.driver.memory`` ``--spark-memory``.
+beyond); Spark ``local[2]`` with ``spark.driver.memory`` ``--spark-memory``; the cluster's executor with
+``--executor-memory`` and the driver with ``--cluster-driver-memory``. The peak RSS of a cluster run sums the driver's
+process tree and the master's and worker's (the executor JVM is the worker's child).
 """
 
 from __future__ import annotations
@@ -27,6 +43,8 @@ import json
 import os
 import platform
 import resource
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -34,6 +52,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "_work"
+RESULTS = ROOT / "benchmarks" / "results" / "claims_bench.json"
 CORES = 2
 YEARS = (2014, 2018)
 # SCALPEL3 (arXiv 1910.07045): > 15 billion events (14.5 M patients, 3 years) in < 49 min on 15 nodes
@@ -257,24 +276,44 @@ def run_one(engine: str, claims_dir: Path, out_json: Path, args) -> None:
         from evalkit.claims import ClaimsOptions, build_tables
 
         spark = None
-        if engine == "spark":
+        if engine in ("spark", "spark-cluster"):
             from evalkit.claims import spark_session
 
             (WORK / "spark_tmp").mkdir(parents=True, exist_ok=True)
-            spark = spark_session(f"local[{CORES}]", {"spark.driver.memory": args.spark_memory,
-                                                      "spark.local.dir": str(WORK / "spark_tmp")})
+            if engine == "spark":
+                spark = spark_session(f"local[{CORES}]", {"spark.driver.memory": args.spark_memory,
+                                                          "spark.local.dir": str(WORK / "spark_tmp")})
+            else:  # the standalone cluster started by main(): driver here, executor in the worker's JVM child
+                spark = spark_session(args.master, {
+                    "spark.driver.memory": args.cluster_driver_memory, "spark.driver.host": "127.0.0.1",
+                    "spark.driver.bindAddress": "127.0.0.1", "spark.executor.memory": args.executor_memory,
+                    "spark.executor.cores": str(args.cluster_cores), "spark.cores.max": str(args.cluster_cores),
+                    "spark.local.dir": str(WORK / "spark_tmp"), "spark.ui.enabled": "false",
+                    "spark.sql.shuffle.partitions": str(args.shuffle_partitions)})
         t_start = time.perf_counter()
         opts = ClaimsOptions(duckdb_threads=CORES, duckdb_memory_limit=args.duckdb_memory,
                              temp_dir=str(WORK / "duckdb_tmp"))
         want = args.tables.split(",")
-        res = build_tables(claims_dir, engine=engine, tables=want, options=opts, spark=spark)
+        res = build_tables(claims_dir, engine="spark" if engine == "spark-cluster" else engine, tables=want,
+                           options=opts, spark=spark)
         tables = {t: getattr(res, t) for t in want}
     t1 = time.perf_counter()
+    if engine.startswith("spark"):
+        spark.stop()  # not timed: the tables are in the driver's memory
     out_json.write_text(json.dumps({"seconds": t1 - t0, "seconds_without_startup": t1 - t_start,
                                     "rows": len(tables["asalee"]) if "asalee" in tables else None,
                                     "sha": frame_sha(tables["asalee"]) if "asalee" in tables else None,
                                     "table_rows": {t: len(df) for t, df in tables.items()},
                                     "shas": {t: frame_sha(df) for t, df in tables.items()}}))
+
+
+def tree_procs(proc) -> list:
+    import psutil
+
+    try:
+        return [proc] + proc.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
 
 
 def tree_rss(proc) -> int:
@@ -293,31 +332,140 @@ def tree_rss(proc) -> int:
     return total
 
 
-def measure(engine: str, claims_dir: Path, args) -> dict:
+def measure(engine: str, claims_dir: Path, args, cluster: "LocalCluster | None" = None) -> dict:
     import psutil
 
     out_json = WORK / f"run_{engine}.json"
     out_json.unlink(missing_ok=True)
     cmd = [sys.executable, __file__, "--run", engine, "--claims", str(claims_dir), "--result", str(out_json),
            "--pandas-memory", str(args.pandas_memory), "--duckdb-memory", args.duckdb_memory,
-           "--spark-memory", args.spark_memory, "--tables", args.tables]
+           "--spark-memory", args.spark_memory, "--tables", args.tables,
+           "--executor-memory", args.executor_memory, "--cluster-driver-memory", args.cluster_driver_memory,
+           "--cluster-cores", str(args.cluster_cores), "--shuffle-partitions", str(args.shuffle_partitions)]
+    if engine == "spark-cluster":
+        cmd += ["--master", cluster.url]
+    others = [psutil.Process(p.pid) for p in cluster.procs] if engine == "spark-cluster" else []
+    err_file = WORK / f"run_{engine}.stderr"  # a file, not a pipe: Spark's start-up logs would fill a pipe
+    loads, last_load = [os.getloadavg()[0]], time.perf_counter()
+    # CPU seconds: the run's process (reaped: RUSAGE_CHILDREN of this process, which reaps nothing else meanwhile)
+    # plus, on the cluster, what the master, worker and executor JVMs used during the run (sampled)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cluster_cpu: dict[int, list[float]] = {}
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    with open(err_file, "w") as errf:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errf, start_new_session=True)
     ps = psutil.Process(proc.pid)
     peak, status = 0, "ok"
     while proc.poll() is None:
-        peak = max(peak, tree_rss(ps))
+        peak = max(peak, tree_rss(ps) + sum(tree_rss(o) for o in others))
+        for o in others:
+            for q in tree_procs(o):
+                try:
+                    c = q.cpu_times()
+                except psutil.Error:
+                    continue
+                cluster_cpu.setdefault(q.pid, [c.user + c.system, 0.0])[1] = c.user + c.system
+        if time.perf_counter() - last_load >= 1.0:
+            loads.append(os.getloadavg()[0])
+            last_load = time.perf_counter()
         if time.perf_counter() - t0 > args.timeout:
             os.killpg(proc.pid, 9)  # this run's own process group only
             status = f"stopped after {args.timeout:.0f} s"
             break
         time.sleep(0.2)
     proc.wait()
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    cpu += sum(max(last - first, 0.0) for first, last in cluster_cpu.values())
+    err = err_file.read_text(errors="replace")
     if status == "ok" and (proc.returncode != 0 or not out_json.is_file()):
-        status = "MemoryError" if "MemoryError" in err else f"failed ({err.strip().splitlines()[-1][:80] if err else proc.returncode})"
+        lines = err.strip().splitlines()
+        errs = [ln for ln in lines if "Error" in ln or "Exception" in ln]  # not the last Spark WARN line
+        last = (errs or lines)[-1][:160] if lines else proc.returncode
+        status = "MemoryError" if "MemoryError" in err else f"failed ({last})"
     res = json.loads(out_json.read_text()) if status == "ok" else {}
-    return {"engine": engine, "status": status, "peak_rss_gb": peak / 1024**3, **res}
+    return {"engine": engine, "status": status, "peak_rss_gb": peak / 1024**3, "date": time.strftime("%Y-%m-%d"),
+            "cpu_seconds": cpu,
+            "load_start": loads[0], "load_mean": sum(loads) / len(loads), "load_max": max(loads), **res}
+
+
+def _free_port() -> int:
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+class LocalCluster:
+    """A Spark standalone cluster on this machine: one master and one worker, each a JVM started with the pyspark
+    package's ``bin/spark-class`` in its own process group (so that stopping it kills the executors it launched and
+    nothing else). Use as a context manager: the cluster is stopped on exit, also after an error or Ctrl-C."""
+
+    def __init__(self, cores: int, memory: str, log, timeout: float = 90):
+        import pyspark
+
+        self.home = Path(pyspark.__file__).parent
+        self.cores, self.memory, self.log, self.timeout = cores, memory, log, timeout
+        self.dir = WORK / "spark_cluster"
+        self.procs: list[subprocess.Popen] = []
+        self.port = _free_port()
+        self.url = f"spark://127.0.0.1:{self.port}"
+        self.start_seconds = None
+
+    def _spawn(self, name: str, args: list[str], ready: str) -> None:
+        env = dict(os.environ, SPARK_HOME=str(self.home), PYSPARK_PYTHON=sys.executable,
+                   PYSPARK_DRIVER_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1",
+                   SPARK_LOCAL_DIRS=str(WORK / "spark_tmp"), SPARK_LOG_DIR=str(self.dir), SPARK_WORKER_DIR=str(self.dir / "work"))
+        logf = self.dir / f"{name}.log"
+        p = subprocess.Popen([str(self.home / "bin" / "spark-class"), *args], env=env, stdout=open(logf, "w"),
+                             stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append(p)
+        t0 = time.monotonic()
+        while ready not in logf.read_text(errors="replace"):
+            if p.poll() is not None or time.monotonic() - t0 > self.timeout:
+                tail = logf.read_text(errors="replace").strip().splitlines()[-5:]
+                raise RuntimeError(f"spark {name} did not start: " + " | ".join(tail))
+            time.sleep(0.3)
+
+    def __enter__(self) -> "LocalCluster":
+        self.dir.mkdir(parents=True, exist_ok=True)
+        (WORK / "spark_tmp").mkdir(parents=True, exist_ok=True)
+        t0 = time.monotonic()
+        try:
+            self._spawn("master", ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port",
+                                   str(self.port), "--webui-port", str(_free_port())], "I have been elected leader")
+            self._spawn("worker", ["org.apache.spark.deploy.worker.Worker", self.url, "--host", "127.0.0.1",
+                                   "--cores", str(self.cores), "--memory", self.memory, "--webui-port",
+                                   str(_free_port()), "--work-dir", str(self.dir / "work")],
+                        "Successfully registered with master")
+        except BaseException:
+            self.stop()
+            raise
+        self.start_seconds = time.monotonic() - t0
+        self.log(f"spark cluster up in {self.start_seconds:.1f} s: master {self.url}, one worker "
+                 f"({self.cores} cores, {self.memory}); logs in {self.dir}")
+        return self
+
+    def stop(self) -> None:
+        for p in reversed(self.procs):  # worker first: it kills its executors on SIGTERM
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)  # this cluster's own process group only
+                except ProcessLookupError:
+                    continue
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait()
+            try:  # an executor still alive in the group after its worker exited
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.procs = []
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+        self.log("spark cluster stopped")
 
 
 def machine() -> dict:
@@ -340,21 +488,107 @@ def java_version() -> str:
         return "?"
 
 
+ENGINE_SETUP = {
+    "duckdb": "DuckDB embarqué, {cores} threads, memory_limit {duckdb_memory}",
+    "spark-cluster": "Spark standalone : un master et un worker sur la machine ({cluster_cores} cœurs, exécuteur "
+                     "{executor_memory}, driver {cluster_driver_memory}, {shuffle_partitions} partitions de "
+                     "shuffle)",
+    "spark": "Spark local[{cores}], driver {spark_memory}",
+    "pandas": "pandas seul (table Asalée), mémoire adressable limitée à {pandas_memory:g} Go",
+}
+
+
+def commit() -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.strip()[:10]
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return sha + ("+modified" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+
+
+def _no_paths(text: str) -> str:
+    return text.replace(str(WORK), "_work").replace(str(ROOT), ".").replace(str(Path.home()), "~")
+
+
+def update_summary(results: dict, path: Path = RESULTS) -> dict:
+    """Merge this session's runs into the committed compact summary: an entry per (target size, engine), replaced
+    when measured again. No local path, no per-process detail: what the guide and the README need."""
+    old = json.loads(path.read_text()) if path.is_file() else {}
+    runs = {(r["target_lines"], r["engine"]): r for r in old.get("runs", [])}
+    for s in results["sizes"]:
+        duck = next((r for r in s["runs"] if r["engine"] == "duckdb" and r["status"] == "ok"), None)
+        if duck is None:  # a DuckDB run of the same data from an earlier session
+            prev = runs.get((s["target"], "duckdb"))
+            if prev and prev.get("status") == "ok" and prev.get("truth_shas") == s["truth_shas"]:
+                duck = prev
+        for r in s["runs"]:
+            ok = r["status"] == "ok"
+            shas = r.get("shas", {})
+            checked = {t: v for t, v in shas.items() if t in s["truth_shas"]}
+            e = {"target_lines": s["target"], "prs_lines": s["prs_lines"], "all_er_rows": s["all_rows"],
+                 "parquet_gb": round(s["parquet_gb"], 3), "engine": r["engine"],
+                 "engine_setup": ENGINE_SETUP[r["engine"]].format(**results["settings"]), "status": _no_paths(r["status"]),
+                 "tables": list(shas) if ok else [], "seconds": round(r["seconds"], 1) if ok else None,
+                 "seconds_without_startup": round(r["seconds_without_startup"], 1) if ok else None,
+                 "peak_rss_gb": round(r.get("peak_rss_gb", 0.0), 2),
+                 "cpu_seconds": round(r["cpu_seconds"], 1) if ok and r.get("cpu_seconds") is not None else None,
+                 "table_rows": r.get("table_rows", {}),
+                 "shas": shas, "truth_shas": s["truth_shas"],
+                 "equals_truth": bool(checked) and all(v == s["truth_shas"][t] for t, v in checked.items())
+                 if ok else None,
+                 "equals_duckdb": (all(v == duck["shas"].get(t) for t, v in shas.items()) if ok and duck and
+                                   r["engine"] != "duckdb" else None),
+                 "load_avg": {"start": round(r["load_start"], 2), "mean": round(r["load_mean"], 2),
+                              "max": round(r["load_max"], 2)},
+                 "date": r["date"], "commit": results["commit"], "machine": results["machine"]}
+            if r["engine"] == "spark-cluster" and results.get("cluster_start_s") is not None:
+                e["cluster_start_seconds"] = round(results["cluster_start_s"], 1)
+            runs[(s["target"], r["engine"])] = e
+    order = {"duckdb": 0, "spark-cluster": 1, "spark": 2, "pandas": 3}
+    out = {"benchmark": "benchmarks/claims_bench.py",
+           "what": "SNDS-shaped synthetic claims (Parquet) -> the contract tables with evalkit.claims.build_tables; "
+                   "seconds from process start (Python, Spark session) to the tables in memory; cpu_seconds: user + system "
+                   "CPU time of the run (for spark-cluster also the master's, worker's and executor's during the run), "
+                   "less sensitive than seconds to other jobs on a shared machine; peak RSS of the whole process tree "
+                   "(for spark-cluster: driver + master + worker + executor)",
+           "runs": sorted(runs.values(), key=lambda r: (r["target_lines"], order.get(r["engine"], 9)))}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    runs_text = ",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in out["runs"])  # one line per run
+    head = json.dumps({k: v for k, v in out.items() if k != "runs"}, indent=1, ensure_ascii=False)[:-2]
+    path.write_text(f'{head},\n "runs": [\n{runs_text}\n ]\n}}\n')
+    json.loads(path.read_text())
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lines", default="1e6,1e7,1e8", help="target ER_PRS_F lines per size (comma-separated)")
-    ap.add_argument("--engines", default="duckdb,spark,pandas")
+    ap.add_argument("--engines", default="duckdb,spark-cluster",
+                    help="among duckdb, spark-cluster, spark (local[2]), pandas (comma-separated)")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per run before it is stopped")
     ap.add_argument("--pandas-memory", type=float, default=16, help="GB of address space for pandas")
     ap.add_argument("--pandas-max-lines", type=float, default=3e7,
                     help="skip pandas above this size (its memory grows ~ 1 GB per 2 M lines here)")
+    ap.add_argument("--spark-max-lines", type=float, default=1.5e8,
+                    help="skip spark and spark-cluster above this size")
     ap.add_argument("--duckdb-memory", default="6GB")
     ap.add_argument("--spark-memory", default="8g")
+    ap.add_argument("--cluster-cores", type=int, default=CORES, help="cores of the cluster's worker")
+    ap.add_argument("--executor-memory", default="8g", help="memory of the cluster's executor")
+    ap.add_argument("--cluster-driver-memory", default="4g", help="memory of the driver of a cluster run")
+    ap.add_argument("--shuffle-partitions", type=int, default=16,
+                    help="spark.sql.shuffle.partitions of a cluster run (Spark's default, 200, is for many cores)")
     ap.add_argument("--tables", default="asalee,gp_panel,msp,assistants",
                     help="tables the DuckDB and Spark runs build (comma-separated; pandas builds asalee only)")
+    ap.add_argument("--no-summary", action="store_true",
+                    help="do not merge the results into benchmarks/results/claims_bench.json")
     ap.add_argument("--run", help=argparse.SUPPRESS)
     ap.add_argument("--claims", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
+    ap.add_argument("--master", help=argparse.SUPPRESS)
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     if args.run:
@@ -367,58 +601,93 @@ def main() -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
     engines = args.engines.split(",")
-    results = {"machine": machine(), "tables": args.tables.split(","), "load_avg_start": os.getloadavg(),
-               "sizes": []}
-    for target in (float(x) for x in args.lines.split(",")):
-        d, info = dataset(target, log)
-        size = {"target": target, "prs_lines": info["rows"]["ER_PRS_F"],
-                "all_rows": sum(v for k, v in info["rows"].items() if k.startswith("ER_")),
-                "parquet_gb": info["parquet_bytes"] / 1024**3, "generation_s": info["generation_seconds"],
-                "truth_sha": info["truth_sha"], "truth_rows": info["truth_rows"],
-                "truth_shas": info["truth_shas"], "runs": []}
-        for eng in engines:
-            if eng == "pandas" and info["rows"]["ER_PRS_F"] > args.pandas_max_lines:
-                size["runs"].append({"engine": eng, "status": f"not run (> {args.pandas_max_lines:,.0f} lines: "
-                                     f"would need > {args.pandas_memory:.0f} GB)"})
-                continue
-            log(f"{eng} on {info['rows']['ER_PRS_F']:,} lines …")
-            r = measure(eng, d, args)
-            r["load_avg"] = os.getloadavg()[0]
-            log(f"  {r}")
-            size["runs"].append(r)
-        results["sizes"].append(size)
-        (WORK / "claims_bench.json").write_text(json.dumps(results, indent=2))
+    unknown = set(engines) - set(ENGINE_SETUP)
+    if unknown:
+        raise SystemExit(f"unknown engine(s): {', '.join(sorted(unknown))}")
+    results = {"machine": machine(), "commit": commit(), "tables": args.tables.split(","),
+               "load_avg_start": os.getloadavg(), "sizes": [],
+               "settings": {"cores": CORES, "duckdb_memory": args.duckdb_memory, "spark_memory": args.spark_memory,
+                            "cluster_cores": args.cluster_cores, "executor_memory": args.executor_memory,
+                            "cluster_driver_memory": args.cluster_driver_memory,
+                            "shuffle_partitions": args.shuffle_partitions,
+                            "pandas_memory": args.pandas_memory}}
+    cluster = LocalCluster(args.cluster_cores, args.executor_memory.upper().rstrip("B"), log) \
+        if "spark-cluster" in engines else None
+    try:
+        if cluster is not None:
+            cluster.__enter__()
+            results["cluster_start_s"] = cluster.start_seconds
+        for target in (float(x) for x in args.lines.split(",")):
+            d, info = dataset(target, log)
+            size = {"target": target, "prs_lines": info["rows"]["ER_PRS_F"],
+                    "all_rows": sum(v for k, v in info["rows"].items() if k.startswith("ER_")),
+                    "parquet_gb": info["parquet_bytes"] / 1024**3, "generation_s": info["generation_seconds"],
+                    "truth_sha": info["truth_sha"], "truth_rows": info["truth_rows"],
+                    "truth_shas": info["truth_shas"], "runs": []}
+            for eng in engines:
+                skip = None
+                if eng == "pandas" and info["rows"]["ER_PRS_F"] > args.pandas_max_lines:
+                    skip = (f"not run (> {args.pandas_max_lines:,.0f} lines: would need > {args.pandas_memory:.0f} "
+                            "GB)")
+                elif eng.startswith("spark") and info["rows"]["ER_PRS_F"] > args.spark_max_lines:
+                    skip = f"not run (> {args.spark_max_lines:,.0f} lines, --spark-max-lines)"
+                if skip:
+                    size["runs"].append({"engine": eng, "status": skip, "date": time.strftime("%Y-%m-%d"),
+                                         "load_start": os.getloadavg()[0], "load_mean": 0.0, "load_max": 0.0})
+                    continue
+                log(f"{eng} on {info['rows']['ER_PRS_F']:,} lines …")
+                r = measure(eng, d, args, cluster)
+                r["load_avg"] = os.getloadavg()[0]
+                log(f"  {r}")
+                size["runs"].append(r)
+            results["sizes"].append(size)
+            (WORK / "claims_bench.json").write_text(json.dumps(results, indent=2))
+    finally:
+        if cluster is not None:
+            cluster.__exit__(None, None, None)
     results["load_avg_end"] = os.getloadavg()
     (WORK / "claims_bench.json").write_text(json.dumps(results, indent=2))
+    if not args.no_summary:
+        update_summary(results)
+        log(f"summary merged into {RESULTS.relative_to(ROOT)}")
     print(report(results))
 
 
 def report(results: dict) -> str:
     m = results["machine"]
-    rows = ["| claim lines (ER_PRS_F) | all ER_* rows | engine | tables | seconds | lines/s/core | peak RSS (GB) "
-            "| × DuckDB time | output = truth |",
-            "|---:|---:|---|---|---:|---:|---:|---:|---|"]
+    rows = ["| claim lines (ER_PRS_F) | all ER_* rows | engine | tables | seconds | CPU seconds | lines/s/core "
+            "| peak RSS (GB) | × DuckDB time | output = truth | = DuckDB | load avg (mean, max) |",
+            "|---:|---:|---|---|---:|---:|---:|---:|---:|---|---|---|"]
     best = None
     for s in results["sizes"]:
-        base = next((r.get("seconds") for r in s["runs"] if r["engine"] == "duckdb" and r["status"] == "ok"), None)
+        duck = next((r for r in s["runs"] if r["engine"] == "duckdb" and r["status"] == "ok"), None)
+        base = duck["seconds"] if duck else None
         for r in s["runs"]:
+            load = f"{r.get('load_mean', 0):.1f}, {r.get('load_max', 0):.1f}"
             if r["status"] != "ok":
-                rows.append(f"| {s['prs_lines']:,} | {s['all_rows']:,} | {r['engine']} | — | — | — | "
-                            f"{r.get('peak_rss_gb', 0):.1f} | — | {r['status']} |")
+                rows.append(f"| {s['prs_lines']:,} | {s['all_rows']:,} | {r['engine']} | — | — | — | — | "
+                            f"{r.get('peak_rss_gb', 0):.1f} | — | {r['status']} | — | {load} |")
                 continue
             lps = s["prs_lines"] / r["seconds"] / CORES
             ratio = f"{r['seconds'] / base:.1f}" if base else "—"
             checked = {t: sha for t, sha in r.get("shas", {"asalee": r.get("sha")}).items() if t in s["truth_shas"]}
             same = "yes" if checked and all(sha == s["truth_shas"][t] for t, sha in checked.items()) else "NO"
             built = ", ".join(r.get("shas", {"asalee": None}))
+            vs = "—" if r["engine"] == "duckdb" or not duck else (
+                "yes" if all(v == duck["shas"].get(t) for t, v in r["shas"].items()) else "NO")
+            cpu = f"{r['cpu_seconds']:.1f}" if r.get("cpu_seconds") is not None else "—"
             rows.append(f"| {s['prs_lines']:,} | {s['all_rows']:,} | {r['engine']} | {built} | {r['seconds']:.1f} | "
-                        f"{lps:,.0f} | {r['peak_rss_gb']:.1f} | {ratio} | {same} ({', '.join(checked)}) |")
+                        f"{cpu} | {lps:,.0f} | {r['peak_rss_gb']:.1f} | {ratio} | {same} ({', '.join(checked)}) | {vs} | "
+                        f"{load} |")
             if r["engine"] == "duckdb":
                 best = (s["prs_lines"], r["seconds"])
     out = ["## Claims → contract tables (results)", "",
            f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; {m['os']}; Python {m['python']}, "
-           f"DuckDB {m['duckdb']}, PySpark {m['pyspark']} ({m['java']}), pandas {m['pandas']}. Load average at start "
-           f"{results['load_avg_start'][0]:.1f} (shared machine).", "", *rows, ""]
+           f"DuckDB {m['duckdb']}, PySpark {m['pyspark']} ({m['java']}), pandas {m['pandas']}; commit "
+           f"{results['commit']}, {time.strftime('%Y-%m-%d')}. Load average at start {results['load_avg_start'][0]:.1f}, "
+           f"at end {results['load_avg_end'][0]:.1f} (shared machine)."
+           + (f" Spark cluster start-up (master + worker): {results['cluster_start_s']:.1f} s, not included."
+              if results.get("cluster_start_s") else ""), "", *rows, ""]
     if best:
         rate = best[0] / best[1]
         scalpel = SCALPEL_EVENTS / SCALPEL_SECONDS

@@ -27,7 +27,11 @@ Profiling (``--profile auto``, default): if a chapter takes longer than ``--slow
 fresh process); the top evalkit functions by cumulative time and all functions by own time are printed.
 
 Everything goes to ``benchmarks/_work/run_bench/`` (data, output, logs, ``run_bench.json``); the printed Markdown is
-what ``benchmarks/README.md`` records.
+what ``benchmarks/README.md`` records. A compact summary (total wall time of ``evalkit run``, seconds per stage and per
+chapter, peak RSS, rows per file, machine, date, commit, load average; no local path) goes to
+``benchmarks/results/run_bench.json`` — committed, and read by the guide (:func:`evalkit.guide.sizing`) — when the
+run is at national size; otherwise (``--quick``, ``--scale``) to ``benchmarks/_work/run_bench/summary.json``, unless
+``--summary PATH`` says where.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "benchmarks" / "_work" / "run_bench"
+SUMMARY = ROOT / "benchmarks" / "results" / "run_bench.json"
 TARGET_SECONDS = 15 * 60
 STUDIES = ("msp", "asalee", "assistants")
 _PROGRESS = re.compile(r"^\[\s*([\d.]+) s\] (.*)$")
@@ -257,6 +262,41 @@ def profile_table(prof: dict, n: int = 15) -> str:
     return "\n".join(lines)
 
 
+def write_summary(path: Path, *, sha: str, scale: float, seed: int, national: bool, stages: dict, chapters: dict,
+                  chapters_src: str, kernels: dict, files: dict, run_json: dict, book_s: float, t_exec: float,
+                  machine: dict) -> dict:
+    """The compact, committed result of a run (read by :func:`evalkit.guide.sizing`): seconds, MB, rows, where and
+    when — no local path, no per-process detail."""
+    def stage(st: dict) -> dict:
+        return {"seconds": round(st["wall"], 1), "peak_rss_mb_largest_process": round(st["max_rss_mb"]),
+                "peak_rss_mb_process_tree": round(st["peak_tree_mb"]),
+                "load_avg": {"mean": round(st["load_mean"], 2), "max": round(st["load_max"], 2)}}
+
+    run = stages["run"]
+    out = {
+        "benchmark": "benchmarks/run_bench.py",
+        "what": "evalkit run (validation, every chapter executed, book built) on synthetic data, each stage a "
+                "separate command timed from outside; peak RSS of the largest process and of the whole process tree",
+        "date": time.strftime("%Y-%m-%d"), "commit": sha if sha == "work tree" else sha[:10],
+        "scale": scale, "national_size": national, "seed": seed,
+        "files": {s: {"rows": v["rows"], "csv_mb": round(v["mb"], 1)} for s, v in files.items()},
+        "run": {**stage(run), "validation_seconds": round(t_exec, 1),
+                "run_json_total_seconds": round(run_json["timings_seconds"]["total"], 1),
+                "book_build_seconds": round(book_s, 1)},
+        "chapters": {Path(c).stem: {"seconds": round(v, 1),
+                                    **({"peak_rss_mb": round(kernels[c])} if c in kernels else {})}
+                     for c, v in chapters.items()},
+        "chapter_times_from": "run.json" if chapters_src.startswith("OUT") else "jupyter-book log",
+        "stages": {k: stage(v) for k, v in stages.items()},
+        "end_to_end_seconds": round(sum(v["wall"] for v in stages.values()), 1),
+        "target_seconds": TARGET_SECONDS,
+        "machine": machine,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
+    return out
+
+
 def fmt_t(s: float) -> str:
     return f"{s:.1f} s" if s < 120 else f"{s:.0f} s ({s / 60:.1f} min)"
 
@@ -273,6 +313,9 @@ def main(argv=None) -> int:
                     help="only profile these studies' analyse() (comma-separated) on the data already generated")
     ap.add_argument("--commit", default="HEAD", help="commit to benchmark (run from a git archive of it)")
     ap.add_argument("--worktree", action="store_true", help="run the work tree as it is instead of a commit")
+    ap.add_argument("--summary", type=Path, default=None,
+                    help="where to write the compact summary JSON (default: benchmarks/results/run_bench.json at "
+                         "national size, benchmarks/_work/run_bench/summary.json otherwise)")
     args = ap.parse_args(argv)
 
     sys.path.insert(0, str(ROOT / "src"))
@@ -398,6 +441,16 @@ def main(argv=None) -> int:
                   "", profile_table(profiles[s])]
     text = "\n".join(lines)
     print(text)
+    summary_path = args.summary or (SUMMARY if national else WORK / "summary.json")
+    write_summary(summary_path, sha=sha, scale=scale, seed=seed, national=national, stages=stages,
+                  chapters=chapters, chapters_src=chapters_src, kernels=kern, files=files, run_json=run_json,
+                  book_s=book, t_exec=t_exec, machine={"cpu": cpu, "cores": os.cpu_count(),
+                                                      "ram_gib": round(mem / 2**20, 1),
+                                                      "os": platform.platform(), "python": run_json["python"],
+                                                      **{k: v for k, v in deps.items()
+                                                         if k in ("pandas", "numpy", "diff-diff", "linearmodels",
+                                                                  "jupyter-book")}})
+    log(f"summary written to {summary_path}")
     (WORK / "run_bench.json").write_text(json.dumps(
         {"commit": sha, "scale": scale, "seed": seed, "files": files, "run_json": run_json, "markdown": text,
          "stages": {k: {kk: vv for kk, vv in v.items() if kk != "procs"} for k, v in stages.items()},

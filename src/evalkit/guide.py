@@ -1014,6 +1014,228 @@ def csv_excerpt(study: str, n_rows: int = 6) -> "Messages":
                     source="exemple fictif construit pour ce guide (evalkit.guide.example_table)")
 
 
+# --- sizing a computation: time and memory measured by the benchmarks -------------------------------------------------
+
+#: the benchmarks' compact results, committed under ``benchmarks/results/`` (written by ``benchmarks/run_bench.py`` and
+#: ``benchmarks/claims_bench.py``); the guide reads them, it never types a measured number
+BENCH_FILES = {"run": "run_bench.json", "claims": "claims_bench.json"}
+#: how each engine of the claims benchmark is named in the guide
+ENGINES_FR = {"duckdb": "DuckDB (embarqué, un processus)",
+              "spark-cluster": "Spark, grappe autonome locale (spark://, master, worker et exécuteur séparés)",
+              "spark": "Spark local (local[2], un seul processus Java)",
+              "pandas": "pandas seul (table Asalée)"}
+_ENGINE_SHORT = {"duckdb": "DuckDB", "spark-cluster": "Spark sur une grappe autonome", "spark": "Spark local",
+                 "pandas": "pandas"}
+
+
+def bench_results(which: str, folder: str | Path | None = None) -> dict | None:
+    """The compact result of a benchmark (``which``: ``"run"`` or ``"claims"``) from ``folder`` (default
+    ``<project>/benchmarks/results``), or None when it has not been run (file absent or unreadable)."""
+    import json
+
+    from . import paths
+
+    try:
+        base = Path(folder) if folder is not None else paths.project_root() / "benchmarks" / "results"
+        return json.loads((base / BENCH_FILES[which]).read_text(encoding="utf-8"))
+    except (OSError, ValueError, FileNotFoundError):
+        return None
+
+
+def _duration_fr(seconds: float) -> str:
+    """« 56 s », « 6,9 min » (from 2 minutes), « 2,4 h » (from 2 hours)."""
+    from .fr import NBSP, fmt_int, fmt_num
+
+    if seconds < 120:
+        return f"{fmt_int(seconds)}{NBSP}s"
+    if seconds < 7200:
+        return f"{fmt_num(seconds / 60, 1)}{NBSP}min"
+    return f"{fmt_num(seconds / 3600, 1)}{NBSP}h"
+
+
+def _gb_fr(gb: float) -> str:
+    from .fr import NBSP, fmt_num
+
+    return f"{fmt_num(gb, 1)}{NBSP}Go"
+
+
+def _date_fr(iso: str) -> str:
+    import datetime
+
+    try:
+        return plots.date_fr(datetime.date.fromisoformat(str(iso)[:10]))
+    except ValueError:
+        return str(iso)
+
+
+def _machine_fr(m: dict) -> str:
+    from .fr import fmt_num
+
+    ram = m.get("ram_gb", m.get("ram_gib"))
+    cpu = str(m.get("cpu", "")).strip()
+    return (f"une machine de {m.get('cores', '?')} cœurs et {fmt_num(ram, 0) if ram is not None else '?'} Go de mémoire "
+            f"vive" + (f" ({cpu})" if cpu and cpu != "?" else ""))
+
+
+def _millions_fr(n: float) -> str:
+    """« 100 millions », « 10 millions », « 1 million » (rounded to the million below 10 M: one decimal)."""
+    from .fr import fmt_num, fmt_smart
+
+    m = n / 1e6
+    v = fmt_num(m, 0) if m >= 10 else fmt_smart(round(m, 1))
+    return f"{v} million{'s' if round(m, 1) >= 2 else ''}"
+
+
+def _shared_fr(load_mean: float, cores) -> str:
+    """A clause when the load average exceeded the number of cores: other jobs shared the machine."""
+    try:
+        busy = float(load_mean) > float(cores)
+    except (TypeError, ValueError):
+        return ""
+    return (" ; d'autres calculs se partageaient alors la machine, si bien que les durées mesurées majorent celles "
+            "d'une machine réservée") if busy else ""
+
+
+def sizing(folder: str | Path | None = None) -> pd.DataFrame | None:
+    """The measured time and memory of ``evalkit run`` at national size and of ``evalkit claims`` at each size
+    benchmarked, one row per measurement, in French (read from the benchmarks' JSON; None when neither exists)."""
+    from .fr import fmt_int, fmt_num
+
+    run, claims = bench_results("run", folder), bench_results("claims", folder)
+    rows = []
+    if run:
+        r = run["run"]
+        files = " ; ".join(f"{s} {fmt_int(v['rows'])} lignes" for s, v in run.get("files", {}).items())
+        rows.append({"Commande": "evalkit run",
+                     "Données": ("trois fichiers à la taille nationale" if run.get("national_size")
+                                 else f"trois fichiers, échelle {fmt_num(run['scale'], 1)}") + f" ({files})",
+                     "Moteur": "pandas et diff-diff, un noyau Jupyter par chapitre",
+                     "Durée": _duration_fr(r["seconds"]),
+                     "Temps processeur": "—",
+                     "Mémoire maximale": _gb_fr(r["peak_rss_mb_process_tree"] / 1024),
+                     "Résultat contrôlé": "—",
+                     "Mesure": f"{_date_fr(run['date'])}, charge moyenne {fmt_num(r['load_avg']['mean'], 1)}"})
+    for c in (claims or {}).get("runs", []):
+        ok = c.get("status") == "ok"
+        checks = []
+        if ok and c.get("equals_truth") is not None:
+            checks.append("identique à la vérité du générateur" if c["equals_truth"] else "différent de la vérité")
+        if ok and c.get("equals_duckdb") is not None:
+            checks.append("identique octet pour octet à DuckDB" if c["equals_duckdb"] else "différent de DuckDB")
+        rows.append({"Commande": "evalkit claims (" + ", ".join(c.get("tables") or ["asalee"]) + ")",
+                     "Données": f"{fmt_int(c['prs_lines'])} lignes de prestations (ER_PRS_F), "
+                                f"{fmt_int(c['all_er_rows'])} lignes ER_* en tout",
+                     "Moteur": ENGINES_FR.get(c["engine"], c["engine"]),
+                     "Durée": _duration_fr(c["seconds"]) if ok else "non mesurée",
+                     "Temps processeur": _duration_fr(c["cpu_seconds"]) if ok and c.get("cpu_seconds") else "—",
+                     "Mémoire maximale": _gb_fr(c["peak_rss_gb"]) if ok else "—",
+                     "Résultat contrôlé": " ; ".join(checks) if ok else "exécution non aboutie ou non lancée",
+                     "Mesure": f"{_date_fr(c['date'])}, charge moyenne {fmt_num(c['load_avg']['mean'], 1)}"})
+    return pd.DataFrame(rows) if rows else None
+
+
+def sizing_table(folder: str | Path | None = None) -> TextTable | None:
+    """:func:`sizing` as a book table (None when no benchmark has been run: the prose says so)."""
+    df = sizing(folder)
+    if df is None:
+        return None
+    run, claims = bench_results("run", folder), bench_results("claims", folder)
+    machines = {_machine_fr(x["machine"]) for x in ([run] if run else []) + list((claims or {}).get("runs", []))}
+    return _text_table(
+        df, title="Durée et mémoire mesurées d'evalkit run et d'evalkit claims",
+        champ="une exécution par ligne ; durée de bout en bout (démarrage de Python et de Spark compris) ; temps "
+              "processeur : somme des temps des cœurs utilisés par le calcul, moins sensible que la durée aux autres "
+              "travaux d'une machine partagée ; mémoire : pic de la mémoire résidente de tous les processus du "
+              "calcul ; « charge moyenne » : charge du système pendant la mesure (au-delà du nombre de cœurs, "
+              "d'autres travaux se partageaient la machine)",
+        source=f"bancs d'essai benchmarks/run_bench.py et benchmarks/claims_bench.py d'evalkit, sur "
+               f"{' et '.join(sorted(machines))}, données simulées",
+        name="dimensionnement")
+
+
+def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
+    """The glued sentences of the « Dimensionner un calcul » section, from the benchmarks' JSON; when a benchmark
+    has not been run, its sentence says so (the book still builds)."""
+    from .fr import fmt_int, fmt_num
+
+    run, claims = bench_results("run", folder), bench_results("claims", folder)
+    if run:
+        r = run["run"]
+        files = ", ".join(f"{fmt_int(v['rows'])} lignes pour {s}.csv" for s, v in run.get("files", {}).items())
+        size = "à la taille nationale" if run.get("national_size") else f"à l'échelle {fmt_num(run['scale'], 1)}"
+        chapters = run.get("chapters", {})
+        slowest = max(chapters.items(), key=lambda kv: kv[1]["seconds"]) if chapters else None
+        run_text = (f"Mesuré le {_date_fr(run['date'])} sur {_machine_fr(run['machine'])}, `evalkit run` a traité "
+                    f"les trois fichiers {size} ({files}) en {_duration_fr(r['seconds'])}, validation et "
+                    f"construction du livre comprises ; la mémoire résidente de l'ensemble de ses processus n'a pas "
+                    f"dépassé {_gb_fr(r['peak_rss_mb_process_tree'] / 1024)}"
+                    + (f", dont {_gb_fr(r['peak_rss_mb_largest_process'] / 1024)} pour le plus gros d'entre eux"
+                       if r.get("peak_rss_mb_largest_process") else "")
+                    + (f". Le chapitre le plus long, {slowest[0]}, a pris {_duration_fr(slowest[1]['seconds'])}"
+                       if slowest else "")
+                    + f". La charge moyenne du système pendant la mesure était de {fmt_num(r['load_avg']['mean'], 1)} "
+                    f"pour {run['machine'].get('cores', '?')} cœurs"
+                    + _shared_fr(r["load_avg"]["mean"], run["machine"].get("cores")) + ".")
+    else:
+        run_text = ("Le banc d'essai d'`evalkit run` (benchmarks/run_bench.py) n'a pas encore été exécuté pour cette "
+                    "version : aucune mesure de durée ni de mémoire n'est donc donnée ici.")
+    ok = [c for c in (claims or {}).get("runs", []) if c.get("status") == "ok"]
+    if ok:
+        duck = sorted((c for c in ok if c["engine"] == "duckdb"), key=lambda c: c["prs_lines"])
+        parts = []
+        if duck:
+            big = duck[-1]
+            parts.append(f"Mesuré le {_date_fr(big['date'])} sur {_machine_fr(big['machine'])}, `evalkit claims` a "
+                         f"construit les tables {', '.join(big['tables'])} à partir de {fmt_int(big['prs_lines'])} "
+                         f"lignes de prestations (ER_PRS_F ; {fmt_int(big['all_er_rows'])} lignes des tables ER_* en "
+                         f"tout) en "
+                         f"{_duration_fr(big['seconds'])} avec DuckDB"
+                         + (f" (temps processeur : {_duration_fr(big['cpu_seconds'])})" if big.get("cpu_seconds")
+                            else "")
+                         + f", avec au plus {_gb_fr(big['peak_rss_gb'])} de mémoire résidente (charge moyenne du "
+                         f"système {fmt_num(big['load_avg']['mean'], 1)} pour {big['machine'].get('cores', '?')} "
+                         "cœurs" + _shared_fr(big["load_avg"]["mean"], big["machine"].get("cores")) + ")"
+                         + ("" if big.get("equals_truth") is None else
+                            (" ; les tables obtenues sont identiques, octet pour octet, aux tables attendues, que "
+                             "le générateur des données simulées connaît d'avance" if big["equals_truth"] else
+                             " ; les tables obtenues diffèrent des tables attendues, que le générateur des données "
+                             "simulées connaît d'avance")) + ".")
+            if len(duck) >= 2:
+                a, b = duck[-2], duck[-1]
+                # time grows comparably only in CPU seconds, or in wall time when neither run shared the machine
+                if a.get("cpu_seconds") and b.get("cpu_seconds"):
+                    time_fr = f"le temps processeur a été multiplié par {fmt_num(b['cpu_seconds'] / a['cpu_seconds'], 1)}"
+                elif not (_shared_fr(a["load_avg"]["mean"], a["machine"].get("cores"))
+                          or _shared_fr(b["load_avg"]["mean"], b["machine"].get("cores"))):
+                    time_fr = f"la durée a été multipliée par {fmt_num(b['seconds'] / a['seconds'], 1)}"
+                else:
+                    time_fr = ""
+                parts.append(f"De {_millions_fr(a['prs_lines'])} à {_millions_fr(b['prs_lines'])} de lignes environ, "
+                             + (f"{time_fr} et " if time_fr else "")
+                             + f"la mémoire a été multipliée par {fmt_num(b['peak_rss_gb'] / a['peak_rss_gb'], 1)}, "
+                             f"pour un volume multiplié par {fmt_num(b['prs_lines'] / a['prs_lines'], 1)}.")
+        for eng in ("spark-cluster", "spark"):
+            sp = sorted((c for c in ok if c["engine"] == eng), key=lambda c: c["prs_lines"])
+            if sp:
+                big = sp[-1]
+                same = big.get("equals_duckdb")
+                parts.append(f"Avec {_ENGINE_SHORT[eng]}" + (" (un master et un worker lancés sur la même machine, "
+                             "le calcul passant par le réseau comme sur une grappe réelle)" if eng == "spark-cluster"
+                             else "") + f", {_millions_fr(big['prs_lines'])} de lignes ont demandé "
+                             f"{_duration_fr(big['seconds'])} et {_gb_fr(big['peak_rss_gb'])} (charge moyenne "
+                             f"{fmt_num(big['load_avg']['mean'], 1)} pour {big['machine'].get('cores', '?')} cœurs"
+                             + _shared_fr(big["load_avg"]["mean"], big["machine"].get("cores")) + ")"
+                             + ("" if same is None else (" ; les tables sont identiques octet pour octet à celles de "
+                                                         "DuckDB" if same else " ; les tables diffèrent de celles "
+                                                         "de DuckDB")) + ".")
+                break
+        claims_text = " ".join(parts)
+    else:
+        claims_text = ("Le banc d'essai d'`evalkit claims` (benchmarks/claims_bench.py) n'a pas encore été exécuté "
+                       "pour cette version : aucune mesure de durée ni de mémoire n'est donc donnée ici.")
+    return {"guide_sizing_run": run_text, "guide_sizing_claims": claims_text}
+
+
 # --- display of messages ----------------------------------------------------------------------------------------------
 
 class Messages:
@@ -1059,3 +1281,5 @@ __all__ = [
     "messages_block", "options_table", "recipe_table", "recipes", "results_dictionary", "results_suppression_table",
     "estimators_table", "results_table", "suppression_table", "texts", "unbalanced_example", "units_table",
 ]
+
+__all__ += ["BENCH_FILES", "ENGINES_FR", "bench_results", "sizing", "sizing_table", "sizing_texts"]

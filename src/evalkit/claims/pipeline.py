@@ -150,17 +150,26 @@ class ClaimsOptions:
         if self.years is not None:
             lo, hi = (int(y) for y in self.years)
             if not 1990 <= lo <= hi <= 2100:
-                raise ValueError(f"years must be (first, last) with 1990 ≤ first ≤ last, got {self.years!r}")
+                raise ValueError(f"ClaimsOptions : years vaut {self.years!r}, qui n'est pas un couple (première année, "
+                                 f"dernière année) avec 1990 ≤ première ≤ dernière ≤ 2100. {_FIX} donner par exemple "
+                                 "years=(2015, 2019), ou years=None pour toutes les années des données")
             object.__setattr__(self, "years", (lo, hi))
         if self.flux_lag_months is not None and not 0 <= int(self.flux_lag_months) <= 24:
-            raise ValueError("flux_lag_months must be between 0 and 24 (HDH: never more than 2 years), or None")
+            raise ValueError(f"ClaimsOptions : flux_lag_months vaut {self.flux_lag_months!r}, hors de 0 à 24 mois (le "
+                             f"Health Data Hub recommande au plus deux ans de flux après l'année de soins). {_FIX} "
+                             "donner un nombre de mois entre 0 et 24 (6 par défaut), ou None pour lire tous les flux")
         object.__setattr__(self, "excluded_dpn_qlf", tuple(int(c) for c in self.excluded_dpn_qlf))
         for name in ("min_dispensing_dates", "hba1c_min_tests"):
             if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be ≥ 1")
+                raise ValueError(f"ClaimsOptions : {name} vaut {getattr(self, name)!r}, inférieur à 1. {_FIX} donner "
+                                 f"un nombre entier au moins égal à 1 (par défaut "
+                                 f"{ {'min_dispensing_dates': 3, 'hba1c_min_tests': 3}[name]})")
         if self.duckdb_memory_limit is not None and not re.fullmatch(r"\s*\d+(\.\d+)?\s*[KMGT]i?B\s*",
                                                                      self.duckdb_memory_limit, re.I):
-            raise ValueError(f"duckdb_memory_limit must look like '6GB', got {self.duckdb_memory_limit!r}")
+            raise ValueError(f"ClaimsOptions : duckdb_memory_limit vaut {self.duckdb_memory_limit!r}, qui n'est pas une "
+                             f"quantité de mémoire lisible par DuckDB. {_FIX} écrire un nombre suivi de l'unité en "
+                             "anglais, par exemple '6GB' ou '500MB', ou None pour la limite par défaut de DuckDB "
+                             "(80 % de la mémoire vive)")
 
     def rules(self, all_patients: bool, with_death: bool = False) -> sql.Rules:
         return sql.Rules(self.years, self.flux_lag_months, self.excluded_dpn_qlf, self.exclude_public_hospital,
@@ -398,7 +407,8 @@ def _make_engine(engine: str, options: ClaimsOptions, spark, spark_master, spark
         return DuckDBEngine(options.duckdb_threads, options.duckdb_memory_limit, options.temp_dir)
     if engine == "spark":
         return SparkEngine(spark_master, spark=spark, conf=spark_conf)
-    raise ValueError(f"engine must be 'duckdb' or 'spark', got {engine!r}")
+    raise ValueError(f"moteur {engine!r} inconnu. {_FIX} donner engine='duckdb' (par défaut, embarqué) ou "
+                     "engine='spark'")
 
 
 def _register_inputs(eng, claims_dir: Path | str, options: ClaimsOptions, say: ProgressFn,
@@ -479,7 +489,11 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
     tables = tuple(tables)
     unknown = [t for t in tables if t not in OUTPUTS]
     if unknown or not tables:
-        raise ValueError(f"tables must be a non-empty subset of {OUTPUTS}, got {tables!r}")
+        what = (", ".join(map(repr, unknown)) + (" ne sont pas des tables" if len(unknown) > 1 else
+                                                  " n'est pas une table") + " que construit evalkit claims"
+                if unknown else "aucune table demandée")
+        raise ValueError(f"tables vaut {tables!r} : {what}. {_FIX} choisir une ou plusieurs tables parmi "
+                         f"{', '.join(OUTPUTS)}, ou tables=None pour les tables par défaut")
     gp_tables = [t for t in ("msp", "assistants") if t in tables]
     for t in gp_tables:
         if paths[t] is None:
