@@ -434,7 +434,7 @@ for (const table of (main ? main.querySelectorAll('table') : [])) {
 facts.breakableNumbers = [];
 if (main) {
   const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
-  const re = /(?<![\d\u202f\u00a0,.])\d{1,3}(?:[ \t\n]\d{3})+(?![\d])/g;
+  const re = /(?<![\w\u202f\u00a0,.])\d{1,3}(?:[ \t\n]\d{3})+(?!\w)/g;
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     if (n.parentElement.closest('pre, code, script, style, .highlight, .MathJax, mjx-container')) continue;
     for (const m of n.textContent.matchAll(re)) facts.breakableNumbers.push(m[0].replace(/\s/g, '␣'));
@@ -445,7 +445,8 @@ if (main) {
 facts.wrappedNumbers = [];
 if (main) {
   const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
-  const num = /[+\u2212\-]?\d{1,3}(?:[\u202f\u00a0]\d{3})*(?:,\d+)?(?:[\u202f\u00a0]?[%€])?/g;
+  // a number stands alone: not glued to a word, a path or a range (« 2015-2019 » may break at its hyphen)
+  const num = /(?<![\w\/.:\-\u2212+\u202f\u00a0,])[+\u2212\-]?\d+(?:[\u202f\u00a0]\d{3})*(?:,\d+)?(?:[\u202f\u00a0]?[%€])?(?![\w\-\/])/g;
   const range = document.createRange();
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     if (n.parentElement.closest('pre, code, script, style, .highlight, .MathJax, mjx-container')) continue;
@@ -458,19 +459,25 @@ if (main) {
     }
   }
 }
-// What makes the page scroll sideways: the outermost elements that stick out of the window, not in a scroller.
+// What makes the page scroll sideways: the innermost elements that stick out of the window, not in a scroller.
 facts.overflowing = [];
 if (document.documentElement.scrollWidth > document.documentElement.clientWidth + 1) {
   const inScroller = el => { for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
     const ox = getComputedStyle(a).overflowX; if (ox === 'auto' || ox === 'scroll' || ox === 'hidden') return true; }
     return false; };
+  const cw = document.documentElement.clientWidth;
   const out = [...document.body.querySelectorAll('*')].filter(el => {
-    const r = el.getBoundingClientRect(); return r.width > 0 && r.right > window.innerWidth + 1 && !inScroller(el); });
+    const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+    // a box that sticks out, or text that overflows its box (a long word in a title)
+    const right = Math.max(r.right, cs.overflowX === 'visible' ? r.left + el.scrollWidth : 0);
+    return r.width > 0 && right > cw + 1 && cs.visibility !== 'hidden' && cs.position !== 'fixed'
+      && !inScroller(el); });
   for (const el of out) {
-    if (out.includes(el.parentElement)) continue;
+    if (out.some(o => o !== el && el.contains(o))) continue;  // the innermost: what sticks out, not its wrappers
     const r = el.getBoundingClientRect();
     facts.overflowing.push(`<${el.tagName.toLowerCase()}${el.className && typeof el.className === 'string' ?
-      ' class="' + el.className + '"' : ''}> right edge ${Math.round(r.right)} px: ${short(el.innerText, 60)}`);
+      ' class="' + el.className + '"' : ''}> right edge ${Math.round(Math.max(r.right, r.left + el.scrollWidth))} px: `
+      + short(el.innerText, 60));
     if (facts.overflowing.length >= 5) break;
   }
 }
