@@ -4,6 +4,12 @@ Every figure has a title that states the finding, axis labels with units, the tw
 publications carry (« Champ : », « Source : »), alt text, a colour-blind-safe palette (Okabe–Ito) and French number
 formats. :func:`figure` returns a display object that renders as an accessible HTML ``<figure>`` (image with alt text,
 caption, download link), so chapters stay thin: build the matplotlib axes, then ``return plots.figure(...)``.
+
+Legible at 1280 px and on a 390 px phone: :func:`figure` raises any text below a floor (so that the smallest text is
+at least 9 px high once the PNG is shrunk to the content column), records the smallest text on the figure
+(``Figure.meta``, ``data-font-px`` on the image, checked in the browser by ``tests/test_browser.py``) and, for a figure
+wider than a phone, draws a phone variant (panels stacked, labels wrapped) that a ``<picture>`` serves to narrow
+windows. PNGs are byte-identical from one build to the next.
 """
 
 from __future__ import annotations
@@ -45,9 +51,10 @@ MOBILE_MIN_FONT_PT = 8.5
 MOBILE_MEDIA = "(max-width: 640px)"
 MOBILE_WRAP = {"tick": 24, "legend": 34, "label": 42}
 MIN_TEXT_PX = 9.0  # smallest text as displayed, in CSS px
-# Width in CSS px of the book's content column at a 1280 px window and at a 390 px phone window (pydata-sphinx-theme,
-# measured in headless Chromium by tools/screenshots.py); a PNG wider than the column is shrunk to it.
-COLUMN_PX = {1280: 676, 390: 343}
+# Width in CSS px available to a figure at a 1280 px window and at a 390 px phone window, a PNG wider than that being
+# shrunk to it: the content column of pydata-sphinx-theme (676 and 343 px measured in headless Chromium with
+# tools/screenshots.py, 390 px minus a scroll bar) less the padding of a box (admonition) a figure may sit in.
+COLUMN_PX = {1280: 620, 390: 300}
 
 
 def producer(depth: int = 1) -> str:
