@@ -135,3 +135,27 @@ def test_narrow_figure_has_no_phone_variant():
 def test_pngs_are_byte_identical_on_rerun(figures, kind):
     again = BUILDERS[kind]()
     assert again.png == figures[kind].png and again.png_mobile == figures[kind].png_mobile
+
+
+def test_a_legend_below_a_panel_does_not_cover_the_next_panel_on_a_phone():
+    """Two panels one above the other, the first with a two-column legend below it (like the Goodman-Bacon figure):
+    on the phone the legend is redrawn in one column, taller, and the layout makes room for it."""
+    fig, (ax, ax2) = plots.new(2, 1, width=7.5, height=10.5)
+    for i in range(4):
+        ax.scatter([i], [i], label=f"comparaison numéro {i} entre vagues d'entrée successives")
+    ax.set_xlabel("Poids (%)")
+    ax.set_ylabel("Estimation (unités)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    ax2.plot([0, 1, 2], [3, 1, 2], label="vague 2012")
+    ax2.set_title("Poids de chaque effet")
+    ax2.set_xlabel("Années depuis l'entrée")
+    ax2.set_ylabel("Poids (%)")
+    f = plots.figure(fig, title="t", alt="a", champ="c", source="s", name="bacon")
+    assert f.png_mobile is not None
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    r = FigureCanvasAgg(fig).get_renderer()  # (closed by plots.figure: a canvas to measure it again)
+    legend = ax.get_legend().get_window_extent(r)
+    below = ax2.get_tightbbox(r)  # the second panel with its title
+    assert legend.y0 > below.y1, (legend, below)
+    assert legend.x0 >= 0 and legend.x1 <= fig.bbox.width

@@ -275,8 +275,12 @@ def figure(fig, *, title: str, alt: str, champ: str, source: str, name: str, not
     png, meta = _draw_legible(fig, COLUMN_PX[1280], MIN_FONT_PT)
     mobile = None
     if fig.get_size_inches()[0] > MOBILE_WIDTH_IN + 0.3:
-        _to_mobile(fig)
-        mobile, m = _draw_legible(fig, COLUMN_PX[390], MOBILE_MIN_FONT_PT, _fit_width)
+        import warnings
+
+        with warnings.catch_warnings():  # a cramped phone layout is fitted by _fit_width and checked by the tests
+            warnings.filterwarnings("ignore", "Tight layout not applied", UserWarning)
+            _to_mobile(fig)
+            mobile, m = _draw_legible(fig, COLUMN_PX[390], MOBILE_MIN_FONT_PT, _fit_width)
         meta |= {f"{k}_mobile": v for k, v in m.items()}
     plt.close(fig)
     f = Figure(png, title, alt, champ, source, name, xl, yl, note, lecture=lecture, png_mobile=mobile)
@@ -397,6 +401,7 @@ def _fit_width(fig, rounds: int = 4) -> None:
     of a forest plot) is brought in by narrowing the axes."""
     renderer = fig.canvas.get_renderer()
     W, H = fig.bbox.width, fig.bbox.height
+    relayout = False
     for leg in [*fig.legends, *(ax.get_legend() for ax in fig.axes)]:
         if leg is None:
             continue
@@ -405,12 +410,19 @@ def _fit_width(fig, rounds: int = 4) -> None:
         if ext.x0 >= 0 and ext.x1 <= W and getattr(leg, "_ncols", 1) <= 1:
             continue
         texts = leg.get_texts()
-        kw = dict(loc="upper center", bbox_to_anchor=(0.5, ext.y1 / H), bbox_transform=fig.transFigure, ncols=1,
-                  fontsize=texts[0].get_fontsize() if texts else None, frameon=leg.get_frame_on())
+        kw = dict(loc="upper center", ncols=1, fontsize=texts[0].get_fontsize() if texts else None,
+                  frameon=leg.get_frame_on())
         handles, labels = leg.legend_handles, [t.get_text() for t in texts]
-        parent = leg.axes if leg.axes is not None else fig
+        ax = leg.axes
         leg.remove()
-        parent.legend(handles, labels, **kw)
+        if ax is not None:  # anchored to its axes, so that the layout below makes room for it and moves it along
+            ax.legend(handles, labels, bbox_to_anchor=(0.5, (ext.y1 - ax.bbox.y0) / ax.bbox.height),
+                      bbox_transform=ax.transAxes, **kw)
+            relayout = True
+        else:
+            fig.legend(handles, labels, bbox_to_anchor=(0.5, ext.y1 / H), bbox_transform=fig.transFigure, **kw)
+    if relayout:
+        fig.tight_layout()
     grid = [ax for ax in fig.axes if ax.get_subplotspec() is not None]
     for _ in range(rounds):
         over = fig.get_tightbbox(renderer).x1 * fig.dpi - W
