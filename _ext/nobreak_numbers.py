@@ -1,11 +1,11 @@
-"""No line break inside a number (issue 15.4): « 6 000 » typed with an ordinary space in prose, a published table or
+"""No line break inside a number (issue 15.4): « 6 000 » or « 4,5 % » typed with an ordinary space in prose, a published table or
 a glued text is written with a narrow no-break space (U+202F, as :mod:`evalkit.fr` writes numbers), so that a narrow
 window never shows « 6 » at the end of a line and « 000 » at the start of the next.
 
 A post-transform of every page: text nodes outside code and literals, and the text (not the tags, styles or scripts)
 of raw HTML nodes (notebook outputs, glued HTML). Only digit groups are touched: 1 to 3 digits, then groups of
-exactly 3 digits each after one ordinary space (« 30 541 », « 1 000 000 »); years side by side (« 2015 2016 ») are
-not a number and are left alone. The browser test (tests/test_browser.py) checks the built pages.
+exactly 3 digits each after one ordinary space (« 30 541 », « 1 000 000 »), and the space between a number and « % »
+or « € » (« 4,5 % »); years side by side (« 2015 2016 ») are not a number and are left alone. The browser test (tests/test_browser.py) checks the built pages.
 """
 
 from __future__ import annotations
@@ -21,9 +21,13 @@ _TAG_OR_BLOCK = re.compile(r"(<(script|style)\b.*?</\2\s*>|<!--.*?-->|<[^>]*>)",
 _SKIP = (nodes.literal, nodes.literal_block, nodes.math, nodes.math_block, nodes.comment, nodes.target)
 
 
+_UNIT = re.compile(r"(?<=\d) (?=[%€](?!\w))")
+
+
 def fix_text(text: str) -> str:
-    """``text`` with the ordinary spaces between the digit groups of a number made narrow no-break spaces."""
-    return _NUMBER.sub(lambda m: m.group(1) + m.group(2).replace(" ", NNBSP), text)
+    """``text`` with the ordinary spaces between the digit groups of a number, and between a number and « % » or
+    « € », made narrow no-break spaces."""
+    return _UNIT.sub(NNBSP, _NUMBER.sub(lambda m: m.group(1) + m.group(2).replace(" ", NNBSP), text))
 
 
 def fix_html(html: str) -> str:

@@ -438,6 +438,7 @@ if (main) {
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     if (n.parentElement.closest('pre, code, script, style, .highlight, .MathJax, mjx-container')) continue;
     for (const m of n.textContent.matchAll(re)) facts.breakableNumbers.push(m[0].replace(/\s/g, '␣'));
+    for (const m of n.textContent.matchAll(/\d[ \t\n][%€](?!\w)/g)) facts.breakableNumbers.push(m[0].replace(/\s/g, '␣'));
   }
 }
 // A number laid out on two lines (a no-break space is not enough if the theme lets words break anywhere): every

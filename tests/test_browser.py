@@ -389,7 +389,8 @@ def test_browser_checks_legibility_at_two_widths(tmp_path, chrome):
         + _figure("Figure avec variante", 12.2, 400, (13.0, 300)) +  # phone: 300 px PNG, shown at natural size
         f'<div class="ek-tablewrap"><p class="ek-figtitle">Tableau coupé</p><div style="overflow:hidden">'
         f'{WIDE_TABLE}</div></div>'
-        '<p>Un nombre sécable : 6 000 patients ; insécable : 6\u202f000 patients ; années 2015 2016.</p>'
+        '<p>Un nombre sécable : 6 000 patients, 4,5 % ; insécable : 6\u202f000 patients, 4,6\u202f% ; années 2015 '
+        '2016.</p>'
         '<table><tr><td style="width:1px">12 345</td><td style="width:1px">12\u202f345</td>'
         '<td style="width:1px;overflow-wrap:anywhere">6\u202f789</td></tr></table>'))
     try:
@@ -416,6 +417,7 @@ def test_browser_checks_legibility_at_two_widths(tmp_path, chrome):
         assert "not reachable (cut by an ancestor with overflow-x: hidden): 'Tableau coupé'" in wide
         assert "number with a breakable space (use a narrow no-break space, evalkit.fr): '6␣000'" in wide
         assert "'12␣345'" in wide and "number broken across lines: '6\\u202f789'" in wide
+        assert "'5␣%'" in wide and "'6␣%'" not in wide
         assert "6\\u202f000" not in wide and "2015" not in wide and "12\\u202f345" not in wide
         phone = found[390]
         assert "'Grande figure lisible'" in phone and "(desktop PNG 400 px wide" in phone  # no phone variant

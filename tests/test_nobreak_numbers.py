@@ -16,7 +16,12 @@ S = "\u202f"
 
 def test_thousands_groups_get_a_narrow_no_break_space():
     assert N.fix_text("près de 5 000 médecins, 30 541 médecins, 1 000 000 €") == \
-        f"près de 5{S}000 médecins, 30{S}541 médecins, 1{S}000{S}000 €"
+        f"près de 5{S}000 médecins, 30{S}541 médecins, 1{S}000{S}000{S}€"
+
+
+def test_a_number_and_its_unit_stay_together():
+    assert N.fix_text("83 777 (+4,5 %), 2 620 € et 30 %.") == f"83{S}777 (+4,5{S}%), 2{S}620{S}€ et 30{S}%."
+    assert N.fix_text("5 %s, en % du total") == "5 %s, en % du total"
 
 
 def test_what_is_not_a_number_is_left_alone():
