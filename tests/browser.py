@@ -10,7 +10,11 @@ Two kinds of checks, both returning lists of human-readable problems (empty = th
   text in an output cell and no stderr/traceback output block (cells tagged ``raises-exception`` are exempt, as in
   nbval), no docutils error node, no image that failed to load, no table or figure wider than the content column
   unless it sits in a horizontally scrollable wrapper that fits, no horizontal scroll of the whole page, no JavaScript
-  error.
+  error; and legibility at any window width (:func:`set_width`; the test uses :data:`WIDTHS`): no image wider than
+  the window, every table column reachable (not hidden, not clipped by an ``overflow: hidden`` ancestor), the
+  smallest text of each figure at least :data:`MIN_TEXT_PX` high as displayed (from the ``data-font-px`` attribute
+  :mod:`evalkit.plots` writes on the image, scaled by its displayed width), no ordinary space inside a number and no
+  number laid out on two lines.
 
 Chromium is driven through selenium with Debian's chromedriver (never selenium-manager: no download, no network);
 external requests (http/https) are blocked so that a page is checked as it renders offline.
@@ -39,6 +43,9 @@ APT_INSTALL = "apt-get update && apt-get install -y chromium chromium-driver"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/lib/chromium/chromium")
 CHROMEDRIVER = "/usr/bin/chromedriver"
 WINDOW = (1280, 900)
+WIDTHS = (1280, 390)  # every page is checked (and photographed) at a desktop width and at a phone width
+PHONE_HEIGHT = 844
+MIN_TEXT_PX = 9.0  # smallest text of a figure, as displayed
 MAX_SCREENSHOT_HEIGHT = 60000  # px; longer pages are cut (the PNG is for humans to look at)
 
 # Pages of the built site that are not book pages (Sphinx's generated index and search pages, assets).
@@ -118,9 +125,23 @@ def reachable_pages(html_root: Path) -> list[str]:
     return sorted(seen)
 
 
-def page_id(rel: str) -> str:
-    """Name of a page's screenshot, relative to :data:`SCREENSHOTS` (``chapters/msp.html`` → ``chapters/msp.png``)."""
-    return re.sub(r"\.html$", "", rel) + ".png"
+def page_id(rel: str, width: int | None = None) -> str:
+    """Name of a page's screenshot, relative to :data:`SCREENSHOTS` (``chapters/msp.html`` → ``chapters/msp.png``;
+    with ``width`` 390 → ``390/chapters/msp.png``)."""
+    name = re.sub(r"\.html$", "", rel) + ".png"
+    return f"{width}/{name}" if width else name
+
+
+def set_width(driver, width: int) -> int:
+    """Resize the browser window to ``width`` CSS pixels of viewport (height 900, or a phone's at phone widths) and
+    return the viewport width the page sees."""
+    height = WINDOW[1] if width >= 800 else PHONE_HEIGHT
+    driver.set_window_size(width, height)
+    inner = driver.execute_script("return window.innerWidth")
+    if inner != width:  # window decorations (non-headless): correct by the difference once
+        driver.set_window_size(2 * width - inner, height)
+        inner = driver.execute_script("return window.innerWidth")
+    return inner
 
 
 # --- static parsing ----------------------------------------------------------------------------------------------
@@ -360,6 +381,107 @@ if (main) {
   }
 }
 facts.pageOverflow = document.documentElement.scrollWidth - document.documentElement.clientWidth;
+facts.viewport = window.innerWidth;
+// Images wider than the viewport (whatever their wrapper).
+facts.overViewport = [...document.querySelectorAll('img')].map(i => [i, i.getBoundingClientRect()])
+  .filter(([i, r]) => r.width > 0 && r.width > window.innerWidth + 1)
+  .map(([i, r]) => ({width: Math.round(r.width), alt: short(i.getAttribute('alt'), 80)}));
+// Smallest text of each figure, as displayed: the natural height in pixels of its smallest text (data-font-px, or
+// data-font-px-mobile when the <picture> serves the phone variant) × displayed width / natural width.
+facts.figureFonts = [];
+facts.figuresWithoutFont = [];
+for (const img of (main ? main.querySelectorAll('figure.ek-figure img') : [])) {
+  const fig = img.closest('figure');
+  const t = fig.querySelector('.ek-figtitle');
+  const title = short(t ? t.innerText : img.getAttribute('alt'), 80);
+  const mobile = img.currentSrc && img.currentSrc !== img.src;
+  const attr = mobile ? img.getAttribute('data-font-px-mobile') : img.getAttribute('data-font-px');
+  const r = img.getBoundingClientRect();
+  if (!attr) { facts.figuresWithoutFont.push(title); continue; }
+  if (!img.naturalWidth || !r.width) continue;
+  facts.figureFonts.push({title, variant: mobile ? 'mobile' : 'desktop', natural: img.naturalWidth,
+                          shown: Math.round(r.width), px: parseFloat(attr) * r.width / img.naturalWidth});
+}
+// Table cells a reader cannot reach: hidden, or cut by an ancestor that clips without scrolling (overflow hidden or
+// clip), or beyond the window when no ancestor scrolls. A scrolling ancestor makes its content reachable if it is
+// itself reachable.
+facts.cutCells = [];
+for (const table of (main ? main.querySelectorAll('table') : [])) {
+  const cap = table.closest('.ek-tablewrap, figure, .cell_output, .cell');
+  const tt = cap && cap.querySelector('.ek-figtitle, figcaption, caption');
+  const title = short(tt ? tt.innerText : table.innerText, 60);
+  const row = table.querySelector('tr');
+  if (!row) continue;
+  for (const cell of row.children) {
+    const cs = getComputedStyle(cell);
+    const name = short(cell.innerText, 40) || '(vide)';
+    if (cs.display === 'none' || cs.visibility === 'hidden') {
+      facts.cutCells.push({table: title, cell: name, why: 'hidden'}); continue;
+    }
+    let r = cell.getBoundingClientRect(), why = null;
+    for (let a = cell.parentElement; a && a !== document.documentElement && !why; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX, ar = a.getBoundingClientRect();
+      if (ox === 'auto' || ox === 'scroll') r = ar;
+      else if ((ox === 'hidden' || ox === 'clip') && (r.right > ar.right + 1 || r.left < ar.left - 1))
+        why = 'cut by an ancestor with overflow-x: ' + ox;
+    }
+    if (!why && (r.right > window.innerWidth + 1 || r.left < -1)) why = 'outside the window';
+    if (why) facts.cutCells.push({table: title, cell: name, why});
+  }
+}
+// Numbers that can break across lines: a breakable space inside a number in text (« 6 000 » with an ordinary
+// space), or a number of a table cell laid out on more than one line.
+facts.breakableNumbers = [];
+if (main) {
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  const re = /(?<![\w\u202f\u00a0,.])\d{1,3}(?:[ \t\n]\d{3})+(?!\w)/g;
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.parentElement.closest('pre, code, script, style, .highlight, .MathJax, mjx-container')) continue;
+    for (const m of n.textContent.matchAll(re)) facts.breakableNumbers.push(m[0].replace(/\s/g, '␣'));
+    for (const m of n.textContent.matchAll(/\d[ \t\n][%€](?!\w)/g)) facts.breakableNumbers.push(m[0].replace(/\s/g, '␣'));
+  }
+}
+// A number laid out on two lines (a no-break space is not enough if the theme lets words break anywhere): every
+// number of the text (sign, digits with their separators, decimals, unit sign) must sit on one line.
+facts.wrappedNumbers = [];
+if (main) {
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  // a number stands alone: not glued to a word, a path or a range (« 2015-2019 » may break at its hyphen)
+  const num = /(?<![\w\/.:\-\u2212+\u202f\u00a0,])[+\u2212\-]?\d+(?:[\u202f\u00a0]\d{3})*(?:,\d+)?(?:[\u202f\u00a0]?[%€])?(?![\w\-\/])/g;
+  const range = document.createRange();
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.parentElement.closest('pre, code, script, style, .highlight, .MathJax, mjx-container')) continue;
+    for (const m of n.textContent.matchAll(num)) {
+      if (m[0].length < 3) continue;
+      range.setStart(n, m.index);
+      range.setEnd(n, m.index + m[0].length);
+      const tops = new Set([...range.getClientRects()].filter(q => q.width > 0).map(q => Math.round(q.top)));
+      if (tops.size > 1) facts.wrappedNumbers.push(m[0]);
+    }
+  }
+}
+// What makes the page scroll sideways: the innermost elements that stick out of the window, not in a scroller.
+facts.overflowing = [];
+if (document.documentElement.scrollWidth > document.documentElement.clientWidth + 1) {
+  const inScroller = el => { for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+    const ox = getComputedStyle(a).overflowX; if (ox === 'auto' || ox === 'scroll' || ox === 'hidden') return true; }
+    return false; };
+  const cw = document.documentElement.clientWidth;
+  const out = [...document.body.querySelectorAll('*')].filter(el => {
+    const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+    // a box that sticks out, or text that overflows its box (a long word in a title)
+    const right = Math.max(r.right, cs.overflowX === 'visible' ? r.left + el.scrollWidth : 0);
+    return r.width > 0 && right > cw + 1 && cs.visibility !== 'hidden' && cs.position !== 'fixed'
+      && !inScroller(el); });
+  for (const el of out) {
+    if (out.some(o => o !== el && el.contains(o))) continue;  // the innermost: what sticks out, not its wrappers
+    const r = el.getBoundingClientRect();
+    facts.overflowing.push(`<${el.tagName.toLowerCase()}${el.className && typeof el.className === 'string' ?
+      ' class="' + el.className + '"' : ''}> right edge ${Math.round(Math.max(r.right, r.left + el.scrollWidth))} px: `
+      + short(el.innerText, 60));
+    if (facts.overflowing.length >= 5) break;
+  }
+}
 const fonts = document.fonts ? document.fonts.ready : Promise.resolve();
 Promise.race([fonts, new Promise(r => setTimeout(r, 5000))]).then(() => done(facts));
 """
@@ -431,8 +553,25 @@ def judge(facts: dict) -> list[str]:
     for w in facts.get("wide", []):
         problems.append(f"<{w['tag']}> {w['width']} px wide in a {facts.get('column')} px content column, not in a "
                         f"horizontally scrollable wrapper: {w['title']!r}")
+    for w in facts.get("overViewport", []):
+        problems.append(f"image {w['width']} px wide in a {facts.get('viewport')} px window: {w['alt']!r}")
+    for t in facts.get("figuresWithoutFont", []):
+        problems.append(f"figure without data-font-px (its smallest text cannot be checked): {t!r}")
+    for f in facts.get("figureFonts", []):
+        if f["px"] < MIN_TEXT_PX - 0.05:
+            problems.append(f"figure text {f['px']:.1f} px high at {facts.get('viewport')} px ({f['variant']} PNG "
+                            f"{f['natural']} px wide shown at {f['shown']} px), below {MIN_TEXT_PX} px: "
+                            f"{f['title']!r}")
+    for c in facts.get("cutCells", []):
+        problems.append(f"table column {c['cell']!r} not reachable ({c['why']}): {c['table']!r}")
+    for n in dict.fromkeys(facts.get("breakableNumbers", [])):
+        problems.append(f"number with a breakable space (use a narrow no-break space, evalkit.fr): {n!r}")
+    for n in dict.fromkeys(facts.get("wrappedNumbers", [])):
+        problems.append(f"number broken across lines: {n!r}")
     if facts.get("pageOverflow", 0) > 1:
-        problems.append(f"the page scrolls horizontally ({facts['pageOverflow']} px wider than the window)")
+        culprits = "; ".join(facts.get("overflowing", []))
+        problems.append(f"the page scrolls horizontally ({facts['pageOverflow']} px wider than the window)"
+                        + (f": {culprits}" if culprits else ""))
     for msg in facts.get("consoleErrors", []):
         problems.append(f"browser console error: {msg}")
     return problems

@@ -3,10 +3,13 @@
 Per page (pytest id = the page's path, e.g. ``chapters/msp.html``):
 - ``test_book_page_static``: ``<html lang="fr">``, every ``<img>`` has a real alt text, every relative href/src
   resolves to a file of the built book and every ``#anchor`` exists in its target page;
-- ``test_book_page_in_browser``: the page renders (readyState complete, main content with a title and text), no
-  error/warning/traceback text in an output cell and no stderr output block, no table or figure wider than the
-  content column unless it is in a horizontally scrollable wrapper, no horizontal page scroll, no JS error; a
-  full-page screenshot goes to ``_build/screenshots/<page>.png`` for humans to look at.
+- ``test_book_page_in_browser``, at 1280 px and at 390 px (a phone): the page renders (readyState complete, main
+  content with a title and text), no error/warning/traceback text in an output cell and no stderr output block, no
+  table or figure wider than the content column unless it is in a horizontally scrollable wrapper, every table
+  column reachable, no image wider than the window, the smallest text of every figure at least 9 px high as
+  displayed, no number that can break across lines, no horizontal page scroll, no JS error; a full-page screenshot
+  per width goes to ``_build/screenshots/<width>/<page>.png`` for humans to look at (``tools/screenshots.py`` takes
+  the same screenshots without the test).
 
 The book is built once (``jupyter-book build . --keep-going``, with the toc as collected) into a temporary
 ``--path-output``, unless ``EVALKIT_BOOK_HTML`` names an already built ``_build/html`` directory. Without Chromium the
@@ -143,15 +146,24 @@ def test_book_page_static(book, page):
 
 @pytest.mark.parametrize("page", PAGES, ids=PAGES)
 def test_book_page_in_browser(book, chrome, page):
+    """The page at each of :data:`browser.WIDTHS` (one driver, resized): the checks of :func:`browser.judge` (no page
+    overflow, every table column reachable, images within the window, figures' smallest text ≥ 9 px, numbers that
+    cannot break), and a screenshot per width in ``_build/screenshots/<width>/``."""
     driver = _need(chrome)
     path = book.html / page
     assert path.exists(), f"{page} was not built (see {book.log})"
-    facts = B.probe(driver, path)
-    B.screenshot(driver, B.SCREENSHOTS / B.page_id(page))
-    if facts["externalBlocked"]:
-        warnings.warn(f"{page} requests external resources (blocked in the test, missing offline): "
-                      f"{facts['externalBlocked']}", stacklevel=1)
-    problems = B.judge(facts)
+    problems = []
+    try:
+        for width in B.WIDTHS:
+            assert B.set_width(driver, width) == width, f"the window could not be set to {width} px"
+            facts = B.probe(driver, path)
+            B.screenshot(driver, B.SCREENSHOTS / B.page_id(page, width))
+            if facts["externalBlocked"] and width == B.WIDTHS[0]:
+                warnings.warn(f"{page} requests external resources (blocked in the test, missing offline): "
+                              f"{facts['externalBlocked']}", stacklevel=1)
+            problems += [f"[{width} px] {p}" for p in B.judge(facts)]
+    finally:
+        B.set_width(driver, B.WINDOW[0])
     assert not problems, _report(page, problems)
 
 
@@ -341,6 +353,77 @@ def test_browser_flags_a_bad_page(tmp_path, chrome):
     assert "'Tableau trop large'" in text and "not in a horizontally scrollable wrapper" in text
     assert "the page scrolls horizontally" in text
     assert "undefinedFunction" in text
+
+
+def _png_uri(width: int, height: int = 60) -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _figure(title: str, font_px: float, width: int, mobile: tuple[float, int] | None = None) -> str:
+    """A figure as evalkit.plots writes it: a PNG ``width`` px wide whose smallest text is ``font_px`` high, and
+    optionally a phone variant (font px, width) served below 640 px."""
+    attrs = f" data-font-px='{font_px}'" + (f" data-font-px-mobile='{mobile[0]}'" if mobile else "")
+    img = f"<img src='{_png_uri(width)}' alt='Courbe' {attrs} style='max-width:100%;height:auto'>"
+    if mobile:
+        img = (f"<picture><source media='(max-width: 640px)' srcset='{_png_uri(mobile[1])}'>{img}</picture>")
+    return f"<figure class='ek-figure'><p class='ek-figtitle'><strong>{title}</strong></p>{img}</figure>"
+
+
+def test_browser_checks_legibility_at_two_widths(tmp_path, chrome):
+    """Figures' smallest text as displayed (from data-font-px, the variant the <picture> serves), table columns
+    clipped by an overflow: hidden wrapper, numbers that can break: flagged at the width where they happen."""
+    driver = _need(chrome)
+    narrow = ('<style>@media (max-width: 640px) { main{display:block} nav,aside{display:none} '
+              'article.bd-article{width:auto !important} }</style>')
+    page = _page(tmp_path / "legible.html", narrow + _article(
+        '<h1>Titre</h1><p>Texte.</p>'
+        + _figure("Grande figure lisible", 12.2, 400)          # shown at natural size at 1280: 12,2 px
+        + _figure("Figure trop fine", 12.2, 1200)              # shrunk to the column at 1280: about 5 px
+        + _figure("Figure avec variante", 12.2, 400, (13.0, 300)) +  # phone: 300 px PNG, shown at natural size
+        f'<div class="ek-tablewrap"><p class="ek-figtitle">Tableau coupé</p><div style="overflow:hidden">'
+        f'{WIDE_TABLE}</div></div>'
+        '<p>Un nombre sécable : 6 000 patients, 4,5 % ; insécable : 6\u202f000 patients, 4,6\u202f% ; années 2015 '
+        '2016.</p>'
+        '<table><tr><td style="width:1px">12 345</td><td style="width:1px">12\u202f345</td>'
+        '<td style="width:1px;overflow-wrap:anywhere">6\u202f789</td></tr></table>'))
+    try:
+        found = {}
+        for width in (1280, 390):
+            assert B.set_width(driver, width) == width
+            facts = B.probe(driver, page)
+            found[width] = "\n".join(B.judge(facts))
+            fonts = {f["title"]: f for f in facts["figureFonts"]}
+            for f in fonts.values():
+                font = 13.0 if f["variant"] == "mobile" else 12.2
+                assert f["px"] == pytest.approx(font * f["shown"] / f["natural"], abs=0.05)
+            if width == 1280:
+                assert fonts["Grande figure lisible"]["px"] == pytest.approx(12.2, abs=0.05)
+                assert fonts["Figure trop fine"]["shown"] < 600 and fonts["Figure trop fine"]["px"] < 6.1
+                assert fonts["Figure avec variante"]["variant"] == "desktop"
+            else:
+                v = fonts["Figure avec variante"]
+                assert v["variant"] == "mobile" and v["natural"] == 300 and v["shown"] < 300
+                assert v["px"] >= 9 and "'Figure avec variante'" not in found[width]
+        wide = found[1280]
+        assert "'Figure trop fine'" in wide and "px high at 1280 px (desktop PNG 1200 px wide" in wide
+        assert "'Grande figure lisible'" not in wide and "'Figure avec variante'" not in wide
+        assert "not reachable (cut by an ancestor with overflow-x: hidden): 'Tableau coupé'" in wide
+        assert "number with a breakable space (use a narrow no-break space, evalkit.fr): '6␣000'" in wide
+        assert "'12␣345'" in wide and "number broken across lines: '6\\u202f789'" in wide
+        assert "'5␣%'" in wide and "'6␣%'" not in wide
+        assert "6\\u202f000" not in wide and "2015" not in wide and "12\\u202f345" not in wide
+        phone = found[390]
+        assert "'Grande figure lisible'" in phone and "(desktop PNG 400 px wide" in phone  # no phone variant
+        assert "px wide in a 390 px window" not in phone
+    finally:
+        B.set_width(driver, B.WINDOW[0])
 
 
 def test_browser_flags_an_empty_page(tmp_path, chrome):

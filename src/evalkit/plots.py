@@ -4,6 +4,12 @@ Every figure has a title that states the finding, axis labels with units, the tw
 publications carry (« Champ : », « Source : »), alt text, a colour-blind-safe palette (Okabe–Ito) and French number
 formats. :func:`figure` returns a display object that renders as an accessible HTML ``<figure>`` (image with alt text,
 caption, download link), so chapters stay thin: build the matplotlib axes, then ``return plots.figure(...)``.
+
+Legible at 1280 px and on a 390 px phone: :func:`figure` raises any text below a floor (so that the smallest text is
+at least 9 px high once the PNG is shrunk to the content column), records the smallest text on the figure
+(``Figure.meta``, ``data-font-px`` on the image, checked in the browser by ``tests/test_browser.py``) and, for a figure
+wider than a phone, draws a phone variant (panels stacked, labels wrapped) that a ``<picture>`` serves to narrow
+windows. PNGs are byte-identical from one build to the next.
 """
 
 from __future__ import annotations
@@ -31,6 +37,24 @@ from .fr import NBSP, fmt_ci, fmt_num  # noqa: E402
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 TREATED, CONTROL, NEUTRAL, TRUTH = PALETTE[0], PALETTE[1], "#6b6b6b", PALETTE[3]
 SYNTHETIC_SOURCE = "données synthétiques générées par evalkit, calibrées sur {anchor}"
+
+# Legibility (issue 15.4). PNGs are drawn at DPI pixels per inch; no text of a figure is smaller than MIN_FONT_PT
+# points (raised when the PNG is drawn), so that, shown in the book's content column at 1280 px, the smallest text is at
+# least 9 px high (checked in the browser by tests/test_browser.py from the data-font-px attribute of the image).
+# Figures wider than MOBILE_WIDTH_IN inches also get a phone variant: redrawn MOBILE_WIDTH_IN wide (side-by-side
+# panels stacked, long labels wrapped, fewer numeric ticks, text at least MOBILE_MIN_FONT_PT), served by a
+# <picture> source to viewports matching MOBILE_MEDIA, so that at 390 px the smallest text stays at least 9 px high.
+DPI = 110
+MIN_FONT_PT = 8.0
+MOBILE_WIDTH_IN = 4.4
+MOBILE_MIN_FONT_PT = 8.5
+MOBILE_MEDIA = "(max-width: 640px)"
+MOBILE_WRAP = {"tick": 24, "legend": 34, "label": 42}
+MIN_TEXT_PX = 9.0  # smallest text as displayed, in CSS px
+# Width in CSS px available to a figure at a 1280 px window and at a 390 px phone window, a PNG wider than that being
+# shrunk to it: the content column of pydata-sphinx-theme (676 and 343 px measured in headless Chromium with
+# tools/screenshots.py, 390 px minus a scroll bar) less the padding of a box (admonition) a figure may sit in.
+COLUMN_PX = {1280: 620, 390: 300}
 
 
 def producer(depth: int = 1) -> str:
@@ -133,7 +157,7 @@ def apply_style() -> None:
     sns.set_theme(style="whitegrid", palette=PALETTE, font_scale=0.95)
     plt.rcParams.update({
         "figure.dpi": 100,
-        "savefig.dpi": 110,
+        "savefig.dpi": DPI,
         "axes.titlesize": 11,
         "axes.titleweight": "bold",
         "axes.titlelocation": "left",
@@ -181,6 +205,7 @@ class Figure:
     meta: dict = field(default_factory=dict)
     function: str = ""  # the evalkit function that built it (:func:`producer`)
     lecture: str = ""  # « Lecture : » line, how to read the figure (shown before the note)
+    png_mobile: bytes | None = None  # the phone variant (:data:`MOBILE_WIDTH_IN` wide), if any
 
     def __post_init__(self):
         if not self.function:
@@ -192,6 +217,21 @@ class Figure:
 
         return self.lecture or lecture.default(self)
 
+    def _img_html(self, b64: str) -> str:
+        """The image: an ``<img>`` carrying the natural height in pixels of its smallest text (``data-font-px``,
+        and ``data-font-px-mobile`` for the phone variant), inside a ``<picture>`` whose ``<source>`` serves the phone
+        variant to narrow viewports."""
+        e = html.escape
+        fonts = "".join(f" data-{k.replace('_', '-')}='{self.meta[k]:.2f}'"
+                        for k in ("font_px", "font_px_mobile") if k in self.meta)
+        img = (f"<img src='data:image/png;base64,{b64}' alt=\"{e(self.alt)}\"{fonts} "
+               f"style='max-width:100%;height:auto'>")
+        if not self.png_mobile:
+            return img
+        mb64 = base64.b64encode(self.png_mobile).decode("ascii")
+        return (f"<picture class='ek-picture'><source media='{MOBILE_MEDIA}' srcset='data:image/png;base64,{mb64}'>"
+                f"{img}</picture>")
+
     def _repr_html_(self) -> str:
         b64 = base64.b64encode(self.png).decode("ascii")
         e = html.escape
@@ -201,7 +241,7 @@ class Figure:
         return (
             f"<figure class='ek-figure' id='fig-{e(self.name)}'{_attrs(self.name, self.function)}>"
             f"<p class='ek-figtitle'><strong>{e(self.title)}</strong></p>"
-            f"<img src='data:image/png;base64,{b64}' alt=\"{e(self.alt)}\" style='max-width:100%;height:auto'>"
+            f"{self._img_html(b64)}"
             f"<figcaption class='ek-caption'>{lec}Champ : {e(self.champ)}<br>Source : {e(self.source)}{note}"
             f"<br><a download='{e(self.name)}.png' href='data:image/png;base64,{b64}'>"
             f"Télécharger la figure (PNG)</a>{_data_link(self)}</figcaption></figure>"
@@ -236,13 +276,165 @@ def figure(fig, *, title: str, alt: str, champ: str, source: str, name: str, not
             raise ValueError(f"figure {name!r}: a y axis has no label (with its unit)")
     if not alt.strip():
         raise ValueError(f"figure {name!r}: alt text is empty")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
     xl = fig.axes[0].get_xlabel() if fig.axes else ""
     yl = fig.axes[0].get_ylabel() if fig.axes else ""
+    png, meta = _draw_legible(fig, COLUMN_PX[1280], MIN_FONT_PT)
+    mobile = None
+    if fig.get_size_inches()[0] > MOBILE_WIDTH_IN + 0.3:
+        import warnings
+
+        with warnings.catch_warnings():  # a cramped phone layout is fitted by _fit_width and checked by the tests
+            warnings.filterwarnings("ignore", "Tight layout not applied", UserWarning)
+            _to_mobile(fig)
+            mobile, m = _draw_legible(fig, COLUMN_PX[390], MOBILE_MIN_FONT_PT, _fit_width)
+        meta |= {f"{k}_mobile": v for k, v in m.items()}
     plt.close(fig)
-    return Figure(buf.getvalue(), title, alt, champ, source, name, xl, yl, note, lecture=lecture)
+    f = Figure(png, title, alt, champ, source, name, xl, yl, note, lecture=lecture, png_mobile=mobile)
+    f.meta.update(meta)
+    return f
+
+
+def _draw_legible(fig, column_px: int, floor_pt: float, fit=None) -> tuple[bytes, dict]:
+    """The PNG of ``fig`` and its :func:`_font_meta`, with no text smaller than ``floor_pt`` nor than what, once the
+    PNG is shrunk to a ``column_px`` wide column, is :data:`MIN_TEXT_PX` high (raised and redrawn if needed)."""
+    floor_pt = max(floor_pt, MIN_TEXT_PX * 72 / DPI * fig.get_size_inches()[0] * DPI / column_px)
+    for _ in range(3):
+        _raise_fonts(fig, floor_pt)
+        fig.tight_layout()
+        if fit:
+            fit(fig)
+        png = _png(fig)
+        meta = _font_meta(fig, png)
+        shown = meta["font_px"] * min(1.0, column_px / meta["width_px"])
+        if shown >= MIN_TEXT_PX:
+            break
+        floor_pt = meta["font_pt"] * MIN_TEXT_PX / shown * 1.01
+    return png, meta
+
+
+def _texts(fig) -> list:
+    """The visible, non-empty texts of ``fig`` (titles, labels, tick labels, legends, annotations)."""
+    from matplotlib.text import Text
+
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def _raise_fonts(fig, min_pt: float) -> None:
+    """No text of ``fig`` smaller than ``min_pt`` points (tick labels drawn later included)."""
+    for t in _texts(fig):
+        if t.get_fontsize() < min_pt:
+            t.set_fontsize(min_pt)
+    for ax in fig.axes:
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            labels = axis.get_ticklabels()
+            if labels and min(lb.get_fontsize() for lb in labels) < min_pt:
+                ax.tick_params(axis=name, labelsize=min_pt)
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) in pixels of a PNG, from its header."""
+    import struct
+
+    return struct.unpack(">II", png[16:24])
+
+
+def _font_meta(fig, png: bytes) -> dict:
+    """The smallest text of ``fig`` in points and in pixels of the PNG, and the PNG's width in pixels."""
+    pt = min((t.get_fontsize() for t in _texts(fig)), default=MIN_FONT_PT)
+    return {"font_pt": float(pt), "font_px": float(pt) * DPI / 72, "width_px": png_size(png)[0]}
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    if len(text) <= width or "\n" in text or "$" in text:
+        return text
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
+
+
+def _to_mobile(fig) -> None:
+    """Redraw ``fig`` for a phone: :data:`MOBILE_WIDTH_IN` wide, side-by-side panels (one row of a grid) stacked,
+    maps (equal-aspect axes) scaled, long labels wrapped, at most five numeric ticks per axis, no text smaller than
+    :data:`MOBILE_MIN_FONT_PT`."""
+    from matplotlib.gridspec import GridSpec
+    from matplotlib.legend import Legend
+
+    w, h = fig.get_size_inches()
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    specs = [ax.get_subplotspec() for ax in axes]
+    rows = 1
+    if len(axes) > 1 and all(specs):
+        gs = specs[0].get_gridspec()
+        nr, nc = gs.get_geometry()
+        if nr == 1 and all(s.get_gridspec() is gs and s.colspan.stop - s.colspan.start == 1 for s in specs):
+            stacked = GridSpec(nc, 1, figure=fig)
+            for ax, s in zip(axes, specs):
+                ax.set_subplotspec(stacked[s.colspan.start, 0])
+            rows = nc
+    maps = any(ax.get_aspect() != "auto" for ax in axes)
+    if maps:
+        height = h * MOBILE_WIDTH_IN / w
+    elif rows > 1:
+        height = rows * min(h, 3.6) + 0.8
+    else:
+        height = h
+    fig.set_size_inches(MOBILE_WIDTH_IN, height)
+    for ax in axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            loc = axis.get_major_locator()
+            if isinstance(loc, mticker.MaxNLocator):
+                loc.set_params(nbins=4)
+            if isinstance(axis.get_major_formatter(), mticker.FixedFormatter) or _categorical(axis):
+                labels = [t.get_text() for t in axis.get_ticklabels()]
+                if any(len(x) > MOBILE_WRAP["tick"] for x in labels):
+                    axis.set_ticks(axis.get_ticklocs(), [_wrap(x, MOBILE_WRAP["tick"]) for x in labels])
+    ticks = {id(t) for ax in axes for axis in (ax.xaxis, ax.yaxis) for t in axis.get_ticklabels()}
+    legend = {id(t) for leg in fig.findobj(Legend) for t in leg.get_texts()}
+    for t in _texts(fig):  # titles, axis labels, legends, annotations
+        if id(t) not in ticks:
+            t.set_text(_wrap(t.get_text(), MOBILE_WRAP["legend" if id(t) in legend else "label"]))
+
+
+def _fit_width(fig, rounds: int = 4) -> None:
+    """Keep what is drawn within the figure's width: a legend in several columns or wider than the figure is redrawn
+    in one column (anchored where its top was, centred), then text sticking out on the right (e.g. interval labels
+    of a forest plot) is brought in by narrowing the axes."""
+    renderer = fig.canvas.get_renderer()
+    W, H = fig.bbox.width, fig.bbox.height
+    relayout = False
+    for leg in [*fig.legends, *(ax.get_legend() for ax in fig.axes)]:
+        if leg is None:
+            continue
+        ext = leg.get_window_extent(renderer)
+        # (matplotlib has no public getter of a legend's column count; the extent alone misses wrapped labels)
+        if ext.x0 >= 0 and ext.x1 <= W and getattr(leg, "_ncols", 1) <= 1:
+            continue
+        texts = leg.get_texts()
+        kw = dict(loc="upper center", ncols=1, fontsize=texts[0].get_fontsize() if texts else None,
+                  frameon=leg.get_frame_on())
+        handles, labels = leg.legend_handles, [t.get_text() for t in texts]
+        ax = leg.axes
+        leg.remove()
+        if ax is not None:  # anchored to its axes, so that the layout below makes room for it and moves it along
+            ax.legend(handles, labels, bbox_to_anchor=(0.5, (ext.y1 - ax.bbox.y0) / ax.bbox.height),
+                      bbox_transform=ax.transAxes, **kw)
+            relayout = True
+        else:
+            fig.legend(handles, labels, bbox_to_anchor=(0.5, ext.y1 / H), bbox_transform=fig.transFigure, **kw)
+    if relayout:
+        fig.tight_layout()
+    grid = [ax for ax in fig.axes if ax.get_subplotspec() is not None]
+    for _ in range(rounds):
+        over = fig.get_tightbbox(renderer).x1 * fig.dpi - W
+        if over <= 1 or not grid:
+            break
+        fig.subplots_adjust(right=fig.subplotpars.right - over / W - 0.01)
 
 
 def table(df: pd.DataFrame, *, title: str, champ: str, source: str, decimals: dict | int = 1,
