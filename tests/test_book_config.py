@@ -50,3 +50,18 @@ def test_passing_book_builds_in_french(tmp_path, root):
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     html = (book / "_build" / "html" / "nb.html").read_text()
     assert '<html lang="fr"' in html
+
+
+def test_no_page_shows_its_code():
+    """Readers see prose, figures and tables, never the code that makes them: every code cell of every notebook page
+    removes (or folds) its input."""
+    import nbformat
+
+    root = Path(__file__).resolve().parents[1]
+    hidden = {"remove-input", "remove-cell", "hide-input", "hide-cell"}
+    shown = []
+    for f in [root / "index.ipynb", *sorted((root / "chapters").glob("*.ipynb"))]:
+        nb = nbformat.read(f, as_version=4)
+        shown += [f"{f.name} cell {i}: {c.source[:60]!r}" for i, c in enumerate(nb.cells)
+                  if c.cell_type == "code" and not hidden & set(c.metadata.get("tags", []))]
+    assert not shown, shown
