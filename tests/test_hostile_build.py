@@ -145,3 +145,11 @@ def test_parallel_executor_reports_the_failing_cell_and_stops(tmp_path):
     c = cli.failure_cause(log.read_text())
     assert c["chapter"] == "msp" and c["exception"] == "OverflowError" and "infinity" in c["message"]
     assert "res = analyse()" in c["cell"] or "def analyse" in c["cell"]
+
+
+def test_parallel_kernels_share_the_cores():
+    from evalkit import execute
+
+    env = execute.thread_limits({"PATH": "/bin"}, jobs=10**6)
+    assert all(env[k] == "1" for k in execute.THREAD_VARS)
+    assert execute.thread_limits({"OPENBLAS_NUM_THREADS": "7"}, jobs=2)["OPENBLAS_NUM_THREADS"] == "7"

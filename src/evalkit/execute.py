@@ -49,6 +49,21 @@ def default_jobs() -> int:
     return max(1, min(n, 4))
 
 
+#: Thread pools of the numerical libraries the kernels use (OpenBLAS, OpenMP, MKL, diff-diff's Rust backend).
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS")
+
+
+def thread_limits(env: dict, jobs: int) -> dict:
+    """``env`` with each kernel's thread pools sized to its share of the cores (cores // jobs, at least 1), unless
+    the caller set them: kernels running side by side must not each spin a thread per core."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    share = str(max(1, cores // max(1, jobs)))
+    return {**{k: share for k in THREAD_VARS if k not in env}, **env}
+
+
 def copy_sources(root: Path, dest: Path, pages: Iterable[str]) -> Path:
     """Copy what jupyter-book needs to build ``pages`` from ``root`` into ``dest``: the top-level configuration and
     bibliography files, ``_ext`` and ``_static``, and the folders of the pages (never data or outputs)."""
@@ -88,6 +103,7 @@ def execute(src: Path, pages: list[str], env: dict, progress: Callable[[str], No
     others.
     """
     jobs = jobs or default_jobs()
+    env = thread_limits(env, jobs)
     nbs = _notebook_pages(src, pages)
     summaries = [p for p in nbs if p in registry.SUMMARY_PAGES]
     studies = set(registry.chapters().values())
