@@ -33,7 +33,9 @@ NUM = re.compile(r"(?<![\w,.])([+−-]?\d{1,3}(?:[\u202f\u00a0 ]\d{3})+(?:,\d+)?
 SKIP_BEFORE = re.compile(r"(p\s*[=<>≤]\s*|n\s*=\s*)$")  # p-values; « n = 12 » group sizes
 DEFINITIONAL = re.compile(r"[−-]?\d+ = |\b95 %|\d+ erreurs?-types|indice 100|\d+e percentile")
 WORD_NUMBERS = {"l'année d'entrée": 0, "l'année de la signature": 0, "un an après": 1, "deux ans après": 2,
-                "trois ans après": 3, "quatre ans après": 4, "cinq ans après": 5}
+                "trois ans après": 3, "quatre ans après": 4, "cinq ans après": 5,
+                "la deuxième année du contrat": 1, "la troisième année du contrat": 2,
+                "la quatrième année du contrat": 3, "la cinquième année du contrat": 4}
 
 
 def _displayed(study: str) -> list[tuple[str, tuple]]:

@@ -351,3 +351,12 @@ def test_headline_coverage_over_seeds():
         e = cs_fit(sample(p.panel, p.covariates), "patients_mt").simple
         hits.append(e.ci_low <= tr <= e.ci_high)
     assert sum(hits) >= 17
+
+
+def test_profile_sentence_quotes_the_profile_table(analysis):
+    """The sentence under Tableau 1 names the largest standardised difference *of that table* (it once quoted the
+    matching sample's, 0,66 beside a table showing −0,64)."""
+    tab = analysis.table_profile()
+    col = tab.df["Différence standardisée"]
+    shown = {v.lstrip("+−-") for v in col.astype(str) if v.strip()}
+    assert analysis.texts["msp_smd_max"] in shown

@@ -122,10 +122,11 @@ def figure_event_study(r: AssistantsResult, kind: str) -> plots.Figure:
 
 
 def _years_after(e: int) -> str:
-    """« 3 ans après la signature »: event time ``e`` as the x axis reads it (0 = year of signature), so that a
-    title's number sits where the chart shows it (not « après 4 ans » over x = 3)."""
-    words = {1: "un an", 2: "deux ans", 3: "trois ans", 4: "quatre ans", 5: "cinq ans"}
-    return "l'année de la signature" if e == 0 else f"{words.get(e, f'{e} ans')} après la signature"
+    """« la quatrième année du contrat »: event time ``e`` (0 = year of signature, the first year of the contract) in
+    the words of the chapter's prose (« après 4 ans de contrat », the Cnam's 48 months), so that a title's number
+    sits where the chart shows it (x = 3) and reads as the text does."""
+    words = {1: "deuxième", 2: "troisième", 3: "quatrième", 4: "cinquième", 5: "sixième"}
+    return "l'année de la signature" if e == 0 else f"la {words.get(e, f'{e + 1}e')} année du contrat"
 
 
 def dose_title(r: AssistantsResult, prefix: str) -> str:

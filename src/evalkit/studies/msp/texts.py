@@ -109,6 +109,15 @@ def _smd(r: MSPResult) -> tuple[str, str, str]:
     return _SMD_VAR.get(smd.idxmax(), smd.idxmax()), fmt_num(smd.max(), 2), fmt_num(after.max(), 2)
 
 
+def _profile_smd(r: MSPResult) -> tuple[str, str]:
+    """(variable with the largest |SMD| of the profile table, in words; that |SMD|, as the table prints it)."""
+    b = r.profile.set_index("variable")
+    smd = pd.to_numeric(b["smd_before"], errors="coerce").abs()
+    if not smd.notna().any():
+        return "n.d.", "n.d."
+    return _SMD_VAR.get(smd.idxmax(), smd.idxmax()), fmt_num(smd.max(), 2)
+
+
 def _post(r: MSPResult) -> pd.Series:
     """Event-study estimates of the MT patientèle from the entry year on (event time → estimate)."""
     dyn = r.event_study("patients_mt")
@@ -208,7 +217,9 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     t["msp_naive_pre_share_fa"] = fmt_pct(100 * pre_fa / naive_fa, 0) if naive_fa > 0 and pre_fa > 0 else "n.d."
 
     # Who joins (baseline year): the sentences use the data, the published figures are cited beside them.
-    t["msp_smd_max_var"], t["msp_smd_max"], t["msp_smd_after_max"] = _smd(r)
+    _, _, t["msp_smd_after_max"] = _smd(r)
+    # the sentence under the profile table (Tableau 1) names that table's largest standardised difference
+    t["msp_smd_max_var"], t["msp_smd_max"] = _profile_smd(r)
     m = r.match
     t["msp_matched_t"], t["msp_matched_c"] = count_fr(m.n_treated_matched), count_fr(m.n_control_matched)
     t["msp_match_ratio"] = str(r.match_ratio)
