@@ -264,7 +264,7 @@ def profile_table(prof: dict, n: int = 15) -> str:
 
 def write_summary(path: Path, *, sha: str, scale: float, seed: int, national: bool, stages: dict, chapters: dict,
                   chapters_src: str, kernels: dict, files: dict, run_json: dict, book_s: float, t_exec: float,
-                  machine: dict) -> dict:
+                  machine: dict, exec_s: float | None = None) -> dict:
     """The compact, committed result of a run (read by :func:`evalkit.guide.sizing`): seconds, MB, rows, where and
     when — no local path, no per-process detail."""
     def stage(st: dict) -> dict:
@@ -282,7 +282,8 @@ def write_summary(path: Path, *, sha: str, scale: float, seed: int, national: bo
         "files": {s: {"rows": v["rows"], "csv_mb": round(v["mb"], 1)} for s, v in files.items()},
         "run": {**stage(run), "validation_seconds": round(t_exec, 1),
                 "run_json_total_seconds": round(run_json["timings_seconds"]["total"], 1),
-                "book_build_seconds": round(book_s, 1)},
+                "book_build_seconds": round(book_s, 1),
+                **({"chapter_execution_seconds": round(exec_s, 1)} if exec_s is not None else {})},
         "chapters": {Path(c).stem: {"seconds": round(v, 1),
                                     **({"peak_rss_mb": round(kernels[c])} if c in kernels else {})}
                      for c, v in chapters.items()},
@@ -453,7 +454,7 @@ def main(argv=None) -> int:
     summary_path = args.summary or (SUMMARY if national else WORK / "summary.json")
     write_summary(summary_path, sha=sha, scale=scale, seed=seed, national=national, stages=stages,
                   chapters=chapters, chapters_src=chapters_src, kernels=kern, files=files, run_json=run_json,
-                  book_s=book, t_exec=t_exec, machine={"cpu": cpu, "cores": os.cpu_count(),
+                  book_s=book, t_exec=t_exec, exec_s=None if t_book is None else t_book - t_exec, machine={"cpu": cpu, "cores": os.cpu_count(),
                                                       "ram_gib": round(mem / 2**20, 1),
                                                       "os": platform.platform(), "python": run_json["python"],
                                                       **{k: v for k, v in deps.items()

@@ -1175,7 +1175,9 @@ def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
                        if slowest else "")
                     + f". La charge moyenne du système pendant la mesure était de {fmt_num(r['load_avg']['mean'], 1)} "
                     f"pour {run['machine'].get('cores', '?')} cœurs"
-                    + _shared_fr(r["load_avg"]["mean"], run["machine"].get("cores")) + ".")
+                    + (" (les chapitres s'exécutent plusieurs à la fois : cette charge est d'abord la leur)"
+                       if r.get("chapter_execution_seconds") is not None
+                       else _shared_fr(r["load_avg"]["mean"], run["machine"].get("cores"))) + ".")
     else:
         run_text = ("Le banc d'essai d'`evalkit run` (benchmarks/run_bench.py) n'a pas encore été exécuté pour cette "
                     "version : aucune mesure de durée ni de mémoire n'est donc donnée ici.")
