@@ -70,7 +70,7 @@ def test_data_error_in_a_cell_is_a_user_error(value_error, tmp_path, monkeypatch
     def fail(*a, **k):
         raise err
 
-    monkeypatch.setattr(cli, "_jupyter_book", fail)
+    monkeypatch.setattr(cli, "_execute_and_build", fail)
     d = tmp_path / "data"
     d.mkdir()
     from contract_data import msp
@@ -87,11 +87,11 @@ def test_failed_build_log_goes_to_out_not_tmp(tmp_path, monkeypatch, capsys):
 
     from contract_data import msp
 
-    def fail(root, build_dir, toc, env, progress, strict=False, log=None):
+    def fail(root, src, build_dir, toc, pages, env, progress, strict=False, log=None):
         Path(log).write_text("the whole log\nValueError: boom\n")
         raise cli.BuildError(cli.failure_cause(Path(log).read_text()), 1)
 
-    monkeypatch.setattr(cli, "_jupyter_book", fail)
+    monkeypatch.setattr(cli, "_execute_and_build", fail)
     d = tmp_path / "data"
     d.mkdir()
     msp().to_csv(d / "msp.csv", index=False)
@@ -105,13 +105,13 @@ def test_failed_build_log_goes_to_out_not_tmp(tmp_path, monkeypatch, capsys):
     assert not list(tmp_path.glob(".out.*"))
     assert cli.is_evalkit_output(out)  # the next run may replace it
 
-    def ok(root, build_dir, toc, env, progress, strict=False, log=None):
+    def ok(root, src, build_dir, toc, pages, env, progress, strict=False, log=None):
         (build_dir / "_build" / "html").mkdir(parents=True)
         (build_dir / "_build" / "html" / "index.html").write_text("ok")
         Path(log).write_text("fine\n")
         return {}
 
-    monkeypatch.setattr(cli, "_jupyter_book", ok)
+    monkeypatch.setattr(cli, "_execute_and_build", ok)
     assert cli.main(["--quiet", "run", "--data", str(d), "--out", str(out)]) == cli.EXIT_OK
     assert not (out / "build-failed.log").exists() and (out / "results" / "build.log").read_text() == "fine\n"
 

@@ -34,7 +34,7 @@ def fake_build(monkeypatch):
     """Replace the jupyter-book run by one that writes an html/ and one chapter's results, as the real one does."""
     calls = []
 
-    def fake(root, build_dir, toc, env, progress, strict=False, log=None):
+    def fake(root, src, build_dir, toc, pages, env, progress, strict=False, log=None):
         from evalkit.results import make_row, record
 
         calls.append(env)
@@ -48,7 +48,7 @@ def fake_build(monkeypatch):
         record([row], "msp", out_dir=Path(env["EVALKIT_RESULTS_DIR"]))
         return {"msp": 1.0}
 
-    monkeypatch.setattr(cli, "_jupyter_book", fake)
+    monkeypatch.setattr(cli, "_execute_and_build", fake)
     return calls
 
 

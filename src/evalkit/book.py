@@ -80,18 +80,20 @@ def reference_banner() -> Banner:
                   "[simulation evalkit (vérité connue) et mpdta]")
 
 
-def footer_html() -> str:
-    """The footer of every page: what the study chapters' data are (the bundled synthetic data, or the evaluator's,
+def footer_html(study: str | None = None) -> str:
+    """The footer of a page: what the study chapters' data are (the bundled synthetic data, or the evaluator's,
     identified by their SHA-256 fingerprint, never a path), the evalkit version; set at build time by the Sphinx
-    extension ``_ext/evalkit_footer.py`` from the build's environment (``evalkit run`` sets it)."""
+    extension ``_ext/evalkit_footer.py`` from the build's environment (``evalkit run`` sets it). On a study's page
+    the fingerprint is that of the study's file (as its banner and « Source » lines), elsewhere that of all files."""
     from . import __version__
     from .plots import data_fingerprint_short, user_data_label
 
+    lead = "Ce chapitre" if study else "Chapitres d'évaluation"
     if paths.data_kind() == "user":
-        data = f"Chapitres d'évaluation : {user_data_label()}"
+        data = f"{lead} : {user_data_label(study)}"
     else:
-        fp = data_fingerprint_short()
-        data = ("Chapitres d'évaluation : données synthétiques calibrées sur des résultats publiés (démonstration "
+        fp = data_fingerprint_short(study)
+        data = (f"{lead} : données synthétiques calibrées sur des résultats publiés (démonstration "
                 f"de méthode{', empreinte SHA-256 ' + fp if fp else ''})")
     return (f"{html.escape(data)}. Contexte : données ouvertes. Chaque figure indique sa source. "
             f"Calculs evalkit {html.escape(__version__)}.")

@@ -116,8 +116,11 @@ def execute(src: Path, pages: list[str], env: dict, progress: Callable[[str], No
 
 
 def _run_batch(src, batch, env, progress, log, jobs, timeout) -> dict[str, float]:
+    import threading
+
     procs: dict[str, subprocess.Popen] = {}
     stopping = False
+    lock = threading.Lock()  # one page's lines at a time in the log
 
     def one(page: str) -> tuple[str, float]:
         nb = src / f"{page}.ipynb"
@@ -131,13 +134,18 @@ def _run_batch(src, batch, env, progress, log, jobs, timeout) -> dict[str, float
         procs[page] = p
         out, _ = p.communicate()
         secs = time.monotonic() - start
-        log.write(f"{page}.ipynb: Executing notebook\n{out}")
-        if p.returncode != 0:
-            log.write(f"Executing notebook failed: {page}.ipynb\n")
+        with lock:
+            if p.returncode != 0 and stopping:  # stopped because another page failed: not a failure of its own
+                log.write(f"{page}.ipynb: stopped, another page failed\n")
+                log.flush()
+                raise NotebookFailed(page, "stopped: another page failed")
+            log.write(f"{page}.ipynb: Executing notebook\n{out}")
+            if p.returncode != 0:
+                log.write(f"Executing notebook failed: {page}.ipynb\n")
+                log.flush()
+                raise NotebookFailed(page, out)
+            log.write(f"Executed notebook in {secs:.2f} seconds\n")
             log.flush()
-            raise NotebookFailed(page, out)
-        log.write(f"Executed notebook in {secs:.2f} seconds\n")
-        log.flush()
         progress(f"chapitre {Path(page).name} : terminé en {secs:.1f} s".replace(".", ","))
         return Path(page).name, round(secs, 2)
 
