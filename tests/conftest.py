@@ -31,3 +31,22 @@ def run_out(user_data, tmp_path_factory) -> Path:
     from e2e_run import run_into
 
     return run_into(user_data, tmp_path_factory.mktemp("runs") / "out")
+
+
+@pytest.fixture
+def book_dirs(tmp_path, monkeypatch):
+    """A data folder with the three study files (any bytes: only their fingerprint matters here) and an empty
+    results folder."""
+    data, res = tmp_path / "data", tmp_path / "results"
+    data.mkdir()
+    res.mkdir()
+    from evalkit import registry
+
+    for s in registry.names():
+        (data / f"{s}.csv").write_text(f"{s}\n1\n")
+    (data / "SYNTHETIC").write_text("{}")
+    monkeypatch.setenv("EVALKIT_DATA", str(data))
+    monkeypatch.setenv("EVALKIT_RESULTS_DIR", str(res))
+    monkeypatch.delenv("EVALKIT_DATA_KIND", raising=False)
+    monkeypatch.delenv("EVALKIT_SEED", raising=False)
+    return data, res

@@ -78,16 +78,8 @@ def test_lines_follow_the_rows_and_say_when_there_is_no_estimate():
 
 
 @pytest.fixture
-def recorded(tmp_path, monkeypatch):
-    data, res = tmp_path / "data", tmp_path / "results"
-    data.mkdir()
-    res.mkdir()
-    for s in registry.names():
-        (data / f"{s}.csv").write_text(f"{s}\n1\n")
-    (data / "SYNTHETIC").write_text("{}")
-    monkeypatch.setenv("EVALKIT_DATA", str(data))
-    monkeypatch.setenv("EVALKIT_RESULTS_DIR", str(res))
-    monkeypatch.delenv("EVALKIT_DATA_KIND", raising=False)
+def recorded(book_dirs):
+    _, res = book_dirs
     rows = _rows()
     for s, r in rows.items():
         results.record(r, s, out_dir=res)

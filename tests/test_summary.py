@@ -24,23 +24,6 @@ def _row(study, outcome, unit, estimate, **kw):
     return results.make_row(**base)
 
 
-@pytest.fixture
-def book_dirs(tmp_path, monkeypatch):
-    """A data folder with the three study files (any bytes: only their fingerprint matters here) and an empty
-    results folder."""
-    data, res = tmp_path / "data", tmp_path / "results"
-    data.mkdir()
-    res.mkdir()
-    for s in registry.names():
-        (data / f"{s}.csv").write_text(f"{s}\n1\n")
-    (data / "SYNTHETIC").write_text("{}")
-    monkeypatch.setenv("EVALKIT_DATA", str(data))
-    monkeypatch.setenv("EVALKIT_RESULTS_DIR", str(res))
-    monkeypatch.delenv("EVALKIT_DATA_KIND", raising=False)
-    monkeypatch.delenv("EVALKIT_SEED", raising=False)
-    return data, res
-
-
 def _record_all(res: Path):
     results.record([_row("msp", "patients_mt", "patients", 95.0), _row("msp", "patients_mt", "percent", 7.5)],
                    "msp", out_dir=res,

@@ -7,6 +7,7 @@ traceback (``--debug`` shows it). Outputs are built in a temporary folder and mo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -289,25 +290,35 @@ def cmd_run(args) -> int:
     from .estimators.agreement import ENV_FULL
     from .io import ENV_BALANCE, ENV_CACHE
 
-    # Each file is validated once per run: the chapters' evalkit.io.load reads the tables validated here.
-    with tempfile.TemporaryDirectory(prefix="evalkit-validated-") as cache:
-        saved = {k: os.environ.get(k) for k in (ENV_CACHE, ENV_BALANCE, ENV_FULL)}
-        os.environ[ENV_CACHE] = cache
-        os.environ[ENV_BALANCE] = args.balance  # the chapters apply the same rule as this validation
-        if getattr(args, "full_panel", False):
-            os.environ[ENV_FULL] = "1"  # every estimator of the agreement panel, whatever the number of units
-        try:
-            found = validate_dir(data_dir, studies, progress, balance=args.balance, stats=stats)
-            _check_out(data_dir, out)  # again: the files validated are those that must survive
-            seed = args.seed if args.seed is not None else paths.DEFAULT_SEED
-            return run_book(data_dir, out, list(found), found, progress, seed=seed, strict=args.strict,
-                            options=run_options(args, seed), stats=stats)
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+    # Each file is validated once per run: the chapters' evalkit.io.load reads the tables validated here; the
+    # chapters apply the same --balance rule, and --full-panel fits every estimator of the agreement panel.
+    with tempfile.TemporaryDirectory(prefix="evalkit-validated-") as cache, \
+            _environ({ENV_CACHE: cache, ENV_BALANCE: args.balance,
+                      ENV_FULL: "1" if getattr(args, "full_panel", False) else os.environ.get(ENV_FULL)}):
+        found = validate_dir(data_dir, studies, progress, balance=args.balance, stats=stats)
+        _check_out(data_dir, out)  # again: the files validated are those that must survive
+        seed = args.seed if args.seed is not None else paths.DEFAULT_SEED
+        return run_book(data_dir, out, list(found), found, progress, seed=seed, strict=args.strict,
+                        options=run_options(args, seed), stats=stats)
+
+
+@contextlib.contextmanager
+def _environ(values: dict):
+    """Set (or, for None, unset) environment variables for the duration of a block; restore them after."""
+    saved = {k: os.environ.get(k) for k in values}
+    try:
+        for k, v in values.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def run_options(args, seed) -> list[str]:
@@ -435,18 +446,11 @@ def _write_synthese(html_dir: Path, env: dict, progress) -> None:
     if not html_dir.is_dir():
         return
     keys = ("EVALKIT_DATA", "EVALKIT_RESULTS_DIR", "EVALKIT_DATA_KIND", "EVALKIT_STUDIES", "EVALKIT_SEED")
-    saved = {k: os.environ.get(k) for k in keys}
     try:
-        os.environ.update({k: env[k] for k in keys if k in env})
-        synthese.write(html_dir)
+        with _environ({k: env[k] for k in keys if k in env}):
+            synthese.write(html_dir)
     except Exception as e:  # noqa: BLE001 - the book and the results are complete without the note
         progress(f"note de synthèse non produite : {e}")
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def cmd_synthese(args) -> int:

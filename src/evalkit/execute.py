@@ -42,11 +42,15 @@ def default_jobs() -> int:
     env = os.environ.get(ENV_JOBS, "")
     if env.isdigit() and int(env) > 0:
         return int(env)
+    return max(1, min(_cores(), 4))
+
+
+def _cores() -> int:
+    """The cores this process may use."""
     try:
-        n = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        n = os.cpu_count() or 1
-    return max(1, min(n, 4))
+        return os.cpu_count() or 1
 
 
 #: Thread pools of the numerical libraries the kernels use (OpenBLAS, OpenMP, MKL, diff-diff's Rust backend).
@@ -56,11 +60,7 @@ THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "RA
 def thread_limits(env: dict, jobs: int) -> dict:
     """``env`` with each kernel's thread pools sized to its share of the cores (cores // jobs, at least 1), unless
     the caller set them: kernels running side by side must not each spin a thread per core."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
-    share = str(max(1, cores // max(1, jobs)))
+    share = str(max(1, _cores() // max(1, jobs)))
     return {**{k: share for k in THREAD_VARS if k not in env}, **env}
 
 
