@@ -156,22 +156,23 @@ def test_e_conditional_parallel_trends_with_covariates():
         assert abs(a.estimate - 2.0) <= Z_TOL * a.std_error, (name, a.estimate)
 
 
-def test_f_quadratic_estimators_skipped_above_max_units(constant, monkeypatch):
+def test_f_costly_estimators_skipped_above_max_units(constant, monkeypatch):
     df, full = constant  # 600 units
     monkeypatch.delenv(ag.ENV_FULL, raising=False)
     h = full.headline
     small = ag.agreement(df, "y", "unit", "year", "cohort", headline=h, max_units=500)
-    assert set(small.skipped) == set(ag.QUADRATIC) and small.failed == {}
+    assert set(small.skipped) == set(ag.COSTLY) and small.failed == {}
     assert "600 units > 500" in small.skipped["dcdh"]
     t = small.table().set_index("estimator")
-    assert (t.loc[list(ag.QUADRATIC), "status"] == "skipped").all()
-    assert (t.drop(list(ag.QUADRATIC))["status"] == "ok").all()
+    assert (t.loc[list(ag.COSTLY), "status"] == "skipped").all()
+    assert (t.drop(list(ag.COSTLY))["status"] == "ok").all()
     # the others are the same numbers as in the full panel; no results row for what was not computed
-    for name in ("sun_abraham", "imputation_bjs", "wooldridge_etwfe", "twfe"):
+    for name in ("sun_abraham", "imputation_bjs", "twfe"):
         assert small[name].estimate.estimate == full[name].estimate.estimate
-    assert not {r["estimator"] for r in small.to_rows("msp", "patients")} & set(ag.QUADRATIC)
+    assert not {r["estimator"] for r in small.to_rows("msp", "patients")} & set(ag.COSTLY)
     text = ag_fr.sentence({"y": small}, {"y": "la patientèle"})
-    assert "ne sont pas calculés sur un échantillon de cette taille (600 unités)" in text
+    assert "Trois estimateurs ne sont pas calculés sur un échantillon de cette taille (600 unités)" in text
+    assert "carré du nombre d'unités" in text and "cellule cohorte × année" in text
     assert "--full-panel" in text and "n'a pas pu être calculé" not in text
     # "auto": the default threshold (above 600), or none at all when evalkit run --full-panel sets the variable
     assert ag.MAX_UNITS > 600 and ag.agreement(df, "y", "unit", "year", "cohort",

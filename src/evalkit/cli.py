@@ -903,7 +903,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--strict", action="store_true", help="traiter les avertissements de la construction du livre comme des erreurs")
     r.add_argument("--full-panel", action="store_true",
                    help="calculer tous les estimateurs de comparaison quelle que soit la taille de l'échantillon "
-                        "(Gardner et de Chaisemartin-D'Haultfœuille : temps de calcul en carré du nombre d'unités)")
+                        "(Gardner et de Chaisemartin-D'Haultfœuille : temps de calcul en carré du nombre d'unités ; "
+                        "Wooldridge : un coefficient par cellule cohorte × année)")
     r.set_defaults(func=cmd_run)
 
     w = _command("power", help="puissance de l'estimateur principal : simulée sur un dossier de données "

@@ -518,7 +518,8 @@ CLI_OPTIONS_FR: dict[str, dict[str, str]] = {
         "--full-panel": "calcule tous les estimateurs de comparaison au-delà de "
                         f"{fmt_num(_agreement.MAX_UNITS, 0)} unités (Gardner et "
                         "de Chaisemartin-D'Haultfœuille, dont le temps de calcul croît avec le carré du nombre "
-                        "d'unités ; sans l'option, ils ne sont pas calculés à cette taille et la page le dit)",
+                        "d'unités, et Wooldridge, le plus long des autres ; sans l'option, ils ne sont pas calculés "
+                        "à cette taille et la page le dit)",
     },
     "claims": {
         "--claims": "dossier des tables du SNDS au format Parquet (ER_PRS_F, ER_BIO_F, IR_BEN_R…)",

@@ -77,12 +77,19 @@ ROBUST = ("sun_abraham", "imputation_bjs", "two_stage_gardner", "dcdh", "wooldri
 #: Every estimator of the panel: the robust ones and the static TWFE.
 ALL = (*ROBUST, "twfe")
 HEADLINE = "cs_simple"  #: label of the study's headline (Callaway–Sant'Anna simple ATT) in :meth:`AgreementResult.table`
-#: Estimators whose diff-diff 3.13 implementation costs grow with the square of the number of units: Gardner's GMM
-#: sandwich builds a dense clusters × (units + periods) score matrix column by column (≈ 1 GB at 12,000 GPs, 22 GB
-#: at 52,000), dCDH loops over groups in Python. Measured on the national Asalée panel (12,200 GPs, 2 cores): ≈ 30 s
-#: and 15 s per outcome against ≤ 4 s for each of the others (benchmarks/README.md).
-QUADRATIC = ("two_stage_gardner", "dcdh")
-#: Above this many units, :data:`QUADRATIC` estimators are not computed unless asked (``max_units=None``, or the
+#: Estimators not fitted above :data:`MAX_UNITS` units unless asked, with why: the costliest of the panel at national
+#: size on the 2-core reference machine (benchmarks/README.md). Gardner's GMM sandwich in diff-diff 3.13 builds a dense
+#: clusters × (units + periods) score matrix column by column (≈ 1 GB at 12,000 GPs, 22 GB at 52,000) and dCDH loops
+#: over groups in Python: both grow with the square of the number of units (≈ 30 s and 15 s per outcome on the
+#: national Asalée panel, 530 s and 310 s in all). The extended TWFE regresses on one column per cohort × year cell
+#: (and per cell × covariate with covariates): 15–20 s per outcome on the national MSP panel, 45 s with the four
+#: covariates of the assistants panel, where Sun & Abraham and the imputation estimator take 4–7 s.
+COSTLY = {
+    "two_stage_gardner": "time and memory grow with the square of the number of units",
+    "dcdh": "time grows with the square of the number of units",
+    "wooldridge_etwfe": "one regressor per cohort × year cell (and per cell × covariate)",
+}
+#: Above this many units, :data:`COSTLY` estimators are not computed unless asked (``max_units=None``, or the
 #: environment variable :data:`ENV_FULL` set to 1 — ``evalkit run --full-panel``). Every bundled panel is below it.
 MAX_UNITS = 10_000
 ENV_FULL = "EVALKIT_FULL_PANEL"
@@ -279,6 +286,14 @@ def _covariate_trends(d: pd.DataFrame, time: str, covariates: Sequence[str]) -> 
     return pd.DataFrame(cols, index=d.index)
 
 
+def _columns(name: str, d: pd.DataFrame, outcome: str, unit: str, time: str, kw: dict) -> list[str]:
+    """The columns estimator ``name`` reads: each diff-diff fit copies and reshapes the whole frame it is given, so
+    it gets only these (on the national MSP panel, the six unused baseline covariates doubled Sun & Abraham's time).
+    Wooldridge's extended TWFE takes the covariates themselves, the others their covariate × period terms."""
+    extra = [kw["weights"], kw["cluster"], *(kw["covariates"] if name == "wooldridge_etwfe" else kw["trends"])]
+    return list(dict.fromkeys(c for c in [unit, time, FT, outcome, *extra] if c))
+
+
 _FITTERS: dict[str, Callable[..., Any]] = {
     "sun_abraham": _sun_abraham,
     "imputation_bjs": _imputation,
@@ -332,8 +347,8 @@ def agreement(
         The study's CS simple ATT, the reference of :meth:`AgreementResult.flagged` and the first row of
         :meth:`AgreementResult.table`.
     max_units : int, None or "auto"
-        Above this many units the :data:`QUADRATIC` estimators are recorded as skipped, not fitted (their cost grows
-        with the square of the number of units); None fits them at any size; "auto" (default): :data:`MAX_UNITS`,
+        Above this many units the :data:`COSTLY` estimators are recorded as skipped, not fitted (the costliest at
+        national size); None fits them at any size; "auto" (default): :data:`MAX_UNITS`,
         or None when the environment variable :data:`ENV_FULL` is 1.
 
     Returns
@@ -379,10 +394,9 @@ def agreement(
         max_units = None if os.environ.get(ENV_FULL, "") == "1" else MAX_UNITS
     fits = []
     for name in estimators:
-        if name in QUADRATIC and max_units is not None and n_units > max_units:
-            fits.append(EstimatorFit(name, None, f"not computed: {n_units} units > {max_units} (cost grows with the "
-                                                 "square of the number of units; max_units=None to fit it)",
-                                     skipped=True))
+        if name in COSTLY and max_units is not None and n_units > max_units:
+            fits.append(EstimatorFit(name, None, f"not computed: {n_units} units > {max_units} ({COSTLY[name]}; "
+                                                 "max_units=None to fit it)", skipped=True))
             continue
         start = _time.perf_counter()
         est, reason = None, None
@@ -393,7 +407,8 @@ def agreement(
                     est = Estimate(name, est.estimate, est.std_error, est.ci_low, est.ci_high, est.p_value,
                                    n_units=est.n_units, n_obs=est.n_obs)
                 else:
-                    res = _FITTERS[name](d.copy(), outcome, unit, time, **kw)
+                    res = _FITTERS[name](d[_columns(name, d, outcome, unit, time, kw)].copy(), outcome, unit,
+                                         time, **kw)
                     est = _from_diff_diff(name, res, n_units, n_obs)
                 if not np.isfinite(est.estimate):
                     reason = "no finite estimate"
@@ -406,4 +421,4 @@ def agreement(
     return AgreementResult(outcome, tuple(fits), headline, n_units, n_obs, tuple(notes), settings)
 
 
-__all__ = ["ALL", "ENV_FULL", "HEADLINE", "MAX_UNITS", "QUADRATIC", "ROBUST", "AgreementResult", "EstimatorFit", "agreement"]
+__all__ = ["ALL", "COSTLY", "ENV_FULL", "HEADLINE", "MAX_UNITS", "ROBUST", "AgreementResult", "EstimatorFit", "agreement"]

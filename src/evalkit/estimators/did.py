@@ -182,6 +182,9 @@ def twfe(
     d = df[[unit, time, outcome, cohort, *controls, *([weights] if weights else [])]].reset_index(drop=True)
     d["D"] = treatment_dummy(d, time, cohort)
     d = _weighted(d.dropna(subset=[outcome, *controls, *([weights] if weights else [])]), weights)
+    # integer unit codes in the ids' sorted order: the same panel order as the ids (same numbers), without
+    # linearmodels hashing string ids again at each of its groupings (≈ 2 s per fit on 780,000 rows)
+    d[unit] = pd.factorize(d[unit], sort=True)[0]
     p = _panel(d, unit, time)
     res = PanelOLS(p[outcome], p[["D", *controls]], entity_effects=True, time_effects=True, weights=p["_w"]).fit(
         **{**FIXEST_LIKE, **(fit_options or {})}

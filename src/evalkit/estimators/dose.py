@@ -79,7 +79,9 @@ def discrete_dose_did(df: pd.DataFrame, outcome: str, unit: str, time: str, coho
     d[cohort] = pd.to_numeric(d[cohort], errors="coerce").fillna(0).astype(int)
     d[dose] = pd.to_numeric(d[dose], errors="coerce").fillna(0.0).astype(float)
     d[outcome] = pd.to_numeric(d[outcome], errors="coerce").astype(float)
-    d[unit] = d[unit].astype(str)
+    # integer codes in the order of the ids as strings (diff-diff's unit order, hence the same numbers as with the
+    # string ids): an all-numeric frame, which diff-diff 3.13 reads row by row (``iterrows``) ≈ 4× faster
+    d[unit] = pd.factorize(d[unit].astype(str), sort=True)[0]
     if ((d[cohort] == 0) & (d[dose] != 0)).any():
         raise ValueError("discrete_dose_did: never-treated units must have dose 0")
     cov = [c for c in (covariates or []) if d[c].nunique() > 1] or None

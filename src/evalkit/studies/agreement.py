@@ -96,14 +96,24 @@ def sentence(panels: Mapping[str, AgreementResult], names: Mapping[str, str], k:
 
 
 def skipped_sentence(estimators, n_units: int) -> str:
-    """Why ``estimators`` were not computed on a panel of ``n_units`` units (:data:`~evalkit.estimators.agreement.
-    MAX_UNITS`), and how to get them."""
-    many = len(estimators) > 1
-    verb = "ne sont" if many else "n'est"
-    return (f"{fmt_list(_SHORT[e] for e in estimators)} {verb} pas "
-            f"calculé{'s' if many else ''} sur un échantillon de cette taille ({fmt_num(n_units, 0)} unités) : le "
-            f"temps de calcul de {'leur' if many else 'son'} implémentation croît avec le carré du nombre d'unités "
-            f"(l'option --full-panel d'evalkit run {'les' if many else 'le'} calcule).")
+    """Why ``estimators`` (among :data:`~evalkit.estimators.agreement.COSTLY`) were not computed on a panel of
+    ``n_units`` units (more than :data:`~evalkit.estimators.agreement.MAX_UNITS`), and how to get them."""
+    est = list(estimators)
+    name = {"dcdh": "de Chaisemartin-D'Haultfœuille"}
+    nm = [name.get(e, _SHORT[e]) for e in est]
+    size = f"sur un échantillon de cette taille ({fmt_num(n_units, 0)} unités), pour abréger l'exécution"
+    quad = [n for e, n in zip(est, nm) if e != "wooldridge_etwfe"]
+    square = "le temps de calcul croît avec le carré du nombre d'unités"
+    cells = "estime un coefficient par cellule cohorte × année"
+    if len(est) == 1:
+        of = "" if nm[0].startswith("de ") else "de "
+        why = f"il {cells}" if est[0] == "wooldridge_etwfe" else f"son {square[3:]}"
+        return (f"L'estimateur {of}{nm[0]} n'est pas calculé {size} : {why}. L'option --full-panel d'evalkit run "
+                "le calcule.")
+    parts = ([f"{fmt_list(quad)}, dont {square}"] if quad else []) + \
+        (["Wooldridge, qui " + cells] if "wooldridge_etwfe" in est else [])
+    return (f"{_n_words(len(est)).capitalize()} estimateurs ne sont pas calculés {size} : {', et '.join(parts)}. "
+            "L'option --full-panel d'evalkit run les calcule.")
 
 
 def table(panel: AgreementResult) -> pd.DataFrame:
