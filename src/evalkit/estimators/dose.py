@@ -76,6 +76,7 @@ def discrete_dose_did(df: pd.DataFrame, outcome: str, unit: str, time: str, coho
 
     cols = [unit, time, outcome, cohort, dose, *(covariates or [])]
     d = df[cols].copy()
+    d.attrs = {}  # diff-diff reads the frame row by row: pandas would deep-copy the attrs into every row
     d[cohort] = pd.to_numeric(d[cohort], errors="coerce").fillna(0).astype(int)
     d[dose] = pd.to_numeric(d[dose], errors="coerce").fillna(0.0).astype(float)
     d[outcome] = pd.to_numeric(d[outcome], errors="coerce").astype(float)
