@@ -262,9 +262,35 @@ def profile_table(prof: dict, n: int = 15) -> str:
     return "\n".join(lines)
 
 
+AGREEMENT_ORDER = ("sun_abraham", "imputation_bjs", "two_stage_gardner", "dcdh", "wooldridge_etwfe", "twfe")
+
+
+def agreement_costs(path: Path) -> dict:
+    """{page: outcomes, units, seconds, {estimator: seconds}, skipped} from the JSON lines the panels wrote."""
+    out: dict = {}
+    if not path.exists():
+        return out
+    for ln in path.read_text().splitlines():
+        r = json.loads(ln)
+        v = out.setdefault(r["page"] or "?", {"outcomes": 0, "n_units": 0, "seconds": 0.0, "estimators": {},
+                                              "skipped": [], "_seen": set()})
+        if r["outcome"] not in v["_seen"]:
+            v["_seen"].add(r["outcome"])
+            v["outcomes"] += 1
+        v["n_units"] = max(v["n_units"], r["n_units"])
+        v["seconds"] = round(v["seconds"] + r["seconds"], 3)
+        if r["status"] == "skipped":
+            v["skipped"] = sorted({*v["skipped"], r["estimator"]})
+        else:
+            v["estimators"][r["estimator"]] = round(v["estimators"].get(r["estimator"], 0.0) + r["seconds"], 3)
+    for v in out.values():
+        del v["_seen"]
+    return out
+
+
 def write_summary(path: Path, *, sha: str, scale: float, seed: int, national: bool, stages: dict, chapters: dict,
                   chapters_src: str, kernels: dict, files: dict, run_json: dict, book_s: float, t_exec: float,
-                  machine: dict, exec_s: float | None = None) -> dict:
+                  machine: dict, exec_s: float | None = None, panel: dict | None = None) -> dict:
     """The compact, committed result of a run (read by :func:`evalkit.guide.sizing`): seconds, MB, rows, where and
     when — no local path, no per-process detail."""
     def stage(st: dict) -> dict:
@@ -290,6 +316,7 @@ def write_summary(path: Path, *, sha: str, scale: float, seed: int, national: bo
         "chapter_times_from": "run.json" if chapters_src.startswith("OUT") else "jupyter-book log",
         "stages": {k: stage(v) for k, v in stages.items()},
         "end_to_end_seconds": round(sum(v["wall"] for v in stages.values()), 1),
+        "agreement_panel": panel or {},
         "target_seconds": TARGET_SECONDS,
         "machine": machine,
     }
@@ -360,8 +387,11 @@ def main(argv=None) -> int:
         stages["simulate"] = run_stage("simulate", [ek, "simulate", "--out", str(data), "--scale", str(scale),
                                                     "--seed", str(seed)], env, log, cwd)
     stages["validate"] = run_stage("validate", [ek, "validate", "--data", str(data)], env, log, cwd)
+    timings_file = WORK / "agreement_timings.jsonl"  # each agreement panel's fits, written by the chapters
+    timings_file.unlink(missing_ok=True)
     stages["run"] = run_stage("run", [ek, "run", "--data", str(data), "--out", str(out), "--seed", str(seed)],
-                              env, log, cwd)
+                              {**env, "EVALKIT_TIMINGS": str(timings_file)}, log, cwd)
+    panel = agreement_costs(timings_file)
     run_json = json.loads((out / "results" / "run.json").read_text())
     timings = run_json["timings_seconds"]
     blog = build_log(stages["run"])
@@ -436,6 +466,17 @@ def main(argv=None) -> int:
                   f"({run_wall / 60:.1f} min; end to end with "
                   f"generation {end_to_end / 60:.1f} min)."]
 
+    if panel:
+        lines += ["", "Estimator agreement panel inside this run (seconds of each fit, summed over the outcomes; "
+                      "`skipped`: not fitted at this size, see `estimators.agreement.COSTLY`):", "",
+                  "| chapter | outcomes | units | " + " | ".join(AGREEMENT_ORDER) + " | panel total |",
+                  "|---|---|---|" + "---|" * (len(AGREEMENT_ORDER) + 1)]
+        for page, v in panel.items():
+            cells = [("skipped" if e in v["skipped"] else f"{v['estimators'][e]:.1f} s") if e in v["estimators"]
+                     or e in v["skipped"] else "" for e in AGREEMENT_ORDER]
+            lines.append(f"| {page} | {v['outcomes']} | {v['n_units']:,} | " + " | ".join(cells)
+                         + f" | {v['seconds']:.1f} s |")
+
     # --- profiles ------------------------------------------------------------------------------------------------
     todo = []
     if args.profile == "always":
@@ -454,7 +495,8 @@ def main(argv=None) -> int:
     summary_path = args.summary or (SUMMARY if national else WORK / "summary.json")
     write_summary(summary_path, sha=sha, scale=scale, seed=seed, national=national, stages=stages,
                   chapters=chapters, chapters_src=chapters_src, kernels=kern, files=files, run_json=run_json,
-                  book_s=book, t_exec=t_exec, exec_s=None if t_book is None else t_book - t_exec, machine={"cpu": cpu, "cores": os.cpu_count(),
+                  book_s=book, t_exec=t_exec, exec_s=None if t_book is None else t_book - t_exec, panel=panel,
+                  machine={"cpu": cpu, "cores": os.cpu_count(),
                                                       "ram_gib": round(mem / 2**20, 1),
                                                       "os": platform.platform(), "python": run_json["python"],
                                                       **{k: v for k, v in deps.items()

@@ -181,3 +181,22 @@ def test_f_costly_estimators_skipped_above_max_units(constant, monkeypatch):
     assert ag.agreement(df, "y", "unit", "year", "cohort", estimators=("dcdh",))["dcdh"].skipped
     monkeypatch.setenv(ag.ENV_FULL, "1")
     assert ag.agreement(df, "y", "unit", "year", "cohort", estimators=("dcdh",))["dcdh"].ok
+
+
+def test_g_timings_file_records_each_fit_for_the_benchmark(constant, tmp_path, monkeypatch):
+    """With EVALKIT_TIMINGS set (benchmarks/run_bench.py), each panel appends one JSON line per estimator, tagged
+    with the page the executor names; skipped estimators are recorded as such, with no time spent."""
+    import json
+
+    df, _ = constant
+    log = tmp_path / "timings.jsonl"
+    monkeypatch.setenv(ag.ENV_TIMINGS, str(log))
+    monkeypatch.setenv("EVALKIT_PAGE", "msp")
+    ag.agreement(df, "y", "unit", "year", "cohort", estimators=("sun_abraham", "dcdh"), max_units=500)
+    rows = [json.loads(x) for x in log.read_text().splitlines()]
+    assert [(r["page"], r["outcome"], r["estimator"], r["status"]) for r in rows] == [
+        ("msp", "y", "sun_abraham", "ok"), ("msp", "y", "dcdh", "skipped")]
+    assert rows[0]["seconds"] > 0 and rows[1]["seconds"] == 0 and rows[0]["n_units"] == 600
+    monkeypatch.delenv(ag.ENV_TIMINGS)
+    ag.agreement(df, "y", "unit", "year", "cohort", estimators=("sun_abraham",))
+    assert len(log.read_text().splitlines()) == 2  # nothing written without the variable

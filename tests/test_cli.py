@@ -109,3 +109,44 @@ def test_claims_missing_folder_is_clear(tmp_path):
     r = run("claims", "--claims", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and "dossier introuvable" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_large_files_validated_side_by_side_same_result(tmp_path, monkeypatch, capsys):
+    """Above PARALLEL_VALIDATION_BYTES the files are validated in worker processes, one per file: same rows, warnings,
+    statistics and error messages (in the studies' order) as one after the other."""
+    from contract_data import asalee, assistants
+
+    from evalkit import cli, execute
+    from evalkit.contracts import DataError
+
+    d = tmp_path / "data"
+    d.mkdir()
+    msp().to_csv(d / "msp.csv", index=False)
+    assistants().iloc[:-1].to_csv(d / "assistants.csv", index=False)  # unbalanced: a warning
+    bad = asalee()
+    bad.loc[3, "year"] = 1850
+    bad.to_csv(d / "asalee.csv", index=False)
+
+    def both():
+        out = []
+        for limit in (10**12, 0):
+            monkeypatch.setattr(cli, "PARALLEL_VALIDATION_BYTES", limit)
+            monkeypatch.setattr(execute, "_cores", lambda: 2)
+            assert cli._validation_jobs(sorted(d.iterdir())) == (1 if limit else 2)
+            stats: dict = {}
+            try:
+                found = cli.validate_dir(d, None, stats=stats)
+            except DataError as e:
+                out.append(("error", str(e)))
+            else:
+                out.append((found, stats))
+            out.append(capsys.readouterr().err)
+        return out
+
+    seq_err, seq_msgs, par_err, par_msgs = both()
+    assert seq_err == par_err and seq_err[0] == "error" and "asalee.csv" in seq_err[1] and "1850" in seq_err[1]
+    assert seq_msgs == par_msgs
+    (d / "asalee.csv").unlink()
+    seq, seq_msgs, par, par_msgs = both()
+    assert seq == par and set(seq[0]) == {"msp", "assistants"} and seq[0]["assistants"][2]  # the warning
+    assert seq_msgs == par_msgs and "avertissement" in seq_msgs

@@ -63,9 +63,10 @@ def validate_dir(data_dir: Path, studies: list[str] | None, progress=None, balan
     ``stats``, if given, receives {study: distinct units and first/last year} (:func:`evalkit.replication.input_stats`)
     of each valid file, for the replication README.
 
-    Raises DataError listing the problems of every file (all files are checked before failing).
+    Raises DataError listing the problems of every file (all files are checked before failing). Large files are
+    validated side by side, one process per file (:func:`_validation_jobs`).
     """
-    from .io import find_file, load
+    from .io import find_file
 
     if not data_dir.is_dir():
         if data_dir.exists():
@@ -74,7 +75,7 @@ def validate_dir(data_dir: Path, studies: list[str] | None, progress=None, balan
         raise UserError(f"{data_dir} : dossier introuvable. Pour corriger : donner à --data le dossier qui contient "
                         "msp.csv, asalee.csv, assistants.csv")
     wanted = studies or list(STUDIES)
-    found, errors = {}, []
+    found, errors, todo = {}, [], []
     for study in wanted:
         try:
             path = find_file(study, data_dir)
@@ -85,31 +86,32 @@ def validate_dir(data_dir: Path, studies: list[str] | None, progress=None, balan
             if progress:
                 progress(f"{study} : aucun fichier dans {data_dir} — chapitre omis")
             continue
+        todo.append((study, path))
+    jobs = _validation_jobs([p for _, p in todo])
+    if jobs > 1:  # large files: one process per file, as many at a time as cores (results in the studies' order)
+        import concurrent.futures as cf
+        import multiprocessing
+
         if progress:
-            progress(f"validation de {path.name}")
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", DataWarning)
-            try:
-                df = load(study, data_dir, balance=balance)
-            except DataError as e:
-                errors.append(str(e))
-                continue
-            except (MemoryError, KeyboardInterrupt):
-                raise
-            except Exception as e:  # noqa: BLE001 - a file evalkit cannot digest is reported, never a traceback
-                errors.append(f"{path.name} : lecture impossible ({type(e).__name__} : {str(e)[:200]}). "
-                              "Pour corriger : réexporter le fichier en CSV (séparateur , ou ;) avec une ligne "
-                              "d'en-tête ; si le problème persiste, le signaler avec evalkit --debug validate")
-                continue
-        msgs = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+            progress(f"validation de {', '.join(p.name for _, p in todo)} ({jobs} à la fois)")
+        with cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_validate_one, study, data_dir, balance, stats is not None) for study, _ in todo]
+            checked = [f.result() for f in futures]
+    else:
+        checked = []
+        for study, path in todo:
+            if progress:
+                progress(f"validation de {path.name}")
+            checked.append(_validate_one(study, data_dir, balance, stats is not None))
+    for (study, path), (n, msgs, error, st) in zip(todo, checked):
+        if error is not None:
+            errors.append(error)
+            continue
         for m in msgs:
             print(f"avertissement : {m}", file=sys.stderr)
-        found[study] = (path, len(df), msgs)
+        found[study] = (path, n, msgs)
         if stats is not None:
-            from .replication import input_stats
-
-            st = STUDIES[study]
-            stats[study] = input_stats(df, st.unit, st.time)
+            stats[study] = st
     if errors:
         raise DataError("\n".join(errors))
     if not found:
@@ -117,6 +119,50 @@ def validate_dir(data_dir: Path, studies: list[str] | None, progress=None, balan
                         f"attendus){_hint_files(data_dir, wanted)}. Pour corriger : donner à --data le dossier qui "
                         "les contient, sous ces noms")
     return found
+
+
+#: Files larger than this in all are validated in parallel processes (below, starting them costs more than it saves).
+PARALLEL_VALIDATION_BYTES = 32 * 2**20
+
+
+def _validation_jobs(files: list[Path]) -> int:
+    """How many files to validate at a time: 1 for small data, else one per core (at most one per file)."""
+    from .execute import _cores
+
+    try:
+        size = sum(p.stat().st_size for p in files)
+    except OSError:
+        return 1
+    return 1 if len(files) < 2 or size < PARALLEL_VALIDATION_BYTES else max(1, min(len(files), _cores()))
+
+
+def _validate_one(study: str, data_dir: Path, balance: str, want_stats: bool):
+    """Validate one study's file: (rows, warnings, error message or None, stats or None). Runs in the caller's process
+    or in a worker (everything it returns pickles; the validated table reaches the chapters through the run's
+    cache, ``EVALKIT_VALIDATED_CACHE``)."""
+    from .io import find_file, load
+
+    path = find_file(study, data_dir)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        try:
+            df = load(study, data_dir, balance=balance)
+        except DataError as e:
+            return 0, [], str(e), None
+        except (MemoryError, KeyboardInterrupt):
+            raise
+        except Exception as e:  # noqa: BLE001 - a file evalkit cannot digest is reported, never a traceback
+            return 0, [], (f"{path.name} : lecture impossible ({type(e).__name__} : {str(e)[:200]}). "
+                            "Pour corriger : réexporter le fichier en CSV (séparateur , ou ;) avec une ligne "
+                            "d'en-tête ; si le problème persiste, le signaler avec evalkit --debug validate"), None
+    msgs = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+    st = None
+    if want_stats:
+        from .replication import input_stats
+
+        spec = STUDIES[study]
+        st = input_stats(df, spec.unit, spec.time)
+    return len(df), msgs, None, st
 
 
 def _hint_files(data_dir: Path, wanted: list[str]) -> str:

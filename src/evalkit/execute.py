@@ -129,7 +129,8 @@ def _run_batch(src, batch, env, progress, log, jobs, timeout) -> dict[str, float
         progress(f"chapitre {Path(page).name} : exécution")
         start = time.monotonic()
         cmd = [sys.executable, "-m", "evalkit.execute", str(nb), str(timeout)]
-        p = subprocess.Popen(cmd, cwd=nb.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        p = subprocess.Popen(cmd, cwd=nb.parent, env={**env, "EVALKIT_PAGE": Path(page).name},
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True, errors="replace", start_new_session=True)
         procs[page] = p
         out, _ = p.communicate()

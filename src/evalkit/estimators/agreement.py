@@ -93,6 +93,10 @@ COSTLY = {
 #: environment variable :data:`ENV_FULL` set to 1 — ``evalkit run --full-panel``). Every bundled panel is below it.
 MAX_UNITS = 10_000
 ENV_FULL = "EVALKIT_FULL_PANEL"
+#: When set to a file path, each panel appends one JSON line per estimator (page, outcome, estimator, status, seconds,
+#: units, observations): how ``benchmarks/run_bench.py`` shows what the panel costs inside a real ``evalkit run``.
+#: The page is ``EVALKIT_PAGE``, which :mod:`evalkit.execute` sets for each chapter's kernel.
+ENV_TIMINGS = "EVALKIT_TIMINGS"
 #: Warnings of diff-diff that restate a documented choice (not a problem of the data): left out of ``warnings``.
 _IGNORE = (r"aggregate.*deprecated", r"twfe_diagnostic", r"SurveyDesign.*normaliz", r"weights.*normali[sz]ed",
            r"DataFrame is highly fragmented")  # the last: pandas, inside WooldridgeDiD
@@ -418,7 +422,20 @@ def agreement(
         fits.append(EstimatorFit(name, est, reason, tuple(caught), _time.perf_counter() - start))
     settings = dict(outcome=outcome, unit=unit, time=time, cohort=panel.cohort, weights=weights, cluster=cluster,
                     control_group=control_group, covariates=tuple(covariates), estimators=tuple(estimators))
+    if os.environ.get(ENV_TIMINGS):
+        _log_timings(os.environ[ENV_TIMINGS], outcome, fits, n_units, n_obs)
     return AgreementResult(outcome, tuple(fits), headline, n_units, n_obs, tuple(notes), settings)
 
 
-__all__ = ["ALL", "COSTLY", "ENV_FULL", "HEADLINE", "MAX_UNITS", "ROBUST", "AgreementResult", "EstimatorFit", "agreement"]
+def _log_timings(path: str, outcome: str, fits: list[EstimatorFit], n_units: int, n_obs: int) -> None:
+    import json
+
+    page = os.environ.get("EVALKIT_PAGE", "")
+    lines = [json.dumps({"page": page, "outcome": outcome, "estimator": f.name,
+                         "status": "ok" if f.ok else ("skipped" if f.skipped else "failed"),
+                         "seconds": round(f.seconds, 3), "n_units": n_units, "n_obs": n_obs}) for f in fits]
+    with open(path, "a", encoding="utf-8") as fh:  # one write per panel: pages running side by side do not interleave
+        fh.write("\n".join(lines) + "\n")
+
+
+__all__ = ["ALL", "COSTLY", "ENV_FULL", "ENV_TIMINGS", "HEADLINE", "MAX_UNITS", "ROBUST", "AgreementResult", "EstimatorFit", "agreement"]
