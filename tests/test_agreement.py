@@ -200,3 +200,23 @@ def test_g_timings_file_records_each_fit_for_the_benchmark(constant, tmp_path, m
     monkeypatch.delenv(ag.ENV_TIMINGS)
     ag.agreement(df, "y", "unit", "year", "cohort", estimators=("sun_abraham",))
     assert len(log.read_text().splitlines()) == 2  # nothing written without the variable
+
+
+def test_h_static_twfe_reused_only_when_fitted_on_the_same_rows(constant):
+    """A study passes its own static TWFE (static_twfe): reused as the panel's TWFE when its units and observations
+    are the panel's and the panel has no covariates (no second fit), refitted otherwise."""
+    from evalkit.estimators.did import twfe
+
+    df, full = constant
+    tw = twfe(df, "y", "unit", "year", "cohort")
+    assert tw.n_obs == full["twfe"].estimate.n_obs and np.isclose(tw.estimate, full["twfe"].estimate.estimate,
+                                                                     rtol=1e-12)
+    marked = dataclasses.replace(tw, estimate=tw.estimate + 1.0)  # a value no fit gives: shows which one is used
+    used = ag.agreement(df, "y", "unit", "year", "cohort", estimators=("twfe",), static_twfe=marked)
+    assert used["twfe"].estimate.estimate == tw.estimate + 1.0 and used["twfe"].estimate.std_error == tw.std_error
+    other = dataclasses.replace(marked, n_obs=marked.n_obs - 1)  # another sample: refitted
+    refit = ag.agreement(df, "y", "unit", "year", "cohort", estimators=("twfe",), static_twfe=other)
+    assert np.isclose(refit["twfe"].estimate.estimate, tw.estimate, rtol=1e-12)
+    df2 = df.assign(x=df["unit"].astype(int) % 3)  # with covariates the panel's TWFE has trends: refitted
+    cov = ag.agreement(df2, "y", "unit", "year", "cohort", estimators=("twfe",), covariates=["x"], static_twfe=marked)
+    assert cov["twfe"].estimate.estimate != marked.estimate

@@ -321,6 +321,7 @@ def agreement(
     estimators: Sequence[str] = ALL,
     headline: Estimate | None = None,
     max_units: int | None | Literal["auto"] = "auto",
+    static_twfe: Estimate | None = None,
 ) -> AgreementResult:
     """The overall ATT of ``outcome`` by each estimator of ``estimators`` (:data:`ALL` by default), on the sample
     Callaway–Sant'Anna uses.
@@ -354,6 +355,12 @@ def agreement(
         Above this many units the :data:`COSTLY` estimators are recorded as skipped, not fitted (the costliest at
         national size); None fits them at any size; "auto" (default): :data:`MAX_UNITS`,
         or None when the environment variable :data:`ENV_FULL` is 1.
+
+    static_twfe : Estimate, optional
+        A static TWFE the caller already fitted on these rows (e.g. the study's classic comparison, same outcome,
+        unit and period effects, clustered by unit): used instead of a second identical fit when the panel has no
+        covariates, weights or cluster and the fit's units and observations equal the panel's (the caller's rows
+        are then a superset of the panel's with as many observations, i.e. the same rows). Otherwise ignored.
 
     Returns
     -------
@@ -406,7 +413,11 @@ def agreement(
         est, reason = None, None
         with collect_warnings(short=True, unique=True, ignore=_IGNORE) as caught:
             try:
-                if name == "twfe":
+                if name == "twfe" and _same_twfe(static_twfe, n_units, n_obs, trends, weights, cluster):
+                    est = static_twfe
+                    est = Estimate(name, est.estimate, est.std_error, est.ci_low, est.ci_high, est.p_value,
+                                   n_units=est.n_units, n_obs=est.n_obs)
+                elif name == "twfe":
                     est = _twfe(d, outcome, unit, time, FT, controls=list(trends.columns), weights=weights)
                     est = Estimate(name, est.estimate, est.std_error, est.ci_low, est.ci_high, est.p_value,
                                    n_units=est.n_units, n_obs=est.n_obs)
@@ -425,6 +436,11 @@ def agreement(
     if os.environ.get(ENV_TIMINGS):
         _log_timings(os.environ[ENV_TIMINGS], outcome, fits, n_units, n_obs)
     return AgreementResult(outcome, tuple(fits), headline, n_units, n_obs, tuple(notes), settings)
+
+
+def _same_twfe(fit: Estimate | None, n_units: int, n_obs: int, trends: pd.DataFrame, weights, cluster) -> bool:
+    return (fit is not None and not len(trends.columns) and not weights and cluster is None
+            and fit.n_units == n_units and fit.n_obs == n_obs and np.isfinite(fit.estimate))
 
 
 def _log_timings(path: str, outcome: str, fits: list[EstimatorFit], n_units: int, n_obs: int) -> None:

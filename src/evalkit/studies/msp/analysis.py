@@ -312,13 +312,15 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: dict | None = None, 
     return MSPResult(**fields, truth=truth, seed=seed, warnings=tuple(caught))
 
 
-def agreement_panels(s: Panel, cs: dict[str, CSResult]) -> dict[str, AgreementResult]:
+def agreement_panels(s: Panel, cs: dict[str, CSResult], tw: dict | None = None) -> dict[str, AgreementResult]:
     """The estimator agreement panel of each outcome (:func:`evalkit.estimators.agreement.agreement`), fitted once
     on the sample of the headline CS (all GPs) with never-treated comparisons, **without covariates**: the headline
     is doubly robust on six baseline covariates, whose covariate × year terms (and Wooldridge's cell × covariate
     terms, over a hundred cohort × year cells) take minutes per outcome at the bundled size. A gap to the headline
-    can therefore come from the covariates as well as from the estimator; the sentence says so when it flags one."""
-    return {o: agreement(s, o, headline=cs[o].simple, control_group="never_treated") for o in OUTCOME_UNITS}
+    can therefore come from the covariates as well as from the estimator; the sentence says so when it flags one.
+    ``tw``: the chapter's static TWFE per outcome, reused when fitted on the same rows (not fitted twice)."""
+    return {o: agreement(s, o, headline=cs[o].simple, control_group="never_treated",
+                         static_twfe=(tw or {}).get(o)) for o in OUTCOME_UNITS}
 
 
 def _estimate_all(df: pd.DataFrame, *, seed: int, honest: bool, subgroups: bool, agreement: bool = True) -> dict:
@@ -332,7 +334,7 @@ def _estimate_all(df: pd.DataFrame, *, seed: int, honest: bool, subgroups: bool,
     everyone = sample(panel, p.covariates)
     cs = {o: cs_fit(everyone, o) for o in OUTCOME_UNITS}
     cs_notyet = {o: cs_fit(everyone, o, control_group="not_yet_treated") for o in OUTCOME_UNITS}
-    agree = agreement_panels(everyone, cs) if agreement else {}
+    agree = agreement_panels(everyone, cs, tw) if agreement else {}
 
     # Matching within each entry cohort in the year before entry (controls: GPs not yet in MSP after that cohort's
     # entry, or never), then DiD on the matched sets with SEs clustered by matched set.
