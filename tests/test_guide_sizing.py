@@ -170,3 +170,24 @@ def test_wall_times_under_different_loads_are_not_compared(tmp_path):
     t = guide.sizing_texts(tmp_path)["guide_sizing_claims"]
     assert "durée a été multipliée" not in t and "temps processeur" not in t
     assert "la mémoire a été multipliée par 4,6" in t
+
+
+def test_agreement_panel_cost_read_from_the_run_benchmark(tmp_path):
+    """run_bench records what the agreement panel cost in each chapter (EVALKIT_TIMINGS); the guide says it, with
+    the estimators not computed at that size."""
+    rb = _bench("run_bench")
+    log = tmp_path / "timings.jsonl"
+    lines = [{"page": "msp", "outcome": o, "estimator": e, "status": st, "seconds": sec, "n_units": 52000,
+              "n_obs": 780000} for o in ("patients_mt", "fees")
+             for e, st, sec in (("sun_abraham", "ok", 15.5), ("dcdh", "skipped", 0.0), ("wooldridge_etwfe", "skipped", 0.0))]
+    log.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    panel = rb.agreement_costs(log)
+    assert panel == {"msp": {"outcomes": 2, "n_units": 52000, "seconds": 31.0, "estimators": {"sun_abraham": 31.0},
+                             "skipped": ["dcdh", "wooldridge_etwfe"]}}
+    _write_run(tmp_path)
+    data = json.loads((tmp_path / "run_bench.json").read_text())
+    data["agreement_panel"] = panel
+    (tmp_path / "run_bench.json").write_text(json.dumps(data))
+    run = guide.sizing_texts(tmp_path)["guide_sizing_run"]
+    assert (f"Le panneau de comparaison des estimateurs y a pris 31{NBSP}s pour MSP ; à cette taille, de "
+            "Chaisemartin-D'Haultfœuille et Wooldridge n'y sont pas calculés (option --full-panel") in run

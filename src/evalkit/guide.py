@@ -1157,7 +1157,7 @@ def sizing_table(folder: str | Path | None = None) -> TextTable | None:
 def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
     """The glued sentences of the « Dimensionner un calcul » section, from the benchmarks' JSON; when a benchmark
     has not been run, its sentence says so (the book still builds)."""
-    from .fr import fmt_int, fmt_num
+    from .fr import fmt_int, fmt_list, fmt_num
 
     run, claims = bench_results("run", folder), bench_results("claims", folder)
     if run:
@@ -1179,6 +1179,20 @@ def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
                     + (" (les chapitres s'exécutent plusieurs à la fois : cette charge est d'abord la leur)"
                        if r.get("chapter_execution_seconds") is not None
                        else _shared_fr(r["load_avg"]["mean"], run["machine"].get("cores"))) + ".")
+        panel = run.get("agreement_panel") or {}
+        costs = [(registry.get(p), v) for p, v in panel.items() if p in registry.names() and v.get("seconds")]
+        if costs:
+            from .studies.agreement import LABELS_FR
+
+            skipped = sorted({e for _, v in costs for e in v.get("skipped", [])},
+                             key=lambda e: list(_agreement.ALL).index(e) if e in _agreement.ALL else 99)
+            names = [{"dcdh": "de Chaisemartin-D'Haultfœuille"}.get(e, LABELS_FR[e].split(" (")[0])
+                     for e in skipped if e in LABELS_FR]
+            run_text += (" Le panneau de comparaison des estimateurs y a pris "
+                         + fmt_list(f"{_duration_fr(v['seconds'])} pour {spec.label}" for spec, v in costs)
+                         + (f" ; à cette taille, {fmt_list(names)} n'y {'sont' if len(names) > 1 else 'est'} "
+                            "pas calculé" + ("s" if len(names) > 1 else "") + " (option --full-panel d'evalkit run)"
+                            if names else "") + ".")
     else:
         run_text = ("Le banc d'essai d'`evalkit run` (benchmarks/run_bench.py) n'a pas encore été exécuté pour cette "
                     "version : aucune mesure de durée ni de mémoire n'est donc donnée ici.")
