@@ -173,7 +173,7 @@ def test_f_costly_estimators_skipped_above_max_units(constant, monkeypatch):
     text = ag_fr.sentence({"y": small}, {"y": "la patientèle"})
     assert "Trois estimateurs ne sont pas calculés sur un échantillon de cette taille (600 unités)" in text
     assert "carré du nombre d'unités" in text and "cellule cohorte × année" in text
-    assert "--full-panel" in text and "n'a pas pu être calculé" not in text
+    assert "`--full-panel`" in text and "n'a pas pu être calculé" not in text  # code: no smart dash
     # "auto": the default threshold (above 600), or none at all when evalkit run --full-panel sets the variable
     assert ag.MAX_UNITS > 600 and ag.agreement(df, "y", "unit", "year", "cohort",
                                                estimators=("dcdh",), max_units="auto")["dcdh"].ok

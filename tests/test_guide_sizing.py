@@ -190,4 +190,4 @@ def test_agreement_panel_cost_read_from_the_run_benchmark(tmp_path):
     (tmp_path / "run_bench.json").write_text(json.dumps(data))
     run = guide.sizing_texts(tmp_path)["guide_sizing_run"]
     assert (f"Le panneau de comparaison des estimateurs y a pris 31{NBSP}s pour MSP ; à cette taille, de "
-            "Chaisemartin-D'Haultfœuille et Wooldridge n'y sont pas calculés (option --full-panel") in run
+            "Chaisemartin-D'Haultfœuille et Wooldridge n'y sont pas calculés (option `--full-panel`") in run

@@ -1191,8 +1191,8 @@ def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
             run_text += (" Le panneau de comparaison des estimateurs y a pris "
                          + fmt_list(f"{_duration_fr(v['seconds'])} pour {spec.label}" for spec, v in costs)
                          + (f" ; à cette taille, {fmt_list(names)} n'y {'sont' if len(names) > 1 else 'est'} "
-                            "pas calculé" + ("s" if len(names) > 1 else "") + " (option --full-panel d'evalkit run)"
-                            if names else "") + ".")
+                            "pas calculé" + ("s" if len(names) > 1 else "")
+                            + " (option `--full-panel` d'`evalkit run`)" if names else "") + ".")
     else:
         run_text = ("Le banc d'essai d'`evalkit run` (benchmarks/run_bench.py) n'a pas encore été exécuté pour cette "
                     "version : aucune mesure de durée ni de mémoire n'est donc donnée ici.")

@@ -108,12 +108,12 @@ def skipped_sentence(estimators, n_units: int) -> str:
     if len(est) == 1:
         of = "" if nm[0].startswith("de ") else "de "
         why = f"il {cells}" if est[0] == "wooldridge_etwfe" else f"son {square[3:]}"
-        return (f"L'estimateur {of}{nm[0]} n'est pas calculé {size} : {why}. L'option --full-panel d'evalkit run "
+        return (f"L'estimateur {of}{nm[0]} n'est pas calculé {size} : {why}. L'option `--full-panel` d'`evalkit run` "
                 "le calcule.")
     parts = ([f"{fmt_list(quad)}, dont {square}"] if quad else []) + \
         (["Wooldridge, qui " + cells] if "wooldridge_etwfe" in est else [])
     return (f"{_n_words(len(est)).capitalize()} estimateurs ne sont pas calculés {size} : {', et '.join(parts)}. "
-            "L'option --full-panel d'evalkit run les calcule.")
+            "L'option `--full-panel` d'`evalkit run` les calcule.")
 
 
 def table(panel: AgreementResult) -> pd.DataFrame:
