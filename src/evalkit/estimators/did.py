@@ -1,6 +1,10 @@
 """Classic difference-in-differences: the 2×2 table, two-way fixed effects (TWFE) and the TWFE event study.
 
-Regressions run on linearmodels (``PanelOLS`` / ``PooledOLS``) with standard errors clustered by unit. TWFE standard
+Regressions run on linearmodels (``PooledOLS`` for the 2×2, ``PanelOLS`` for the event study) with standard errors
+clustered by unit; the static TWFE is fitted directly by the Frisch–Waugh–Lovell theorem (:func:`_twfe_within`: the
+same numbers, tested against a dummy-variable fit by hand and fixest, without linearmodels' R² and rank passes, which
+took ≈ 5 s a fit at national size), linearmodels only when ``fit_options`` are given or the design is rank
+deficient. TWFE standard
 errors, confidence intervals and p-values are fixest's (``feols(y ~ x | unit + year, cluster = ~unit)``, default
 ``ssc``): the CR1 covariance with the small-sample factor G/(G−1)·(n−1)/(n−K), where K counts the regressors **and
 the fixed-effect levels not nested in the cluster variable** — the year effects, not the unit effects (fixest
@@ -63,7 +67,8 @@ class DiD2x2Result(Estimate):
 
 @dataclass(frozen=True)
 class TWFEResult(Estimate):
-    """TWFE coefficient on D_it = 1{t ≥ cohort} with unit and year effects; ``raw`` is the linearmodels result."""
+    """TWFE coefficient on D_it = 1{t ≥ cohort} with unit and year effects; ``raw`` is the linearmodels result when
+    linearmodels fitted it (``fit_options``, or a design the direct fit declines), None otherwise."""
 
     raw: Any = field(default=None, repr=False, compare=False)
 
@@ -175,7 +180,8 @@ def twfe(
     Returns
     -------
     TWFEResult
-        ``raw`` is the linearmodels result (its ``std_errors`` are not the fixest-corrected ones). Under staggered adoption with effects varying over time or cohort, ``b`` is *not* an ATT: it is a weighted
+        Fitted directly (two-way within transformation, :func:`_twfe_within`); ``raw`` is the linearmodels result
+        when linearmodels fitted it (``fit_options``; rank-deficient design), its ``std_errors`` not fixest's. Under staggered adoption with effects varying over time or cohort, ``b`` is *not* an ATT: it is a weighted
         average of 2×2 comparisons, some with negative weights (see :func:`bacon_decomposition`).
     """
     controls = list(controls or [])
@@ -185,6 +191,12 @@ def twfe(
     # integer unit codes in the ids' sorted order: the same panel order as the ids (same numbers), without
     # linearmodels hashing string ids again at each of its groupings (≈ 2 s per fit on 780,000 rows)
     d[unit] = pd.factorize(d[unit], sort=True)[0]
+    if not fit_options:
+        if d.duplicated([unit, time]).any():
+            raise ValueError(f"duplicate ({unit}, {time}) rows: a panel has one row per unit and period")
+        fast = _twfe_within(d, outcome, unit, time, ["D", *controls])
+        if fast is not None:
+            return fast
     p = _panel(d, unit, time)
     res = PanelOLS(p[outcome], p[["D", *controls]], entity_effects=True, time_effects=True, weights=p["_w"]).fit(
         **{**FIXEST_LIKE, **(fit_options or {})}
@@ -198,6 +210,61 @@ def twfe(
         se = float(np.sqrt(cov.loc["D", "D"]))
         lo, hi, p_value = _t_inference(est, se, n_clusters - 1)
     return TWFEResult("twfe", est, se, lo, hi, p_value, int(d[unit].nunique()), len(d), raw=res)
+
+
+#: Alternating projections of :func:`_within`: stop when no value moves by more than this × the largest value.
+WITHIN_TOL = 1e-13
+WITHIN_MAX_ITER = 1000
+
+
+def _within(m: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray | None:
+    """Columns of ``m`` minus their weighted projection on the unit (codes ``a``) and period (codes ``b``) dummies:
+    the two-way within transformation, by alternating projections (exact after one sweep on a balanced panel with
+    unit-constant weights; iterated otherwise). None if it has not converged."""
+    na, nb = int(a.max()) + 1, int(b.max()) + 1
+    wa, wb = np.bincount(a, weights=w, minlength=na), np.bincount(b, weights=w, minlength=nb)
+    x = m.copy()
+    for it in range(WITHIN_MAX_ITER):
+        old = x.copy()
+        for j in range(x.shape[1]):
+            c = x[:, j]
+            c -= (np.bincount(a, weights=w * c, minlength=na) / wa)[a]
+            c -= (np.bincount(b, weights=w * c, minlength=nb) / wb)[b]
+        if np.max(np.abs(x - old), initial=0.0) <= WITHIN_TOL * max(1.0, np.max(np.abs(x), initial=0.0)):
+            return x
+    return None
+
+
+def _twfe_within(d: pd.DataFrame, outcome: str, unit: str, time: str, regressors: list[str]) -> TWFEResult | None:
+    """The TWFE fit of :func:`twfe` by the Frisch–Waugh–Lovell theorem: (weighted) least squares of the two-way
+    demeaned outcome on the two-way demeaned regressors, fixest's CR1 covariance clustered by unit (module
+    docstring: G/(G−1)·(n−1)/(n−K), K = regressors + period levels) and Student's t with G − 1 degrees of freedom.
+    The same numbers as the linearmodels fit (tests: LSDV by hand and fixest on ehec and mpdta), ≈ 20× faster at
+    national size (no R² or absorbed-column passes). None when the design is rank deficient or the projections do
+    not converge: the caller then fits with linearmodels, which says why."""
+    a = d[unit].to_numpy()
+    b = pd.factorize(d[time], sort=True)[0]
+    w = d["_w"].to_numpy(float)
+    if len(d) == 0:
+        return None
+    z = _within(d[[outcome, *regressors]].to_numpy(float), a, b, w)
+    if z is None:
+        return None
+    y, x = z[:, 0], z[:, 1:]
+    xtwx = x.T @ (x * w[:, None])
+    if np.linalg.matrix_rank(xtwx) < x.shape[1]:
+        return None
+    bread = np.linalg.inv(xtwx)
+    beta = bread @ (x.T @ (w * y))
+    scores = np.zeros((int(a.max()) + 1, x.shape[1]))
+    np.add.at(scores, a, x * (w * (y - x @ beta))[:, None])
+    n, k, g, t = len(d), x.shape[1], int(len(np.unique(a))), int(b.max()) + 1
+    if g < 2 or n - k - t < 1:
+        return None
+    cov = bread @ (scores.T @ scores) @ bread * g / (g - 1) * (n - 1) / (n - k - t)
+    est, se = float(beta[0]), float(np.sqrt(cov[0, 0]))
+    lo, hi, p_value = _t_inference(est, se, g - 1)
+    return TWFEResult("twfe", est, se, lo, hi, p_value, g, n)
 
 
 @dataclass
