@@ -1,6 +1,6 @@
 """Benchmark: the whole ``evalkit run`` on national-size synthetic data, stage by stage.
 
-    .venv/bin/python benchmarks/run_bench.py                     # national size (scale ≈ 10.4), ≈ 4 min (+ ≈ 5 min of profiles if slow)
+    .venv/bin/python benchmarks/run_bench.py                     # national size (scale ≈ 10.4), ≈ 3 min (+ ≈ 5 min of profiles if slow)
     .venv/bin/python benchmarks/run_bench.py --quick             # default size (scale 1): smoke check, ≈ 2 min
     .venv/bin/python benchmarks/run_bench.py --profile-only msp  # cProfile of msp.analyse() on the data generated
 
