@@ -59,7 +59,7 @@ def _claims_results(sizes):
                                  {"engine": eng, "status": "ok", "seconds": sec, "seconds_without_startup": sec - 1,
                                   "peak_rss_gb": gb, "table_rows": {t: 10 for t in truth}, "cpu_seconds": 2 * sec,
                                   "shas": dict(truth, msp="WRONG") if wrong else dict(truth),
-                                  "date": "2026-12-07", "load_start": 1.0, "load_mean": 2.4, "load_max": 3.0}
+                                  "date": "2026-12-07", "load_start": 1.0, "load_mean": 3.4, "load_max": 4.0}
                                  for eng, sec, gb, wrong in runs]})
     return out
 
@@ -93,12 +93,12 @@ def test_numbers_come_from_the_json_in_french(tmp_path):
     assert f"msp, a pris 113{NBSP}s" in run  # the slowest chapter, 112.7 s (minutes from 120 s)
     assert f"99{NBSP}866{NBSP}953 lignes de prestations" in claims and f"56{NBSP}s avec DuckDB" in claims
     assert f"2,3{NBSP}Go" in claims and "identiques, octet pour octet, aux tables attendues" in claims
-    assert f"(temps processeur : 113{NBSP}s)" in claims and "2,4 pour 2 cœurs ; d'autres calculs" in claims
+    assert f"(temps processeur : 113{NBSP}s)" in claims and "3,4 pour 2 cœurs ; d'autres calculs" in claims
     assert "1,3 pour 2 cœurs." in run and "majorent" not in run  # load 1.3 < 2 cores: no clause
     # 10 M → 100 M: CPU time × 9.9, memory × 4.6, volume × 10.0
     assert "le temps processeur a été multiplié par 9,9 et la mémoire a été multipliée par 4,6" in claims
     assert "multiplié par 10,0" in claims
-    assert f"6,9{NBSP}min et 9,1{NBSP}Go (charge moyenne 2,4" in claims and "identiques octet pour octet à celles de DuckDB" in claims
+    assert f"6,9{NBSP}min et 9,1{NBSP}Go (charge moyenne 3,4" in claims and "identiques octet pour octet à celles de DuckDB" in claims
     assert "grappe" in claims
     df = guide.sizing(tmp_path)
     assert list(df["Moteur"]) == ["pandas et diff-diff, un noyau Jupyter par chapitre", guide.ENGINES_FR["duckdb"],
@@ -165,7 +165,7 @@ def test_wall_times_under_different_loads_are_not_compared(tmp_path):
                            (1e8, 99_866_953, [("duckdb", 56.4, 2.3, False)])])
     for s in res["sizes"]:
         for r in s["runs"]:
-            r.pop("cpu_seconds")  # a busy machine (load 2.4 > 2 cores) and no CPU time: no ratio of durations
+            r.pop("cpu_seconds")  # a busy machine (load 3.4 > 2 cores + 1) and no CPU time: no ratio of durations
     cb.update_summary(res, tmp_path / "claims_bench.json")
     t = guide.sizing_texts(tmp_path)["guide_sizing_claims"]
     assert "durée a été multipliée" not in t and "temps processeur" not in t
@@ -189,5 +189,11 @@ def test_agreement_panel_cost_read_from_the_run_benchmark(tmp_path):
     data["agreement_panel"] = panel
     (tmp_path / "run_bench.json").write_text(json.dumps(data))
     run = guide.sizing_texts(tmp_path)["guide_sizing_run"]
-    assert (f"Le panneau de comparaison des estimateurs y a pris 31{NBSP}s pour MSP ; à cette taille, de "
+    assert (f"Le panneau de comparaison des estimateurs y a pris 31{NBSP}s pour le chapitre « MSP » ; à cette taille, de "
             "Chaisemartin-D'Haultfœuille et Wooldridge n'y sont pas calculés (option `--full-panel`") in run
+
+
+def test_a_run_alone_is_not_called_shared():
+    """A run that keeps both cores busy shows a load of about 2 (+ its own main process): not « shared »."""
+    assert guide._shared_fr(2.6, 2) == "" and guide._shared_fr(1.2, 2) == ""
+    assert "d'autres calculs" in guide._shared_fr(3.4, 2) and guide._shared_fr(None, 2) == ""

@@ -1088,9 +1088,10 @@ def _millions_fr(n: float) -> str:
 
 
 def _shared_fr(load_mean: float, cores) -> str:
-    """A clause when the load average exceeded the number of cores: other jobs shared the machine."""
+    """A clause when other jobs shared the machine: a load average above the cores plus one (a run that keeps every
+    core busy shows a load of about the cores, plus its own main or sampling process)."""
     try:
-        busy = float(load_mean) > float(cores)
+        busy = float(load_mean) > float(cores) + 1
     except (TypeError, ValueError):
         return ""
     return (" ; d'autres calculs se partageaient alors la machine, si bien que les durées mesurées majorent celles "
@@ -1147,7 +1148,7 @@ def sizing_table(folder: str | Path | None = None) -> TextTable | None:
         champ="une exécution par ligne ; durée de bout en bout (démarrage de Python et de Spark compris) ; temps "
               "processeur : somme des temps des cœurs utilisés par le calcul, moins sensible que la durée aux autres "
               "travaux d'une machine partagée ; mémoire : pic de la mémoire résidente de tous les processus du "
-              "calcul ; « charge moyenne » : charge du système pendant la mesure (au-delà du nombre de cœurs, "
+              "calcul ; « charge moyenne » : charge du système pendant la mesure (au-delà du nombre de cœurs plus un, "
               "d'autres travaux se partageaient la machine)",
         source=f"bancs d'essai benchmarks/run_bench.py et benchmarks/claims_bench.py d'evalkit, sur "
                f"{' et '.join(sorted(machines))}, données simulées",
@@ -1180,7 +1181,7 @@ def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
                        if r.get("chapter_execution_seconds") is not None
                        else _shared_fr(r["load_avg"]["mean"], run["machine"].get("cores"))) + ".")
         panel = run.get("agreement_panel") or {}
-        costs = [(registry.get(p), v) for p, v in panel.items() if p in registry.names() and v.get("seconds")]
+        costs = [(registry.get(p), panel[p]) for p in registry.names() if p in panel and panel[p].get("seconds")]
         if costs:
             from .studies.agreement import LABELS_FR
 
@@ -1189,7 +1190,8 @@ def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
             names = [{"dcdh": "de Chaisemartin-D'Haultfœuille"}.get(e, LABELS_FR[e].split(" (")[0])
                      for e in skipped if e in LABELS_FR]
             run_text += (" Le panneau de comparaison des estimateurs y a pris "
-                         + fmt_list(f"{_duration_fr(v['seconds'])} pour {spec.label}" for spec, v in costs)
+                         + fmt_list(f"{_duration_fr(v['seconds'])} pour le chapitre « {spec.label} »"
+                                    for spec, v in costs)
                          + (f" ; à cette taille, {fmt_list(names)} n'y {'sont' if len(names) > 1 else 'est'} "
                             "pas calculé" + ("s" if len(names) > 1 else "")
                             + " (option `--full-panel` d'`evalkit run`)" if names else "") + ".")
