@@ -271,11 +271,6 @@ def is_evalkit_output(folder: Path) -> bool:
     return (folder / MANIFEST).is_file() or (folder / "results" / "run.json").is_file()
 
 
-def _safe_rel(rel: str) -> bool:
-    p = Path(rel)
-    return bool(rel) and not p.is_absolute() and ".." not in p.parts
-
-
 def output_inventory(folder: Path) -> tuple[set[str], list[str]]:
     """(files evalkit wrote, other entries) of an earlier output, as paths relative to ``folder``.
 
@@ -283,23 +278,20 @@ def output_inventory(folder: Path) -> tuple[set[str], list[str]]:
     results/run.json and everything under html/). Other entries are every file, symbolic link or empty folder that
     is not among them: they are kept when the output is replaced. Symbolic links are never followed.
     """
+    from .io import safe_rel, walk_entries
+
     written: set[str] = set()
     man = folder / MANIFEST
     legacy = not man.is_file()
     if not legacy:
         try:
             data = json.loads(man.read_text(encoding="utf-8"))
-            written = {r for r in data.get("files", []) if isinstance(r, str) and _safe_rel(r)}
+            written = {r for r in data.get("files", []) if isinstance(r, str) and safe_rel(r)}
         except (OSError, ValueError, AttributeError):
             legacy = True
         written.add(MANIFEST)
     others: list[str] = []
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        rp = Path(root)
-        for d in list(dirs):
-            if (rp / d).is_symlink():
-                files.append(d)
-                dirs.remove(d)
+    for rp, dirs, files in walk_entries(folder):
         for f in files:
             rel = (rp / f).relative_to(folder).as_posix()
             if legacy and (rel in _LEGACY_FILES or rel.startswith("html/")):
@@ -351,20 +343,19 @@ def cmd_run(args) -> int:
 @contextlib.contextmanager
 def _environ(values: dict):
     """Set (or, for None, unset) environment variables for the duration of a block; restore them after."""
+    def apply(env: dict) -> None:
+        for k, v in env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
     saved = {k: os.environ.get(k) for k in values}
     try:
-        for k, v in values.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        apply(values)
         yield
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        apply(saved)
 
 
 def run_options(args, seed) -> list[str]:
@@ -406,7 +397,7 @@ def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progres
     written, others = output_inventory(out) if out.is_dir() else (set(), [])
     if written or others:
         print(f"evalkit : {_describe_replacement(out, written, others)}", file=sys.stderr, flush=True)
-    protect = [f for f in _input_files(data_dir)]
+    protect = _input_files(data_dir)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
@@ -451,8 +442,7 @@ def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progres
         write_bytes_atomic(replication_readme(run, found, stats or {}, tmp / "html", pages, options, seed, strict,
                                               root).encode("utf-8"), tmp / "README.md")
         mine = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file() or p.is_symlink())
-        write_bytes_atomic(json.dumps({"evalkit_version": __version__, "files": mine}, indent=1,
-                                      ensure_ascii=False).encode("utf-8"), tmp / MANIFEST)
+        _write_manifest(tmp, mine)
         clash = [o for o in others if (tmp / o.rstrip("/")).exists()]
         if clash:
             raise UserError(f"{out} : {len(clash)} fichier(s) qu'evalkit n'a pas écrits portent le nom d'un fichier "
@@ -532,18 +522,21 @@ def _keep_failed_log(log: Path, out: Path, written: set[str]) -> Path | None:
     """Move a failed build's log to OUT/build-failed.log (recorded in OUT's manifest, replaced by the next run)."""
     if not log.exists():
         return None
-    from .io import write_bytes_atomic
-
     try:  # OUT was checked: new, empty or an earlier evalkit output — the manifest keeps it recognisable
         out.mkdir(parents=True, exist_ok=True)
         target = out / "build-failed.log"
         shutil.move(str(log), str(target))
-        files = sorted((written | {"build-failed.log"}) - {MANIFEST})
-        write_bytes_atomic(json.dumps({"evalkit_version": __version__, "files": files}, indent=1,
-                                      ensure_ascii=False).encode("utf-8"), out / MANIFEST)
+        _write_manifest(out, sorted((written | {"build-failed.log"}) - {MANIFEST}))
         return target
     except OSError:
         return None
+
+
+def _write_manifest(folder: Path, files: list[str]) -> None:
+    from .io import write_bytes_atomic
+
+    write_bytes_atomic(json.dumps({"evalkit_version": __version__, "files": files}, indent=1,
+                                  ensure_ascii=False).encode("utf-8"), folder / MANIFEST)
 
 
 def _filtered_toc(root: Path, studies: list[str], tmp: Path) -> Path:
@@ -591,13 +584,16 @@ def _execute_and_build(root: Path, src: Path, build_dir: Path, toc: Path, pages:
     return timings
 
 
+def _jupyter_book_cmd(root: Path, strict: bool, *options: str) -> list[str]:
+    """``jupyter-book build ROOT [options] --keep-going`` (the executable beside Python's, else on the PATH)."""
+    exe = Path(sys.executable).with_name("jupyter-book")
+    return [str(exe) if exe.exists() else "jupyter-book", "build", str(root), *options, "--keep-going",
+            *(["-W", "-n"] if strict else [])]
+
+
 def _jupyter_book(root: Path, build_dir: Path, toc: Path, env: dict, progress: Progress,
                   strict: bool = False, log: Path | None = None, append: bool = False) -> dict:
-    exe = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(root), "--path-output", str(build_dir),
-           "--toc", str(toc), "--keep-going"]
-    if strict:
-        cmd += ["-W", "-n"]
+    cmd = _jupyter_book_cmd(root, strict, "--path-output", str(build_dir), "--toc", str(toc))
     log = log or build_dir.parent / "build.log"
     timings, current = {}, None
     if not append:
@@ -744,11 +740,7 @@ def run_manifest(data_dir: Path, found: dict, kind: str, seed, timings: dict, n_
 def cmd_build(args) -> int:
     """Build the book on the default data (data/synthetic) into _build/html (what `make book` does)."""
     root = paths.project_root()
-    exe = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(root), "--keep-going"]
-    if args.strict:
-        cmd += ["-W", "-n"]
-    code = subprocess.call(cmd, cwd=root)
+    code = subprocess.call(_jupyter_book_cmd(root, args.strict), cwd=root)
     if (root / "_build" / "html" / "index.html").exists():
         from . import synthese
 
@@ -1021,16 +1013,11 @@ def main(argv: list[str] | None = None) -> int:
         args.seed = DEFAULT_SEED
     try:
         return args.func(args)
-    except (DataError, UserError) as e:
+    except (DataError, UserError, BuildError) as e:
         if args.debug:
             raise
         print(f"evalkit : erreur : {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except BuildError as e:
-        if args.debug:
-            raise
-        print(f"evalkit : erreur : {e}", file=sys.stderr)
-        return EXIT_USAGE if e.cause.get("data_error") else EXIT_FAIL
+        return EXIT_FAIL if isinstance(e, BuildError) and not e.cause.get("data_error") else EXIT_USAGE
     except KeyboardInterrupt:
         print("evalkit : interrompu ; le dossier de sortie est resté tel qu'il était", file=sys.stderr)
         return 130

@@ -139,15 +139,6 @@ def _stem(path: Path) -> str:
     return path.stem
 
 
-def _decode_sample(raw: bytes) -> tuple[str, str]:
-    for enc in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            return raw.decode(enc), enc
-        except UnicodeDecodeError:
-            continue
-    raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
-
-
 def _encoding(path: Path) -> str:
     """UTF-16 if the file starts with its byte-order mark; UTF-8 if the whole file decodes as UTF-8; else
     Windows-1252 if it decodes as such (a superset of Latin-1 for printable text); else Latin-1 (decodes anything)."""
@@ -452,33 +443,43 @@ def sha256(path: Path | str) -> str:
 
 def write_csv_atomic(df: pd.DataFrame, target: Path | str, **kw) -> Path:
     """Write ``df`` to ``target`` through a temporary file in the same folder, then rename (atomic on POSIX)."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            df.to_csv(fh, index=False, **kw)
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return _write_atomic(target, lambda fh: df.to_csv(fh, index=False, **kw), "w", encoding="utf-8", newline="")
 
 
 def write_bytes_atomic(data: bytes, target: Path | str) -> Path:
+    return _write_atomic(target, lambda fh: fh.write(data), "wb")
+
+
+def _write_atomic(target: Path | str, write, mode: str, **open_kw) -> Path:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        with os.fdopen(fd, mode, **open_kw) as fh:
+            write(fh)
         os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def safe_rel(rel: str) -> bool:
+    """True for a relative path that stays inside its folder (not empty, not absolute, no ``..``)."""
+    p = Path(rel)
+    return bool(rel) and not p.is_absolute() and ".." not in p.parts
+
+
+def walk_entries(folder: Path):
+    """``os.walk(folder)`` top-down without following links, a symbolic link to a folder listed among the files."""
+    for root, dirs, files in os.walk(folder, topdown=True, followlinks=False):
+        rp = Path(root)
+        for d in list(dirs):
+            if (rp / d).is_symlink():
+                files.append(d)
+                dirs.remove(d)
+        yield rp, dirs, files
 
 
 def replace_dir(new: Path | str, target: Path | str, written: set[str] | Iterable[str] = (),
@@ -499,7 +500,7 @@ def replace_dir(new: Path | str, target: Path | str, written: set[str] | Iterabl
     if not target.exists() and not target.is_symlink():
         os.replace(new, target)
         return None
-    written = {w for w in written if w and not Path(w).is_absolute() and ".." not in Path(w).parts}
+    written = {w for w in written if safe_rel(w)}
     protect = {Path(p).resolve() for p in protect}
     old = target.with_name(f".{target.name}.old.{os.getpid()}")
     os.replace(target, old)
@@ -509,12 +510,7 @@ def replace_dir(new: Path | str, target: Path | str, written: set[str] | Iterabl
         os.replace(old, target)
         raise
     # foreign entries: move them back, same place
-    for root, dirs, files in os.walk(old, topdown=True, followlinks=False):
-        rp = Path(root)
-        for d in list(dirs):
-            if (rp / d).is_symlink():
-                files.append(d)
-                dirs.remove(d)
+    for rp, dirs, files in walk_entries(old):
         for f in files:
             src = rp / f
             rel = src.relative_to(old).as_posix()
