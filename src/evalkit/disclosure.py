@@ -17,11 +17,6 @@ MIN_CELL = 11
 MARK = "< 11"  # what a suppressed cell shows
 
 
-def is_small(n) -> bool:
-    """True when a count must not be published (0 < n < 11 is small; 0 is not disclosive but is kept small too)."""
-    return n is not None and not pd.isna(n) and n < MIN_CELL
-
-
 def suppress(
     table: pd.DataFrame,
     count_columns: Iterable[str],
@@ -54,20 +49,6 @@ def suppress(
             out.loc[small_row, c] = mark
     out.attrs["suppressed_cells"] = int(small_row.sum())
     return out
-
-
-def n_suppressed(table: pd.DataFrame) -> int:
-    """How many rows :func:`suppress` marked (0 if the table was not suppressed)."""
-    return int(table.attrs.get("suppressed_cells", 0))
-
-
-def assert_no_small_counts(table: pd.DataFrame, count_columns: Iterable[str]) -> None:
-    """Raise if a published table still shows a count below 11."""
-    for c in count_columns:
-        vals = pd.to_numeric(table[c], errors="coerce")
-        bad = vals < MIN_CELL
-        if bad.any():
-            raise AssertionError(f"column {c!r} shows {int(bad.sum())} counts below {MIN_CELL}")
 
 
 # --- counts in prose ------------------------------------------------------------------------------------------------

@@ -49,9 +49,6 @@ class StudySpec:
     def generator_module(self) -> ModuleType:
         return importlib.import_module(self.generator)
 
-    def analysis_module(self) -> ModuleType:
-        return importlib.import_module(self.analysis)
-
 
 STUDIES: tuple[StudySpec, ...] = (
     StudySpec(
