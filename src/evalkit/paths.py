@@ -38,10 +38,7 @@ def project_root() -> Path:
 
 def data_dir() -> Path:
     """Folder holding the study files (``msp.csv``, ``asalee.csv``, ``assistants.csv``)."""
-    env = os.environ.get(ENV_DATA)
-    if env:
-        return Path(env).expanduser().resolve()
-    return project_root() / "data" / "synthetic"
+    return _env_dir(ENV_DATA, "data", "synthetic")
 
 
 def data_kind() -> str:
@@ -58,10 +55,13 @@ def data_kind() -> str:
 
 def results_dir() -> Path:
     """Folder where chapters record their result rows (one CSV per chapter)."""
-    env = os.environ.get(ENV_RESULTS)
-    if env:
-        return Path(env).expanduser().resolve()
-    return project_root() / "_build" / "results"
+    return _env_dir(ENV_RESULTS, "_build", "results")
+
+
+def _env_dir(var: str, *default: str) -> Path:
+    """The folder named by environment variable ``var`` (resolved), else ``default`` under the project root."""
+    env = os.environ.get(var)
+    return Path(env).expanduser().resolve() if env else project_root().joinpath(*default)
 
 
 def seed() -> int:
