@@ -295,12 +295,8 @@ RULES_FR: dict[str, str] = {
     "must be third, half or full": "third, half ou full",
 }
 
-#: What one row of each file is, in French.
-ROW_FR: dict[str, str] = {
-    "msp": "médecin généraliste × année",
-    "asalee": "patient diabétique × année",
-    "assistants": "médecin généraliste × année",
-}
+#: What one row of each file is, in French (from the study registry).
+ROW_FR: dict[str, str] = {s.name: s.row_fr for s in registry.STUDIES}
 
 #: Cell values read as empty (R's NA, NaN, Stata's « . », Excel's #N/A…), compared in lower case after stripping.
 NA_TOKENS = frozenset({"na", "nan", "n/a", "#n/a", "null", "none", ".", "<na>"})
@@ -523,22 +519,22 @@ def _non_numeric(df: pd.DataFrame, st: Study, file: str) -> list[str]:
                 out.append(_problem(file, name, int(huge.sum()), s[huge], "dont la valeur est hors limites",
                                     f"vérifier {name} : ces nombres sont trop grands pour un effectif ou une année"))
                 continue
-            num = num.round().astype("Int64") if dtype.startswith("Int") else num
+            num = num.round().astype("Int64")
         df[name] = num
-        if not col.nullable:
-            na = df[name].isna()
-            if na.any():
-                out.append(_problem(file, name, int(na.sum()), None, f"vide{'s' if na.sum() > 1 else ''} "
-                                    f"(ou {_NA_SHOWN})",
-                                    f"renseigner {name} sur chaque ligne (cette colonne ne peut pas être vide)"))
+        out += _empty(df, name, col, file)
     for name, col in st.schema.columns.items():
-        if str(col.dtype) in ("str", "object") and not col.nullable:
-            na = df[name].isna()
-            if na.any():
-                out.append(_problem(file, name, int(na.sum()), None, f"vide{'s' if na.sum() > 1 else ''} "
-                                    f"(ou {_NA_SHOWN})",
-                                    f"renseigner {name} sur chaque ligne (cette colonne ne peut pas être vide)"))
+        if str(col.dtype) in ("str", "object"):
+            out += _empty(df, name, col, file)
     return out
+
+
+def _empty(df: pd.DataFrame, name: str, col, file: str) -> list[str]:
+    """The problem of empty cells in a column that cannot be empty ([] when there are none, or empty is allowed)."""
+    na = df[name].isna()
+    if col.nullable or not na.any():
+        return []
+    return [_problem(file, name, int(na.sum()), None, f"vide{'s' if na.sum() > 1 else ''} (ou {_NA_SHOWN})",
+                     f"renseigner {name} sur chaque ligne (cette colonne ne peut pas être vide)")]
 
 
 def _explain(err: SchemaErrors, df: pd.DataFrame, file: str) -> list[str]:
