@@ -142,24 +142,20 @@ def with_data(exhibit_list: Iterable[Exhibit], inputs: Iterable[InputFile], seed
 
 def machine() -> dict:
     """What the run ran on: OS, processor, cores, memory (no host name, no user name)."""
-    cpu = platform.processor() or platform.machine()
+    cpu = _proc_value("/proc/cpuinfo", "model name")
+    mem = _proc_value("/proc/meminfo", "MemTotal")  # « 16318712 kB »
+    return {"os": f"{platform.system()} {platform.release()}", "cpu": (platform.processor() or platform.machine()) if cpu is None else cpu,
+            "cores": os.cpu_count(), "memory_gb": None if mem is None else int(mem.split()[0]) / 1024**2,
+            "python": platform.python_version()}
+
+
+def _proc_value(path: str, key: str) -> str | None:
+    """What follows « key: » on the first such line of a Linux /proc file (None without the file or the line)."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        lines = Path(path).read_text().splitlines()
     except OSError:
-        pass
-    mem = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem = int(line.split()[1]) / 1024**2
-                break
-    except OSError:
-        pass
-    return {"os": f"{platform.system()} {platform.release()}", "cpu": cpu, "cores": os.cpu_count(),
-            "memory_gb": mem, "python": platform.python_version()}
+        return None
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith(key)), None)
 
 
 def resources() -> dict:
@@ -233,7 +229,6 @@ def _seconds(x) -> str:
         return "n.d."
     m, s = divmod(int(round(x)), 60)
     return f"{fmt_int(round(x))} s" + (f" ({m} min {s:02d} s)" if m else "")
-
 
 
 def readme(manifest: Mapping, inputs: list[InputFile], exhibit_list: list[Exhibit], *, usage: Mapping | None = None,
