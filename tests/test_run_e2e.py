@@ -78,7 +78,7 @@ def test_interrupted_run_leaves_previous_output_intact(run_out, user_data):
 
 def test_essentiel_numbers_equal_estimates(run_out):
     """The home page quotes the headline rows of estimates.csv, formatted in French, nothing else."""
-    from evalkit.results import fmt_ci, fmt_num
+    from evalkit.fr import fmt_ci, fmt_num
 
     est = pd.read_csv(run_out / "results" / "estimates.csv")
     html = (run_out / "html" / "index.html").read_text()

@@ -117,7 +117,7 @@ def record(rows: Iterable[Mapping] | pd.DataFrame, chapter: str, out_dir: Path |
     tables the chapter publishes and other pages reuse (e.g. ``{"published": published_vs_reproduced}``), written
     beside the rows as ``<chapter>.<name>.tsv``.
     """
-    from .io import write_csv_atomic
+    from .io import write_bytes_atomic, write_csv_atomic
 
     df = check(suppress_small(to_frame(rows)))  # suppressed first: a small row may come without an estimate
     out = Path(out_dir) if out_dir else paths.results_dir()
@@ -127,18 +127,14 @@ def record(rows: Iterable[Mapping] | pd.DataFrame, chapter: str, out_dir: Path |
         write_csv_atomic(table, out / f"{chapter}.{name}.tsv", sep="\t")
     fp = data_fingerprint(chapter)
     if fp:
-        from .io import write_bytes_atomic
-
         write_bytes_atomic(fp.encode(), target.with_suffix(".fingerprint"))
     return target
 
 
 def data_fingerprint(study: str) -> str | None:
     """Identifies the data a study's rows were computed from: evalkit version, data kind, seed, file SHA-256."""
-    from . import __version__
+    from . import __version__, registry
     from .io import find_file, sha256
-
-    from . import registry
 
     if study not in registry.names():
         return None
@@ -252,9 +248,3 @@ def headline(df: pd.DataFrame, study: str, outcome: str, unit: str) -> pd.Series
     if len(sel) != 1:
         raise KeyError(f"no unique headline row for {study}/{outcome}/{unit} (found {len(sel)})")
     return sel.iloc[0]
-
-
-# --- French number formatting lives in evalkit.fr. Re-exported only for the modules that still import it from here
-# (studies/msp, studies/asalee, studies/assistants, cli.cmd_power, tests/test_run_e2e.py); remove once they import fr.
-
-from .fr import NBSP, fmt_ci, fmt_eur, fmt_int, fmt_num, fmt_pct, fmt_pp  # noqa: E402,F401
