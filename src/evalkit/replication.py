@@ -144,9 +144,9 @@ def machine() -> dict:
     """What the run ran on: OS, processor, cores, memory (no host name, no user name)."""
     cpu = _proc_value("/proc/cpuinfo", "model name")
     mem = _proc_value("/proc/meminfo", "MemTotal")  # « 16318712 kB »
-    return {"os": f"{platform.system()} {platform.release()}", "cpu": (platform.processor() or platform.machine()) if cpu is None else cpu,
-            "cores": os.cpu_count(), "memory_gb": None if mem is None else int(mem.split()[0]) / 1024**2,
-            "python": platform.python_version()}
+    return {"os": f"{platform.system()} {platform.release()}",
+            "cpu": (platform.processor() or platform.machine()) if cpu is None else cpu, "cores": os.cpu_count(),
+            "memory_gb": None if mem is None else int(mem.split()[0]) / 1024**2, "python": platform.python_version()}
 
 
 def _proc_value(path: str, key: str) -> str | None:
