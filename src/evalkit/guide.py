@@ -19,6 +19,7 @@ an option added to evalkit without its description fails the tests instead of si
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import subprocess
@@ -31,10 +32,10 @@ from typing import Callable
 
 import pandas as pd
 
-from . import __version__, contracts, disclosure, plots, registry, results
+from . import __version__, contracts, disclosure, paths, plots, registry, results
 from .contracts import RESULTS_SCHEMA, STUDIES, DataError, DataWarning
 from .estimators import agreement as _agreement
-from .fr import fmt_num
+from .fr import NBSP, fmt_int, fmt_list, fmt_num, fmt_smart
 
 SOURCE_CODE = f"evalkit {__version__}"
 SOURCE_EXAMPLE = f"exemple fictif construit pour ce guide ; messages produits par evalkit {__version__}"
@@ -128,17 +129,9 @@ def dictionary_table(study: str) -> TextTable:
 
 def files_overview() -> pd.DataFrame:
     """One row per input file: name, what a row is, panel keys, treatment column, number of columns."""
-    rows = []
-    for name, st in STUDIES.items():
-        rows.append({
-            "Fichier": f"{name}.csv",
-            "Étude": st.title,
-            "Une ligne par": ROW_FR[name],
-            "Clé": f"{st.unit}, {st.time}",
-            "Année d'entrée": st.cohort,
-            "Colonnes": len(st.columns),
-        })
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"Fichier": f"{name}.csv", "Étude": st.title, "Une ligne par": ROW_FR[name],
+                          "Clé": f"{st.unit}, {st.time}", "Année d'entrée": st.cohort, "Colonnes": len(st.columns)}
+                         for name, st in STUDIES.items()])
 
 
 def files_table() -> TextTable:
@@ -459,16 +452,13 @@ def _describe_check(check) -> str:
 
 def results_dictionary() -> pd.DataFrame:
     """The columns of ``results/estimates.csv``, in file order, read off RESULTS_SCHEMA, with French descriptions."""
-    rows = []
-    for name, col in RESULTS_SCHEMA.columns.items():
-        rows.append({
-            "Colonne": name,
-            "Type": _DTYPE_FR.get(str(col.dtype), str(col.dtype)),
-            "Vide autorisé": "oui" if col.nullable else "non",
-            "Valeurs permises": "; ".join(_describe_check(c) for c in col.checks),
-            "Description": RESULTS_DESCRIPTIONS[name].format(tag=results.SUPPRESSED_TAG, min_cell=disclosure.MIN_CELL),
-        })
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{
+        "Colonne": name,
+        "Type": _DTYPE_FR.get(str(col.dtype), str(col.dtype)),
+        "Vide autorisé": "oui" if col.nullable else "non",
+        "Valeurs permises": "; ".join(_describe_check(c) for c in col.checks),
+        "Description": RESULTS_DESCRIPTIONS[name].format(tag=results.SUPPRESSED_TAG, min_cell=disclosure.MIN_CELL),
+    } for name, col in RESULTS_SCHEMA.columns.items()])
 
 
 def results_table() -> TextTable:
@@ -879,7 +869,7 @@ def claims_status() -> tuple[bool, bool]:
 
 def texts() -> dict[str, str]:
     """French texts and numbers the chapter glues into its prose (all read off evalkit)."""
-    from . import cli, paths
+    from . import cli
 
     has_cmd, has_pipeline = claims_status()
     if has_cmd:
@@ -1032,10 +1022,6 @@ _ENGINE_SHORT = {"duckdb": "DuckDB", "spark-cluster": "Spark sur une grappe auto
 def bench_results(which: str, folder: str | Path | None = None) -> dict | None:
     """The compact result of a benchmark (``which``: ``"run"`` or ``"claims"``) from ``folder`` (default
     ``<project>/benchmarks/results``), or None when it has not been run (file absent or unreadable)."""
-    import json
-
-    from . import paths
-
     try:
         base = Path(folder) if folder is not None else paths.project_root() / "benchmarks" / "results"
         return json.loads((base / BENCH_FILES[which]).read_text(encoding="utf-8"))
@@ -1045,8 +1031,6 @@ def bench_results(which: str, folder: str | Path | None = None) -> dict | None:
 
 def _duration_fr(seconds: float) -> str:
     """« 56 s », « 6,9 min » (from 2 minutes), « 2,4 h » (from 2 hours)."""
-    from .fr import NBSP, fmt_int, fmt_num
-
     if seconds < 120:
         return f"{fmt_int(seconds)}{NBSP}s"
     if seconds < 7200:
@@ -1055,8 +1039,6 @@ def _duration_fr(seconds: float) -> str:
 
 
 def _gb_fr(gb: float) -> str:
-    from .fr import NBSP, fmt_num
-
     return f"{fmt_num(gb, 1)}{NBSP}Go"
 
 
@@ -1070,8 +1052,6 @@ def _date_fr(iso: str) -> str:
 
 
 def _machine_fr(m: dict) -> str:
-    from .fr import fmt_num
-
     ram = m.get("ram_gb", m.get("ram_gib"))
     cpu = str(m.get("cpu", "")).strip()
     return (f"une machine de {m.get('cores', '?')} cœurs et {fmt_num(ram, 0) if ram is not None else '?'} Go de mémoire "
@@ -1080,8 +1060,6 @@ def _machine_fr(m: dict) -> str:
 
 def _millions_fr(n: float) -> str:
     """« 100 millions », « 10 millions », « 1 million » (rounded to the million below 10 M: one decimal)."""
-    from .fr import fmt_num, fmt_smart
-
     m = n / 1e6
     v = fmt_num(m, 0) if m >= 10 else fmt_smart(round(m, 1))
     return f"{v} million{'s' if round(m, 1) >= 2 else ''}"
@@ -1098,11 +1076,19 @@ def _shared_fr(load_mean: float, cores) -> str:
             "d'une machine réservée") if busy else ""
 
 
+def _bench_load(c: dict) -> tuple:
+    """(mean load average, cores) of one measurement of the claims benchmark."""
+    return c["load_avg"]["mean"], c["machine"].get("cores")
+
+
+def _load_fr(c: dict) -> str:
+    """« 2,1 pour 2 cœurs », and the clause of :func:`_shared_fr` when other jobs shared the machine."""
+    return f"{fmt_num(_bench_load(c)[0], 1)} pour {c['machine'].get('cores', '?')} cœurs" + _shared_fr(*_bench_load(c))
+
+
 def sizing(folder: str | Path | None = None) -> pd.DataFrame | None:
     """The measured time and memory of ``evalkit run`` at national size and of ``evalkit claims`` at each size
     benchmarked, one row per measurement, in French (read from the benchmarks' JSON; None when neither exists)."""
-    from .fr import fmt_int, fmt_num
-
     run, claims = bench_results("run", folder), bench_results("claims", folder)
     rows = []
     if run:
@@ -1158,8 +1144,6 @@ def sizing_table(folder: str | Path | None = None) -> TextTable | None:
 def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
     """The glued sentences of the « Dimensionner un calcul » section, from the benchmarks' JSON; when a benchmark
     has not been run, its sentence says so (the book still builds)."""
-    from .fr import fmt_int, fmt_list, fmt_num
-
     run, claims = bench_results("run", folder), bench_results("claims", folder)
     if run:
         r = run["run"]
@@ -1212,8 +1196,7 @@ def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
                          + (f" (temps processeur : {_duration_fr(big['cpu_seconds'])})" if big.get("cpu_seconds")
                             else "")
                          + f", avec au plus {_gb_fr(big['peak_rss_gb'])} de mémoire résidente (charge moyenne du "
-                         f"système {fmt_num(big['load_avg']['mean'], 1)} pour {big['machine'].get('cores', '?')} "
-                         "cœurs" + _shared_fr(big["load_avg"]["mean"], big["machine"].get("cores")) + ")"
+                         f"système {_load_fr(big)})"
                          + ("" if big.get("equals_truth") is None else
                             (" ; les tables obtenues sont identiques, octet pour octet, aux tables attendues, que "
                              "le générateur des données simulées connaît d'avance" if big["equals_truth"] else
@@ -1224,8 +1207,7 @@ def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
                 # time grows comparably only in CPU seconds, or in wall time when neither run shared the machine
                 if a.get("cpu_seconds") and b.get("cpu_seconds"):
                     time_fr = f"le temps processeur a été multiplié par {fmt_num(b['cpu_seconds'] / a['cpu_seconds'], 1)}"
-                elif not (_shared_fr(a["load_avg"]["mean"], a["machine"].get("cores"))
-                          or _shared_fr(b["load_avg"]["mean"], b["machine"].get("cores"))):
+                elif not (_shared_fr(*_bench_load(a)) or _shared_fr(*_bench_load(b))):
                     time_fr = f"la durée a été multipliée par {fmt_num(b['seconds'] / a['seconds'], 1)}"
                 else:
                     time_fr = ""
@@ -1242,8 +1224,7 @@ def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
                              "le calcul passant par le réseau comme sur une grappe réelle)" if eng == "spark-cluster"
                              else "") + f", {_millions_fr(big['prs_lines'])} de lignes ont demandé "
                              f"{_duration_fr(big['seconds'])} et {_gb_fr(big['peak_rss_gb'])} (charge moyenne "
-                             f"{fmt_num(big['load_avg']['mean'], 1)} pour {big['machine'].get('cores', '?')} cœurs"
-                             + _shared_fr(big["load_avg"]["mean"], big["machine"].get("cores")) + ")"
+                             f"{_load_fr(big)})"
                              + ("" if same is None else (" ; les tables sont identiques octet pour octet à celles de "
                                                          "DuckDB" if same else " ; les tables diffèrent de celles "
                                                          "de DuckDB")) + ".")
@@ -1283,12 +1264,10 @@ def messages_block(cases: list[Case], title: str) -> Messages:
 
 
 def cli_block(runs: list[CliRun], title: str) -> Messages:
-    items = []
-    for r in runs:
-        shown = "$ " + r.command + "\n" + r.stdout + r.stderr.rstrip() + f"\n(code de sortie : {r.exit_code})"
-        items.append((f"Code de sortie {r.exit_code}" + (" : données acceptées" if r.exit_code == 0 else
-                                                          " : données refusées, rien n'est écrit"), shown))
-    return Messages(items, title)
+    return Messages([(f"Code de sortie {r.exit_code}" + (" : données acceptées" if r.exit_code == 0 else
+                                                        " : données refusées, rien n'est écrit"),
+                      "$ " + r.command + "\n" + r.stdout + r.stderr.rstrip() + f"\n(code de sortie : {r.exit_code})")
+                     for r in runs], title)
 
 
 __all__ = [
