@@ -552,12 +552,7 @@ def answer(study: str, rows: pd.DataFrame, kind: str | None = None) -> Answer | 
 
 def answers() -> list[Answer]:
     """Answers of every study whose chapter recorded rows for the current data (in the book's order)."""
-    out = []
-    for s, rows in all_rows().items():
-        a = answer(s, rows)
-        if a is not None:
-            out.append(a)
-    return out
+    return [a for s, rows in all_rows().items() if (a := answer(s, rows)) is not None]
 
 
 # --- notes and downloads ---------------------------------------------------------------------------------------
@@ -670,14 +665,12 @@ def home_blocks() -> list:
     source), the synthetic-data warning, then what the book demonstrates on those data. User build: the results on
     the user's data first, then the published evaluations as a reference."""
     ans = answers()
-    out: list = []
+    box = [b for b in (key_figures_box(),) if b is not None]
     if paths.data_kind() == "user":
-        out += [user_data_note(), _h2("Les résultats sur ces données"), *ans]
-        out += [b for b in (key_figures_box(),) if b is not None]
-        out += [_h2("Repères : ce que concluent les évaluations publiées"), known_block()]
+        out = [user_data_note(), _h2("Les résultats sur ces données"), *ans, *box,
+               _h2("Repères : ce que concluent les évaluations publiées"), known_block()]
     else:
-        out += [_h2("Ce que l'on sait : les évaluations publiées"), known_block(), synthetic_warning()]
-        out += [b for b in (key_figures_box(),) if b is not None]
+        out = [_h2("Ce que l'on sait : les évaluations publiées"), known_block(), synthetic_warning(), *box]
         if ans:
             out += [_h2("Ce que ce livre démontre : la méthode, sur données synthétiques"), *ans]
     out += [n for n in (missing_note(), unavailable_note()) if n is not None]
@@ -737,11 +730,7 @@ def _harmonise(study: str, t: pd.DataFrame) -> pd.DataFrame:
 
 def published_vs_reproduced() -> pd.DataFrame:
     """The studies' published figures beside the book's estimates, in one table (recorded tables only)."""
-    parts = []
-    for s in registry.names():
-        t = study_table(s, "published")
-        if t is not None and len(t):
-            parts.append(_harmonise(s, t))
+    parts = [_harmonise(s, t) for s in registry.names() if (t := study_table(s, "published")) is not None and len(t)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_PUB_COLUMNS)
 
 
