@@ -12,6 +12,7 @@ import csv
 import os
 import re
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Iterable
 
@@ -21,7 +22,7 @@ from . import paths
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
-from .contracts import STUDIES, DataError, validate
+from .contracts import STUDIES, DataError, DataWarning, out_of_window, validate
 
 EXTENSIONS = (".csv", ".csv.gz", ".parquet", ".pq")
 FIX = "Pour corriger :"
@@ -176,7 +177,6 @@ def sniff_csv(path: Path) -> dict:
         raw = fh.read(64 * 1024)
     text = raw.decode(encoding, errors="replace")
     header = text.splitlines()[0] if text else ""
-    skip = 0
     m = re.match(r"^\ufeff?\s*\"?sep=(.)\"?\s*$", header)
     if m:  # Excel's « sep=; » hint line before the header
         lines = text.splitlines()
@@ -191,7 +191,7 @@ def sniff_csv(path: Path) -> dict:
         except csv.Error:
             sep = ","
     decimal = "," if sep in (";", "\t", "|") else "."
-    return {"sep": sep, "decimal": decimal, "encoding": encoding, "skip": skip}
+    return {"sep": sep, "decimal": decimal, "encoding": encoding, "skip": 0}
 
 
 _SEP_FR = {";": "point-virgule", ",": "virgule", "\t": "tabulation", "|": "barre verticale"}
@@ -258,8 +258,7 @@ def _check_fields(path: Path, opts: dict) -> list[str]:
         else:
             what += f" : lignes tronquées ou valeurs manquantes (dès la colonne '{header[k]}') ?"
             fix = f"réexporter le fichier complet : chaque ligne doit avoir les {h} champs de l'en-tête"
-        raise DataError(f"{path.name} : {what}{'' if what.endswith('?') else '.'} {FIX} {fix}", file=path.name,
-                        column=header[-1] if header else None)
+        raise _err(path, what, fix, column=header[-1] if header else None)
     return header
 
 
@@ -270,10 +269,6 @@ def read_table(path: Path | str) -> pd.DataFrame:
     checks that every data line has as many fields as the header, and drops lines whose fields are all empty (with a
     :class:`~evalkit.contracts.DataWarning`).
     """
-    import warnings
-
-    from .contracts import DataWarning
-
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path.name} : fichier introuvable. {FIX} vérifier le nom et le dossier donnés à --data",
@@ -360,10 +355,6 @@ def load(study: str, data_dir: Path | str | None = None, balance: str | None = N
     ``"warn"``. When ``EVALKIT_VALIDATED_CACHE`` names a folder (``evalkit run`` sets one), the validated table is
     kept there under the file's SHA-256 and read back by later loads of the same bytes, with the same warnings.
     """
-    import warnings
-
-    from .contracts import DataWarning, out_of_window
-
     if study not in STUDIES:
         raise ValueError(f"unknown study {study!r}; expected one of {', '.join(STUDIES)}")
     balance = balance or os.environ.get(ENV_BALANCE) or "warn"
