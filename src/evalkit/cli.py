@@ -74,6 +74,7 @@ def validate_dir(data_dir: Path, studies: list[str] | None, progress=None, balan
                             f"contient les fichiers (ici : --data {data_dir.parent})")
         raise UserError(f"{data_dir} : dossier introuvable. Pour corriger : donner à --data le dossier qui contient "
                         "msp.csv, asalee.csv, assistants.csv")
+    progress = progress or (lambda msg: None)
     wanted = studies or list(STUDIES)
     found, errors, todo = {}, [], []
     for study in wanted:
@@ -83,8 +84,7 @@ def validate_dir(data_dir: Path, studies: list[str] | None, progress=None, balan
             errors.append(str(e))
             continue
         if path is None:
-            if progress:
-                progress(f"{study} : aucun fichier dans {data_dir} — chapitre omis")
+            progress(f"{study} : aucun fichier dans {data_dir} — chapitre omis")
             continue
         todo.append((study, path))
     jobs = _validation_jobs([p for _, p in todo])
@@ -92,16 +92,14 @@ def validate_dir(data_dir: Path, studies: list[str] | None, progress=None, balan
         import concurrent.futures as cf
         import multiprocessing
 
-        if progress:
-            progress(f"validation de {', '.join(p.name for _, p in todo)} ({jobs} à la fois)")
+        progress(f"validation de {', '.join(p.name for _, p in todo)} ({jobs} à la fois)")
         with cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(_validate_one, study, data_dir, balance, stats is not None) for study, _ in todo]
             checked = [f.result() for f in futures]
     else:
         checked = []
         for study, path in todo:
-            if progress:
-                progress(f"validation de {path.name}")
+            progress(f"validation de {path.name}")
             checked.append(_validate_one(study, data_dir, balance, stats is not None))
     for (study, path), (n, msgs, error, st) in zip(todo, checked):
         if error is not None:
@@ -235,13 +233,12 @@ def _input_files(data_dir: Path) -> list[Path]:
 def _check_out(data_dir: Path, out: Path) -> None:
     """Refuse any overlap between the data and the output folder, after resolving symbolic links."""
     data_dir, out = data_dir.resolve(), out.resolve()
-    fix = "Pour corriger : choisir un dossier de sortie distinct, ni dans le dossier de données ni au-dessus de lui"
+    fix = ("Pour corriger : choisir un dossier de sortie distinct, ni dans le dossier de données ni au-dessus de lui "
+           "(les données ne sont jamais modifiées)")
     if out == data_dir:
-        raise UserError(f"--out {out} est le dossier de données lui-même. {fix} (les données ne sont jamais "
-                        "modifiées)")
+        raise UserError(f"--out {out} est le dossier de données lui-même. {fix}")
     if _inside(out, data_dir):
-        raise UserError(f"--out {out} est à l'intérieur du dossier de données {data_dir}. {fix} (les données ne "
-                        "sont jamais modifiées)")
+        raise UserError(f"--out {out} est à l'intérieur du dossier de données {data_dir}. {fix}")
     if _inside(data_dir, out):
         raise UserError(f"le dossier de données {data_dir} est à l'intérieur du dossier de sortie {out} : remplacer "
                         f"la sortie effacerait les données. Pour corriger : déplacer les données hors de {out}, ou "
