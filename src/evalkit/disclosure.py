@@ -216,14 +216,11 @@ def suppress_margins(
     values = {(r, c): pd.to_numeric(pd.Series([table.at[r, c]]), errors="coerce").iloc[0]
               for r in table.index for c in count_columns}
     primary = {cell for cell, v in values.items() if pd.notna(v) and v < MIN_CELL}
-    equations: list[Equation] = []
-    for c in count_columns:
-        for t, members in row_groups:
-            equations.append(((t, c), [(m, c) for m in members]))
+    equations: list[Equation] = [((t, c), [(m, c) for m in members])
+                                 for c in count_columns for t, members in row_groups]
     if total_column:
         parts = [c for c in count_columns if c != total_column]
-        for r in table.index:
-            equations.append(((r, total_column), [(r, c) for c in parts]))
+        equations += [((r, total_column), [(r, c) for c in parts]) for r in table.index]
     hidden = complementary_mask(values, primary, equations)
     out = table.copy()
     for c in count_columns:
