@@ -33,7 +33,7 @@ from typing import Callable
 import pandas as pd
 
 from . import __version__, contracts, disclosure, paths, plots, registry, results
-from .contracts import RESULTS_SCHEMA, STUDIES, DataError, DataWarning
+from .contracts import RESULTS_SCHEMA, STUDIES
 from .estimators import agreement as _agreement
 from .fr import NBSP, fmt_int, fmt_list, fmt_num, fmt_smart
 
@@ -643,22 +643,17 @@ def _write(tables: dict[str, pd.DataFrame], folder: Path) -> None:
 
 
 def _load(study: str, df: pd.DataFrame, balance: str = "warn") -> tuple[str | None, list[str]]:
-    """Write ``df`` as ``<study>.csv`` and read it back through :func:`evalkit.io.load`, as ``evalkit`` does.
+    """Write ``df`` as ``<study>.csv`` and validate it as ``evalkit validate`` does (:func:`evalkit.cli._validate_one`,
+    which reads it through :func:`evalkit.io.load`).
 
     Returns (error message or None, warning messages).
     """
-    from .io import load
+    from .cli import _validate_one
 
     with tempfile.TemporaryDirectory(prefix="evalkit-guide-") as tmp:
         _write({study: df}, Path(tmp))
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", DataWarning)
-            try:
-                load(study, tmp, balance=balance)
-                err = None
-            except DataError as e:
-                err = str(e)
-    return err, [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+        _, msgs, err, _ = _validate_one(study, Path(tmp), balance, False)
+    return err, msgs
 
 
 def _drop_col(col):
