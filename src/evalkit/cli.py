@@ -384,7 +384,7 @@ def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progres
     options that reproduce the run, ``stats`` the inputs' units and periods (:func:`validate_dir`).
     """
     from . import replication
-    from .io import replace_dir, write_bytes_atomic, write_csv_atomic
+    from .io import _UMASK, replace_dir, write_bytes_atomic, write_csv_atomic
     from .results import collect
 
     root = paths.project_root()
@@ -401,8 +401,6 @@ def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progres
     except OSError as e:
         raise UserError(f"--out {out} : impossible d'y écrire ({e.strerror or type(e).__name__}). Pour corriger : "
                         "choisir un dossier où vous pouvez écrire") from None
-    from .io import _UMASK
-
     os.chmod(tmp, 0o777 & ~_UMASK)
     try:
         parts = tmp / "_parts"
