@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from ..results import make_row
+from .base import Estimate
 from .did import EventStudy
 from .staggered import CSResult, callaway_santanna
 
@@ -103,10 +103,8 @@ class HonestResult:
         est = "honest_did_rm" if self.method == "relative_magnitude" else "honest_did_sd"
         rows = []
         for r in self.grid.itertuples(index=False):
-            lo, hi = sorted((r.ci_low * scale, r.ci_high * scale))
-            rows.append(make_row(study=study, outcome=outcome, estimator=est, estimate=self.estimate * scale,
-                                 std_error=self.std_error * abs(scale), ci_low=lo, ci_high=hi, unit=unit,
-                                 n_units=n_units, n_obs=n_obs, subgroup=f"{key}={r.M:g}", data=data))
+            e = Estimate(est, self.estimate, self.std_error, r.ci_low, r.ci_high, n_units=n_units, n_obs=n_obs)
+            rows += e.to_rows(study, outcome, unit, subgroup=f"{key}={r.M:g}", data=data, scale=scale)
         return rows
 
 
