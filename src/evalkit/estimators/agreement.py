@@ -231,26 +231,18 @@ def _survey(d: pd.DataFrame, weights: str | None):
     return SurveyDesign(weights=weights)
 
 
-def _sun_abraham(d, y, unit, time, *, weights, cluster, control_group, trends, **_):
-    from diff_diff import SunAbraham
+def _with_trends(cls: str, *options: str) -> Callable[..., Any]:
+    """Fitter of diff-diff's estimator ``cls`` (``cluster`` and the settings named in ``options``) with the covariate
+    × period terms as covariates: Sun & Abraham, the imputation and the two-stage estimators."""
 
-    est = SunAbraham(control_group=control_group, cluster=cluster)
-    return est.fit(d, outcome=y, unit=unit, time=time, first_treat=FT, covariates=trends or None,
-                   survey_design=_survey(d, weights))
+    def fit(d, y, unit, time, *, weights, cluster, trends, **kw):
+        import diff_diff
 
+        est = getattr(diff_diff, cls)(cluster=cluster, **{k: kw[k] for k in options})
+        return est.fit(d, outcome=y, unit=unit, time=time, first_treat=FT, covariates=trends or None,
+                       survey_design=_survey(d, weights))
 
-def _imputation(d, y, unit, time, *, weights, cluster, trends, **_):
-    from diff_diff import ImputationDiD
-
-    return ImputationDiD(cluster=cluster).fit(d, outcome=y, unit=unit, time=time, first_treat=FT,
-                                              covariates=trends or None, survey_design=_survey(d, weights))
-
-
-def _two_stage(d, y, unit, time, *, weights, cluster, trends, **_):
-    from diff_diff import TwoStageDiD
-
-    return TwoStageDiD(cluster=cluster).fit(d, outcome=y, unit=unit, time=time, first_treat=FT,
-                                            covariates=trends or None, survey_design=_survey(d, weights))
+    return fit
 
 
 def _dcdh(d, y, unit, time, *, weights, trends, **_):
@@ -299,9 +291,9 @@ def _columns(name: str, d: pd.DataFrame, outcome: str, unit: str, time: str, kw:
 
 
 _FITTERS: dict[str, Callable[..., Any]] = {
-    "sun_abraham": _sun_abraham,
-    "imputation_bjs": _imputation,
-    "two_stage_gardner": _two_stage,
+    "sun_abraham": _with_trends("SunAbraham", "control_group"),
+    "imputation_bjs": _with_trends("ImputationDiD"),
+    "two_stage_gardner": _with_trends("TwoStageDiD"),
     "dcdh": _dcdh,
     "wooldridge_etwfe": _wooldridge,
 }
@@ -413,12 +405,9 @@ def agreement(
         est, reason = None, None
         with collect_warnings(short=True, unique=True, ignore=_IGNORE) as caught:
             try:
-                if name == "twfe" and _same_twfe(static_twfe, n_units, n_obs, trends, weights, cluster):
-                    est = static_twfe
-                    est = Estimate(name, est.estimate, est.std_error, est.ci_low, est.ci_high, est.p_value,
-                                   n_units=est.n_units, n_obs=est.n_obs)
-                elif name == "twfe":
-                    est = _twfe(d, outcome, unit, time, FT, controls=list(trends.columns), weights=weights)
+                if name == "twfe":
+                    est = (static_twfe if _same_twfe(static_twfe, n_units, n_obs, trends, weights, cluster) else
+                           _twfe(d, outcome, unit, time, FT, controls=list(trends.columns), weights=weights))
                     est = Estimate(name, est.estimate, est.std_error, est.ci_low, est.ci_high, est.p_value,
                                    n_units=est.n_units, n_obs=est.n_obs)
                 else:

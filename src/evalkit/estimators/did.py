@@ -24,8 +24,7 @@ from linearmodels.panel import PanelOLS, PooledOLS
 from scipy import stats
 
 from ..disclosure import MIN_CELL
-from ..results import make_row
-from .base import Estimate, clean_cohort, normal_ci, normal_p, treatment_dummy
+from .base import Aggregate, Estimate, clean_cohort, normal_ci, normal_p, treatment_dummy
 
 #: ``PanelOLS.fit`` options of the TWFE fits. They give G/(G−1)·(n−1)/(n−k) with k = regressors only
 #: (``debiased=True`` is linearmodels' default); :func:`_fixest_cov` then adds the year-effect levels to k.
@@ -50,6 +49,13 @@ def _t_inference(est: float, se: float, df: int) -> tuple[float, float, float]:
         return float("nan"), float("nan"), float("nan")
     q = float(stats.t.ppf(0.975, df))
     return float(est - q * se), float(est + q * se), float(2 * stats.t.sf(abs(est / se), df))
+
+
+def _inference(est: float, se: float, n_clusters: int | None) -> tuple[float, float, float]:
+    """95 % CI and p-value: fixest's, t(G − 1); normal when ``n_clusters`` is None (``fit_options`` given)."""
+    if n_clusters is None:
+        return (*normal_ci(est, se), normal_p(est, se))
+    return _t_inference(est, se, n_clusters - 1)
 
 
 @dataclass(frozen=True)
@@ -84,10 +90,21 @@ def _weighted(d: pd.DataFrame, weights: str | None) -> pd.DataFrame:
     return d.assign(_w=d[weights].astype(float))
 
 
-def _panel(df: pd.DataFrame, unit: str, time: str) -> pd.DataFrame:
+def _panel(df: pd.DataFrame, unit: str, time: str, index: bool = True) -> pd.DataFrame:
     if df.duplicated([unit, time]).any():
         raise ValueError(f"duplicate ({unit}, {time}) rows: a panel has one row per unit and period")
-    return df.set_index([unit, time]).sort_index()
+    return df.set_index([unit, time]).sort_index() if index else df
+
+
+def _fe_fit(d: pd.DataFrame, outcome: str, unit: str, time: str, names: list[str], fit_options: dict | None,
+            **model: Any) -> tuple[Any, pd.DataFrame, int | None]:
+    """``PanelOLS`` with unit and period effects and the :data:`FIXEST_LIKE` options overridden by ``fit_options``:
+    the fit, the covariance and the number of clusters — fixest's covariance (:func:`_fixest_cov`) by default,
+    linearmodels' own and None with ``fit_options``."""
+    p = _panel(d, unit, time)
+    res = PanelOLS(p[outcome], p[names], entity_effects=True, time_effects=True, weights=p["_w"], **model).fit(
+        **{**FIXEST_LIKE, **(fit_options or {})})
+    return (res, res.cov, None) if fit_options else (res, *_fixest_cov(res, int(d[time].nunique())))
 
 
 def did_2x2(
@@ -126,12 +143,10 @@ def did_2x2(
     p = _panel(d, unit, time)
     exog = p[["_T", "_P", "_TP"]].assign(const=1.0)[["const", "_T", "_P", "_TP"]]
     if extra:
-        codes = pd.DataFrame({"cluster": pd.factorize(p[cluster])[0]}, index=p.index)
-        res = PooledOLS(p[outcome], exog, weights=p["_w"]).fit(cov_type="clustered", clusters=codes,
-                                                               group_debias=True)
+        by = {"clusters": pd.DataFrame({"cluster": pd.factorize(p[cluster])[0]}, index=p.index)}
     else:
-        res = PooledOLS(p[outcome], exog, weights=p["_w"]).fit(cov_type="clustered", cluster_entity=True,
-                                                               group_debias=True)
+        by = {"cluster_entity": True}
+    res = PooledOLS(p[outcome], exog, weights=p["_w"]).fit(cov_type="clustered", group_debias=True, **by)
     est, se = float(res.params["_TP"]), float(res.std_errors["_TP"])
     cell = d.groupby(["_T", "_P"])
     wm = cell.apply(lambda c: np.average(c[outcome], weights=c["_w"]), include_groups=False)
@@ -192,23 +207,12 @@ def twfe(
     # linearmodels hashing string ids again at each of its groupings (≈ 2 s per fit on 780,000 rows)
     d[unit] = pd.factorize(d[unit], sort=True)[0]
     if not fit_options:
-        if d.duplicated([unit, time]).any():
-            raise ValueError(f"duplicate ({unit}, {time}) rows: a panel has one row per unit and period")
-        fast = _twfe_within(d, outcome, unit, time, ["D", *controls])
+        fast = _twfe_within(_panel(d, unit, time, index=False), outcome, unit, time, ["D", *controls])
         if fast is not None:
             return fast
-    p = _panel(d, unit, time)
-    res = PanelOLS(p[outcome], p[["D", *controls]], entity_effects=True, time_effects=True, weights=p["_w"]).fit(
-        **{**FIXEST_LIKE, **(fit_options or {})}
-    )
-    est = float(res.params["D"])
-    if fit_options:
-        se = float(res.std_errors["D"])
-        (lo, hi), p_value = normal_ci(est, se), normal_p(est, se)
-    else:
-        cov, n_clusters = _fixest_cov(res, int(d[time].nunique()))
-        se = float(np.sqrt(cov.loc["D", "D"]))
-        lo, hi, p_value = _t_inference(est, se, n_clusters - 1)
+    res, cov, n_clusters = _fe_fit(d, outcome, unit, time, ["D", *controls], fit_options)
+    est, se = float(res.params["D"]), float(np.sqrt(cov.loc["D", "D"]))
+    lo, hi, p_value = _inference(est, se, n_clusters)
     return TWFEResult("twfe", est, se, lo, hi, p_value, int(d[unit].nunique()), len(d), raw=res)
 
 
@@ -300,19 +304,10 @@ class EventStudy:
         min_units: int = MIN_CELL,
     ) -> list[dict]:
         """One row per estimated event time (``subgroup="<prefix>event_time=e"``); small cells left out."""
-        rows = []
-        for r in self.coefficients.itertuples(index=False):
-            if r.is_reference or r.n_units < min_units:
-                continue
-            lo, hi = sorted((r.ci_low * scale, r.ci_high * scale))
-            rows.append(
-                make_row(
-                    study=study, outcome=outcome, estimator=self.estimator, estimate=r.estimate * scale,
-                    std_error=r.std_error * abs(scale), ci_low=lo, ci_high=hi, unit=unit, n_units=r.n_units,
-                    n_obs=self.n_obs, subgroup=f"{subgroup_prefix}event_time={int(r.event_time)}", data=data,
-                )
-            )
-        return rows
+        coef = self.coefficients[~self.coefficients["is_reference"].astype(bool)]
+        return Aggregate("event_time", None, coef).to_rows(study, outcome, unit, data=data, scale=scale,
+                                                           estimator=self.estimator, subgroup_prefix=subgroup_prefix,
+                                                           n_obs=self.n_obs, min_units=min_units)
 
 
 def _dummy_name(e: int) -> str:
@@ -369,25 +364,13 @@ def twfe_event_study(
     names = [_dummy_name(k) for k in times]
     for k, name in zip(times, names):
         d[name] = (e == k).astype(float)
-    p = _panel(d, unit, time)
-    res = PanelOLS(
-        p[outcome], p[names], entity_effects=True, time_effects=True, drop_absorbed=True, weights=p["_w"]
-    ).fit(
-        **{**FIXEST_LIKE, **(fit_options or {})}
-    )
-    if fit_options:
-        cov, n_clusters = res.cov, 0
-    else:
-        cov, n_clusters = _fixest_cov(res, int(d[time].nunique()))
+    res, cov, n_clusters = _fe_fit(d, outcome, unit, time, names, fit_options, drop_absorbed=True)
     treated_units = d.assign(_e=e).dropna(subset=["_e"]).groupby("_e")[unit].nunique()
     rows = []
     for k, name in zip(times, names):
         est = float(res.params.get(name, np.nan))
         se = float(np.sqrt(cov.loc[name, name])) if name in cov.index else float("nan")
-        if fit_options:
-            (lo, hi), p_value = normal_ci(est, se), normal_p(est, se)
-        else:
-            lo, hi, p_value = _t_inference(est, se, n_clusters - 1)
+        lo, hi, p_value = _inference(est, se, n_clusters)
         rows.append((k, est, se, lo, hi, p_value, int(treated_units.get(k, 0)), False))
     rows.append((reference, 0.0, np.nan, np.nan, np.nan, np.nan, int(treated_units.get(reference, 0)), True))
     coef = pd.DataFrame(

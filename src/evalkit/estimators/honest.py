@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from ..results import make_row
+from .base import Estimate
 from .did import EventStudy
 from .staggered import CSResult, callaway_santanna
 
@@ -103,10 +103,8 @@ class HonestResult:
         est = "honest_did_rm" if self.method == "relative_magnitude" else "honest_did_sd"
         rows = []
         for r in self.grid.itertuples(index=False):
-            lo, hi = sorted((r.ci_low * scale, r.ci_high * scale))
-            rows.append(make_row(study=study, outcome=outcome, estimator=est, estimate=self.estimate * scale,
-                                 std_error=self.std_error * abs(scale), ci_low=lo, ci_high=hi, unit=unit,
-                                 n_units=n_units, n_obs=n_obs, subgroup=f"{key}={r.M:g}", data=data))
+            e = Estimate(est, self.estimate, self.std_error, r.ci_low, r.ci_high, n_units=n_units, n_obs=n_obs)
+            rows += e.to_rows(study, outcome, unit, subgroup=f"{key}={r.M:g}", data=data, scale=scale)
         return rows
 
 
@@ -413,28 +411,35 @@ def _bisect(test: _MomentTest, rejected: float, accepted: float, tol: float, poi
 # --- public API ---------------------------------------------------------------------------------------------------
 
 
-def _rm_ci(beta, sigma, n_pre, n_post, l_vec, mbar, alpha, kappa, seed, draws, post_moments_only=True):
-    """ARP-hybrid CI and identified set for ``Δ^RM(M̄)``: hulls over the 2·n_pre polyhedra."""
-    sd_theta = float(np.sqrt(l_vec @ sigma[n_pre:, n_pre:] @ l_vec))
-    centre = float(l_vec @ beta[n_pre:])
-    lows, highs, id_lo, id_hi = [], [], [], []
+def _target_sd(l_vec: np.ndarray, sigma: np.ndarray, n_pre: int) -> float:
+    """SD of ``l'β̂_post``."""
+    return float(np.sqrt(l_vec @ sigma[n_pre:, n_pre:] @ l_vec))
+
+
+def _rm_tests(beta, sigma, n_pre, n_post, l_vec, mbar, alpha, kappa, seed, draws):
+    """``(A, test)`` on each of the 2·n_pre polyhedra ``Δ^RM_{s,±}(M̄)``; with several post-periods only the moments
+    involving post-period coefficients enter the test (R ``postPeriodMomentsOnly``)."""
     for s in range(-(n_pre - 1), 1):
         for positive in (True, False):
             A = rm_polyhedron(n_pre, n_post, mbar, s, positive)
-            d = np.zeros(len(A))
-            ids = _identified_set(A, d, beta, l_vec, n_pre)
-            if ids is not None:
-                id_lo.append(ids[0])
-                id_hi.append(ids[1])
-            if post_moments_only and n_post > 1:
-                rows = np.flatnonzero(np.abs(A[:, n_pre:]).sum(axis=1) > 0)
-            else:
-                rows = np.arange(len(A))
-            test = _MomentTest(A, d, beta, sigma, n_pre, l_vec, alpha, kappa, rows, seed, draws)
-            lo, hi = _accepted_interval(test, centre, max(sd_theta, 1e-12) * (1 + mbar))
-            if not (math.isnan(lo) or math.isnan(hi)):
-                lows.append(lo)
-                highs.append(hi)
+            rows = np.flatnonzero(np.abs(A[:, n_pre:]).sum(axis=1) > 0) if n_post > 1 else np.arange(len(A))
+            yield A, _MomentTest(A, np.zeros(len(A)), beta, sigma, n_pre, l_vec, alpha, kappa, rows, seed, draws)
+
+
+def _rm_ci(beta, sigma, n_pre, n_post, l_vec, mbar, alpha, kappa, seed, draws):
+    """ARP-hybrid CI and identified set for ``Δ^RM(M̄)``: hulls over the 2·n_pre polyhedra."""
+    sd_theta = _target_sd(l_vec, sigma, n_pre)
+    centre = float(l_vec @ beta[n_pre:])
+    lows, highs, id_lo, id_hi = [], [], [], []
+    for A, test in _rm_tests(beta, sigma, n_pre, n_post, l_vec, mbar, alpha, kappa, seed, draws):
+        ids = _identified_set(A, np.zeros(len(A)), beta, l_vec, n_pre)
+        if ids is not None:
+            id_lo.append(ids[0])
+            id_hi.append(ids[1])
+        lo, hi = _accepted_interval(test, centre, max(sd_theta, 1e-12) * (1 + mbar))
+        if not (math.isnan(lo) or math.isnan(hi)):
+            lows.append(lo)
+            highs.append(hi)
     ci = (min(lows), max(highs)) if lows else (math.nan, math.nan)
     ids = (min(id_lo), max(id_hi)) if id_lo else (math.nan, math.nan)
     return ci, ids
@@ -532,7 +537,7 @@ def sensitivity(
     else:
         notes = ["Delta^SD(M): optimal fixed-length CI (FLCI, Rambachan & Roth 2023; R HonestDiD default)"]
     estimate = float(l_vec @ beta[n_pre:])
-    se = float(np.sqrt(l_vec @ sigma[n_pre:, n_pre:] @ l_vec))
+    se = _target_sd(l_vec, sigma, n_pre)
     return HonestResult(method, target or f"l_vec={np.round(l_vec, 6).tolist()}", estimate, se, grid, breakdown,
                         notes, raw=dict(betahat=beta, sigma=sigma, n_pre=n_pre, n_post=n_post, l_vec=l_vec,
                                         alpha=alpha, kappa=kappa))
@@ -549,14 +554,8 @@ def rm_accepts(betahat: Sequence[float], sigma: np.ndarray, n_pre: int, n_post: 
     beta, sigma = np.asarray(betahat, dtype=float).ravel(), np.asarray(sigma, dtype=float)
     l_vec = np.eye(n_post)[0] if l_vec is None else np.asarray(l_vec, dtype=float).ravel()
     kappa = alpha / 10 if kappa is None else float(kappa)
-    for s in range(-(n_pre - 1), 1):
-        for positive in (True, False):
-            A = rm_polyhedron(n_pre, n_post, mbar, s, positive)
-            rows = np.flatnonzero(np.abs(A[:, n_pre:]).sum(axis=1) > 0) if n_post > 1 else np.arange(len(A))
-            test = _MomentTest(A, np.zeros(len(A)), beta, sigma, n_pre, l_vec, alpha, kappa, rows, seed, lf_draws)
-            if test.accept(np.array([theta]))[0]:
-                return True
-    return False
+    tests = _rm_tests(beta, sigma, n_pre, n_post, l_vec, mbar, alpha, kappa, seed, lf_draws)
+    return any(test.accept(np.array([theta]))[0] for _, test in tests)
 
 
 def breakdown(betahat: Sequence[float], sigma: np.ndarray, n_pre: int, n_post: int, *,
@@ -570,7 +569,7 @@ def breakdown(betahat: Sequence[float], sigma: np.ndarray, n_pre: int, n_post: i
     """
     beta, sigma = np.asarray(betahat, dtype=float).ravel(), np.asarray(sigma, dtype=float)
     lv = np.eye(n_post)[0] if l_vec is None else np.asarray(l_vec, dtype=float).ravel()
-    sd = float(np.sqrt(lv @ sigma[n_pre:, n_pre:] @ lv))
+    sd = _target_sd(lv, sigma, n_pre)
     upper = (10.0 if method == "relative_magnitude" else 50 * sd) if upper is None else float(upper)
     tol = (1e-3 if method == "relative_magnitude" else 1e-3 * sd) if tol is None else float(tol)
 
@@ -610,13 +609,9 @@ def event_study_inputs(cs: CSResult, min_e: int | None = None, max_e: int | None
         times = [e for e in times if e >= min_e]
     if max_e is not None:
         times = [e for e in times if e <= max_e]
-    betas, psis = [], []
-    for e in times:
-        value, psi = gt.weighted(np.flatnonzero(e_all == e))
-        betas.append(value)
-        psis.append(psi)
-    sigma = gt.covariance(np.column_stack(psis))  # Σ_c S_c S'_c: cluster-robust when the fit is clustered
-    return np.array(betas), sigma, [e for e in times if e < ref], [e for e in times if e > ref]
+    fits = [gt.weighted(np.flatnonzero(e_all == e)) for e in times]
+    sigma = gt.covariance(np.column_stack([psi for _, psi in fits]))  # Σ_c S_c S'_c: cluster-robust if clustered
+    return np.array([value for value, _ in fits]), sigma, [e for e in times if e < ref], [e for e in times if e > ref]
 
 
 def _event_study_arrays(es: EventStudy, min_e: int | None, max_e: int | None

@@ -104,9 +104,7 @@ def wald_did(itt: CSResult | tuple[float, pd.Series], first_stage: CSResult | tu
     """
     a, psi_a = simple_influence(itt) if isinstance(itt, CSResult) else itt
     b, psi_b = simple_influence(first_stage) if isinstance(first_stage, CSResult) else first_stage
-    n_units = None
-    if isinstance(itt, CSResult):
-        n_units = itt.n_units
+    n_units = itt.n_units if isinstance(itt, CSResult) else None
     value, psi = ratio(a, psi_a, b, psi_b, scale)
     return WaldDiD(estimate(value, psi, estimator, n_units=n_units), a, b, psi)
 

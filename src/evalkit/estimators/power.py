@@ -205,13 +205,6 @@ def _planned_cohorts(n_periods: int, n_pre: int | None, cohorts: Mapping[int, fl
     return {k: v / s for k, v in out.items()}
 
 
-def _unit_variance(n_periods: int, treated_share: float, sigma: float, rho: float,
-                   cohorts: dict[int, float]) -> float:
-    """N × Var(ATT_simple) under the AR(1) model: the variance of the design with one unit in all."""
-    gam = ar1_covariance(n_periods, sigma, rho)
-    return cs_variance(gam, range(n_periods), {k: treated_share * s for k, s in cohorts.items()}, 1 - treated_share)
-
-
 def power_mde(
     n_units: int,
     n_periods: int,
@@ -294,7 +287,9 @@ def power_n(
     if not 0 < treated_share < 1:
         raise ValueError(f"treated_share={treated_share} must lie strictly between 0 and 1")
     coh = _planned_cohorts(n_periods, n_pre, cohorts)
-    v = _unit_variance(n_periods, treated_share, sigma, rho, coh)
+    # N × Var(ATT_simple) under the AR(1) model: the variance of the design with one unit in all
+    v = cs_variance(ar1_covariance(n_periods, sigma, rho), range(n_periods),
+                    {k: treated_share * s for k, s in coh.items()}, 1 - treated_share)
     n = max(int(math.ceil(_z(alpha, power) ** 2 * v / effect**2)), 2)
     for _ in range(10_000):
         try:
@@ -323,19 +318,23 @@ def power_mde_design(
     return _design_analytic(panel, outcome, unit, time, alpha, power, gamma)
 
 
+def _design(panel: pd.DataFrame, unit: str, time: str) -> tuple[pd.Series, int, int, np.ndarray]:
+    """Units per first-treated period (sorted), never-treated and treated units, sorted periods of a prepared panel."""
+    from .staggered import FT
+
+    first = panel.drop_duplicates(unit)
+    sizes = first.loc[first[FT] > 0, FT].value_counts().sort_index()
+    return sizes, int((first[FT] == 0).sum()), int(sizes.sum()), np.sort(panel[time].unique())
+
+
 def _design_analytic(panel: pd.DataFrame, outcome: str, unit: str, time: str, alpha: float, power: float,
                      gamma=None) -> PowerResult:
     from ..planning import ar1_fit, autocovariance
     from .staggered import FT
 
-    first = panel.drop_duplicates(unit)
-    sizes = first.loc[first[FT] > 0, FT].value_counts().sort_index()
-    never = panel[panel[FT] == 0]
+    sizes, n_c, n_t, periods = _design(panel, unit, time)
     if gamma is None:
-        gamma = autocovariance(never, outcome, unit, time)
-    periods = np.sort(panel[time].unique())
-    n_c = int((first[FT] == 0).sum())
-    n_t = int(sizes.sum())
+        gamma = autocovariance(panel[panel[FT] == 0], outcome, unit, time)
     if n_c == 0 or n_t == 0:
         raise ValueError("the design needs treated and never-treated units")
     var = cs_variance(gamma, periods, sizes.to_dict(), n_c)
@@ -498,11 +497,6 @@ class DesignPowerResult:
     @property
     def mde_from_se(self) -> float:
         return _z(self.alpha, self.power) * self.reference_se
-
-    @property
-    def se_ratio(self) -> float:
-        """SD of the placebo estimates / mean reported SE (≈ 1 when the SE the estimator reports is calibrated)."""
-        return float(self.draws["estimate"].std(ddof=1) / self.draws["std_error"].mean())
 
     def power_at(self, effect: float) -> float:
         """Rejection rate at ``effect`` (real-design units): from the draws when the shift was exact, otherwise
@@ -686,10 +680,7 @@ def power_design(
         warnings.simplefilter("ignore")
         panel, notes, _ = prepare_panel(df, outcome, unit, time, cohort, covariates)
         ref_est, ref_se = fit(df, outcome, unit, time, cohort)
-    first = panel.drop_duplicates(unit)
-    sizes = first.loc[first[FT] > 0, FT].value_counts().sort_index()
-    n_c, n_t = int((first[FT] == 0).sum()), int(sizes.sum())
-    periods = np.sort(panel[time].unique())
+    sizes, n_c, n_t, periods = _design(panel, unit, time)
     if n_t == 0:
         raise ValueError("no treated unit in the data: the design has no cohort to reproduce")
     n_real = n_t + n_c

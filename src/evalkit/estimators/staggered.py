@@ -360,6 +360,10 @@ class GroupTimeInfluence:
         w = self.pg[keep] / self.pg[keep].sum()
         return float(w @ self.att[keep]), self.psi[:, keep] @ w + self.wif(keep) @ self.att[keep]
 
+    def event(self, e: float) -> tuple[float, np.ndarray]:
+        """ATT(e): :meth:`weighted` over the cells of event time ``t − g = e``."""
+        return self.weighted(np.flatnonzero(self.t - self.g == e))
+
     def cluster_sums(self, psi: np.ndarray) -> np.ndarray:
         """Per-cluster sums of an influence function (n_units, or n_units × k); ``psi`` itself without clusters."""
         return _cluster_sums(np.asarray(psi, dtype=float), self.cluster)
@@ -373,9 +377,6 @@ class GroupTimeInfluence:
         """k × k covariance Σ_c S_c S'_c of the columns of an n_units × k influence matrix."""
         s = self.cluster_sums(psi)
         return s.T @ s.copy(order="K")  # two operands: the general product (numpy's s.T @ s would switch to syrk)
-
-
-_GT = GroupTimeInfluence  # former private name, kept while the studies move to the public one
 
 
 def _boot_se(psi: np.ndarray, draws: int, seed: int | None) -> float:
@@ -627,7 +628,7 @@ class CSResult:
         has = [bool((gt.t - gt.g == e).any()) for e in tab["event_time"]]
         tab = tab[has].reset_index(drop=True)
         if len(tab):
-            psi = np.column_stack([gt.weighted(np.flatnonzero(gt.t - gt.g == e))[1] for e in tab["event_time"]])
+            psi = np.column_stack([gt.event(e)[1] for e in tab["event_time"]])
             crit = sup_t_critical(psi, tab["std_error"].to_numpy(float), alpha=alpha, draws=draws, seed=seed,
                                   cluster=gt.cluster)
         else:
@@ -675,7 +676,7 @@ class CSResult:
             v = np.asarray(es.vcov)[np.ix_(ii, ii)]
         else:
             gt = self.influence()
-            v = gt.covariance(np.column_stack([gt.weighted(np.flatnonzero(gt.t - gt.g == e))[1] for e in pre]))
+            v = gt.covariance(np.column_stack([gt.event(e)[1] for e in pre]))
         return _wald(b, v)
 
     def _event_study(self) -> Any:
@@ -768,16 +769,10 @@ class CSResult:
         for name in overall:
             rows += aggs[name].to_rows(study, outcome, unit, subgroup=subgroup, estimator=f"{estimator}_{name}", **kw)
         common = dict(estimator=estimator, subgroup_prefix=subgroup_prefix, n_obs=self.n_obs, min_units=min_units, **kw)
-        if event_times:
-            dyn = Aggregate("event_time", self.dynamic.overall, self.dynamic.table)
-            rows += dyn.to_rows(study, outcome, unit, **common)
-        if cohorts:
-            rows += Aggregate("cohort", self.group.overall, self.group.table).to_rows(study, outcome, unit, **common)
-        if years:
-            rows += Aggregate("year", self.calendar.overall, self.calendar.table).to_rows(study, outcome, unit, **common)
+        for wanted, agg in ((event_times, self.dynamic), (cohorts, self.group), (years, self.calendar)):
+            if wanted:  # keys event_time, cohort, year
+                rows += agg.to_rows(study, outcome, unit, **common)
         return rows
-
-
 
 
 # --- the estimator -----------------------------------------------------------------------------------------------
@@ -1011,7 +1006,7 @@ def _dynamic(es: Any, gt: GroupTimeInfluence, sizes: pd.Series, bootstrap: int, 
     post = table["event_time"].to_numpy() >= 0
     value = float(table.loc[post, "estimate"].mean())
     if bootstrap or gt.cluster is not None:
-        psi_e = {i: gt.weighted(np.flatnonzero(gt.t - gt.g == e))[1] for i, e in enumerate(table.event_time)
+        psi_e = {i: gt.event(e)[1] for i, e in enumerate(table.event_time)
                  if (gt.t - gt.g == e).any()}
         if gt.cluster is not None:
             _reinfer(table, psi_e, gt, bootstrap, seed)

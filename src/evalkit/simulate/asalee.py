@@ -224,20 +224,16 @@ class Truth:
         mean number of patients per year (patient-weighted ATT), ``"units"`` counts every unit once. ``gps``
         restricts to a subset of GP ids (e.g. a tercile of intensity).
         """
-        cells = self._unit_cells(which, gps, weights)
-        out = {}
-        for ind in INDICATORS:
-            d = cells[cells["year"] >= cells["cohort"]]
-            w = d["w"].to_numpy()
-            out[ind] = float(np.sum(w * d[f"delta_{ind}"]) / np.sum(w)) if len(d) else float("nan")
-        return out
+        d = self._post_cells(which, gps, weights)
+        w = d["w"].to_numpy()
+        return {ind: float(np.sum(w * d[f"delta_{ind}"]) / np.sum(w)) if len(d) else float("nan")
+                for ind in INDICATORS}
 
     def first_stage(self, weights: str = "patients", gps: Any = None) -> float:
         """The take-up aggregated as the ITT (:meth:`simple` with ``which="itt"``): share of the Asalée GPs'
         diabetics followed by the nurse, in percent, post-entry GP-years averaged with cohort-size weights — what a
         Callaway–Sant'Anna fit of ``pct_followed`` estimates (nobody is followed before entry or at comparison GPs)."""
-        d = self._unit_cells("itt", gps, weights)
-        d = d[d["year"] >= d["cohort"]]
+        d = self._post_cells("itt", gps, weights)
         return float(100 * np.sum(d["w"] * d["share_followed"]) / np.sum(d["w"])) if len(d) else float("nan")
 
     def per_followed(self, weights: str = "patients", gps: Any = None) -> dict[str, float]:
@@ -245,8 +241,7 @@ class Truth:
         GP-years with the ITT's weights: Σ w·(effect on followed / patients) ÷ Σ w·share followed. Equals the Wald
         estimand :meth:`simple` ``("itt")`` ÷ :meth:`first_stage` × 100 when there is no spillover on non-followed
         patients (the default); with a spillover the Wald ratio also counts it, this does not."""
-        d = self._unit_cells("itt", gps, weights)
-        d = d[d["year"] >= d["cohort"]]
+        d = self._post_cells("itt", gps, weights)
         den = np.sum(d["w"] * d["share_followed"])
         return {ind: float(np.sum(d["w"] * d[f"fdelta_{ind}"]) / den) if den > 0 else float("nan")
                 for ind in INDICATORS}
@@ -281,13 +276,15 @@ class Truth:
             raise ValueError("weights must be 'patients' or 'units'")
         return c
 
+    def _post_cells(self, which: str, gps: Any, weights: str) -> pd.DataFrame:
+        """The post-entry unit-years (year ≥ cohort) of :meth:`_unit_cells`."""
+        c = self._unit_cells(which, gps, weights)
+        return c[c["year"] >= c["cohort"]]
+
     def by_intensity(self, groups: Mapping[str, Any], which: str = "itt", weights: str = "patients") -> pd.DataFrame:
         """Planted simple ATT per group of GPs (``{label: gp ids}``), one row per group × indicator."""
-        rows = []
-        for label, ids in groups.items():
-            for ind, v in self.simple(which, weights=weights, gps=ids).items():
-                rows.append({"group": label, "outcome": ind, "truth": v})
-        return pd.DataFrame(rows)
+        return pd.DataFrame([{"group": label, "outcome": ind, "truth": v} for label, ids in groups.items()
+                             for ind, v in self.simple(which, weights=weights, gps=ids).items()])
 
 
 # --- the generator -----------------------------------------------------------------------------------------------

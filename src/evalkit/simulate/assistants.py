@@ -208,10 +208,6 @@ class Truth:
         by_g = sel.groupby("am_year").agg(gain=(outcome, "mean"), n=("gp_id", "nunique"))
         return float((by_g["gain"] * by_g["n"]).sum() / by_g["n"].sum())
 
-    def dynamic_overall(self, outcome: str = "patients_mt", option: str | None = None) -> float:
-        """Mean of the event-time effects e ≥ 0 (the dynamic aggregation's overall value)."""
-        return float(self.dynamic(outcome, option).mean())
-
     def percent(self, outcome: str = "patients_mt", option: str | None = None) -> float:
         """Simple ATT in percent of the treated GPs' mean outcome in the year before their contract."""
         b = self.baseline if option is None else self.baseline[self.baseline["am_option"] == option]
@@ -403,9 +399,7 @@ def generate(seed: int = 0, scale: float = 1.0, **overrides) -> Simulation:
         "am_option": df["am_option"].to_numpy()[post],
         "event_time": ev.ravel()[post],
         "underserved": np.repeat(underserved.astype(int), T)[post],
-        "patients_mt": g_mt.ravel()[post],
-        "file_active": g_fa.ravel()[post],
-        "acts": g_acts.ravel()[post],
+        **{k: g.ravel()[post] for k, g in zip(OUTCOMES, (g_mt, g_fa, g_acts))},
     })
     treated_ids = signs & (np.nan_to_num(am_year, nan=p.first_year) > p.first_year)
     base_rows = np.arange(n)[treated_ids] * T + j_base[treated_ids]
@@ -413,9 +407,7 @@ def generate(seed: int = 0, scale: float = 1.0, **overrides) -> Simulation:
         "gp_id": ids[treated_ids],
         "am_year": am_year[treated_ids].astype(int),
         "am_option": opt_lab[treated_ids],
-        "patients_mt": mt.ravel()[base_rows],
-        "file_active": fa.ravel()[base_rows],
-        "acts": acts.ravel()[base_rows],
+        **{k: y.ravel()[base_rows] for k, y in zip(OUTCOMES, (mt, fa, acts))},
     })
     eff = eff[eff["gp_id"].isin(set(baseline["gp_id"]))].reset_index(drop=True)
     return Simulation(df, Truth(eff, baseline, p), p)
