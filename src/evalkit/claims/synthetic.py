@@ -218,7 +218,7 @@ def _event_parts(s: _Sql, spec: SyntheticSpec) -> list[str]:
     other_bio = "[" + ", ".join(map(str, BIO_OTHER)) + "]"
     ks = "(SELECT *, unnest(range({n})) AS k FROM pyy WHERE {n} > 0) p"
     card, oph = practice(1, 902, "60000 + "), practice(1, 903, "70000 + ")
-    pharmacy, hospital = practice(2, 901), practice(0, 904)
+    pharmacy, hospital, lab = practice(2, 901), practice(0, 904), practice(3, 905)
     return [
         # 1 dispensings of a diabetic year: ≥ 3 dates (pattern A) or 2 with a large pack (pattern B)
         _part(ks.format(n="n_disp"), part="1", k="p.k", soi=day(1, "p.k", 37, 30), pfs=pharmacy,
@@ -244,12 +244,12 @@ def _event_parts(s: _Sql, spec: SyntheticSpec) -> list[str]:
         _part(ks.format(n="CASE WHEN bf_year THEN 4 ELSE 0 END"), part="6", k="p.k", soi=day(6, "p.k", 37, 30),
               pfs=pharmacy, nat=str(NAT_PHARMACY), src="'PHA'", cip=str(CIP_BENFLUOREX[0])),
         # 7 HbA1c tests; some lines have an ER_ETE_F row with ETE_IND_TAA 0 or empty (kept)
-        _part(ks.format(n="n_h"), part="7", k="p.k", soi=day(7, "p.k", 90, 60), pfs=practice(3, 905), nat=str(NAT_BIOLOGY),
+        _part(ks.format(n="n_h"), part="7", k="p.k", soi=day(7, "p.k", 90, 60), pfs=lab, nat=str(NAT_BIOLOGY),
               src="'BIO'", bio="1577",
               ete=f"CASE WHEN p.k = 0 AND {s.u('p.p', 'p.yr', 104)} < 0.2 THEN 0 "
                   f"WHEN p.k = 1 AND {s.u('p.p', 'p.yr', 104)} > 0.9 THEN 9 END"),
         # 8 a third HbA1c test that is information only (DPN_QLF / PRS_DPN_QLP 71 or 72) when only two are real
-        _part("pyy p", "p.diab AND p.n_h = 2", part="8", soi=day(7, "3", 90, 60), pfs=practice(3, 905),
+        _part("pyy p", "p.diab AND p.n_h = 2", part="8", soi=day(7, "3", 90, 60), pfs=lab,
               nat=str(NAT_BIOLOGY), src="'BIO'", bio="1577",
               dpn=f"CASE {s.i(3, 'p.p', 'p.yr', 105)} WHEN 0 THEN 71 WHEN 2 THEN 72 ELSE 0 END",
               dpnp=f"CASE {s.i(3, 'p.p', 'p.yr', 105)} WHEN 1 THEN 71 ELSE 0 END"),
@@ -305,7 +305,7 @@ def _event_parts(s: _Sql, spec: SyntheticSpec) -> list[str]:
         # 23-24 volume: other drugs (ATC outside A10, incl. A02 and A11) and other biology tests
         _part(ks.format(n="n_fill_pha"), part="23", k="p.k", soi=day(23, "p.k % 9", 40, 40), pfs=pharmacy,
               nat=str(NAT_PHARMACY), src="'PHA'", cip=f"{other_cip}[1 + {s.i(6, 'p.p', 'p.yr', 118, 'p.k')}]"),
-        _part(ks.format(n="n_fill_bio"), part="24", k="p.k", soi=day(24, "p.k % 9", 40, 40), pfs=practice(3, 905),
+        _part(ks.format(n="n_fill_bio"), part="24", k="p.k", soi=day(24, "p.k % 9", 40, 40), pfs=lab,
               nat=str(NAT_BIOLOGY), src="'BIO'", bio=f"{other_bio}[1 + {s.i(6, 'p.p', 'p.yr', 119, 'p.k')}]"),
         # 26 SGLT2 inhibitor alone on 3-5 dates: a treated diabetic before 2022, not from 2022 (Odissé)
         _part(ks.format(n=f"CASE WHEN sglt2_only THEN 3 + {s.i(3, 'p', 'yr', 120)} ELSE 0 END"), part="26", k="p.k",
