@@ -951,10 +951,7 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     d2 = lambda x: fmt_num(x, 2)  # noqa: E731
     ci = lambda r: fmt_ci(r.ci_low, r.ci_high, 2)  # noqa: E731
     tw, cs, nv = e.loc["twfe"], e.loc["cs_simple"], e.loc["naive_cross_section"]
-    out: dict[str, str] = {}
-    out["sim_n_units"] = fmt_int(s["n_units"])
-    out["sim_n_treated"] = fmt_int(s["n_treated"])
-    out["sim_n_never"] = fmt_int(s["n_never"])
+    out: dict[str, str] = {f"sim_{k}": fmt_int(s[k]) for k in ("n_units", "n_treated", "n_never")}
     out["sim_years"] = f"{s['first_year']} à {s['last_year']}"
     out["sim_cohorts"] = fmt_list(int(y) for y in s["cohorts"])
     out["sim_n_cohorts"] = {1: "une vague", 2: "deux vagues", 3: "trois vagues", 4: "quatre vagues"}.get(
@@ -964,34 +961,27 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     out["truth_last_year"] = d2(nv.truth)
     out["last_year"] = str(s["last_year"])
     out["first_year"] = str(s["first_year"])
-    out["naive"] = d2(nv.estimate)
-    out["naive_ci"] = ci(nv)
+    out["naive"], out["naive_ci"] = d2(nv.estimate), ci(nv)
     out["naive_ratio"] = fmt_num(nv.estimate / t["simple"], 1) if t["simple"] else "n.d."
-    out["naive_sentence"] = (
-        f"En {s['last_year']}, les unités entrées dans le dispositif dépassent les autres de {d2(nv.estimate)} "
-        f"(IC à 95 % {ci(nv)}), alors que l'effet réel cette année-là est de {d2(nv.truth)}")
+    naive = (f"En {s['last_year']}, les unités entrées dans le dispositif dépassent les autres de {d2(nv.estimate)} "
+             f"(IC à 95 % {ci(nv)}), alors que l'effet réel cette année-là est de {d2(nv.truth)}")
     if a.naive_before is not None:
         out["naive_before"] = d2(a.naive_before.estimate)
         out["naive_before_ci"] = fmt_ci(a.naive_before.ci_low, a.naive_before.ci_high, 2)
-        out["naive_sentence"] += (
+        out["naive_sentence"] = naive + (
             f" : l'écart brut additionne l'effet et une avance que ces unités avaient déjà en {s['first_year']}, "
             f"avant toute entrée ({out['naive_before']}, IC {out['naive_before_ci']}).")
     else:
         out["naive_before"] = out["naive_before_ci"] = "n.d."
-        out["naive_sentence"] += "."
-    out["twfe"] = d2(tw.estimate)
-    out["twfe_ci"] = ci(tw)
+        out["naive_sentence"] = naive + "."
+    out["twfe"], out["twfe_ci"] = d2(tw.estimate), ci(tw)
     out["twfe_bias"] = fmt_num(tw.estimate - t["simple"], 2, sign=True)
     out["twfe_bias_pct"] = fmt_pct(100 * (tw.estimate - t["simple"]) / t["simple"], 0, sign=True) \
         if t["simple"] else "n.d."
     out["twfe_implied"] = d2(s["twfe_implied"])
-    out["cs"] = d2(cs.estimate)
-    out["cs_ci"] = ci(cs)
-    out["cs_dynamic"] = d2(e.loc["cs_dynamic"].estimate)
-    out["cs_dynamic_ci"] = ci(e.loc["cs_dynamic"])
     m = e.loc["cs_simple_matched"]
-    out["cs_matched"] = d2(m.estimate)
-    out["cs_matched_ci"] = ci(m)
+    for k, r in (("cs", cs), ("cs_dynamic", e.loc["cs_dynamic"]), ("cs_matched", m)):
+        out[k], out[f"{k}_ci"] = d2(r.estimate), ci(r)
     out["truth_matched"] = d2(m.truth)
     if tw.covers:
         verdict = (f"la régression à double effet fixe (TWFE) donne {d2(tw.estimate)} (IC {ci(tw)}), compatible avec "
@@ -1083,10 +1073,9 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     r = a.replication
     cs_q = ~r.quantity.str.startswith("event_time") & (r.quantity != "twfe") & (r.statistic != "p_value")
     out["rep_max_diff_cs"] = fmt_sci(float(r.loc[cs_q, "abs_diff"].max()))
-    out["rep_max_diff_twfe_est"] = fmt_sci(float(r.loc[(r.quantity == "twfe") & (r.statistic == "estimate"),
-                                                         "abs_diff"].max()))
-    out["rep_max_diff_twfe_se"] = fmt_sci(float(r.loc[(r.quantity == "twfe") & (r.statistic == "std_error"),
-                                                        "abs_diff"].max()))
+    for k, stat in (("est", "estimate"), ("se", "std_error")):
+        out[f"rep_max_diff_twfe_{k}"] = fmt_sci(float(r.loc[(r.quantity == "twfe") & (r.statistic == stat),
+                                                            "abs_diff"].max()))
     out["rep_max_diff_event"] = fmt_sci(float(r.loc[r.quantity.str.startswith("event_time"), "abs_diff"].max()))
     out["rep_diff_pretest"] = fmt_sci(float(r.loc[r.quantity == "pretest_p", "abs_diff"].max()))
     out["rep_all_within"] = "oui" if bool(r["within"].all()) else "non"
