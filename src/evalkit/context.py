@@ -636,13 +636,6 @@ def _texts(a: ContextAnalysis, am: pd.Series, am_target, ald: pd.Series) -> tupl
 
 # --- figures ------------------------------------------------------------------------------------------------------
 
-def _champ_msp(a: ContextAnalysis) -> str:
-    s = a.msp_national
-    return (f"France entière ({a.facts['n_dep']} départements, DROM compris) ; maisons de santé "
-            f"pluriprofessionnelles en fonctionnement, au 30 juin et au 31 décembre, de {fmt_date(s.index[0])} à "
-            f"{fmt_date(s.index[-1])}.")
-
-
 def _year_axis(ax):
     """Ticks at 31 December of each year, labelled with the year (observations are dated at month end, so a
     point at 31 December 2023 sits on the « 2023 » tick, not next to « 2024 »)."""
@@ -693,8 +686,10 @@ def figure_msp_national(a: ContextAnalysis):
     note = (f"Rythme moyen : {tx['msp_rythme']} MSP de plus par an depuis {tx['msp_date_debut']}, "
             f"{tx['msp_rythme_recent']} par an depuis {tx['msp_date_recent']} ; atteindre la cible demanderait "
             f"{tx['msp_rythme_requis']} par an. Les cibles sont celles du baromètre (DITP).") if a.msp_target else ""
-    champ = (_champ_msp(a) + f" Centres de santé pluriprofessionnels au 31 décembre (et 30 juin 2021), "
-             f"{a.cds_national.index[0].year}–{a.cds_national.index[-1].year}.")
+    champ = (f"France entière ({a.facts['n_dep']} départements, DROM compris) ; maisons de santé "
+             f"pluriprofessionnelles en fonctionnement, au 30 juin et au 31 décembre, de {fmt_date(s.index[0])} à "
+             f"{fmt_date(s.index[-1])}. Centres de santé pluriprofessionnels au 31 décembre (et 30 juin 2021), "
+             f"{c.index[0].year}–{c.index[-1].year}.")
     lecture = (f"En {fmt_date(s.index[-1])}, {fmt_int(s.iloc[-1])} maisons de santé pluriprofessionnelles sont en "
                f"fonctionnement, contre {fmt_int(s.iloc[0])} en {fmt_date(s.index[0])}.")
     return plots.figure(fig, title=title, alt=alt, champ=champ, source=SOURCE_BAROMETRE, name="contexte-msp-national",

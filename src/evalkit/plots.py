@@ -137,17 +137,14 @@ def user_data_label(study: str | None = None) -> str:
 def data_source(anchor: str, study: str | None = None, kind: str | None = None) -> str:
     """The whole « Source » line of a study's figures and tables: the bundled synthetic data and what they are
     calibrated on, or the evaluator's data (:func:`user_data_label`); then « calculs evalkit », once."""
-    kind = kind or paths.data_kind()
-    data = user_data_label(study) if kind == "user" else SYNTHETIC_SOURCE.format(anchor=anchor)
+    data = user_data_label(study) if (kind or paths.data_kind()) == "user" else SYNTHETIC_SOURCE.format(anchor=anchor)
     return f"{data} ; calculs evalkit"
 
 
 def synthetic_source(anchor: str) -> str:
     """The data part of a « Source » line: the bundled synthetic data, or the evaluator's data
     (:func:`user_data_label`); the caller adds what else it cites (:func:`data_source` adds « calculs evalkit »)."""
-    if paths.data_kind() == "user":
-        return user_data_label()
-    return SYNTHETIC_SOURCE.format(anchor=anchor)
+    return user_data_label() if paths.data_kind() == "user" else SYNTHETIC_SOURCE.format(anchor=anchor)
 
 
 def apply_style() -> None:

@@ -84,6 +84,7 @@ def note_html(answers=None, rows: pd.DataFrame | None = None, kind: str | None =
     recorded row (:func:`evalkit.summary.results_table`), the data kind of this build, and, when the summary module
     offers them (``summary.known``), the published results."""
     from . import __version__, paths, summary
+    from .plots import date_fr
 
     e = html.escape
     kind = kind or paths.data_kind()
@@ -95,12 +96,9 @@ def note_html(answers=None, rows: pd.DataFrame | None = None, kind: str | None =
         except Exception:  # noqa: BLE001 - the published results are a complement; the note stands without them
             known = None
     demo = kind != "user"
-    from .plots import date_fr
-
-    today = date_fr()
     parts = ["<h1>Évaluer l'exercice coordonné — note de synthèse</h1>",
              f"<p class='meta'>MSP, Asalée, assistants médicaux : ce que change chaque réforme, mesuré par "
-             f"comparaison à des médecins comparables. Note produite le {e(today)} par evalkit {e(__version__)} à "
+             f"comparaison à des médecins comparables. Note produite le {e(date_fr())} par evalkit {e(__version__)} à "
              f"partir des résultats du livre.</p>"]
     if demo:
         parts.append("<div class='warning'><strong>Démonstration de méthode.</strong> Les chiffres calculés de cette "
