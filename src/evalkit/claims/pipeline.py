@@ -162,8 +162,7 @@ class ClaimsOptions:
         for name in ("min_dispensing_dates", "hba1c_min_tests"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"ClaimsOptions : {name} vaut {getattr(self, name)!r}, inférieur à 1. {_FIX} donner "
-                                 f"un nombre entier au moins égal à 1 (par défaut "
-                                 f"{ {'min_dispensing_dates': 3, 'hba1c_min_tests': 3}[name]})")
+                                 f"un nombre entier au moins égal à 1 (par défaut {getattr(ClaimsOptions, name)})")
         if self.duckdb_memory_limit is not None and not re.fullmatch(r"\s*\d+(\.\d+)?\s*[KMGT]i?B\s*",
                                                                      self.duckdb_memory_limit, re.I):
             raise ValueError(f"ClaimsOptions : duckdb_memory_limit vaut {self.duckdb_memory_limit!r}, qui n'est pas une "
