@@ -638,11 +638,11 @@ def forest(tab: pd.DataFrame, *, label: str = "label", xlabel: str, title: str, 
                     xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
     if reference is not None:
         ax.axvline(reference, color=NEUTRAL, lw=1)
+    import matplotlib.transforms as mtransforms
+
     for v, c, ls, text, ha in ((truth, TRUTH, "--", truth_label, "center"),
                                (claim, NEUTRAL, "-.", " " + claim_label, "left")):
-        if v is not None:
-            import matplotlib.transforms as mtransforms
-
+        if v is not None:  # a dashed line at the known truth, a dash-dotted one at the claim in circulation
             ax.axvline(v, color=c, ls=ls, lw=1.2)
             ax.text(v, 1.01, text, color=c, fontsize=8, ha=ha, va="bottom",
                     transform=mtransforms.blended_transform_factory(ax.transData, ax.transAxes))
