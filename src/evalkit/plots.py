@@ -173,10 +173,9 @@ def french_axis(ax, axis: str = "both", decimals: int | None = None, suffix: str
         d = decimals if decimals is not None else (0 if float(x).is_integer() else 1)
         return fmt_num(x, d) + suffix
 
-    if axis in ("x", "both"):
-        ax.xaxis.set_major_formatter(mticker.FuncFormatter(_fmt))
-    if axis in ("y", "both"):
-        ax.yaxis.set_major_formatter(mticker.FuncFormatter(_fmt))
+    for name, which in (("x", ax.xaxis), ("y", ax.yaxis)):
+        if axis in (name, "both"):
+            which.set_major_formatter(mticker.FuncFormatter(_fmt))
 
 
 def new(nrows: int = 1, ncols: int = 1, width: float = 7.5, height: float = 4.2, **kw):
