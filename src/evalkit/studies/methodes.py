@@ -833,8 +833,8 @@ def analyse(
     implied = twfe_implied(sim[sim["cohort"].isna() | (sim["cohort"] > first)])
 
     # 3. Callaway–Sant'Anna
-    cs, w_cs = _caught(callaway_santanna, sim, "y", "unit", "year", "cohort", control_group="never_treated",
-                       est_method="dr", bootstrap=0)
+    cs_kw = dict(control_group="never_treated", est_method="dr", bootstrap=0)  # also for the matched sample and mpdta
+    cs, w_cs = _caught(callaway_santanna, sim, "y", "unit", "year", "cohort", **cs_kw)
     notes += w_cs
 
     # 4. matching at baseline (first year), balance, CS on the matched sample
@@ -847,8 +847,7 @@ def analyse(
     balance = balance_table(baseline, "treated", covs, weights=match.weights)
     wmap = pd.Series(match.weights.to_numpy(), index=baseline["unit"].to_numpy())
     sim_w = sim.assign(_w=sim["unit"].map(wmap).fillna(0.0))
-    cs_m, w_m = _caught(callaway_santanna, sim_w, "y", "unit", "year", "cohort", control_group="never_treated",
-                        est_method="dr", bootstrap=0, weights="_w")
+    cs_m, w_m = _caught(callaway_santanna, sim_w, "y", "unit", "year", "cohort", weights="_w", **cs_kw)
     notes += w_m
     matched_treated = set(match.matched.loc[match.matched.treated == 1, "unit"])
     truth_matched = truth_simple(sim[sim["unit"].isin(matched_treated)])
@@ -862,8 +861,7 @@ def analyse(
     # 6. mpdta: replication and HonestDiD
     mp = load_mpdta() if mpdta is None else mpdta.copy()
     mp["first_treat"] = clean_cohort(mp["first_treat"])
-    mcs, w_mp = _caught(callaway_santanna, mp, "lemp", "countyreal", "year", "first_treat",
-                        control_group="never_treated", est_method="dr", bootstrap=0, pscore_trim=1e-10)
+    mcs, w_mp = _caught(callaway_santanna, mp, "lemp", "countyreal", "year", "first_treat", pscore_trim=1e-10, **cs_kw)
     notes += w_mp
     mtw = twfe(mp, "lemp", "countyreal", "year", "first_treat")
     replication = replication_table(mcs, mtw)
