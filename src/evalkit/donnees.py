@@ -108,17 +108,13 @@ def _kind(obj) -> str:
     return "Graphique" if isinstance(obj, plots.Figure) else "Tableau"
 
 
-def _frame_decimals(obj) -> tuple[pd.DataFrame | None, object]:
-    if _kind(obj) == "Graphique":
-        return obj.data, None
-    df = obj.df.reset_index() if obj.index else obj.df
-    return df, obj.decimals
-
-
 def export_frame(obj) -> Export:
     """The download of a figure or table: numbers as numbers (rounded as on the page), French headers as shown,
     « oui / non » for flags, ASCII minus signs and plain spaces in text cells."""
-    df, decimals = _frame_decimals(obj)
+    if _kind(obj) == "Graphique":
+        df, decimals = obj.data, None
+    else:
+        df, decimals = (obj.df.reset_index() if obj.index else obj.df), obj.decimals
     if df is None:
         df = pd.DataFrame({"Message": ["Les valeurs de ce graphique ne sont pas disponibles sous forme de tableau."]})
     out, decs = {}, {}
@@ -246,10 +242,6 @@ def reset() -> None:
 
 # --- the workbook --------------------------------------------------------------------------------------------------
 
-def _number_format(d: int) -> str:
-    return "#,##0" + ("." + "0" * d if d else "")
-
-
 def sheet_names(objs) -> list[str]:
     """« Graphique 1 », « Tableau 1 »…: figures and tables numbered separately, in the order of the page."""
     n = {"Graphique": 0, "Tableau": 0}
@@ -302,7 +294,7 @@ def workbook(objs, title: str) -> bytes:
                 d = e.decimals.get(c)
                 d = d[i_row - head_row - 1] if isinstance(d, list) else d
                 if d is not None and not isinstance(v, str):
-                    cell.number_format = _number_format(d)
+                    cell.number_format = "#,##0" + ("." + "0" * d if d else "")
         r = head_row + len(e.frame) + 2
         for lab, text in (("Lecture", e.lecture), ("Note", e.note), ("Champ", e.champ), ("Source", e.source)):
             if text:
