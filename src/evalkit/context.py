@@ -186,32 +186,19 @@ def load_table(name: str, data_dir: Path | str | None = None) -> pd.DataFrame:
         if decimal_comma:
             txt = txt.str.replace(",", ".", regex=False)
         num = pd.to_numeric(txt, errors="coerce")
-        notnum = num.isna() & raw.notna()
-        if notnum.any():
-            problems.append(_fail(file, c, raw[notnum], "with values that are not numbers",
-                                  f"write {c} as a plain number (no units, no text)"))
+        checks = [  # (rows at fault, what, fix): the first check that fails is reported
+            (num.isna() & raw.notna(), "with values that are not numbers",
+             f"write {c} as a plain number (no units, no text)"),
+            (num.isna() & (c not in spec.nullable), "with an empty value", f"fill {c} on every row"),
+            (num < 0, "with negative values", f"{c} is a count or a rate and cannot be negative: check the copy"),
+            ((num > 100) & (c in spec.percents), "with percentages above 100", f"{c} is a percentage (0–100)"),
+            (num.notna() & (num % 1 != 0) & (c in spec.counts), "with values that are not whole numbers",
+             f"{c} is a count: write whole numbers")]
+        failed = next(((bad, what, fix) for bad, what, fix in checks if bad.any()), None)
+        if failed:
+            problems.append(_fail(file, c, raw[failed[0]], failed[1], failed[2]))
             continue
-        if c not in spec.nullable and num.isna().any():
-            problems.append(_fail(file, c, raw[num.isna()], "with an empty value", f"fill {c} on every row"))
-            continue
-        neg = num < 0
-        if neg.any():
-            problems.append(_fail(file, c, raw[neg], "with negative values",
-                                  f"{c} is a count or a rate and cannot be negative: check the copy"))
-            continue
-        if c in spec.percents and (num > 100).any():
-            problems.append(_fail(file, c, raw[num > 100], "with percentages above 100",
-                                  f"{c} is a percentage (0–100)"))
-            continue
-        if c in spec.counts:
-            frac = num.notna() & (num % 1 != 0)
-            if frac.any():
-                problems.append(_fail(file, c, raw[frac], "with values that are not whole numbers",
-                                      f"{c} is a count: write whole numbers"))
-                continue
-            df[c] = num.astype("Int64")
-        else:
-            df[c] = num.astype(float)
+        df[c] = num.astype("Int64") if c in spec.counts else num.astype(float)
 
     for c in spec.dates:
         d = pd.to_datetime(df[c], format="%Y-%m-%d", errors="coerce")
@@ -355,6 +342,11 @@ def fmt_date(d) -> str:
     """« juin 2017 »."""
     d = pd.Timestamp(d)
     return f"{MOIS[d.month - 1]} {d.year}"
+
+
+def _pct(v) -> str:
+    """« 33,3 % », « 40 % »: one decimal unless the percentage is whole."""
+    return fmt_pct(v, 0 if float(v).is_integer() else 1)
 
 
 def _series(national: pd.DataFrame, code: str) -> pd.Series:
@@ -524,7 +516,7 @@ def _published_table(national, msp, cds, am, cpts) -> pd.DataFrame:
             continue
         d, v = _nearest(s, when)
         unit_pct = code == IND_CPTS
-        open_txt = fmt_pct(v, 0 if float(v).is_integer() else 1) if unit_pct else fmt_int(v)
+        open_txt = _pct(v) if unit_pct else fmt_int(v)
         gap_months = abs((d.year - pd.Timestamp(when).year) * 12 + d.month - pd.Timestamp(when).month)
         if kind == "aci":
             lecture = (f"L'ACI couvrirait {fmt_pct(100 * val / v, 0)} des MSP recensées (« trois quarts » selon le "
@@ -624,8 +616,7 @@ def _texts(a: ContextAnalysis, am: pd.Series, am_target, ald: pd.Series) -> tupl
         key = k.lower()
         if s2.empty:
             continue
-        t.update({f"{key}_debut": fmt_pct(s2.iloc[0], 0 if float(s2.iloc[0]).is_integer() else 1),
-                  f"{key}_fin": fmt_pct(s2.iloc[-1], 0 if float(s2.iloc[-1]).is_integer() else 1),
+        t.update({f"{key}_debut": _pct(s2.iloc[0]), f"{key}_fin": _pct(s2.iloc[-1]),
                   f"{key}_date_debut": fmt_date(s2.index[0]), f"{key}_date_fin": fmt_date(s2.index[-1])})
         f.update({f"{key}_debut": s2.iloc[0], f"{key}_fin": s2.iloc[-1]})
         tg = a.coverage_targets.get(k)
@@ -644,13 +635,6 @@ def _texts(a: ContextAnalysis, am: pd.Series, am_target, ald: pd.Series) -> tupl
 
 
 # --- figures ------------------------------------------------------------------------------------------------------
-
-def _champ_msp(a: ContextAnalysis) -> str:
-    s = a.msp_national
-    return (f"France entière ({a.facts['n_dep']} départements, DROM compris) ; maisons de santé "
-            f"pluriprofessionnelles en fonctionnement, au 30 juin et au 31 décembre, de {fmt_date(s.index[0])} à "
-            f"{fmt_date(s.index[-1])}.")
-
 
 def _year_axis(ax):
     """Ticks at 31 December of each year, labelled with the year (observations are dated at month end, so a
@@ -702,8 +686,10 @@ def figure_msp_national(a: ContextAnalysis):
     note = (f"Rythme moyen : {tx['msp_rythme']} MSP de plus par an depuis {tx['msp_date_debut']}, "
             f"{tx['msp_rythme_recent']} par an depuis {tx['msp_date_recent']} ; atteindre la cible demanderait "
             f"{tx['msp_rythme_requis']} par an. Les cibles sont celles du baromètre (DITP).") if a.msp_target else ""
-    champ = (_champ_msp(a) + f" Centres de santé pluriprofessionnels au 31 décembre (et 30 juin 2021), "
-             f"{a.cds_national.index[0].year}–{a.cds_national.index[-1].year}.")
+    champ = (f"France entière ({a.facts['n_dep']} départements, DROM compris) ; maisons de santé "
+             f"pluriprofessionnelles en fonctionnement, au 30 juin et au 31 décembre, de {fmt_date(s.index[0])} à "
+             f"{fmt_date(s.index[-1])}. Centres de santé pluriprofessionnels au 31 décembre (et 30 juin 2021), "
+             f"{c.index[0].year}–{c.index[-1].year}.")
     lecture = (f"En {fmt_date(s.index[-1])}, {fmt_int(s.iloc[-1])} maisons de santé pluriprofessionnelles sont en "
                f"fonctionnement, contre {fmt_int(s.iloc[0])} en {fmt_date(s.index[0])}.")
     return plots.figure(fig, title=title, alt=alt, champ=champ, source=SOURCE_BAROMETRE, name="contexte-msp-national",
@@ -923,10 +909,9 @@ def figure_couverture(a: ContextAnalysis):
         if tgt:
             ax.plot([s.index[-1], tgt[0]], [s.iloc[-1], tgt[1]], ls="--", lw=1, color=col)
             ax.plot([tgt[0]], [tgt[1]], marker="o", mfc="white", color=col, ms=6)
-        parts.append(f"{alt_labels[k]} : de {fmt_pct(s.iloc[0], 0)} en {fmt_date(s.index[0])} à "
-                     f"{fmt_pct(s.iloc[-1], 1 if not float(s.iloc[-1]).is_integer() else 0)} en "
-                     f"{fmt_date(s.index[-1])}" + (f", cible {fmt_pct(tgt[1], 0)} en {fmt_date(tgt[0])}"
-                                                  if tgt else ""))
+        parts.append(f"{alt_labels[k]} : de {fmt_pct(s.iloc[0], 0)} en {fmt_date(s.index[0])} à {_pct(s.iloc[-1])} "
+                     f"en {fmt_date(s.index[-1])}" + (f", cible {fmt_pct(tgt[1], 0)} en {fmt_date(tgt[0])}"
+                                                      if tgt else ""))
     ax.set_ylim(0, 105)
     _year_axis(ax)
     ax.set_xlabel("Date d'observation (graduations au 31 décembre)")
@@ -941,9 +926,8 @@ def figure_couverture(a: ContextAnalysis):
              "professionnelle territoriale de santé (CPTS, indicateur IND-589) ou par le SAS (IND-587). Cibles en "
              "pointillés.")
     cpts = a.coverage.get("CPTS")
-    lecture = (f"En {fmt_date(cpts.index[-1])}, {fmt_pct(cpts.iloc[-1], 1 if not float(cpts.iloc[-1]).is_integer() else 0)}"
-               " de la population réside dans un territoire couvert par une CPTS."
-               if cpts is not None and not cpts.empty else "")
+    lecture = (f"En {fmt_date(cpts.index[-1])}, {_pct(cpts.iloc[-1])} de la population réside dans un territoire "
+               "couvert par une CPTS." if cpts is not None and not cpts.empty else "")
     return plots.figure(fig, title=title, alt=alt, champ=champ, source=SOURCE_BAROMETRE_IND,
                         name="contexte-couverture", lecture=lecture)
 

@@ -101,22 +101,20 @@ class Export:
     name: str = ""
 
 
-def _frame_decimals(obj) -> tuple[pd.DataFrame | None, object]:
+def _kind(obj) -> str:
+    """« Graphique » for a figure, « Tableau » for a table."""
     from . import plots
 
-    if isinstance(obj, plots.Figure):
-        return obj.data, None
-    df = obj.df.reset_index() if obj.index else obj.df
-    return df, obj.decimals
+    return "Graphique" if isinstance(obj, plots.Figure) else "Tableau"
 
 
 def export_frame(obj) -> Export:
     """The download of a figure or table: numbers as numbers (rounded as on the page), French headers as shown,
     « oui / non » for flags, ASCII minus signs and plain spaces in text cells."""
-    from . import plots
-
-    df, decimals = _frame_decimals(obj)
-    kind = "Graphique" if isinstance(obj, plots.Figure) else "Tableau"
+    if _kind(obj) == "Graphique":
+        df, decimals = obj.data, None
+    else:
+        df, decimals = (obj.df.reset_index() if obj.index else obj.df), obj.decimals
     if df is None:
         df = pd.DataFrame({"Message": ["Les valeurs de ce graphique ne sont pas disponibles sous forme de tableau."]})
     out, decs = {}, {}
@@ -151,7 +149,7 @@ def export_frame(obj) -> Export:
                 out[head] = pd.Series([c[0] for c in cells], index=col.index, dtype=object)
                 if any(c[1] is not None for c in cells):
                     decs[head] = [c[1] for c in cells]
-    return Export(pd.DataFrame(out), decs, kind, obj.title, obj.champ, obj.source, obj.note or "",
+    return Export(pd.DataFrame(out), decs, _kind(obj), obj.title, obj.champ, obj.source, obj.note or "",
                   obj.reading() if hasattr(obj, "reading") else "", obj.name)
 
 
@@ -225,11 +223,8 @@ def shown(obj) -> None:
     """Note that ``obj`` (a figure or table) was displayed on the page being executed (called by their
     ``_repr_mimebundle_``); the same exhibit displayed twice is kept once, at its first place. A figure and a table
     may share a name (the chart and the table of the same numbers): they are two exhibits."""
-    from . import plots
-
     name = getattr(obj, "name", "")
-    kind = "Graphique" if isinstance(obj, plots.Figure) else "Tableau"
-    key = f"{kind}:{name}" if name else f"id{id(obj)}"
+    key = f"{_kind(obj)}:{name}" if name else f"id{id(obj)}"
     _SHOWN[key] = obj  # a dict keeps the first place, the latest version
 
 
@@ -238,12 +233,7 @@ def exhibits() -> list:
     that only carry a message (« estimation impossible sur ces données ») are left out."""
     from . import plots
 
-    out = []
-    for obj in _SHOWN.values():
-        if isinstance(obj, plots.Table) and list(obj.df.columns) == ["Message"]:
-            continue
-        out.append(obj)
-    return out
+    return [obj for obj in _SHOWN.values() if not (isinstance(obj, plots.Table) and obj.message_only())]
 
 
 def reset() -> None:
@@ -252,18 +242,12 @@ def reset() -> None:
 
 # --- the workbook --------------------------------------------------------------------------------------------------
 
-def _number_format(d: int) -> str:
-    return "#,##0" + ("." + "0" * d if d else "")
-
-
 def sheet_names(objs) -> list[str]:
     """« Graphique 1 », « Tableau 1 »…: figures and tables numbered separately, in the order of the page."""
-    from . import plots
-
     n = {"Graphique": 0, "Tableau": 0}
     names = []
     for o in objs:
-        k = "Graphique" if isinstance(o, plots.Figure) else "Tableau"
+        k = _kind(o)
         n[k] += 1
         names.append(f"{k} {n[k]}")
     return names
@@ -310,7 +294,7 @@ def workbook(objs, title: str) -> bytes:
                 d = e.decimals.get(c)
                 d = d[i_row - head_row - 1] if isinstance(d, list) else d
                 if d is not None and not isinstance(v, str):
-                    cell.number_format = _number_format(d)
+                    cell.number_format = "#,##0" + ("." + "0" * d if d else "")
         r = head_row + len(e.frame) + 2
         for lab, text in (("Lecture", e.lecture), ("Note", e.note), ("Champ", e.champ), ("Source", e.source)):
             if text:
@@ -464,8 +448,8 @@ def french_results(df: pd.DataFrame) -> pd.DataFrame:
         out[FRENCH_COLUMNS[c]] = pd.to_numeric(df[c], errors="coerce").map(
             lambda v: float(f"{v:.6g}") if pd.notna(v) else np.nan)
     out[FRENCH_COLUMNS["unit"]] = df["unit"].map(lambda u: UNIT_DESCRIPTIONS.get(u, u))
-    out[FRENCH_COLUMNS["n_units"]] = pd.to_numeric(df["n_units"], errors="coerce").astype("Int64")
-    out[FRENCH_COLUMNS["n_obs"]] = pd.to_numeric(df["n_obs"], errors="coerce").astype("Int64")
+    for c in ("n_units", "n_obs"):
+        out[FRENCH_COLUMNS[c]] = pd.to_numeric(df[c], errors="coerce").astype("Int64")
     out[FRENCH_COLUMNS["headline"]] = df["headline"].astype(bool).map({True: "oui", False: "non"})
     out["Ligne masquée"] = est.map(lambda x: x[1])
     out[FRENCH_COLUMNS["data"]] = df["data"].map(lambda d: _DATA_FR.get(d, d))

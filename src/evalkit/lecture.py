@@ -111,7 +111,6 @@ def event_study(data: pd.DataFrame, study: str | None = None, decimals: int = 1)
     and interval, and what the reference year is."""
     cols = list(data.columns)
     x, y = cols[0], cols[2]
-    lo, hi = LOW, HIGH
     post = data[(data["Période"] == "après l'entrée") & data[y].notna()]
     if not len(post):
         return ""
@@ -119,7 +118,7 @@ def event_study(data: pd.DataFrame, study: str | None = None, decimals: int = 1)
     what, unit = _split_unit(y)
     k = int(r[x])
     when = f"l'année de {_since(study)}" if k == 0 else f"{_years(k)} après {_since(study)}"
-    return (f"{what} {when} : {_value(r[y], decimals, unit, sign=True)} ({_ci(r[lo], r[hi], decimals)}) ; "
+    return (f"{what} {when} : {_value(r[y], decimals, unit, sign=True)} ({_ci(r[LOW], r[HIGH], decimals)}) ; "
             f"l'année qui précède {_since(study)} sert de référence (écart mis à zéro).")
 
 
@@ -233,8 +232,7 @@ def figure_values(data: pd.DataFrame, decimals: int = 1) -> str:
         cond, value = _at(xl, xv), yv
     if not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
         return ""
-    where = " ; ".join(x for x in (panel, serie) if x)
-    where = _one_line(where)
+    where = _one_line(" ; ".join(x for x in (panel, serie) if x))
     decimals = 0 if abs(float(value)) >= 1000 else decimals  # « 270 652 », not « 270 652,4 »
     return f"{what} {cond}{f', série « {where} »' if where else ''} : {_value(value, decimals, unit)}."
 
@@ -247,8 +245,7 @@ def default(obj) -> str:
     try:
         if isinstance(obj, plots.Figure):
             return figure_values(obj.data)
-        df = obj.df.reset_index() if obj.index else obj.df
-        if list(df.columns) == ["Message"]:
+        if not obj.index and obj.message_only():
             return ""
         return frame(obj.formatted().reset_index() if obj.index else obj.formatted())
     except Exception:  # noqa: BLE001 - a page renders even if a reading cannot be computed; the test flags it

@@ -137,17 +137,14 @@ def user_data_label(study: str | None = None) -> str:
 def data_source(anchor: str, study: str | None = None, kind: str | None = None) -> str:
     """The whole « Source » line of a study's figures and tables: the bundled synthetic data and what they are
     calibrated on, or the evaluator's data (:func:`user_data_label`); then « calculs evalkit », once."""
-    kind = kind or paths.data_kind()
-    data = user_data_label(study) if kind == "user" else SYNTHETIC_SOURCE.format(anchor=anchor)
+    data = user_data_label(study) if (kind or paths.data_kind()) == "user" else SYNTHETIC_SOURCE.format(anchor=anchor)
     return f"{data} ; calculs evalkit"
 
 
 def synthetic_source(anchor: str) -> str:
     """The data part of a « Source » line: the bundled synthetic data, or the evaluator's data
     (:func:`user_data_label`); the caller adds what else it cites (:func:`data_source` adds « calculs evalkit »)."""
-    if paths.data_kind() == "user":
-        return user_data_label()
-    return SYNTHETIC_SOURCE.format(anchor=anchor)
+    return user_data_label() if paths.data_kind() == "user" else SYNTHETIC_SOURCE.format(anchor=anchor)
 
 
 def apply_style() -> None:
@@ -176,10 +173,9 @@ def french_axis(ax, axis: str = "both", decimals: int | None = None, suffix: str
         d = decimals if decimals is not None else (0 if float(x).is_integer() else 1)
         return fmt_num(x, d) + suffix
 
-    if axis in ("x", "both"):
-        ax.xaxis.set_major_formatter(mticker.FuncFormatter(_fmt))
-    if axis in ("y", "both"):
-        ax.yaxis.set_major_formatter(mticker.FuncFormatter(_fmt))
+    for name, which in (("x", ax.xaxis), ("y", ax.yaxis)):
+        if axis in (name, "both"):
+            which.set_major_formatter(mticker.FuncFormatter(_fmt))
 
 
 def new(nrows: int = 1, ncols: int = 1, width: float = 7.5, height: float = 4.2, **kw):
@@ -188,8 +184,22 @@ def new(nrows: int = 1, ncols: int = 1, width: float = 7.5, height: float = 4.2,
     return plt.subplots(nrows, ncols, figsize=(width, height), **kw)
 
 
+class _Exhibit:
+    """What a :class:`Figure` and a :class:`Table` share: the evalkit function that built it, and its reading."""
+
+    def __post_init__(self):
+        if not self.function:
+            self.function = producer(2)
+
+    def reading(self) -> str:
+        """The « Lecture » sentence: the builder's, else one computed from the values shown (:mod:`lecture`)."""
+        from . import lecture
+
+        return self.lecture or lecture.default(self)
+
+
 @dataclass
-class Figure:
+class Figure(_Exhibit):
     """An accessible figure: PNG bytes plus the texts a reader (or a screen reader) needs."""
 
     png: bytes
@@ -206,16 +216,6 @@ class Figure:
     function: str = ""  # the evalkit function that built it (:func:`producer`)
     lecture: str = ""  # « Lecture : » line, how to read the figure (shown before the note)
     png_mobile: bytes | None = None  # the phone variant (:data:`MOBILE_WIDTH_IN` wide), if any
-
-    def __post_init__(self):
-        if not self.function:
-            self.function = producer(2)
-
-    def reading(self) -> str:
-        """The « Lecture » sentence: the builder's, else one computed from the plotted values (:mod:`lecture`)."""
-        from . import lecture
-
-        return self.lecture or lecture.default(self)
 
     def _img_html(self, b64: str) -> str:
         """The image: an ``<img>`` carrying the natural height in pixels of its smallest text (``data-font-px``,
@@ -445,7 +445,7 @@ def table(df: pd.DataFrame, *, title: str, champ: str, source: str, decimals: di
 
 
 @dataclass
-class Table:
+class Table(_Exhibit):
     df: pd.DataFrame
     title: str
     champ: str
@@ -456,16 +456,6 @@ class Table:
     name: str = ""
     function: str = ""  # the evalkit function that built it (:func:`producer`)
     lecture: str = ""  # « Lecture : » line (default: computed from the table, :meth:`reading`)
-
-    def __post_init__(self):
-        if not self.function:
-            self.function = producer(2)
-
-    def reading(self) -> str:
-        """The « Lecture » sentence: the builder's, else one computed from the cells shown (:mod:`lecture`)."""
-        from . import lecture
-
-        return self.lecture or lecture.default(self)
 
     def message_only(self) -> bool:
         """A table that only carries a message (« estimation impossible sur ces données »): not numbered."""
@@ -592,13 +582,11 @@ def event_study(tab: pd.DataFrame, *, ylabel: str, title: str, champ: str, sourc
         for sel, c in ((pre, CONTROL), (post, TREATED)):
             ax.vlines(t.loc[sel, x], t.loc[sel, "band_low"], t.loc[sel, "band_high"], color=c, lw=9, alpha=0.22)
         ax.vlines([], [], [], color=NEUTRAL, lw=9, alpha=0.3, label="bande de confiance simultanée à 95 %")
-    ax.errorbar(t.loc[pre, x], t.loc[pre, "estimate"],
-                yerr=[t.loc[pre, "estimate"] - t.loc[pre, "ci_low"], t.loc[pre, "ci_high"] - t.loc[pre, "estimate"]],
-                fmt="o", color=CONTROL, capsize=3, label="avant l'entrée (test de tendances parallèles)")
-    ax.errorbar(t.loc[post, x], t.loc[post, "estimate"],
-                yerr=[t.loc[post, "estimate"] - t.loc[post, "ci_low"],
-                      t.loc[post, "ci_high"] - t.loc[post, "estimate"]],
-                fmt="o", color=TREATED, capsize=3, label="après l'entrée (effet)")
+    for sel, c, lab in ((pre, CONTROL, "avant l'entrée (test de tendances parallèles)"),
+                        (post, TREATED, "après l'entrée (effet)")):
+        e = t.loc[sel]
+        ax.errorbar(e[x], e["estimate"], yerr=[e["estimate"] - e["ci_low"], e["ci_high"] - e["estimate"]], fmt="o",
+                    color=c, capsize=3, label=lab)
     if ref.any():
         ax.plot(t.loc[ref, x], t.loc[ref, "estimate"], "o", mfc="white", color=CONTROL,
                 label="année de référence (0 par construction)")
@@ -649,18 +637,14 @@ def forest(tab: pd.DataFrame, *, label: str = "label", xlabel: str, title: str, 
                     xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
     if reference is not None:
         ax.axvline(reference, color=NEUTRAL, lw=1)
-    if truth is not None:
-        import matplotlib.transforms as mtransforms
+    import matplotlib.transforms as mtransforms
 
-        ax.axvline(truth, color=TRUTH, ls="--", lw=1.2)
-        ax.text(truth, 1.01, truth_label, color=TRUTH, fontsize=8, ha="center", va="bottom",
-                transform=mtransforms.blended_transform_factory(ax.transData, ax.transAxes))
-    if claim is not None:
-        import matplotlib.transforms as mtransforms
-
-        ax.axvline(claim, color=NEUTRAL, ls="-.", lw=1.2)
-        ax.text(claim, 1.01, " " + claim_label, color=NEUTRAL, fontsize=8, ha="left", va="bottom",
-                transform=mtransforms.blended_transform_factory(ax.transData, ax.transAxes))
+    for v, c, ls, text, ha in ((truth, TRUTH, "--", truth_label, "center"),
+                               (claim, NEUTRAL, "-.", " " + claim_label, "left")):
+        if v is not None:  # a dashed line at the known truth, a dash-dotted one at the claim in circulation
+            ax.axvline(v, color=c, ls=ls, lw=1.2)
+            ax.text(v, 1.01, text, color=c, fontsize=8, ha=ha, va="bottom",
+                    transform=mtransforms.blended_transform_factory(ax.transData, ax.transAxes))
     ax.set_yticks(y)
     ax.set_yticklabels(t[label])
     ax.set_xlabel(xlabel)
@@ -688,11 +672,13 @@ def trends(df: pd.DataFrame, *, x: str, y: str, hue: str, xlabel: str, ylabel: s
            vline: float | None = None, vline_label: str = "", lecture: str = "") -> Figure:
     """Mean outcome over time by group (e.g. treated vs comparison), in the style of Irdes figures."""
     fig, ax = new()
-    groups = list(dict.fromkeys(df[hue]))
-    for i, g in enumerate(groups):
+    parts = []
+    for i, g in enumerate(dict.fromkeys(df[hue])):
         d = df[df[hue] == g].sort_values(x)
         lab = (hue_labels or {}).get(g, str(g))
         ax.plot(d[x], d[y], marker="o", color=PALETTE[i % len(PALETTE)], label=lab)
+        parts.append(f"{lab} : de {fmt_num(d[y].iloc[0], decimals)}{alt_unit} en {d[x].iloc[0]} à "
+                     f"{fmt_num(d[y].iloc[-1], decimals)}{alt_unit} en {d[x].iloc[-1]}")
     if vline is not None:
         ax.axvline(vline, color=NEUTRAL, ls=":", lw=1)
         if vline_label:
@@ -704,12 +690,6 @@ def trends(df: pd.DataFrame, *, x: str, y: str, hue: str, xlabel: str, ylabel: s
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _p: fmt_num(v, 0).replace(NBSP, "")))
     french_axis(ax, "y")
     ax.legend(frameon=False, fontsize=8)
-    parts = []
-    for g in groups:
-        d = df[df[hue] == g].sort_values(x)
-        lab = (hue_labels or {}).get(g, str(g))
-        parts.append(f"{lab} : de {fmt_num(d[y].iloc[0], decimals)}{alt_unit} en {d[x].iloc[0]} à "
-                     f"{fmt_num(d[y].iloc[-1], decimals)}{alt_unit} en {d[x].iloc[-1]}")
     alt = "Courbes d'évolution. " + " ; ".join(parts) + "."
     if not lecture:
         from . import lecture as _lecture
@@ -763,13 +743,10 @@ def _forest_data(tab: pd.DataFrame, *, label: str = "label", xlabel: str, ylabel
     out = pd.DataFrame({ylabel or "Ligne": t[label].astype(str), value: t["estimate"].astype(float),
                         "Borne basse de l'IC à 95 %": t["ci_low"].astype(float),
                         "Borne haute de l'IC à 95 %": t["ci_high"].astype(float)})
-    if truth is not None:
-        out = pd.concat([out, pd.DataFrame({ylabel or "Ligne": [truth_label[:1].upper() + truth_label[1:]],
-                                            value: [float(truth)]})], ignore_index=True)
-    if claim is not None:
-        lab = claim_label or "annoncé"
-        out = pd.concat([out, pd.DataFrame({ylabel or "Ligne": [lab[:1].upper() + lab[1:]], value: [float(claim)]})],
-                        ignore_index=True)
+    for v, lab in ((truth, truth_label), (claim, claim_label or "annoncé")):
+        if v is not None:
+            out = pd.concat([out, pd.DataFrame({ylabel or "Ligne": [lab[:1].upper() + lab[1:]], value: [float(v)]})],
+                            ignore_index=True)
     return _round_to(out, decimals)
 
 

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 NAME = "note-de-synthese"
@@ -38,12 +37,10 @@ td.num { text-align: right; white-space: nowrap; }
 code { font-family: "DejaVu Sans Mono", monospace; font-size: 8.4pt; }
 """
 
-_DECIMALS = {"patients": 0, "euros": 0, "eur_per_patient": 0, "eur_per_patient_year": 0, "acts": 1, "pp": 1,
-             "percent": 1, "ratio": 2,
-             "log_points": 3, "count": 0}
-_UNITS = {"patients": "patients", "euros": "€", "eur_per_patient": "€ par patient",
-          "eur_per_patient_year": "€ par patient et par an", "acts": "actes",
-          "pp": "points", "percent": "%", "ratio": "", "log_points": "points de log", "count": ""}
+#: unit code of the results table → (decimals, unit as printed); other units: 1 decimal, the code
+_UNITS = {"patients": (0, "patients"), "euros": (0, "€"), "eur_per_patient": (0, "€ par patient"),
+          "eur_per_patient_year": (0, "€ par patient et par an"), "acts": (1, "actes"), "pp": (1, "points"),
+          "percent": (1, "%"), "ratio": (2, ""), "log_points": (3, "points de log"), "count": (0, "")}
 
 
 def key_figures(rows: pd.DataFrame) -> pd.DataFrame:
@@ -59,8 +56,7 @@ def key_figures(rows: pd.DataFrame) -> pd.DataFrame:
     h = h.assign(_o=h["study"].map(lambda s: order.get(s, 99))).sort_values(["_o", "outcome", "unit"], kind="stable")
     out = []
     for r in h.itertuples():
-        d = _DECIMALS.get(r.unit, 1)
-        u = _UNITS.get(r.unit, r.unit)
+        d, u = _UNITS.get(r.unit, (1, r.unit))
         u = f"\u202f{u}" if u in ("%", "€") else (f" {u}" if u else "")
         if pd.notna(r.estimate):
             est = fmt_num(r.estimate, d, sign=True) + u
@@ -88,6 +84,7 @@ def note_html(answers=None, rows: pd.DataFrame | None = None, kind: str | None =
     recorded row (:func:`evalkit.summary.results_table`), the data kind of this build, and, when the summary module
     offers them (``summary.known``), the published results."""
     from . import __version__, paths, summary
+    from .plots import date_fr
 
     e = html.escape
     kind = kind or paths.data_kind()
@@ -99,12 +96,9 @@ def note_html(answers=None, rows: pd.DataFrame | None = None, kind: str | None =
         except Exception:  # noqa: BLE001 - the published results are a complement; the note stands without them
             known = None
     demo = kind != "user"
-    from .plots import date_fr
-
-    today = date_fr()
     parts = ["<h1>Évaluer l'exercice coordonné — note de synthèse</h1>",
              f"<p class='meta'>MSP, Asalée, assistants médicaux : ce que change chaque réforme, mesuré par "
-             f"comparaison à des médecins comparables. Note produite le {e(today)} par evalkit {e(__version__)} à "
+             f"comparaison à des médecins comparables. Note produite le {e(date_fr())} par evalkit {e(__version__)} à "
              f"partir des résultats du livre.</p>"]
     if demo:
         parts.append("<div class='warning'><strong>Démonstration de méthode.</strong> Les chiffres calculés de cette "

@@ -168,16 +168,12 @@ def code_tables(codes: pd.DataFrame) -> dict[str, tuple[list[tuple[str, str]], l
     ``codes_bio(indicator, code BIGINT)``, ``codes_cam(indicator, code STRING)``, ``codes_atc(indicator, prefix)``,
     ``codes_spe(indicator, code BIGINT)``, ``codes_nat(indicator, code BIGINT)``.
     """
-    def rows(system: str, as_int: bool) -> list[tuple]:
+    out = {}
+    for name, system, col, as_int in (("codes_bio", "NABM", "code", True), ("codes_cam", "CCAM", "code", False),
+                                      ("codes_atc", "ATC", "prefix", False),
+                                      ("codes_spe", "PSE_SPE_COD", "code", True),
+                                      ("codes_nat", "PRS_NAT_REF", "code", True)):
         sub = codes[codes["code_system"] == system]
-        return [(i, int(c) if as_int else c) for i, c in zip(sub["indicator"], sub["code"])]
-
-    s_int = [("indicator", "string"), ("code", "bigint")]
-    s_str = [("indicator", "string"), ("code", "string")]
-    return {
-        "codes_bio": (s_int, rows("NABM", True)),
-        "codes_cam": (s_str, rows("CCAM", False)),
-        "codes_atc": ([("indicator", "string"), ("prefix", "string")], rows("ATC", False)),
-        "codes_spe": (s_int, rows("PSE_SPE_COD", True)),
-        "codes_nat": (s_int, rows("PRS_NAT_REF", True)),
-    }
+        out[name] = ([("indicator", "string"), (col, "bigint" if as_int else "string")],
+                     [(i, int(c) if as_int else c) for i, c in zip(sub["indicator"], sub["code"])])
+    return out

@@ -19,7 +19,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import pandas as pd
 
@@ -184,7 +184,3 @@ class SparkEngine:
             self.spark.catalog.dropTempView(v)
         if self._own:
             self.spark.stop()
-
-
-Engine = DuckDBEngine | SparkEngine
-ProgressFn = Callable[[str], None]

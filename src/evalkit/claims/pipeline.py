@@ -162,8 +162,7 @@ class ClaimsOptions:
         for name in ("min_dispensing_dates", "hba1c_min_tests"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"ClaimsOptions : {name} vaut {getattr(self, name)!r}, inférieur à 1. {_FIX} donner "
-                                 f"un nombre entier au moins égal à 1 (par défaut "
-                                 f"{ {'min_dispensing_dates': 3, 'hba1c_min_tests': 3}[name]})")
+                                 f"un nombre entier au moins égal à 1 (par défaut {getattr(ClaimsOptions, name)})")
         if self.duckdb_memory_limit is not None and not re.fullmatch(r"\s*\d+(\.\d+)?\s*[KMGT]i?B\s*",
                                                                      self.duckdb_memory_limit, re.I):
             raise ValueError(f"ClaimsOptions : duckdb_memory_limit vaut {self.duckdb_memory_limit!r}, qui n'est pas une "
@@ -508,11 +507,7 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
                           "avec --zoning ou le déposer dans le dossier des prestations",
                           file=str(Path(str(claims_dir)) / f"{ZONING}.csv"))
     # read the lists first: a malformed list fails before any claim is read
-    lists: dict[str, pd.DataFrame] = {}
-    if "msp" in tables:
-        lists["msp"] = read_msp_list(paths["msp"])
-    if "assistants" in tables:
-        lists["assistants"] = read_am_list(paths["assistants"])
+    lists = {t: read(paths[t]) for t, read in (("msp", read_msp_list), ("assistants", read_am_list)) if t in tables}
     zone = None
     if gp_tables:
         need = (["rurality"] if "msp" in tables else []) + (["underserved"] if "assistants" in tables else [])
@@ -571,13 +566,13 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
 
         eng.materialize("ek_ben", sql.ben())
         amb = eng.fetch("SELECT count(*) AS n, min(psa) AS psa FROM ek_ben WHERE n_ano > 1")
-        if int(amb["n"].iloc[0]) > 0:
-            n = int(amb["n"].iloc[0])
+        n = int(amb["n"].iloc[0])
+        if n > 0:
             raise ClaimsError(f"{found['IR_BEN_R']} : colonne 'BEN_NIR_ANO' : {n} couple{'s' if n > 1 else ''} "
                               f"(BEN_NIR_PSA, BEN_RNG_GEM) renvoie{'nt' if n > 1 else ''} à plus d'un BEN_NIR_ANO "
                               f"(premier : {amb['psa'].iloc[0]}) ; la jointure dupliquerait des prestations. {_FIX} "
                               "garder un seul BEN_NIR_ANO par couple (BEN_NIR_PSA, BEN_RNG_GEM) dans IR_BEN_R",
-                              file=found["IR_BEN_R"], column="BEN_NIR_ANO", n_rows=int(amb["n"].iloc[0]))
+                              file=found["IR_BEN_R"], column="BEN_NIR_ANO", n_rows=n)
         eng.materialize("ek_gp_map", sql.gp_map("DA_PRA_R" in found))
         eng.materialize("ek_death", sql.deaths(rules))
         eng.materialize("ek_events", sql.events(rules))
@@ -650,15 +645,15 @@ def assemble_gp_table(study: str, panel: pd.DataFrame, fees: pd.DataFrame | None
     counted. Returns (table, report)."""
     rows = panel.rename(columns={"year": "yr"})[["gp_id", "yr", "patients_mt", "file_active", "acts"]]
     if study == "msp":
-        f = fees.rename(columns={"yr": "yr"})[["gp_id", "yr", "cents"]].copy()
+        f = fees[["gp_id", "yr", "cents"]].copy()
         f["gp_id"] = f["gp_id"].astype(str)
         f["yr"] = f["yr"].astype("int64")
         rows = rows.merge(f, on=["gp_id", "yr"], how="outer")
     rows = rows.fillna({c: 0 for c in ("patients_mt", "file_active", "acts", "cents") if c in rows})
     a = attrs.copy()
     a["gp_id"] = a["gp_id"].astype(str)
-    a["birth"] = pd.to_numeric(a["birth"], errors="coerce")
-    a["sex"] = pd.to_numeric(a["sex"], errors="coerce")
+    for c in ("birth", "sex"):
+        a[c] = pd.to_numeric(a[c], errors="coerce")
     a["commune"] = a["commune"].astype("string")
     a = a[a["birth"].between(1900, 2100) & a["sex"].isin([1, 2]) & a["commune"].notna()]
     m = rows.merge(a, on="gp_id", how="left")

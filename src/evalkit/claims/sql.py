@@ -243,12 +243,9 @@ def medecin_traitant(r: Rules, at_year_end: bool = False) -> str:
     Ties on the start date go to the open or later-ending declaration, then to the larger practice number (arbitrary
     but reproducible)."""
     restrict = "" if at_year_end else "AND b.patient IN (SELECT patient FROM ek_diab)"
-    if at_year_end:
-        in_force = ("x.dep <= make_date(y.yr, 12, 31) AND (x.fin IS NULL OR x.fin >= make_date(y.yr, 12, 31)) "
-                    "AND (x.dcd IS NULL OR x.dcd > make_date(y.yr, 12, 31))")
-    else:
-        in_force = ("x.dep <= make_date(y.yr, 12, 31) AND (x.fin IS NULL OR x.fin >= make_date(y.yr, 1, 1)) "
-                    "AND (x.dcd IS NULL OR x.dcd >= make_date(y.yr, 1, 1))")
+    day, alive = ("make_date(y.yr, 12, 31)", ">") if at_year_end else ("make_date(y.yr, 1, 1)", ">=")
+    in_force = (f"x.dep <= make_date(y.yr, 12, 31) AND (x.fin IS NULL OR x.fin >= {day}) "
+                f"AND (x.dcd IS NULL OR x.dcd {alive} {day})")
     return f"""
 WITH mtt AS (
   SELECT b.patient AS patient, CAST(m.MTT_PFS_NUM AS STRING) AS num, CAST(m.MTT_DEP_DTE AS DATE) AS dep,

@@ -198,37 +198,30 @@ def _part(frm: str, where: str = "true", **cols: str) -> str:
 def _event_parts(s: _Sql, spec: SyntheticSpec) -> list[str]:
     """The latent events of one care year (table ``pyy``), one SELECT per kind (``part`` numbers are stable ids)."""
     ns = spec.specialists
-    first = spec.first_year
 
     def day(part: int, k: str, step: int, jitter: int) -> str:
         salt = s.i(jitter, "p.p", "p.yr", part, f"CAST({k} AS BIGINT)")
         return f"(make_date(p.yr, 1, 1) + CAST({k} * {step} + {salt} AS INTEGER))"
 
-    def lab(salt: int) -> str:
+    def practice(kind: int, salt: int, offset: str = "") -> str:
+        """Practice number of a hospital (kind 0), a specialist (1), a pharmacy (2) or a lab (3)."""
         x = s.i(ns, "p.p", salt)
-        return f"printf('%02d3%05d', 1 + {x} % 95, {x})"
+        return f"printf('%02d{kind}%05d', 1 + {x} % 95, {offset}{x})"
 
-    def pharmacy() -> str:
-        x = s.i(ns, "p.p", 901)
-        return f"printf('%02d2%05d', 1 + {x} % 95, {x})"
-
-    def special(offset: int, salt: int) -> str:
-        x = s.i(ns, "p.p", salt)
-        return f"printf('%02d1%05d', 1 + {x} % 95, {offset} + {x})"
-
-    def hospital() -> str:
-        x = s.i(ns, "p.p", 904)
-        return f"printf('%02d0%05d', 1 + {x} % 95, {x})"
+    def lab_test(part: int, where: str, **cols: str) -> str:  # parts 9-14: one lab test a year
+        return _part("pyy p", where, part=str(part), soi=day(part, "0", 1, 360), pfs=practice(3, 906),
+                     nat=str(NAT_BIOLOGY), src="'BIO'", **cols)
 
     gp_num = "CASE WHEN g.move_date IS NOT NULL AND {d} >= g.move_date THEN g.num_new ELSE g.num_old END"
     a10 = "[" + ", ".join(str(c) for c, _ in CIP_A10) + "]"
     other_cip = "[" + ", ".join(str(c) for c, _ in CIP_OTHER) + "]"
     other_bio = "[" + ", ".join(map(str, BIO_OTHER)) + "]"
     ks = "(SELECT *, unnest(range({n})) AS k FROM pyy WHERE {n} > 0) p"
-    card, oph = special(60000, 902), special(70000, 903)
-    parts = [
+    card, oph = practice(1, 902, "60000 + "), practice(1, 903, "70000 + ")
+    pharmacy, hospital, lab = practice(2, 901), practice(0, 904), practice(3, 905)
+    return [
         # 1 dispensings of a diabetic year: ≥ 3 dates (pattern A) or 2 with a large pack (pattern B)
-        _part(ks.format(n="n_disp"), part="1", k="p.k", soi=day(1, "p.k", 37, 30), pfs=pharmacy(),
+        _part(ks.format(n="n_disp"), part="1", k="p.k", soi=day(1, "p.k", 37, 30), pfs=pharmacy,
               nat=str(NAT_PHARMACY), src="'PHA'",
               cip=f"CASE WHEN p.pattern_b AND p.k = 0 THEN {CIP_GC[0]} ELSE {a10}[1 + {s.i(6, 'p.p', 'p.yr', 1, 'p.k')}] END",
               reg=f"CASE WHEN p.k = 1 AND {s.u('p.p', 'p.yr', 101)} < 0.25 THEN 2 ELSE 0 END",
@@ -236,48 +229,42 @@ def _event_parts(s: _Sql, spec: SyntheticSpec) -> list[str]:
                   f"ELSE 1 + {s.i(3, 'p.p', 'p.yr', 102, 'p.k')} END AS DOUBLE)"),
         # 2 a second box of another antidiabetic on the first date (same date: still one date)
         _part("pyy p", f"p.n_disp >= 3 AND {s.u('p.p', 'p.yr', 103)} < 0.3", part="2", soi=day(1, "0", 37, 30),
-              pfs=pharmacy(), nat=str(NAT_PHARMACY), src="'PHA'", cip=str(CIP_A10[2][0])),
+              pfs=pharmacy, nat=str(NAT_PHARMACY), src="'PHA'", cip=str(CIP_A10[2][0])),
         # 3 near miss: two dispensing dates, two boxes on the second — not diabetic
         _part(ks.format(n="CASE WHEN nm_year THEN 2 ELSE 0 END"), part="3", k="p.k", soi=day(3, "p.k", 37, 30),
-              pfs=pharmacy(), nat=str(NAT_PHARMACY), src="'PHA'", cip=f"{a10}[1 + p.k]"),
-        _part("pyy p", "p.nm_year", part="4", soi=day(3, "1", 37, 30), pfs=pharmacy(), nat=str(NAT_PHARMACY),
+              pfs=pharmacy, nat=str(NAT_PHARMACY), src="'PHA'", cip=f"{a10}[1 + p.k]"),
+        _part("pyy p", "p.nm_year", part="4", soi=day(3, "1", 37, 30), pfs=pharmacy, nat=str(NAT_PHARMACY),
               src="'PHA'", cip=str(CIP_A10[3][0])),
         # 5 near miss: a third date that must not count (cancelled / information-only / late flux / benfluorex)
-        _part("pyy p", "p.nm_year", part="5", soi=day(3, "2", 37, 30), pfs=pharmacy(), nat=str(NAT_PHARMACY),
+        _part("pyy p", "p.nm_year", part="5", soi=day(3, "2", 37, 30), pfs=pharmacy, nat=str(NAT_PHARMACY),
               src="'PHA'", reg="CASE WHEN p.nm_variant = 0 THEN 1 ELSE 0 END",
               dpn="CASE WHEN p.nm_variant = 1 THEN 71 ELSE 0 END", late="p.nm_variant = 2",
               cip=f"CASE WHEN p.nm_variant = 3 THEN {CIP_BENFLUOREX[0]} ELSE {CIP_A10[0][0]} END"),
         # 6 benfluorex alone on four dates — not diabetic
         _part(ks.format(n="CASE WHEN bf_year THEN 4 ELSE 0 END"), part="6", k="p.k", soi=day(6, "p.k", 37, 30),
-              pfs=pharmacy(), nat=str(NAT_PHARMACY), src="'PHA'", cip=str(CIP_BENFLUOREX[0])),
+              pfs=pharmacy, nat=str(NAT_PHARMACY), src="'PHA'", cip=str(CIP_BENFLUOREX[0])),
         # 7 HbA1c tests; some lines have an ER_ETE_F row with ETE_IND_TAA 0 or empty (kept)
-        _part(ks.format(n="n_h"), part="7", k="p.k", soi=day(7, "p.k", 90, 60), pfs=lab(905), nat=str(NAT_BIOLOGY),
+        _part(ks.format(n="n_h"), part="7", k="p.k", soi=day(7, "p.k", 90, 60), pfs=lab, nat=str(NAT_BIOLOGY),
               src="'BIO'", bio="1577",
               ete=f"CASE WHEN p.k = 0 AND {s.u('p.p', 'p.yr', 104)} < 0.2 THEN 0 "
                   f"WHEN p.k = 1 AND {s.u('p.p', 'p.yr', 104)} > 0.9 THEN 9 END"),
         # 8 a third HbA1c test that is information only (DPN_QLF / PRS_DPN_QLP 71 or 72) when only two are real
-        _part("pyy p", "p.diab AND p.n_h = 2", part="8", soi=day(7, "3", 90, 60), pfs=lab(905),
+        _part("pyy p", "p.diab AND p.n_h = 2", part="8", soi=day(7, "3", 90, 60), pfs=lab,
               nat=str(NAT_BIOLOGY), src="'BIO'", bio="1577",
               dpn=f"CASE {s.i(3, 'p.p', 'p.yr', 105)} WHEN 0 THEN 71 WHEN 2 THEN 72 ELSE 0 END",
               dpnp=f"CASE {s.i(3, 'p.p', 'p.yr', 105)} WHEN 1 THEN 71 ELSE 0 END"),
         # 9-14 microalbuminuria, creatinine, lipid profile — and their traps when the truth is 0
-        _part("pyy p", "p.microalb", part="9", soi=day(9, "0", 1, 360), pfs=lab(906), nat=str(NAT_BIOLOGY),
-              src="'BIO'", bio="1133"),
-        _part("pyy p", f"p.diab AND NOT p.microalb AND {s.u('p.p', 'p.yr', 106)} < 0.5", part="10",
-              soi=day(10, "0", 1, 360), pfs=lab(906), nat=str(NAT_BIOLOGY), src="'BIO'",
-              bio=f"CASE WHEN {s.u('p.p', 'p.yr', 107)} < 0.5 THEN 1133 ELSE 2004 END",
-              reg=f"CASE WHEN {s.u('p.p', 'p.yr', 107)} < 0.5 THEN 1 ELSE 0 END"),
-        _part("pyy p", "p.creat", part="11", soi=day(11, "0", 1, 360), pfs=lab(906), nat=str(NAT_BIOLOGY),
-              src="'BIO'", bio=f"CASE WHEN {s.u('p.p', 'p.yr', 108)} < 0.5 THEN 592 ELSE 593 END"),
-        _part("pyy p", f"p.diab AND NOT p.creat AND {s.u('p.p', 'p.yr', 109)} < 0.5", part="12",
-              soi=day(12, "0", 1, 360), pfs=lab(906), nat=str(NAT_BIOLOGY), src="'BIO'",
-              bio=f"CASE WHEN {s.u('p.p', 'p.yr', 110)} < 0.5 THEN 627 ELSE 407 END"),
-        _part("pyy p", "p.lipids", part="13", soi=day(13, "0", 1, 360), pfs=lab(906), nat=str(NAT_BIOLOGY),
-              src="'BIO'", bio="996"),
-        _part("pyy p", f"p.diab AND NOT p.lipids AND {s.u('p.p', 'p.yr', 111)} < 0.5", part="14",
-              soi=day(14, "0", 1, 360), pfs=lab(906), nat=str(NAT_BIOLOGY), src="'BIO'",
-              bio=f"CASE WHEN {s.u('p.p', 'p.yr', 112)} < 0.5 THEN 996 ELSE 1001 END",
-              late=f"{s.u('p.p', 'p.yr', 112)} < 0.5"),
+        lab_test(9, "p.microalb", bio="1133"),
+        lab_test(10, f"p.diab AND NOT p.microalb AND {s.u('p.p', 'p.yr', 106)} < 0.5",
+                 bio=f"CASE WHEN {s.u('p.p', 'p.yr', 107)} < 0.5 THEN 1133 ELSE 2004 END",
+                 reg=f"CASE WHEN {s.u('p.p', 'p.yr', 107)} < 0.5 THEN 1 ELSE 0 END"),
+        lab_test(11, "p.creat", bio=f"CASE WHEN {s.u('p.p', 'p.yr', 108)} < 0.5 THEN 592 ELSE 593 END"),
+        lab_test(12, f"p.diab AND NOT p.creat AND {s.u('p.p', 'p.yr', 109)} < 0.5",
+                 bio=f"CASE WHEN {s.u('p.p', 'p.yr', 110)} < 0.5 THEN 627 ELSE 407 END"),
+        lab_test(13, "p.lipids", bio="996"),
+        lab_test(14, f"p.diab AND NOT p.lipids AND {s.u('p.p', 'p.yr', 111)} < 0.5",
+                 bio=f"CASE WHEN {s.u('p.p', 'p.yr', 112)} < 0.5 THEN 996 ELSE 1001 END",
+                 late=f"{s.u('p.p', 'p.yr', 112)} < 0.5"),
         # 15 ECG (CCAM, by the GP or a cardiologist) or a cardiology consultation
         _part("pyy p JOIN gps g ON g.g = p.vis_gp", "p.ecg", part="15", soi=day(15, "0", 1, 360),
               pfs=f"CASE p.ecg_variant WHEN 0 THEN {gp_num.format(d=day(15, '0', 1, 360))} ELSE {card} END",
@@ -288,7 +275,7 @@ def _event_parts(s: _Sql, spec: SyntheticSpec) -> list[str]:
         # 16 ECG traps: at a public hospital (ETE_IND_TAA = 1), a cardiologist's majoration line, a cancelled visit
         _part("pyy p", f"p.diab AND NOT p.ecg AND {s.u('p.p', 'p.yr', 113)} < 0.6", part="16",
               soi=day(16, "0", 1, 360),
-              pfs=f"CASE p.ecg_trap WHEN 0 THEN {hospital()} ELSE {card} END", spe="3",
+              pfs=f"CASE p.ecg_trap WHEN 0 THEN {hospital} ELSE {card} END", spe="3",
               nat=f"CASE p.ecg_trap WHEN 0 THEN {NAT_CCAM} WHEN 1 THEN {NAT_MU} ELSE {NAT_CS} END",
               src="CASE p.ecg_trap WHEN 0 THEN 'CAM' END", cam="CASE p.ecg_trap WHEN 0 THEN 'DEQP003' END",
               ete="CASE p.ecg_trap WHEN 0 THEN 1 END", cpl="CASE p.ecg_trap WHEN 1 THEN 2 ELSE 0 END",
@@ -316,20 +303,18 @@ def _event_parts(s: _Sql, spec: SyntheticSpec) -> list[str]:
               dpn=f"CASE WHEN {s.u('p.p', 'p.yr', 117)} < 0.5 THEN 71 ELSE 0 END",
               reg=f"CASE WHEN {s.u('p.p', 'p.yr', 117)} < 0.5 THEN 0 ELSE 1 END"),
         # 23-24 volume: other drugs (ATC outside A10, incl. A02 and A11) and other biology tests
-        _part(ks.format(n="n_fill_pha"), part="23", k="p.k", soi=day(23, "p.k % 9", 40, 40), pfs=pharmacy(),
+        _part(ks.format(n="n_fill_pha"), part="23", k="p.k", soi=day(23, "p.k % 9", 40, 40), pfs=pharmacy,
               nat=str(NAT_PHARMACY), src="'PHA'", cip=f"{other_cip}[1 + {s.i(6, 'p.p', 'p.yr', 118, 'p.k')}]"),
-        _part(ks.format(n="n_fill_bio"), part="24", k="p.k", soi=day(24, "p.k % 9", 40, 40), pfs=lab(905),
+        _part(ks.format(n="n_fill_bio"), part="24", k="p.k", soi=day(24, "p.k % 9", 40, 40), pfs=lab,
               nat=str(NAT_BIOLOGY), src="'BIO'", bio=f"{other_bio}[1 + {s.i(6, 'p.p', 'p.yr', 119, 'p.k')}]"),
         # 26 SGLT2 inhibitor alone on 3-5 dates: a treated diabetic before 2022, not from 2022 (Odissé)
         _part(ks.format(n=f"CASE WHEN sglt2_only THEN 3 + {s.i(3, 'p', 'yr', 120)} ELSE 0 END"), part="26", k="p.k",
-              soi=day(26, "p.k", 37, 30), pfs=pharmacy(), nat=str(NAT_PHARMACY), src="'PHA'", cip=str(CIP_SGLT2[0])),
+              soi=day(26, "p.k", 37, 30), pfs=pharmacy, nat=str(NAT_PHARMACY), src="'PHA'", cip=str(CIP_SGLT2[0])),
         # 25 claims of a PSA unknown to IR_BEN_R (dropped): four antidiabetic dispensings
         _part(ks.format(n="CASE WHEN p % 500 = 11 THEN 4 ELSE 0 END"), part="25", k="p.k",
-              soi=day(25, "p.k", 37, 30), pfs=pharmacy(), nat=str(NAT_PHARMACY), src="'PHA'",
+              soi=day(25, "p.k", 37, 30), pfs=pharmacy, nat=str(NAT_PHARMACY), src="'PHA'",
               cip=str(CIP_A10[0][0]), psa_override="printf('PSZ%010d', p.p)"),
     ]
-    del first
-    return parts
 
 
 def generate_claims(out_dir: str | Path, spec: SyntheticSpec | None = None, *, truth_dir: str | Path | None = None,

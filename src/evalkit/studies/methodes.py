@@ -462,8 +462,7 @@ class MethodesAnalysis:
         ax.set_xlabel("Écart de tendance permis après l'entrée, en multiple du plus grand écart observé avant")
         ax.set_ylabel("Effet moyen après la hausse (log de l'emploi)")
         ax.xaxis.set_major_locator(plots.mticker.MultipleLocator(0.25 if g["M"].max() <= 3 else 1.0))
-        ax.xaxis.set_major_formatter(plots.mticker.FuncFormatter(lambda v, _p: fmt_num(v, 2)))
-        ax.yaxis.set_major_formatter(plots.mticker.FuncFormatter(lambda v, _p: fmt_num(v, 2)))
+        plots.french_axis(ax, "both", decimals=2)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8, frameon=False)
         if bd is None:
             title = "La conclusion résiste à tous les écarts de tendance testés"
@@ -718,24 +717,21 @@ def replication_table(cs: Any, tw: Estimate) -> pd.DataFrame:
         rows.append(dict(quantity=q, label=label, statistic=stat, r_value=r, evalkit=float(ours), abs_diff=diff,
                          tolerance=tol, within=bool(diff <= tol + 1e-12)))
 
+    def add_est_se(q: str, label: str, ref: str, e) -> None:  # R's (estimate, SE) against ours
+        for stat, r in zip(("estimate", "std_error"), R_REFERENCE[ref]):
+            add(q, label, stat, r, getattr(e, stat), TOLERANCE[stat])
+
     cell = cs.att_gt.query("cohort == 2004 and time == 2004")
     if len(cell):
-        c = cell.iloc[0]
-        est, se = R_REFERENCE["att_2004_2004"]
-        add("att_2004_2004", "ATT(2004, 2004)", "estimate", est, c.estimate, TOLERANCE["estimate"])
-        add("att_2004_2004", "ATT(2004, 2004)", "std_error", se, c.std_error, TOLERANCE["std_error"])
+        add_est_se("att_2004_2004", "ATT(2004, 2004)", "att_2004_2004", cell.iloc[0])
     labels = {"simple": "ATT simple", "group": "Par vague (group)",
               "dynamic": "Par ancienneté (dynamic)", "calendar": "Par année (calendar)"}
     aggs = cs.aggregates()
     for k, lab in labels.items():
-        est, se = R_REFERENCE[k]
-        add(k, lab, "estimate", est, aggs[k].estimate, TOLERANCE["estimate"])
-        add(k, lab, "std_error", se, aggs[k].std_error, TOLERANCE["std_error"])
+        add_est_se(k, lab, k, aggs[k])
     add("pretest_p", "Test de pré-tendances", "p_value", R_REFERENCE["pretest_p"], cs.pretest_p,
         TOLERANCE["pretest_p"])
-    est, se = R_REFERENCE["twfe_fixest"]
-    add("twfe", "TWFE (fixest)", "estimate", est, tw.estimate, TOLERANCE["estimate"])
-    add("twfe", "TWFE (fixest)", "std_error", se, tw.std_error, TOLERANCE["std_error"])
+    add_est_se("twfe", "TWFE (fixest)", "twfe_fixest", tw)
     dyn = cs.dynamic.table.set_index("event_time")["estimate"]
     for e, r in R_REFERENCE["event_time"].items():
         if e in dyn.index:
@@ -837,8 +833,8 @@ def analyse(
     implied = twfe_implied(sim[sim["cohort"].isna() | (sim["cohort"] > first)])
 
     # 3. Callaway–Sant'Anna
-    cs, w_cs = _caught(callaway_santanna, sim, "y", "unit", "year", "cohort", control_group="never_treated",
-                       est_method="dr", bootstrap=0)
+    cs_kw = dict(control_group="never_treated", est_method="dr", bootstrap=0)  # also for the matched sample and mpdta
+    cs, w_cs = _caught(callaway_santanna, sim, "y", "unit", "year", "cohort", **cs_kw)
     notes += w_cs
 
     # 4. matching at baseline (first year), balance, CS on the matched sample
@@ -851,8 +847,7 @@ def analyse(
     balance = balance_table(baseline, "treated", covs, weights=match.weights)
     wmap = pd.Series(match.weights.to_numpy(), index=baseline["unit"].to_numpy())
     sim_w = sim.assign(_w=sim["unit"].map(wmap).fillna(0.0))
-    cs_m, w_m = _caught(callaway_santanna, sim_w, "y", "unit", "year", "cohort", control_group="never_treated",
-                        est_method="dr", bootstrap=0, weights="_w")
+    cs_m, w_m = _caught(callaway_santanna, sim_w, "y", "unit", "year", "cohort", weights="_w", **cs_kw)
     notes += w_m
     matched_treated = set(match.matched.loc[match.matched.treated == 1, "unit"])
     truth_matched = truth_simple(sim[sim["unit"].isin(matched_treated)])
@@ -866,8 +861,7 @@ def analyse(
     # 6. mpdta: replication and HonestDiD
     mp = load_mpdta() if mpdta is None else mpdta.copy()
     mp["first_treat"] = clean_cohort(mp["first_treat"])
-    mcs, w_mp = _caught(callaway_santanna, mp, "lemp", "countyreal", "year", "first_treat",
-                        control_group="never_treated", est_method="dr", bootstrap=0, pscore_trim=1e-10)
+    mcs, w_mp = _caught(callaway_santanna, mp, "lemp", "countyreal", "year", "first_treat", pscore_trim=1e-10, **cs_kw)
     notes += w_mp
     mtw = twfe(mp, "lemp", "countyreal", "year", "first_treat")
     replication = replication_table(mcs, mtw)
@@ -955,10 +949,7 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     d2 = lambda x: fmt_num(x, 2)  # noqa: E731
     ci = lambda r: fmt_ci(r.ci_low, r.ci_high, 2)  # noqa: E731
     tw, cs, nv = e.loc["twfe"], e.loc["cs_simple"], e.loc["naive_cross_section"]
-    out: dict[str, str] = {}
-    out["sim_n_units"] = fmt_int(s["n_units"])
-    out["sim_n_treated"] = fmt_int(s["n_treated"])
-    out["sim_n_never"] = fmt_int(s["n_never"])
+    out: dict[str, str] = {f"sim_{k}": fmt_int(s[k]) for k in ("n_units", "n_treated", "n_never")}
     out["sim_years"] = f"{s['first_year']} à {s['last_year']}"
     out["sim_cohorts"] = fmt_list(int(y) for y in s["cohorts"])
     out["sim_n_cohorts"] = {1: "une vague", 2: "deux vagues", 3: "trois vagues", 4: "quatre vagues"}.get(
@@ -968,36 +959,27 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     out["truth_last_year"] = d2(nv.truth)
     out["last_year"] = str(s["last_year"])
     out["first_year"] = str(s["first_year"])
-    out["naive"] = d2(nv.estimate)
-    out["naive_ci"] = ci(nv)
+    out["naive"], out["naive_ci"] = d2(nv.estimate), ci(nv)
     out["naive_ratio"] = fmt_num(nv.estimate / t["simple"], 1) if t["simple"] else "n.d."
+    naive = (f"En {s['last_year']}, les unités entrées dans le dispositif dépassent les autres de {d2(nv.estimate)} "
+             f"(IC à 95 % {ci(nv)}), alors que l'effet réel cette année-là est de {d2(nv.truth)}")
     if a.naive_before is not None:
         out["naive_before"] = d2(a.naive_before.estimate)
         out["naive_before_ci"] = fmt_ci(a.naive_before.ci_low, a.naive_before.ci_high, 2)
-        out["naive_sentence"] = (
-            f"En {s['last_year']}, les unités entrées dans le dispositif dépassent les autres de {d2(nv.estimate)} "
-            f"(IC à 95 % {ci(nv)}), alors que l'effet réel cette année-là est de {d2(nv.truth)} : l'écart brut "
-            f"additionne l'effet et une avance que ces unités avaient déjà en {s['first_year']}, avant toute entrée "
-            f"({d2(a.naive_before.estimate)}, IC {fmt_ci(a.naive_before.ci_low, a.naive_before.ci_high, 2)}).")
+        out["naive_sentence"] = naive + (
+            f" : l'écart brut additionne l'effet et une avance que ces unités avaient déjà en {s['first_year']}, "
+            f"avant toute entrée ({out['naive_before']}, IC {out['naive_before_ci']}).")
     else:
-        out["naive_before"] = "n.d."
-        out["naive_before_ci"] = "n.d."
-        out["naive_sentence"] = (
-            f"En {s['last_year']}, les unités entrées dans le dispositif dépassent les autres de {d2(nv.estimate)} "
-            f"(IC à 95 % {ci(nv)}), alors que l'effet réel cette année-là est de {d2(nv.truth)}.")
-    out["twfe"] = d2(tw.estimate)
-    out["twfe_ci"] = ci(tw)
+        out["naive_before"] = out["naive_before_ci"] = "n.d."
+        out["naive_sentence"] = naive + "."
+    out["twfe"], out["twfe_ci"] = d2(tw.estimate), ci(tw)
     out["twfe_bias"] = fmt_num(tw.estimate - t["simple"], 2, sign=True)
     out["twfe_bias_pct"] = fmt_pct(100 * (tw.estimate - t["simple"]) / t["simple"], 0, sign=True) \
         if t["simple"] else "n.d."
     out["twfe_implied"] = d2(s["twfe_implied"])
-    out["cs"] = d2(cs.estimate)
-    out["cs_ci"] = ci(cs)
-    out["cs_dynamic"] = d2(e.loc["cs_dynamic"].estimate)
-    out["cs_dynamic_ci"] = ci(e.loc["cs_dynamic"])
     m = e.loc["cs_simple_matched"]
-    out["cs_matched"] = d2(m.estimate)
-    out["cs_matched_ci"] = ci(m)
+    for k, r in (("cs", cs), ("cs_dynamic", e.loc["cs_dynamic"]), ("cs_matched", m)):
+        out[k], out[f"{k}_ci"] = d2(r.estimate), ci(r)
     out["truth_matched"] = d2(m.truth)
     if tw.covers:
         verdict = (f"la régression à double effet fixe (TWFE) donne {d2(tw.estimate)} (IC {ci(tw)}), compatible avec "
@@ -1011,17 +993,13 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
         f"Sur une simulation où l'effet moyen réel est connu ({d2(t['simple'])}), la comparaison naïve des niveaux "
         f"donne {d2(nv.estimate)}, {verdict}, et l'estimateur de Callaway et Sant'Anna {cs_verdict} : "
         f"{d2(cs.estimate)} (IC {ci(cs)}).")
-    if abs(s["twfe_implied"] - t["simple"]) <= 0.01 * abs(t["simple"]):
-        out["twfe_sentence"] = (
-            f"Sur la simulation, TWFE donne {d2(tw.estimate)} (IC {ci(tw)}) pour un effet moyen réel de "
-            f"{d2(t['simple'])} : l'effet simulé est le même pour toutes les vagues et toutes les années, et la "
-            "régression n'a alors pas de biais.")
-    else:
-        out["twfe_sentence"] = (
-            f"Sur la simulation, TWFE donne {d2(tw.estimate)} (IC {ci(tw)}) pour un effet moyen réel de "
-            f"{d2(t['simple'])}, soit un écart de {out['twfe_bias']} ({out['twfe_bias_pct']}). Ce n'est pas un "
-            f"accident d'échantillon : compte tenu des dates d'entrée et des effets simulés, la régression converge "
-            f"vers {d2(s['twfe_implied'])}, quelle que soit la taille de l'échantillon.")
+    out["twfe_sentence"] = (
+        f"Sur la simulation, TWFE donne {d2(tw.estimate)} (IC {ci(tw)}) pour un effet moyen réel de {d2(t['simple'])}"
+        + (" : l'effet simulé est le même pour toutes les vagues et toutes les années, et la régression n'a alors pas "
+           "de biais." if abs(s["twfe_implied"] - t["simple"]) <= 0.01 * abs(t["simple"]) else
+           f", soit un écart de {out['twfe_bias']} ({out['twfe_bias_pct']}). Ce n'est pas un accident "
+           "d'échantillon : compte tenu des dates d'entrée et des effets simulés, la régression converge vers "
+           f"{d2(s['twfe_implied'])}, quelle que soit la taille de l'échantillon."))
     fw = s["bacon_forbidden_weight"]
     out["bacon_forbidden_weight"] = fmt_pct(100 * fw, 0)
     out["bacon_forbidden_estimate"] = d2(s["bacon_forbidden_estimate"]) if fw > 0 else "n.d."
@@ -1093,10 +1071,9 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     r = a.replication
     cs_q = ~r.quantity.str.startswith("event_time") & (r.quantity != "twfe") & (r.statistic != "p_value")
     out["rep_max_diff_cs"] = fmt_sci(float(r.loc[cs_q, "abs_diff"].max()))
-    out["rep_max_diff_twfe_est"] = fmt_sci(float(r.loc[(r.quantity == "twfe") & (r.statistic == "estimate"),
-                                                         "abs_diff"].max()))
-    out["rep_max_diff_twfe_se"] = fmt_sci(float(r.loc[(r.quantity == "twfe") & (r.statistic == "std_error"),
-                                                        "abs_diff"].max()))
+    for k, stat in (("est", "estimate"), ("se", "std_error")):
+        out[f"rep_max_diff_twfe_{k}"] = fmt_sci(float(r.loc[(r.quantity == "twfe") & (r.statistic == stat),
+                                                            "abs_diff"].max()))
     out["rep_max_diff_event"] = fmt_sci(float(r.loc[r.quantity.str.startswith("event_time"), "abs_diff"].max()))
     out["rep_diff_pretest"] = fmt_sci(float(r.loc[r.quantity == "pretest_p", "abs_diff"].max()))
     out["rep_all_within"] = "oui" if bool(r["within"].all()) else "non"
@@ -1145,20 +1122,14 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
         + f". Sans effet ajouté, le test rejette à tort l'absence d'effet dans {fmt_pct(100 * ds.size, 1)} des "
         f"tirages, pour un seuil de {fmt_pct(100 * ALPHA, 0)}.")
     ratio = cs.std_error / an.std_error if an.std_error > 0 else float("nan")
-    if math.isfinite(ratio) and abs(ratio - 1) <= 0.05:
-        out["power_se_sentence"] = (
-            f"L'écart-type que l'estimateur de Callaway et Sant'Anna annonce sur la simulation ({d3(cs.std_error)}) "
-            f"est celui du calcul analytique ({d3(an.std_error)}).")
-    elif ratio > 1 and p["heterogeneous"]:
-        out["power_se_sentence"] = (
-            f"L'écart-type que l'estimateur de Callaway et Sant'Anna annonce sur la simulation ({d3(cs.std_error)}) "
-            f"dépasse celui du calcul analytique ({d3(an.std_error)}) : il tient compte aussi de l'incertitude sur "
-            "le poids de chaque vague, qui compte lorsque les effets diffèrent d'une vague et d'une année à "
-            "l'autre, comme ici ; les deux calculs de puissance supposent un effet identique pour tous.")
-    else:
-        out["power_se_sentence"] = (
-            f"L'écart-type que l'estimateur de Callaway et Sant'Anna annonce sur la simulation ({d3(cs.std_error)}) "
-            f"{'dépasse' if ratio > 1 else 'est inférieur à'} celui du calcul analytique ({d3(an.std_error)}).")
+    same = math.isfinite(ratio) and abs(ratio - 1) <= 0.05
+    out["power_se_sentence"] = (
+        f"L'écart-type que l'estimateur de Callaway et Sant'Anna annonce sur la simulation ({d3(cs.std_error)}) "
+        f"{'est' if same else 'dépasse' if ratio > 1 else 'est inférieur à'} celui du calcul analytique "
+        f"({d3(an.std_error)})"
+        + (" : il tient compte aussi de l'incertitude sur le poids de chaque vague, qui compte lorsque les effets "
+           "diffèrent d'une vague et d'une année à l'autre, comme ici ; les deux calculs de puissance supposent un "
+           "effet identique pour tous." if not same and ratio > 1 and p["heterogeneous"] else "."))
     # matched vs all
     overlap = m.ci_low <= cs.ci_high and cs.ci_low <= m.ci_high
     out["matched_vs_all"] = ("voisine de l'estimation sur l'ensemble des unités" if overlap else
