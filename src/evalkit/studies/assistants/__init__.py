@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from ... import paths
 from .. import Analysis
 from . import display
 from .analysis import (NEVER, SIGNATORIES, AssistantsResult, analyse_data, cnam_descriptive, cost_ratio,
@@ -46,8 +47,6 @@ def analyse(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, kind: str | N
     :func:`evalkit.paths.data_kind`.
     """
     if kind is None:
-        from ... import paths
-
         kind = paths.data_kind()
     r = analyse_data(df, seed=seed, truth=truth, covariates=covariates, horizon=horizon, agreement=agreement)
     return AssistantsAnalysis(r, kind, _rows(r, kind), _texts(r, kind))
