@@ -167,11 +167,15 @@ def figure_event_study(a: AsaleeResult, kind: str) -> plots.Figure:
                              lecture=lecture, study="asalee")
 
 
+def _unavailable(a: AsaleeResult, kind: str, title: str, message: str) -> plots.Table:
+    """A one-cell table saying why an exhibit cannot be built on these data."""
+    return plots.table(pd.DataFrame({"Message": [message]}), title=title, champ=champ(a), source=source(kind))
+
+
 def table_per_protocol(a: AsaleeResult, kind: str) -> plots.Table:
     if a.per_protocol.empty:
-        return plots.table(pd.DataFrame({"Message": ["Estimation per-protocole impossible sur ces données "
-                                                     "(aucun patient suivi par l'infirmière, ou pas de témoins)"]}),
-                           title="Per-protocole : non disponible", champ=champ(a), source=source(kind))
+        return _unavailable(a, kind, "Per-protocole : non disponible", "Estimation per-protocole impossible sur ces "
+                            "données (aucun patient suivi par l'infirmière, ou pas de témoins)")
     t = a.per_protocol.merge(a.itt[["outcome", "estimate"]].rename(columns={"estimate": "itt"}),
                              on="outcome", how="left")
     w = a.wald.set_index("outcome") if len(a.wald) else pd.DataFrame(columns=["estimate", "ci_low", "ci_high"])
@@ -223,9 +227,8 @@ def table_dose(a: AsaleeResult, kind: str) -> plots.Table:
     the test of equality between groups, indicator by indicator."""
     dose = a.dose[a.dose["pf_estimate"].notna()] if len(a.dose) else a.dose
     if dose.empty:
-        return plots.table(pd.DataFrame({"Message": ["Trop peu de médecins Asalée ou de patients suivis pour former "
-                                                     "des groupes d'intensité d'au moins 11 médecins"]}),
-                           title="Intensité : non disponible", champ=champ(a), source=source(kind))
+        return _unavailable(a, kind, "Intensité : non disponible", "Trop peu de médecins Asalée ou de patients suivis "
+                            "pour former des groupes d'intensité d'au moins 11 médecins")
     groups = _dose_groups(a)
     cols = {}
     for r in groups.itertuples():
@@ -303,9 +306,8 @@ def figure_dose(a: AsaleeResult, kind: str, indicator: str = "hba1c_3plus") -> p
 
 def table_honest(a: AsaleeResult, kind: str) -> plots.Table:
     if a.honest is None:
-        return plots.table(pd.DataFrame({"Message": ["Pas de période avant l'entrée : sensibilité non calculable"]}),
-                           title="Sensibilité aux tendances : non disponible", champ=champ(a),
-                           source=source(kind))
+        return _unavailable(a, kind, "Sensibilité aux tendances : non disponible",
+                            "Pas de période avant l'entrée : sensibilité non calculable")
     g = a.honest.grid
     trend = "Écart de tendance permis (multiple de l'écart d'avant l'entrée)"
     out = pd.DataFrame({trend: g["M"], "Intervalle robuste : borne basse (points)": g["ci_low"],

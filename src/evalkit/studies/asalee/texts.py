@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ... import plots
 from ...disclosure import MIN_CELL
@@ -64,6 +65,12 @@ def champ(r: AsaleeResult) -> str:
 def source(kind: str) -> str:
     """The « Source » line: the synthetic data and their calibration, or the evaluator's data."""
     return plots.data_source(ANCHOR, "asalee", kind)
+
+
+def _row(table: pd.DataFrame, outcome: str) -> pd.Series | None:
+    """The row of ``outcome`` in a table with one row per indicator (None if it has none)."""
+    t = table.set_index("outcome") if len(table) else None
+    return t.loc[outcome] if t is not None and outcome in t.index else None
 
 
 def texts(r: AsaleeResult, kind: str) -> dict[str, str]:
@@ -131,10 +138,8 @@ def texts(r: AsaleeResult, kind: str) -> dict[str, str]:
                        + " significativement, une fois pris en compte le nombre de tests (p-values ajustées de "
                        "Romano et Wolf, seuil de 5 %)")
 
-    pp = r.per_protocol.set_index("outcome") if len(r.per_protocol) else None
-    wd = r.wald.set_index("outcome") if len(r.wald) else None
-    if wd is not None and main in wd.index:
-        w = wd.loc[main]
+    w = _row(r.wald, main)
+    if w is not None:
         t["wald_sentence"] = (
             f"Rapporté à la hausse de la part des diabétiques suivis par l'infirmière après l'entrée du médecin "
             f"({fmt_pp(w['first_stage'], 1, sign=True)}), l'effet en intention de traiter sur les trois dosages "
@@ -145,8 +150,8 @@ def texts(r: AsaleeResult, kind: str) -> dict[str, str]:
         t["wald_sentence"] = ("Les données ne permettent pas d'estimer l'effet sur les patients suivis (suivi "
                               "infirmier non renseigné, ou part de patients suivis qui ne progresse pas "
                               "significativement après l'entrée).")
-    if pp is not None and main in pp.index:
-        p = pp.loc[main]
+    p = _row(r.per_protocol, main)
+    if p is not None:
         t["pp_sentence"] = (
             f"La comparaison per-protocole, celle des évaluations publiées, rapproche les seuls patients suivis "
             f"({fmt_int(r.pp_counts.get('patients_followed', 0))} patients présents toutes les années) des patients "
@@ -155,9 +160,8 @@ def texts(r: AsaleeResult, kind: str) -> dict[str, str]:
     else:
         t["pp_sentence"] = ("Les données ne permettent pas la comparaison per-protocole des seuls patients suivis "
                             "par l'infirmière (suivi infirmier non renseigné ou absence de témoins).")
-    sel = r.selection.set_index("outcome") if len(r.selection) else None
-    if sel is not None and main in sel.index:
-        g = sel.loc[main]
+    g = _row(r.selection, main)
+    if g is not None:
         gap = (f"L'écart entre la comparaison per-protocole et l'effet sur les patients suivis est de "
                f"{fmt_pp(g['estimate'], 1, sign=True)} (IC à 95 % {fmt_ci(g['ci_low'], g['ci_high'])}, "
                f"p {fmt_p(g['p_value'], style='eq')}) : ")
@@ -235,8 +239,8 @@ def texts(r: AsaleeResult, kind: str) -> dict[str, str]:
     else:
         t["honest_estimate"] = "n.d."  # (the sentence then says why)
         t["honest_sentence"] = "la sensibilité ne peut pas être calculée (pas d'année observée avant l'entrée)"
-    nv = r.naive.set_index("outcome") if len(r.naive) else None
-    t["naive_hba1c"] = fmt_pp(nv.loc[main, "estimate"], 1, sign=True) if nv is not None and main in nv.index else "n.d."
+    nv = _row(r.naive, main)
+    t["naive_hba1c"] = fmt_pp(nv["estimate"], 1, sign=True) if nv is not None else "n.d."
     t.update(agreement_texts(r))
     return t
 

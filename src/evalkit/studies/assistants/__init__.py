@@ -13,12 +13,12 @@ The chapter « Assistants médicaux » (``chapters/assistants.ipynb``) calls :fu
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
 from typing import Any, Sequence
 
 import pandas as pd
 
+from ... import paths
+from .. import Analysis
 from . import display
 from .analysis import (NEVER, SIGNATORIES, AssistantsResult, analyse_data, cnam_descriptive, cost_ratio,
                        linear_combination, prepare, projection, target_attainment)
@@ -28,41 +28,13 @@ from .rows import rows as _rows
 from .texts import ANCHOR, KEYS, texts as _texts
 
 
-@dataclass(frozen=True)
-class AssistantsAnalysis:
-    """What the chapter shows: ``result`` (the numbers; its fields are readable here too, e.g. ``a.dose``),
-    ``rows`` (results rows), ``texts`` (glue keys → French strings), and the ``figure_*`` / ``table_*`` builders."""
+class AssistantsAnalysis(Analysis):
+    """What the chapter shows (:class:`~evalkit.studies.Analysis`): ``result`` (the numbers; its fields are readable
+    here too, e.g. ``a.dose``), ``rows`` (results rows), ``texts`` (glue keys → French strings), and the ``figure_*`` /
+    ``table_*`` builders of :mod:`.display`."""
 
     result: AssistantsResult
-    kind: str
-    rows: pd.DataFrame
-    texts: dict[str, str]
-
-    def __getattr__(self, name: str) -> Any:  # the result's fields: a.dose, a.horizon, a.cs…
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.result, name)
-
-    def _show(fn):  # a display builder of this chapter as a method: a.figure_dose() = display.figure_dose(r, kind)
-        return functools.wraps(fn)(lambda self: fn(self.result, self.kind))
-
-    table_aid = staticmethod(display.table_aid)
-    figure_trends = _show(display.figure_trends)
-    table_estimators = _show(display.table_estimators)
-    figure_event_study = _show(display.figure_event_study)
-    figure_dynamic_by_option = _show(display.figure_dynamic_by_option)
-    figure_dose = _show(display.figure_dose)
-    table_dose = _show(display.table_dose)
-    table_options_underserved = _show(display.table_options_underserved)
-    table_targets = _show(display.table_targets)
-    figure_cost = _show(display.figure_cost)
-    table_cost = _show(display.table_cost)
-    figure_projection = _show(display.figure_projection)
-    table_projection = _show(display.table_projection)
-    table_honest = _show(display.table_honest)
-    table_published = _show(display.table_published)
-    figure_agreement = _show(display.figure_agreement)
-    del _show
+    display = display
 
 
 def analyse(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, kind: str | None = None,
@@ -75,8 +47,6 @@ def analyse(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, kind: str | N
     :func:`evalkit.paths.data_kind`.
     """
     if kind is None:
-        from ... import paths
-
         kind = paths.data_kind()
     r = analyse_data(df, seed=seed, truth=truth, covariates=covariates, horizon=horizon, agreement=agreement)
     return AssistantsAnalysis(r, kind, _rows(r, kind), _texts(r, kind))

@@ -16,25 +16,21 @@ from ...disclosure import MIN_CELL, count_fr, suppress
 from ...fr import NBSP, fmt_eur, fmt_est_ci, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_smart
 from .analysis import NEVER, SIGNATORIES, AssistantsResult
 from .policy import (AID_SCHEDULE, AID_SOURCE, CLAIM_CONTRACTS, CLAIM_PATIENTS, CLAIM_READINGS, CLAIM_TARGET_CONTRACTS,
-                     CONTRACTS, OPTION_FTE, OPTIONS, PUBLISHED,
-                     TARGET_SOURCE, TARGET_YEAR, TARGETS, WITHOUT_MT)
+                     CONTRACTS, OPTION_FTE, OPTIONS, PUBLISHED, TARGET_SOURCE, TARGET_YEAR, TARGETS, WITHOUT_MT)
 from .texts import GROUP_LABELS, OPTION_LABELS, champ, months, source
 
 DATE_LABELS = dict(zip(CONTRACTS["date"], CONTRACTS["label"]))
 
 
-def aid_schedule_table() -> pd.DataFrame:
-    """The aid schedule as a display table (one row per option)."""
-    return pd.DataFrame([
+def table_aid() -> plots.Table:
+    """The aid schedule, one row per option."""
+    t = pd.DataFrame([
         {"Option": OPTION_LABELS[o], "Assistant (ETP)": fmt_num(OPTION_FTE[o], 2),
          "1re année (€)": v[0], "2e année (€)": v[1], "3e année et suivantes (€)": v[2],
          "Objectif de patientèle": f"+{fmt_smart(min(TARGETS[o][:4]))} à +{fmt_smart(max(TARGETS[o]))}{NBSP}%"}
         for o, v in AID_SCHEDULE.items()
     ])
-
-
-def table_aid() -> plots.Table:
-    return plots.table(aid_schedule_table(), title="Aide annuelle de l'Assurance maladie et objectif de "
+    return plots.table(t, title="Aide annuelle de l'Assurance maladie et objectif de "
                        "patientèle, par option du contrat", champ="contrats signés à partir de 2019 (avenant 7)",
                        source=AID_SOURCE, decimals=0, name="assistants_aide")
 
@@ -89,8 +85,7 @@ def table_estimators(r: AssistantsResult, kind: str) -> plots.Table:
     t, lab = r.estimators, _ladder_labels(r)
     show = pd.DataFrame({
         "Méthode": [lab[k][0] for k in t["key"]],
-        "Écart ou effet, patients [IC à 95 %]": [fmt_est_ci(e, a, b) for e, a, b in
-                                                  zip(t["estimate"], t["ci_low"], t["ci_high"])],
+        "Écart ou effet, patients [IC à 95 %]": _est_ci(t, "estimate"),
         "Ce que mesure le chiffre": [lab[k][1] for k in t["key"]],
     })
     return plots.table(show, title="Du simple avant/après à la double différence : le gain attribuable à "
@@ -169,27 +164,25 @@ def figure_dynamic_by_option(r: AssistantsResult, kind: str) -> plots.Figure:
 def figure_dose(r: AssistantsResult, kind: str) -> plots.Figure:
     """Gains at the horizon of the three options among comparable GPs (underserved areas, each option against the
     underserved never-signatories); the options' own comparisons when the data have no underserved GPs."""
-    if not len(r.dose_underserved):
-        t = r.dose.rename(columns={"gain": "estimate", "gain_ci_low": "ci_low", "gain_ci_high": "ci_high"})
-        t["label"] = [f"{OPTION_LABELS[o]} (n = {count_fr(int(n))})" for o, n in zip(t["option"], t["n_gps"])]
-        return _horizon_meta(r, plots.forest(t, xlabel=f"Patients médecin traitant gagnés {months(r.horizon)} mois après la signature "
-                            "(patients)", title=dose_title(r, "Le gain de patientèle"), champ=champ(r),
-                            source=source(kind), name="assistants_dose", decimals=0, alt_unit=" patients",
-                            ylabel="Option du contrat"))
-    t = r.dose_underserved.rename(columns={"gain": "estimate", "gain_ci_low": "ci_low", "gain_ci_high": "ci_high"})
+    under = len(r.dose_underserved) > 0
+    t = (r.dose_underserved if under else r.dose).rename(
+        columns={"gain": "estimate", "gain_ci_low": "ci_low", "gain_ci_high": "ci_high"})
     t["label"] = [f"{OPTION_LABELS[o]} (n = {count_fr(int(n))})" for o, n in zip(t["option"], t["n_gps"])]
-    return _horizon_meta(r, plots.forest(
-                        t, xlabel=f"Patients médecin traitant gagnés {months(r.horizon)} mois après la signature "
-                        "(patients)", title=dose_title(r, "En zone sous-dense, le gain de patientèle"),
-                        champ=champ(r) + " ; médecins des zones sous-denses", source=source(kind),
-                        name="assistants_dose", decimals=0, alt_unit=" patients", ylabel="Option du contrat",
-                        note="Chaque option est comparée aux non-signataires des zones sous-denses."))
-
-
-def _horizon_meta(r: AssistantsResult, f: plots.Figure) -> plots.Figure:
-    """The horizon the figure's axis names (« 48 mois après la signature »), kept with the figure."""
-    f.meta["Horizon (mois après la signature)"] = months(r.horizon)
+    title = dose_title(r, "En zone sous-dense, le gain de patientèle" if under else "Le gain de patientèle")
+    f = plots.forest(t, xlabel=f"Patients médecin traitant gagnés {months(r.horizon)} mois après la signature "
+                     "(patients)", title=title,
+                     champ=champ(r) + (" ; médecins des zones sous-denses" if under else ""), source=source(kind),
+                     name="assistants_dose", decimals=0, alt_unit=" patients", ylabel="Option du contrat",
+                     note="Chaque option est comparée aux non-signataires des zones sous-denses." if under else "")
+    f.meta["Horizon (mois après la signature)"] = months(r.horizon)  # the horizon the axis names
     return f
+
+
+def _est_ci(t: pd.DataFrame, col: str, decimals: int = 0, sign: bool = False) -> list[str]:
+    """« estimate [low ; high] » per row: column ``col`` with ``ci_low``/``ci_high`` (``col`` = ``estimate``), else
+    with ``{col}_ci_low``/``{col}_ci_high``."""
+    low, high = ("ci_low", "ci_high") if col == "estimate" else (f"{col}_ci_low", f"{col}_ci_high")
+    return [fmt_est_ci(e, a, b, decimals, sign) for e, a, b in zip(t[col], t[low], t[high])]
 
 
 def table_options_underserved(r: AssistantsResult, kind: str) -> plots.Table | None:
@@ -209,15 +202,12 @@ def table_options_underserved(r: AssistantsResult, kind: str) -> plots.Table | N
     show = pd.DataFrame({
         "Option": [OPTION_LABELS[o] for o in t["option"]],
         "Médecins": t["n_gps"].astype("Int64"),
-        f"Gain à {months(r.horizon)} mois, patients [IC]": [fmt_est_ci(e, a, b, 0, True) for e, a, b in
-                                                             zip(t["gain"], t["gain_ci_low"], t["gain_ci_high"])],
-        "Écart au tiers temps [IC]": [fmt_est_ci(x, a, b, 0, True) for x, a, b in
-                                      zip(t["diff_third"], t["diff_third_ci_low"], t["diff_third_ci_high"])],
-        "Écart au mi-temps [IC]": [fmt_est_ci(x, a, b, 0, True) for x, a, b in
-                                   zip(t["diff_half"], t["diff_half_ci_low"], t["diff_half_ci_high"])],
+        f"Gain à {months(r.horizon)} mois, patients [IC]": _est_ci(t, "gain", sign=True),
+        "Écart au tiers temps [IC]": _est_ci(t, "diff_third", sign=True),
+        "Écart au mi-temps [IC]": _est_ci(t, "diff_half", sign=True),
         "Dose multivaluée : effet moyen, patients [IC]": cgbs,
     })
-    show = suppress(show, ["Médecins"], [c for c in show.columns if c not in ("Option", "Médecins")])
+    show = suppress(show, ["Médecins"], show.columns[2:])
     return plots.table(show, title=dose_title(r, "En zone sous-dense, l'effet du contrat"),
                        champ=champ(r) + " ; médecins des zones sous-denses", source=source(kind),
                        name="assistants_options_sous_denses",
@@ -234,15 +224,12 @@ def table_dose(r: AssistantsResult, kind: str) -> plots.Table:
     show = pd.DataFrame({
         "Option": [OPTION_LABELS[o] for o in t["option"]],
         "Médecins": t["n_gps"].astype("Int64"),
-        "Effet moyen, % [IC]": [fmt_est_ci(e, a, b, 1, True) for e, a, b in
-                                zip(t["att_pct"], t["att_pct_ci_low"], t["att_pct_ci_high"])],
-        f"Gain à {months(r.horizon)} mois, patients [IC]": [fmt_est_ci(e, a, b, 0, True) for e, a, b in
-                                                             zip(t["gain"], t["gain_ci_low"], t["gain_ci_high"])],
+        "Effet moyen, % [IC]": _est_ci(t, "att_pct", 1, True),
+        f"Gain à {months(r.horizon)} mois, patients [IC]": _est_ci(t, "gain", sign=True),
         "Gain par ETP d'assistant": [fmt_num(x, 0) for x in t["gain_per_fte"]],
-        "Écart au tiers temps [IC]": [fmt_est_ci(x, a, b, 0, True) for x, a, b in
-                                      zip(t["diff_third"], t["diff_third_ci_low"], t["diff_third_ci_high"])],
+        "Écart au tiers temps [IC]": _est_ci(t, "diff_third", sign=True),
     })
-    show = suppress(show, ["Médecins"], [c for c in show.columns if c not in ("Option", "Médecins")])
+    show = suppress(show, ["Médecins"], show.columns[2:])
     return plots.table(show, title="L'effet du contrat pour l'ensemble des signataires de chaque option",
                        champ=champ(r), source=source(kind), name="assistants_options",
                        note="Effet moyen : moyenne sur toutes les années suivant le contrat (agrégation « simple » "
@@ -263,7 +250,7 @@ def table_targets(r: AssistantsResult, kind: str) -> plots.Table:
         "Objectif atteint (% des signataires)": t["share_reached"],
         "Non-signataires qui l'« atteignent » (%)": t["placebo_share"],
     })
-    show = suppress(show, ["Médecins évalués"], [c for c in show.columns if c not in ("Option", "Médecins évalués")])
+    show = suppress(show, ["Médecins évalués"], show.columns[2:])
     return plots.table(show, title="Une part des objectifs contractuels serait atteinte sans assistant",
                        champ=champ(r) + f" ; signataires observés {TARGET_YEAR + 1} ans après la signature",
                        source=source(kind) + " ; objectifs : " + TARGET_SOURCE, decimals=1,
@@ -292,10 +279,8 @@ def table_cost(r: AssistantsResult, kind: str) -> plots.Table:
         "Option": [OPTION_LABELS.get(o, "Ensemble") for o in t["option"]],
         f"Aide sur {r.horizon + 1} ans (€)": [fmt_num(x, 0) for x in t["aid_total"]],
         "Patients-années gagnés": [fmt_num(x, 0) for x in t["gain_total"]],
-        "Coût par patient et par an, € [IC]": [fmt_est_ci(e, a, b) for e, a, b in
-                                                zip(t["estimate"], t["ci_low"], t["ci_high"])],
-        "En régime de croisière, € [IC]": [fmt_est_ci(e, a, b) for e, a, b in
-                                            zip(t["steady"], t["steady_ci_low"], t["steady_ci_high"])],
+        "Coût par patient et par an, € [IC]": _est_ci(t, "estimate"),
+        "En régime de croisière, € [IC]": _est_ci(t, "steady"),
     })
     return plots.table(show, title="Ce que coûte à l'Assurance maladie chaque patient médecin traitant "
                        "supplémentaire", champ=champ(r), source=source(kind) + " ; barème : " + AID_SOURCE,
@@ -395,9 +380,7 @@ def table_honest(r: AssistantsResult, kind: str) -> plots.Table | None:
     })
     return plots.table(show, title="Sensibilité aux écarts à l'hypothèse de tendances parallèles",
                        champ=champ(r), source=source(kind),
-                       decimals={"Écart de tendance permis (multiple de l'écart d'avant le contrat)": 2,
-                                                                      "Borne basse IC robuste": 0,
-                                                                      "Borne haute IC robuste": 0},
+                       decimals={show.columns[0]: 2, "Borne basse IC robuste": 0, "Borne haute IC robuste": 0},
                        name="assistants_honestdid", lecture=honest_reading(g, "patients", 0, "le contrat"),
                        note="écart de tendance permis (M̄ dans la méthode HonestDiD de Rambachan et Roth) égal à 1 : "
                             "après le contrat, l'écart de tendance peut atteindre le plus grand écart "

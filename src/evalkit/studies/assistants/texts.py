@@ -124,8 +124,7 @@ def texts(r: AssistantsResult, kind: str) -> dict[str, str]:
         g = r.dose.set_index("option")["gain"]
         sh = {o: OPTION_SHARES_2021[o] for o in g.index}
         t["gain_per_contract"] = fmt_num(sum(sh[o] * g[o] for o in g.index) / sum(sh.values()), 0)
-    t["att"] = fmt_num(m.simple.estimate, 0, sign=True)
-    t["att_ci"] = fmt_ci(m.simple.ci_low, m.simple.ci_high, 0)
+    _est_ci(t, "att", m.simple.estimate, m.simple.ci_low, m.simple.ci_high)
     t["att_pct"] = fmt_pct(rel.estimate, 1, sign=True)
     t["pretest_p"] = fmt_p(m.pretest_p, style="eq")
     nc = r.cs_variants["no_covariates"]
@@ -136,23 +135,19 @@ def texts(r: AssistantsResult, kind: str) -> dict[str, str]:
                                  else "des écarts significatifs subsistent avant le contrat")
     est = r.estimators.set_index("key")
     if "twfe" in est.index:
-        t["twfe"] = fmt_num(est.loc["twfe", "estimate"], 0, sign=True)
-        t["twfe_ci"] = fmt_ci(est.loc["twfe", "ci_low"], est.loc["twfe", "ci_high"], 0)
+        _est_ci(t, "twfe", *est.loc["twfe", ["estimate", "ci_low", "ci_high"]])
     for o in OPTIONS:
-        ny = r.by_option_nyt.get(o)
-        t[f"{o}_att_nyt"] = fmt_num(ny.simple.estimate, 0, sign=True) if ny is not None else "n.d."
-        t[f"{o}_att_nyt_ci"] = fmt_ci(ny.simple.ci_low, ny.simple.ci_high, 0) if ny is not None else "n.d."
+        if (ny := r.by_option_nyt.get(o)) is not None:  # else « n.d. »
+            _est_ci(t, f"{o}_att_nyt", ny.simple.estimate, ny.simple.ci_low, ny.simple.ci_high)
     ny = r.cs_variants["not_yet_treated"]
-    t["att_nyt"] = fmt_num(ny.simple.estimate, 0, sign=True)
-    t["att_nyt_ci"] = fmt_ci(ny.simple.ci_low, ny.simple.ci_high, 0)
+    _est_ci(t, "att_nyt", ny.simple.estimate, ny.simple.ci_low, ny.simple.ci_high)
     h = r.horizon
     t["horizon_months"] = fmt_num(months(h), 0)
     t["horizon_years"] = fmt_num(h + 1, 0)
     row_h = m.dynamic.table[m.dynamic.table.event_time == h]
     if len(row_h):
         x = row_h.iloc[0]
-        t["gain_h"] = fmt_num(x.estimate, 0, sign=True)
-        t["gain_h_ci"] = fmt_ci(x.ci_low, x.ci_high, 0)
+        _est_ci(t, "gain_h", x.estimate, x.ci_low, x.ci_high)
         t["gain_h_pct"] = fmt_pct(100 * x.estimate / m.pre_mean, 1, sign=True)
     row0 = m.dynamic.table[m.dynamic.table.event_time == 0]
     if len(row0):
@@ -181,8 +176,7 @@ def texts(r: AssistantsResult, kind: str) -> dict[str, str]:
     for d in r.dose.itertuples():
         o = d.option
         t[f"{o}_att"] = fmt_num(d.att, 0, sign=True)
-        t[f"{o}_gain"] = fmt_num(d.gain, 0, sign=True)
-        t[f"{o}_gain_ci"] = fmt_ci(d.gain_ci_low, d.gain_ci_high, 0)
+        _est_ci(t, f"{o}_gain", d.gain, d.gain_ci_low, d.gain_ci_high)
         t[f"{o}_gain_fte"] = fmt_num(d.gain_per_fte, 0)
     for c in r.cost.itertuples():
         t[f"cost_{c.option}"] = fmt_eur(c.estimate)
@@ -226,6 +220,11 @@ def texts(r: AssistantsResult, kind: str) -> dict[str, str]:
     return t
 
 
+def _est_ci(t: dict[str, str], key: str, est: float, lo: float, hi: float) -> None:
+    """``t[key]``: the signed estimate, ``t[key + "_ci"]``: its 95 % CI, in whole units (patients)."""
+    t[key], t[f"{key}_ci"] = fmt_num(est, 0, sign=True), fmt_ci(lo, hi, 0)
+
+
 def _significant_diff(est: float, lo: float, hi: float, bigger: str, smaller: str) -> str:
     """« X gagne plus que Y » only when the CI of the difference excludes 0."""
     if not np.isfinite(est):
@@ -244,23 +243,20 @@ def _options_texts(r: AssistantsResult, t: dict[str, str]) -> None:
     dose = r.dose.set_index("option") if len(r.dose) else None
     if dose is not None and "half" in dose.index and np.isfinite(dose.loc["half", "diff_third"]):
         x = dose.loc["half"]
-        t["half_diff"] = fmt_num(x.diff_third, 0, sign=True)
-        t["half_diff_ci"] = fmt_ci(x.diff_third_ci_low, x.diff_third_ci_high, 0)
+        _est_ci(t, "half_diff", x.diff_third, x.diff_third_ci_low, x.diff_third_ci_high)
         t["half_diff_sentence"] = _significant_diff(x.diff_third, x.diff_third_ci_low, x.diff_third_ci_high,
                                                     names["half"], names["third"])
     u = r.dose_underserved.set_index("option") if len(r.dose_underserved) else None
     if u is not None:
         for o, x in u.iterrows():
-            t[f"u_{o}_gain"] = fmt_num(x.gain, 0, sign=True)
-            t[f"u_{o}_gain_ci"] = fmt_ci(x.gain_ci_low, x.gain_ci_high, 0)
+            _est_ci(t, f"u_{o}_gain", x.gain, x.gain_ci_low, x.gain_ci_high)
         parts = []
         for o, col, key, ref in (("full", "diff_third", "u_full_diff", "third"),
                                  ("full", "diff_half", "u_full_half_diff", "half"),
                                  ("half", "diff_third", "u_half_diff", "third")):
             if o in u.index and np.isfinite(u.loc[o, col]):
                 x = u.loc[o]
-                t[key] = fmt_num(x[col], 0, sign=True)
-                t[f"{key}_ci"] = fmt_ci(x[f"{col}_ci_low"], x[f"{col}_ci_high"], 0)
+                _est_ci(t, key, x[col], x[f"{col}_ci_low"], x[f"{col}_ci_high"])
                 parts.append(_significant_diff(x[col], x[f"{col}_ci_low"], x[f"{col}_ci_high"], names[o],
                                                names[ref]))
         if parts:
@@ -272,8 +268,7 @@ def _options_texts(r: AssistantsResult, t: dict[str, str]) -> None:
                 e = c.att(OPTION_FTE[o])
             except KeyError:
                 continue
-            t[f"cgbs_{o}"] = fmt_num(e.estimate, 0, sign=True)
-            t[f"cgbs_{o}_ci"] = fmt_ci(e.ci_low, e.ci_high, 0)
+            _est_ci(t, f"cgbs_{o}", e.estimate, e.ci_low, e.ci_high)
         covs = c.settings.get("covariates", [])
         t["cgbs_covariates"] = ", ".join(COVARIATE_LABELS.get(x, x) for x in covs) if covs else "aucune"
 

@@ -9,12 +9,10 @@ published figures cited).
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
-
 import pandas as pd
 
 from ... import paths
+from .. import Analysis
 from . import display
 from .analysis import OUTCOME_UNITS, MSPResult, analyse_data, prepare
 from .published import ANCHOR, PUBLISHED
@@ -26,23 +24,14 @@ from .texts import texts as _texts
 OUTCOMES = {o: dict(unit=u, **LABELS[o]) for o, u in OUTCOME_UNITS.items()}
 
 
-@dataclass(frozen=True)
-class MSPAnalysis:
-    """What the MSP chapter shows: ``result`` (estimates), ``rows`` (results table), ``texts`` (glue keys ``msp_*``),
-    figures and tables; ``kind`` is the data kind (``synthetic`` or ``user``)."""
+class MSPAnalysis(Analysis):
+    """What the MSP chapter shows (:class:`~evalkit.studies.Analysis`): ``result`` (an :class:`MSPResult`), ``rows``,
+    ``texts`` (glue keys ``msp_*``) and the builders of :mod:`.display`: ``figure_trends(outcome)``,
+    ``figure_estimates(outcome)``, ``figure_event_study(outcome)``, ``figure_honest()``, ``figure_rurality()``,
+    ``table_profile()``, ``table_balance()``, ``table_estimates()``, ``table_national()``, ``table_published()``."""
 
     result: MSPResult
-    kind: str
-    rows: pd.DataFrame
-    texts: dict[str, str]
-
-    def __getattr__(self, name: str):
-        """``figure_trends(outcome)``, ``figure_estimates(outcome)``, ``figure_event_study(outcome)``,
-        ``figure_honest()``, ``figure_rurality()``, ``table_profile()``, ``table_balance()``, ``table_estimates()``,
-        ``table_national()``, ``table_published()``: the builders of :mod:`.display`, on this analysis' result."""
-        if name.startswith(("figure_", "table_")) and hasattr(display, name):
-            return functools.partial(getattr(display, name), self.result)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    display = display
 
 
 def analyse(df: pd.DataFrame, *, seed: int = 0, truth: dict | None = None, kind: str | None = None,

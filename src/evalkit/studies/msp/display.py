@@ -13,6 +13,9 @@ from .analysis import OUTCOME_UNITS, MSPResult
 from .published import PUBLISHED
 
 _GROUPS = {"msp": "Médecins entrés en MSP (à un moment de la période)", "never": "Médecins jamais en MSP"}
+#: The difference-in-differences estimates, from the classic TWFE to the headline (figure rows and table lines).
+_DID = {"twfe": "Comparaison classique (effets fixes)", "cs_notyet": "Par vague, témoins pas encore entrés",
+        "cs_matched": "Par vague, médecins appariés", "cs": "Par vague, témoins jamais entrés (retenue)"}
 
 
 def _truth(r: MSPResult, outcome: str) -> float | None:
@@ -36,11 +39,7 @@ def comparison(r: MSPResult, outcome: str) -> pd.DataFrame:
     """The estimates of one outcome, from the naive gap to the headline (plot-ready)."""
     p = r.prepared
     labels = {"naive": f"Écart brut en {p.years[-1]} (MSP − autres)",
-              "naive_pre": f"Écart déjà présent en {p.baseline_year}, avant toute entrée",
-              "twfe": "Comparaison classique (effets fixes)",
-              "cs_notyet": "Par vague, témoins pas encore entrés",
-              "cs_matched": "Par vague, médecins appariés",
-              "cs": "Par vague, témoins jamais entrés (retenue)"}
+              "naive_pre": f"Écart déjà présent en {p.baseline_year}, avant toute entrée", **_DID}
     return pd.DataFrame([{"key": k, "label": lab, **_cells(r.estimate(outcome, k))} for k, lab in labels.items()])
 
 
@@ -224,9 +223,7 @@ def table_balance(r: MSPResult) -> plots.Table:
 
 def table_estimates(r: MSPResult) -> plots.Table:
     """Every outcome × estimator, in outcome units and in percent."""
-    names = {"naive": "Écart brut (dernière année)", "twfe": "Comparaison classique (effets fixes)",
-             "cs_notyet": "Par vague, témoins pas encore entrés", "cs_matched": "Par vague, médecins appariés",
-             "cs": "Par vague, témoins jamais entrés (retenue)"}
+    names = {"naive": "Écart brut (dernière année)", **_DID}
     recs = []
     for o in OUTCOME_UNITS:
         for k, lab in names.items():

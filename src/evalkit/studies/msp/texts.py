@@ -102,17 +102,14 @@ def _base_gap(r: MSPResult, var: str) -> str:
 def _smd(r: MSPResult) -> tuple[str, str, str]:
     """(variable with the largest |SMD| before matching, in words; that |SMD|; largest |SMD| after, fees excepted)."""
     b = r.balance.set_index("variable")
-    smd = pd.to_numeric(b["smd_before"], errors="coerce").abs()
     after = pd.to_numeric(b.drop(index="base_fees", errors="ignore")["smd_after"], errors="coerce").abs()
-    if not smd.notna().any():  # every cell masked (< 11 GPs): nothing to say
-        return "n.d.", "n.d.", fmt_num(after.max(), 2) if after.notna().any() else "n.d."
-    return _SMD_VAR.get(smd.idxmax(), smd.idxmax()), fmt_num(smd.max(), 2), fmt_num(after.max(), 2)
+    return *_largest_smd(r.balance), fmt_num(after.max(), 2)
 
 
-def _profile_smd(r: MSPResult) -> tuple[str, str]:
-    """(variable with the largest |SMD| of the profile table, in words; that |SMD|, as the table prints it)."""
-    b = r.profile.set_index("variable")
-    smd = pd.to_numeric(b["smd_before"], errors="coerce").abs()
+def _largest_smd(t: pd.DataFrame) -> tuple[str, str]:
+    """(variable with the largest |SMD| before matching of the profile or balance table ``t``, in words; that |SMD|,
+    as the table prints it); « n.d. » when every cell is masked (< 11 GPs)."""
+    smd = pd.to_numeric(t.set_index("variable")["smd_before"], errors="coerce").abs()
     if not smd.notna().any():
         return "n.d.", "n.d."
     return _SMD_VAR.get(smd.idxmax(), smd.idxmax()), fmt_num(smd.max(), 2)
@@ -219,7 +216,7 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     # Who joins (baseline year): the sentences use the data, the published figures are cited beside them.
     _, _, t["msp_smd_after_max"] = _smd(r)
     # the sentence under the profile table (Tableau 1) names that table's largest standardised difference
-    t["msp_smd_max_var"], t["msp_smd_max"] = _profile_smd(r)
+    t["msp_smd_max_var"], t["msp_smd_max"] = _largest_smd(r.profile)
     m = r.match
     t["msp_matched_t"], t["msp_matched_c"] = count_fr(m.n_treated_matched), count_fr(m.n_control_matched)
     t["msp_match_ratio"] = str(r.match_ratio)
