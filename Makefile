@@ -74,7 +74,8 @@ wheelhouse: venv
 	$(PY) tools/wheelhouse.py dist/wheelhouse.tmp
 	rm -rf dist/wheelhouse && mv dist/wheelhouse.tmp dist/wheelhouse
 
-# A fresh venv from the wheelhouse with --no-index and no pip configuration (so no index or local mirror is seen).
+# A fresh venv from the wheelhouse with --no-index and no pip configuration (so no index or local mirror is seen),
+# then `evalkit run` on synthetic data with it: every chapter and the book, with the network off when run as root.
 test-offline: wheelhouse
 	EVALKIT_WHEELHOUSE=dist/wheelhouse $(VENV)/bin/pytest -p no:cacheprovider tests/test_wheelhouse.py
 
