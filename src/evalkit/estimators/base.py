@@ -155,17 +155,26 @@ class Aggregate:
         """
         name = estimator or self.overall.estimator
         rows = self.overall.to_rows(study, outcome, unit, data=data, scale=scale, estimator=name) if include_overall else []
-        for r in self.table.itertuples(index=False):
-            n = getattr(r, "n_units", None)
-            n = None if n is None or (isinstance(n, float) and math.isnan(n)) else int(n)
-            if n is not None and n < min_units:
-                continue
-            est = Estimate(name, r.estimate, r.std_error, r.ci_low, r.ci_high, r.p_value, n, n_obs)
-            rows += est.to_rows(
-                study, outcome, unit, subgroup=f"{subgroup_prefix}{self.key}={_label(getattr(r, self.key))}",
-                data=data, scale=scale,
-            )
-        return rows
+        return rows + table_rows(self.table, self.key, name, study, outcome, unit, data=data, scale=scale,
+                                 subgroup_prefix=subgroup_prefix, n_obs=n_obs, min_units=min_units)
+
+
+def table_rows(table: pd.DataFrame, key: str, estimator: str, study: str, outcome: str, unit: str, *,
+               data: str | None = None, scale: float = 1.0, subgroup_prefix: str = "", n_obs: int | None = None,
+               min_units: int = MIN_CELL) -> list[dict]:
+    """Results rows ``<prefix><key>=<value>`` of a table of estimates (columns ``key, estimate, std_error, ci_low,
+    ci_high, p_value`` and, where known, ``n_units``); rows resting on fewer than ``min_units`` units are left out
+    (statistical disclosure rule)."""
+    rows = []
+    for r in table.itertuples(index=False):
+        n = getattr(r, "n_units", None)
+        n = None if n is None or (isinstance(n, float) and math.isnan(n)) else int(n)
+        if n is not None and n < min_units:
+            continue
+        est = Estimate(estimator, r.estimate, r.std_error, r.ci_low, r.ci_high, r.p_value, n, n_obs)
+        rows += est.to_rows(study, outcome, unit, subgroup=f"{subgroup_prefix}{key}={_label(getattr(r, key))}",
+                            data=data, scale=scale)
+    return rows
 
 
 def _label(v: Any) -> str:

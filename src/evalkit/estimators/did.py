@@ -24,7 +24,7 @@ from linearmodels.panel import PanelOLS, PooledOLS
 from scipy import stats
 
 from ..disclosure import MIN_CELL
-from .base import Aggregate, Estimate, clean_cohort, normal_ci, normal_p, treatment_dummy
+from .base import Estimate, clean_cohort, normal_ci, normal_p, table_rows, treatment_dummy
 
 #: ``PanelOLS.fit`` options of the TWFE fits. They give G/(G−1)·(n−1)/(n−k) with k = regressors only
 #: (``debiased=True`` is linearmodels' default); :func:`_fixest_cov` then adds the year-effect levels to k.
@@ -90,10 +90,14 @@ def _weighted(d: pd.DataFrame, weights: str | None) -> pd.DataFrame:
     return d.assign(_w=d[weights].astype(float))
 
 
-def _panel(df: pd.DataFrame, unit: str, time: str, index: bool = True) -> pd.DataFrame:
+def _one_row_each(df: pd.DataFrame, unit: str, time: str) -> pd.DataFrame:
     if df.duplicated([unit, time]).any():
         raise ValueError(f"duplicate ({unit}, {time}) rows: a panel has one row per unit and period")
-    return df.set_index([unit, time]).sort_index() if index else df
+    return df
+
+
+def _panel(df: pd.DataFrame, unit: str, time: str) -> pd.DataFrame:
+    return _one_row_each(df, unit, time).set_index([unit, time]).sort_index()
 
 
 def _fe_fit(d: pd.DataFrame, outcome: str, unit: str, time: str, names: list[str], fit_options: dict | None,
@@ -207,7 +211,7 @@ def twfe(
     # linearmodels hashing string ids again at each of its groupings (≈ 2 s per fit on 780,000 rows)
     d[unit] = pd.factorize(d[unit], sort=True)[0]
     if not fit_options:
-        fast = _twfe_within(_panel(d, unit, time, index=False), outcome, unit, time, ["D", *controls])
+        fast = _twfe_within(_one_row_each(d, unit, time), outcome, unit, time, ["D", *controls])
         if fast is not None:
             return fast
     res, cov, n_clusters = _fe_fit(d, outcome, unit, time, ["D", *controls], fit_options)
@@ -305,9 +309,8 @@ class EventStudy:
     ) -> list[dict]:
         """One row per estimated event time (``subgroup="<prefix>event_time=e"``); small cells left out."""
         coef = self.coefficients[~self.coefficients["is_reference"].astype(bool)]
-        return Aggregate("event_time", None, coef).to_rows(study, outcome, unit, data=data, scale=scale,
-                                                           estimator=self.estimator, subgroup_prefix=subgroup_prefix,
-                                                           n_obs=self.n_obs, min_units=min_units)
+        return table_rows(coef, "event_time", self.estimator, study, outcome, unit, data=data, scale=scale,
+                          subgroup_prefix=subgroup_prefix, n_obs=self.n_obs, min_units=min_units)
 
 
 def _dummy_name(e: int) -> str:
