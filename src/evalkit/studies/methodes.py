@@ -184,13 +184,14 @@ def simulate(seed: int | None = None, design: SimDesign | None = None) -> pd.Dat
 
 # --- small helpers --------------------------------------------------------------------------------------------------
 
-def _caught(fn, *args, **kw):
-    """Run an estimator and return (result, warnings raised). The chapter shows these messages in the text when they
-    matter (units dropped by the panel preparation); none is discarded silently."""
+def _caught(notes: list[str], fn, *args, **kw):
+    """Run an estimator and return its result, the warnings it raised added to ``notes``. The chapter shows these
+    messages in the text when they matter (units dropped by the panel preparation); none is discarded silently."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = fn(*args, **kw)
-    return res, [str(w.message) for w in caught]
+    notes += [str(w.message) for w in caught]
+    return res
 
 
 # --- the analysis ---------------------------------------------------------------------------------------------------
@@ -485,18 +486,13 @@ class MethodesAnalysis:
                             note="écart de tendance permis : M̄ dans la méthode de Rambachan et Roth (HonestDiD).")
 
     def table_balance(self) -> plots.Table:
-        b = self.balance.copy()
+        b = self.balance
         first = self.settings["first_year"]
         names = {"x": "Caractéristique x", "y_base": f"Résultat initial ({first})"}
         area_fr = {"urban": "urbaine", "periurban": "périurbaine", "rural": "rurale"}
-
-        def lab(v: str) -> str:
-            if v.startswith("area="):
-                return f"Zone {area_fr.get(v[5:], v[5:])} (part)"
-            return names.get(v, v)
-
         t = pd.DataFrame({
-            "Variable": [lab(v) for v in b["variable"]],
+            "Variable": [f"Zone {area_fr.get(v[5:], v[5:])} (part)" if v.startswith("area=") else names.get(v, v)
+                         for v in b["variable"]],
             "Traitées (n)": b["n_treated"],
             "Témoins (n)": b["n_control"],
             "Moyenne traitées": b["mean_treated"],
@@ -569,8 +565,7 @@ class MethodesAnalysis:
         if not cov:
             return None
         labels = {"simple": "effet moyen sur les traités", "dynamic": "par ancienneté (moyenne e ≥ 0)",
-                  "group": "par vague",
-                  "calendar": "par année calendaire"}
+                  "group": "par vague", "calendar": "par année calendaire"}
         items = [(labels.get(k, k), v) for k, v in cov["coverage"].items()]
         if cov.get("twfe") is not None:
             items.append(("comparaison classique (effets fixes), effet moyen", cov["twfe"]))
@@ -753,7 +748,7 @@ def _cs_rows(cs: Any, outcome: str, unit: str, headline: bool, suffix: str = "",
     return rows
 
 
-def _truth_rows(sim: pd.DataFrame, truth: dict, n_units: int) -> list[dict]:
+def _truth_rows(sim: pd.DataFrame, truth: dict) -> list[dict]:
     """The simulation's true values as results rows (estimator ``truth*``, no SE): the yardstick of the estimates."""
     treated = sim[sim["D"] == 1]
     n_tr = int(treated["unit"].nunique())
@@ -827,15 +822,13 @@ def analyse(
 
     # 2. TWFE, Bacon decomposition, TWFE weights of the treated cells
     tw = twfe(sim, "y", "unit", "year", "cohort")
-    bacon, w_b = _caught(bacon_decomposition, sim, "y", "unit", "year", "cohort")
-    notes += w_b
+    bacon = _caught(notes, bacon_decomposition, sim, "y", "unit", "year", "cohort")
     weights = twfe_weights(sim[sim["cohort"].isna() | (sim["cohort"] > first)])
     implied = twfe_implied(sim[sim["cohort"].isna() | (sim["cohort"] > first)])
 
     # 3. Callaway–Sant'Anna
     cs_kw = dict(control_group="never_treated", est_method="dr", bootstrap=0)  # also for the matched sample and mpdta
-    cs, w_cs = _caught(callaway_santanna, sim, "y", "unit", "year", "cohort", **cs_kw)
-    notes += w_cs
+    cs = _caught(notes, callaway_santanna, sim, "y", "unit", "year", "cohort", **cs_kw)
 
     # 4. matching at baseline (first year), balance, CS on the matched sample
     base = sim[sim["year"] == first].set_index("unit")
@@ -847,8 +840,7 @@ def analyse(
     balance = balance_table(baseline, "treated", covs, weights=match.weights)
     wmap = pd.Series(match.weights.to_numpy(), index=baseline["unit"].to_numpy())
     sim_w = sim.assign(_w=sim["unit"].map(wmap).fillna(0.0))
-    cs_m, w_m = _caught(callaway_santanna, sim_w, "y", "unit", "year", "cohort", weights="_w", **cs_kw)
-    notes += w_m
+    cs_m = _caught(notes, callaway_santanna, sim_w, "y", "unit", "year", "cohort", weights="_w", **cs_kw)
     matched_treated = set(match.matched.loc[match.matched.treated == 1, "unit"])
     truth_matched = truth_simple(sim[sim["unit"].isin(matched_treated)])
 
@@ -861,8 +853,8 @@ def analyse(
     # 6. mpdta: replication and HonestDiD
     mp = load_mpdta() if mpdta is None else mpdta.copy()
     mp["first_treat"] = clean_cohort(mp["first_treat"])
-    mcs, w_mp = _caught(callaway_santanna, mp, "lemp", "countyreal", "year", "first_treat", pscore_trim=1e-10, **cs_kw)
-    notes += w_mp
+    mcs = _caught(notes, callaway_santanna, mp, "lemp", "countyreal", "year", "first_treat", pscore_trim=1e-10,
+                  **cs_kw)
     mtw = twfe(mp, "lemp", "countyreal", "year", "first_treat")
     replication = replication_table(mcs, mtw)
     mbar = list(np.round(np.arange(0, 2.0001, 0.1), 2)) if mbar is None else list(mbar)
@@ -881,11 +873,8 @@ def analyse(
         est_row("cs_simple", "Callaway–Sant'Anna", aggs["simple"], "simple", truth["simple"], True),
         est_row("cs_simple_matched", "Callaway–Sant'Anna après appariement", cs_m.simple, "simple_matched",
                 truth_matched, True),
-        est_row("cs_dynamic", "Callaway–Sant'Anna, par ancienneté (moyenne e ≥ 0)", aggs["dynamic"], "dynamic",
-                truth["dynamic"], False),
-        est_row("cs_group", "Callaway–Sant'Anna, par vague", aggs["group"], "group", truth["group"], False),
-        est_row("cs_calendar", "Callaway–Sant'Anna, par année", aggs["calendar"], "calendar", truth["calendar"],
-                False),
+        *(est_row(f"cs_{k}", f"Callaway–Sant'Anna, {lab}", aggs[k], k, truth[k], False) for k, lab in (
+            ("dynamic", "par ancienneté (moyenne e ≥ 0)"), ("group", "par vague"), ("calendar", "par année"))),
     ])
     # the matched CS targets the matched treated units; shown on the ATT line when that truth is the same
     if abs(truth_matched - truth["simple"]) < 1e-12:
@@ -918,7 +907,7 @@ def analyse(
     rows += _cs_rows(cs, SIM_OUTCOME, SIM_UNIT, headline=True)
     rows += _cs_rows(cs_m, SIM_OUTCOME, SIM_UNIT, headline=False, suffix="_matched", detail=False)
     rows += bacon.to_rows(STUDY, SIM_OUTCOME, SIM_UNIT, data=DATA)
-    rows += _truth_rows(sim, truth, n_units)
+    rows += _truth_rows(sim, truth)
     rows += power["analytic"].to_rows(STUDY, SIM_OUTCOME, SIM_UNIT, data=DATA)
     rows += [r for r in power["design"].to_rows(STUDY, SIM_OUTCOME, SIM_UNIT, data=DATA)
              if r["estimator"] == "power_mde_sim"]
@@ -954,12 +943,8 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     out["sim_cohorts"] = fmt_list(int(y) for y in s["cohorts"])
     out["sim_n_cohorts"] = {1: "une vague", 2: "deux vagues", 3: "trois vagues", 4: "quatre vagues"}.get(
         len(s["cohorts"]), f"{len(s['cohorts'])} vagues")
-    out["truth_att"] = d2(t["simple"])
-    out["truth_dynamic"] = d2(t["dynamic"])
-    out["truth_last_year"] = d2(nv.truth)
-    out["last_year"] = str(s["last_year"])
-    out["first_year"] = str(s["first_year"])
-    out["naive"], out["naive_ci"] = d2(nv.estimate), ci(nv)
+    out.update(truth_att=d2(t["simple"]), truth_dynamic=d2(t["dynamic"]), truth_last_year=d2(nv.truth),
+               last_year=str(s["last_year"]), first_year=str(s["first_year"]), naive=d2(nv.estimate), naive_ci=ci(nv))
     out["naive_ratio"] = fmt_num(nv.estimate / t["simple"], 1) if t["simple"] else "n.d."
     naive = (f"En {s['last_year']}, les unités entrées dans le dispositif dépassent les autres de {d2(nv.estimate)} "
              f"(IC à 95 % {ci(nv)}), alors que l'effet réel cette année-là est de {d2(nv.truth)}")
@@ -972,11 +957,9 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     else:
         out["naive_before"] = out["naive_before_ci"] = "n.d."
         out["naive_sentence"] = naive + "."
-    out["twfe"], out["twfe_ci"] = d2(tw.estimate), ci(tw)
-    out["twfe_bias"] = fmt_num(tw.estimate - t["simple"], 2, sign=True)
-    out["twfe_bias_pct"] = fmt_pct(100 * (tw.estimate - t["simple"]) / t["simple"], 0, sign=True) \
-        if t["simple"] else "n.d."
-    out["twfe_implied"] = d2(s["twfe_implied"])
+    out.update(twfe=d2(tw.estimate), twfe_ci=ci(tw), twfe_bias=fmt_num(tw.estimate - t["simple"], 2, sign=True),
+               twfe_bias_pct=fmt_pct(100 * (tw.estimate - t["simple"]) / t["simple"], 0, sign=True)
+               if t["simple"] else "n.d.", twfe_implied=d2(s["twfe_implied"]))
     m = e.loc["cs_simple_matched"]
     for k, r in (("cs", cs), ("cs_dynamic", e.loc["cs_dynamic"]), ("cs_matched", m)):
         out[k], out[f"{k}_ci"] = d2(r.estimate), ci(r)
@@ -1006,9 +989,8 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     bt = a.bacon.by_type.set_index("type")
     out["bacon_clean_weight"] = fmt_pct(100 * float(bt["weight"].get("treated_vs_never", 0.0)), 0)
     out["bacon_clean_estimate"] = d2(float(bt["estimate"].get("treated_vs_never", np.nan)))
-    out["n_cells"] = fmt_int(s["n_cells"])
-    out["n_negative_cells"] = fmt_int(s["n_negative_cells"])
-    out["negative_weight_sum"] = fmt_pct(100 * s["negative_weight_sum"], 0)
+    out.update(n_cells=fmt_int(s["n_cells"]), n_negative_cells=fmt_int(s["n_negative_cells"]),
+               negative_weight_sum=fmt_pct(100 * s["negative_weight_sum"], 0))
     if s["n_negative_cells"]:
         w = a.weights
         strongest = bool(w.loc[w["weight"] < 0, "tau"].min() > w.loc[w["weight"] >= 0, "tau"].mean())
@@ -1020,8 +1002,7 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     else:
         out["negative_sentence"] = ("Sur la simulation, aucune cellule (vague, année) traitée ne reçoit de poids "
                                     "négatif.")
-    out["pretest_p"] = fmt_p(a.cs.pretest_p, style="words")
-    out["pretest_df"] = str(int(a.cs.pretest_df))
+    out.update(pretest_p=fmt_p(a.cs.pretest_p, style="words"), pretest_df=str(int(a.cs.pretest_df)))
     out["pretest_sentence"] = (
         f"le test joint de nullité des {int(a.cs.pretest_df)} écarts d'avant l'entrée donne une p-valeur de "
         f"{fmt_p(a.cs.pretest_p, style='words')}"
@@ -1029,17 +1010,14 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
            " : les tendances semblent diverger avant l'entrée"))
     es = a.event_study
     post = es[es.event_time >= 0].sort_values("event_time")
-    out["es_first"] = d2(post["estimate"].iloc[0])
-    out["es_last"] = d2(post["estimate"].iloc[-1])
-    out["es_last_e"] = str(int(post["event_time"].iloc[-1]))
     te = truth_by_event_time(a.sim)
-    out["es_truth_first"] = d2(float(te.loc[post["event_time"].iloc[0]]))
-    out["es_truth_last"] = d2(float(te.loc[post["event_time"].iloc[-1]]))
-    # matching
-    out["n_matched_treated"] = fmt_int(s["matched_treated"])
-    out["n_matched_controls"] = fmt_int(s["matched_controls"])
-    out["max_smd_before"] = fmt_num(s["max_smd_before"], 2)
-    out["max_smd_after"] = fmt_num(s["max_smd_after"], 2)
+    out.update(es_first=d2(post["estimate"].iloc[0]), es_last=d2(post["estimate"].iloc[-1]),
+               es_last_e=str(int(post["event_time"].iloc[-1])),
+               es_truth_first=d2(float(te.loc[post["event_time"].iloc[0]])),
+               es_truth_last=d2(float(te.loc[post["event_time"].iloc[-1]])),
+               # matching
+               n_matched_treated=fmt_int(s["matched_treated"]), n_matched_controls=fmt_int(s["matched_controls"]),
+               max_smd_before=fmt_num(s["max_smd_before"], 2), max_smd_after=fmt_num(s["max_smd_after"], 2))
     n_sup = int(a.balance.attrs.get("suppressed_cells", 0))
     out["balance_suppressed"] = ("aucune ligne n'a dû être masquée" if n_sup == 0 else
                                  f"{n_sup} ligne{'s' if n_sup > 1 else ''} masquée{'s' if n_sup > 1 else ''} "
@@ -1047,14 +1025,9 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     # power
     an, ds = p["analytic"], p["design"]
     d3 = lambda x: fmt_num(x, 3)  # noqa: E731  (MDEs and SEs of the power section: three decimals)
-    out["power_sigma"] = d2(p["sigma"])
-    out["power_rho"] = d2(p["rho"])
-    out["power_n_periods"] = str(p["n_periods"])
-    out["power_pre_list"] = fmt_list(sorted(p["cohorts"]))
-    out["power_simulations"] = fmt_int(ds.n_sims)
-    out["power_method_analytic"] = an.method_label
-    out["power_method_sim"] = ds.method_label
-    out["cs_se"] = d2(cs.std_error)
+    out.update(power_sigma=d2(p["sigma"]), power_rho=d2(p["rho"]), power_n_periods=str(p["n_periods"]),
+               power_pre_list=fmt_list(sorted(p["cohorts"])), power_simulations=fmt_int(ds.n_sims),
+               power_method_analytic=an.method_label, power_method_sim=ds.method_label, cs_se=d2(cs.std_error))
     cov = a.coverage
     if cov:
         c = cov["coverage"]
@@ -1076,21 +1049,18 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
                                                             "abs_diff"].max()))
     out["rep_max_diff_event"] = fmt_sci(float(r.loc[r.quantity.str.startswith("event_time"), "abs_diff"].max()))
     out["rep_diff_pretest"] = fmt_sci(float(r.loc[r.quantity == "pretest_p", "abs_diff"].max()))
-    out["rep_all_within"] = "oui" if bool(r["within"].all()) else "non"
-    out["rep_n"] = fmt_int(len(r))
+    out.update(rep_all_within="oui" if bool(r["within"].all()) else "non", rep_n=fmt_int(len(r)))
     out["rep_sentence"] = (
         f"Les {len(r)} valeurs comparées sont toutes dans la tolérance de référence" if r["within"].all() else
         f"{int((~r['within']).sum())} des {len(r)} valeurs comparées sortent de la tolérance de référence")
     mcs = a.mpdta_cs
-    out["mpdta_units"] = fmt_int(s["mpdta_units"])
-    out["mpdta_years"] = f"{s['mpdta_years'][0]} à {s['mpdta_years'][1]}"
-    out["mpdta_simple"] = fmt_num(mcs.simple.estimate, 4)
-    out["mpdta_simple_ci"] = fmt_ci(mcs.simple.ci_low, mcs.simple.ci_high, 4)
-    out["mpdta_dynamic"] = fmt_num(mcs.dynamic.overall.estimate, 4)
-    out["mpdta_twfe"] = fmt_num(a.mpdta_twfe.estimate, 4)
     h = a.honest
-    out["honest_estimate"] = fmt_num(h.estimate, 3)
-    out["honest_ci0"] = fmt_ci(h.grid["ci_low"].iloc[0], h.grid["ci_high"].iloc[0], 3)
+    out.update(mpdta_units=fmt_int(s["mpdta_units"]), mpdta_years=f"{s['mpdta_years'][0]} à {s['mpdta_years'][1]}",
+               mpdta_simple=fmt_num(mcs.simple.estimate, 4),
+               mpdta_simple_ci=fmt_ci(mcs.simple.ci_low, mcs.simple.ci_high, 4),
+               mpdta_dynamic=fmt_num(mcs.dynamic.overall.estimate, 4), mpdta_twfe=fmt_num(a.mpdta_twfe.estimate, 4),
+               honest_estimate=fmt_num(h.estimate, 3),
+               honest_ci0=fmt_ci(h.grid["ci_low"].iloc[0], h.grid["ci_high"].iloc[0], 3))
     bd = h.breakdown
     if bd is None:
         out["honest_sentence"] = (f"l'intervalle robuste exclut zéro sur toute la grille testée (jusqu'à M̄ = "
@@ -1105,9 +1075,7 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
             f"si, après la hausse, l'écart de tendance ne dépasse pas {fmt_num(bd, 2)} fois le plus grand écart "
             "observé d'une année sur l'autre avant elle")
         out["honest_breakdown"] = fmt_num(bd, 2)
-    out["caliper"] = fmt_num(CALIPER, 1)
-    out["power_level"] = fmt_pct(100 * POWER, 0)
-    out["alpha_level"] = fmt_pct(100 * ALPHA, 0)
+    out.update(caliper=fmt_num(CALIPER, 1), power_level=fmt_pct(100 * POWER, 0), alpha_level=fmt_pct(100 * ALPHA, 0))
     need = _need_text(p)
     out["power_needed_sentence"] = need[0].upper() + need[1:]
     gap = an.mde / ds.mde - 1 if ds.mde > 0 else float("nan")
