@@ -26,13 +26,19 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import matplotlib.dates as mdates
+import matplotlib.path as mpath
 import numpy as np
 import pandas as pd
+from matplotlib import colors as mcolors
+from matplotlib.collections import PatchCollection
+from matplotlib.patches import Patch, PathPatch
 
-from . import paths
+from . import paths, plots
 from .contracts import DataError
 from .fr import NBSP, fmt_int, fmt_num, fmt_pct
 from .geo import DEPARTEMENTS, DROM
+from .io import read_table
 
 # --- reference lists ----------------------------------------------------------------------------------------------
 
@@ -145,8 +151,6 @@ def load_table(name: str, data_dir: Path | str | None = None) -> pd.DataFrame:
     101 départements (or ``FR`` for national rows); keys are unique; panels are balanced; coded columns take their
     allowed values. Returns typed columns (codes as text, dates as ``datetime64``).
     """
-    from .io import read_table
-
     if name not in TABLES:
         raise ValueError(f"unknown public table {name!r}; expected one of {', '.join(TABLES)}")
     spec = TABLES[name]
@@ -215,10 +219,8 @@ def load_table(name: str, data_dir: Path | str | None = None) -> pd.DataFrame:
             problems.append(_fail(file, c, df.loc[bad, c], f"with values outside {', '.join(vals)}",
                                   f"{c} must be one of {', '.join(vals)}"))
 
-    for c in spec.columns:
-        if c in spec.nullable or c in spec.counts + spec.numbers + spec.percents:
-            continue
-        if df[c].isna().any():
+    for c in spec.columns:  # empty cells of the other columns (the numeric ones are checked above)
+        if c not in spec.nullable + spec.counts + spec.numbers + spec.percents and df[c].isna().any():
             problems.append(_fail(file, c, df.loc[df[c].isna(), c], "with an empty value", f"fill {c} on every row"))
     if problems:
         raise DataError("\n".join(problems), file=file)
@@ -265,16 +267,15 @@ def load_geojson(data_dir: Path | str | None = None) -> dict:
         if geom.get("type") not in ("Polygon", "MultiPolygon"):
             problems.append(f"feature {code}: geometry type {geom.get('type')!r} (expected Polygon or MultiPolygon)")
             continue
-        for ring in _rings(geom):
+        for ring in _rings(geom):  # the first fault of the feature's first faulty ring is reported
             a = np.asarray(ring, dtype=float)
-            if a.ndim != 2 or a.shape[0] < 4 or a.shape[1] < 2 or not np.isfinite(a).all():
-                problems.append(f"feature {code}: a ring has fewer than 4 valid points")
-                break
-            if not np.allclose(a[0, :2], a[-1, :2]):
-                problems.append(f"feature {code}: a ring is not closed")
-                break
-            if (np.abs(a[:, 0]) > 180).any() or (np.abs(a[:, 1]) > 90).any():
-                problems.append(f"feature {code}: coordinates are not longitudes/latitudes (WGS 84)")
+            fault = ("a ring has fewer than 4 valid points"
+                     if a.ndim != 2 or a.shape[0] < 4 or a.shape[1] < 2 or not np.isfinite(a).all() else
+                     "a ring is not closed" if not np.allclose(a[0, :2], a[-1, :2]) else
+                     "coordinates are not longitudes/latitudes (WGS 84)"
+                     if (np.abs(a[:, 0]) > 180).any() or (np.abs(a[:, 1]) > 90).any() else "")
+            if fault:
+                problems.append(f"feature {code}: {fault}")
                 break
     dup = pd.Series(codes)[pd.Series(codes).duplicated()]
     if len(dup):
@@ -402,7 +403,8 @@ PUBLISHED = [
 
 @dataclass
 class ContextAnalysis:
-    """Everything the context chapter shows, computed from the public tables."""
+    """Everything the context chapter shows, computed from the public tables. Its figures and tables are the
+    module's ``figure_*`` and ``table_*`` functions, bound as methods (``a.figure_carte()``)."""
 
     msp_national: pd.Series          # observed national MSP count by date
     msp_target: tuple[pd.Timestamp, float] | None
@@ -419,28 +421,6 @@ class ContextAnalysis:
     geo: dict
     pop_year: int                    # Insee population year used for densities
     facts: dict = field(default_factory=dict)  # raw numbers behind the texts (for tests and assertions)
-
-    # figures and tables ---------------------------------------------------------------------------------------
-    def figure_msp_national(self):
-        return figure_msp_national(self)
-
-    def figure_carte(self):
-        return figure_carte(self)
-
-    def figure_distribution(self):
-        return figure_distribution(self)
-
-    def figure_couverture(self):
-        return figure_couverture(self)
-
-    def table_drom(self):
-        return table_drom(self)
-
-    def table_extremes(self, n: int = 5):
-        return table_extremes(self, n)
-
-    def table_publie(self):
-        return table_publie(self)
 
 
 def analyse(pub: PublicData) -> ContextAnalysis:
@@ -515,8 +495,7 @@ def _published_table(national, msp, cds, am, cpts) -> pd.DataFrame:
         if s.empty:
             continue
         d, v = _nearest(s, when)
-        unit_pct = code == IND_CPTS
-        open_txt = _pct(v) if unit_pct else fmt_int(v)
+        open_txt = _pct(v) if code == IND_CPTS else fmt_int(v)
         gap_months = abs((d.year - pd.Timestamp(when).year) * 12 + d.month - pd.Timestamp(when).month)
         if kind == "aci":
             lecture = (f"L'ACI couvrirait {fmt_pct(100 * val / v, 0)} des MSP recensées (« trois quarts » selon le "
@@ -611,48 +590,46 @@ def _texts(a: ContextAnalysis, am: pd.Series, am_target, ald: pd.Series) -> tupl
                  baisse_max_a=fmt_int(prev["nb_msp"].iloc[0] + r["variation"]),
                  baisse_max_date=fmt_date(r["date"]))
         t["n_dep_baisse"] = str(dec["departement_code"].nunique())
-    # coverage, assistants, ALD
-    for k, s2 in a.coverage.items():
-        key = k.lower()
-        if s2.empty:
-            continue
-        t.update({f"{key}_debut": _pct(s2.iloc[0]), f"{key}_fin": _pct(s2.iloc[-1]),
+    def ends(key: str, s2: pd.Series, fmt) -> None:  # coverage, assistants, ALD: first and last values and dates
+        t.update({f"{key}_debut": fmt(s2.iloc[0]), f"{key}_fin": fmt(s2.iloc[-1]),
                   f"{key}_date_debut": fmt_date(s2.index[0]), f"{key}_date_fin": fmt_date(s2.index[-1])})
         f.update({f"{key}_debut": s2.iloc[0], f"{key}_fin": s2.iloc[-1]})
+
+    for k, s2 in a.coverage.items():
+        if s2.empty:
+            continue
+        ends(k.lower(), s2, _pct)
         tg = a.coverage_targets.get(k)
-        t[f"{key}_cible"] = f"{fmt_pct(tg[1], 0)} en {fmt_date(tg[0])}" if tg else "n.d."
+        t[f"{k.lower()}_cible"] = f"{fmt_pct(tg[1], 0)} en {fmt_date(tg[0])}" if tg else "n.d."
     if len(am):
-        t.update(am_debut=fmt_int(am.iloc[0]), am_fin=fmt_int(am.iloc[-1]), am_date_debut=fmt_date(am.index[0]),
-                 am_date_fin=fmt_date(am.index[-1]),
-                 am_cible=fmt_int(am_target[1]) if am_target else "n.d.",
+        ends("am", am, fmt_int)
+        t.update(am_cible=fmt_int(am_target[1]) if am_target else "n.d.",
                  am_cible_annee=str(am_target[0].year) if am_target else "n.d.")
-        f.update(am_debut=am.iloc[0], am_fin=am.iloc[-1])
     if len(ald):
-        t.update(ald_debut=fmt_pct(ald.iloc[0], 1), ald_fin=fmt_pct(ald.iloc[-1], 1),
-                 ald_date_debut=fmt_date(ald.index[0]), ald_date_fin=fmt_date(ald.index[-1]))
-        f.update(ald_debut=ald.iloc[0], ald_fin=ald.iloc[-1])
+        ends("ald", ald, lambda v: fmt_pct(v, 1))
     return t, f
 
 
 # --- figures ------------------------------------------------------------------------------------------------------
 
-def _year_axis(ax):
-    """Ticks at 31 December of each year, labelled with the year (observations are dated at month end, so a
-    point at 31 December 2023 sits on the « 2023 » tick, not next to « 2024 »)."""
-    import matplotlib.dates as mdates
-    from matplotlib import ticker as mticker
-
+def _time_axes(ax, top, xlabel: str, ylabel: str, legend: str):
+    """The axes of a national series over time: y from 0 to ``top``; x ticks at 31 December of each year, labelled
+    with the year (observations are dated at month end, so a point at 31 December 2023 sits on the « 2023 » tick, not
+    next to « 2024 »); the axis labels, French numbers on y and the legend at ``legend``."""
+    ax.set_ylim(0, top)
     lo, hi = (mdates.num2date(v) for v in ax.get_xlim())
     ticks = [pd.Timestamp(y, 12, 31) for y in range(lo.year - 1, hi.year + 1)]
     ticks = [t for t in ticks if mdates.date2num(lo) <= mdates.date2num(t) <= mdates.date2num(hi)]
     ax.set_xticks([mdates.date2num(t) for t in ticks])
-    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _p: f"{mdates.num2date(v).year}"))
+    ax.xaxis.set_major_formatter(plots.mticker.FuncFormatter(lambda v, _p: f"{mdates.num2date(v).year}"))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    plots.french_axis(ax, "y")
+    ax.legend(frameon=False, fontsize=8, loc=legend)
 
 
 def figure_msp_national(a: ContextAnalysis):
     """National number of MSP (half-yearly) and of centres de santé pluriprofessionnels (yearly), with targets."""
-    from . import plots
-
     fig, ax = plots.new(height=4.4)
     s, c = a.msp_national, a.cds_national
     ax.plot(s.index, s.values, marker="o", ms=4, color=plots.PALETTE[0], label="Maisons de santé (MSP)")
@@ -669,12 +646,8 @@ def figure_msp_national(a: ContextAnalysis):
     ax.annotate(fmt_int(s.iloc[0]), (s.index[0], s.iloc[0]), xytext=(0, 8), textcoords="offset points",
                 fontsize=8, color=plots.PALETTE[0], ha="center")
     top = max([s.max(), c.max() if len(c) else 0] + [t[1] for t in (a.msp_target, a.cds_target) if t])
-    ax.set_ylim(0, top * 1.1)
-    _year_axis(ax)
-    ax.set_xlabel("Date d'observation (graduations au 31 décembre de chaque année)")
-    ax.set_ylabel("Nombre de structures en fonctionnement")
-    plots.french_axis(ax, "y")
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    _time_axes(ax, top * 1.1, "Date d'observation (graduations au 31 décembre de chaque année)",
+               "Nombre de structures en fonctionnement", "upper left")
     tx = a.texts
     title = (f"Le nombre de MSP est multiplié par {tx['msp_ratio']} entre {tx['msp_date_debut']} et "
              f"{tx['msp_date_fin']}")
@@ -697,10 +670,6 @@ def figure_msp_national(a: ContextAnalysis):
 
 
 def _draw(ax, feats, values: dict, cmap, norm, lw=0.25):
-    import matplotlib.path as mpath
-    from matplotlib.collections import PatchCollection
-    from matplotlib.patches import PathPatch
-
     patches, colors, hatched = [], [], []
     for f in feats:
         verts, codes = [], []
@@ -750,14 +719,12 @@ def _map_panel(ax, geo, values, cmap, norm, title, names):
     ax.set_ylim(y0 - 0.02 * (y1 - y0), y1 + 0.02 * (y1 - y0))
     ax.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)))
     _hide_axes(ax)
-    for sp in ax.spines.values():
-        sp.set_visible(False)
+    ax.spines[:].set_visible(False)
     ax.set_title(title, fontsize=11, loc="left")
     order = [c for c in DROM if any(f["properties"]["code"] == c for f in drom)]
-    k = len(order)
     for i, code in enumerate(order):
         fs = [f for f in drom if f["properties"]["code"] == code]
-        h = 0.96 / max(k, 1)
+        h = 0.96 / len(order)
         ins = ax.inset_axes([0.0, 0.98 - (i + 1) * h, 0.2, h * 0.9])
         _draw(ins, fs, values, cmap, norm, lw=0.3)
         bx0, bx1, by0, by1 = _bounds(fs)
@@ -766,35 +733,25 @@ def _map_panel(ax, geo, values, cmap, norm, title, names):
         ins.set_ylim(by0 - py, by1 + py)
         ins.set_aspect(1 / math.cos(math.radians((by0 + by1) / 2)))
         _hide_axes(ins)
-        for sp in ins.spines.values():
-            sp.set_visible(True)
-            sp.set_color("#b0b0b0")
-            sp.set_linewidth(0.6)
+        ins.spines[:].set(visible=True, color="#b0b0b0", linewidth=0.6)
         ins.set_title(names.get(code, code), fontsize=7.5, loc="left", pad=1.5, fontweight="normal")
 
 
 def figure_carte(a: ContextAnalysis):
     """Choropleth maps of MSP per 100 000 inhabitants at the first and last dates, same scale; DROM in insets."""
-    import matplotlib.pyplot as plt
-    from matplotlib import colors as mcolors
-    from matplotlib import ticker as mticker
-    from matplotlib.patches import Patch
-
-    from . import plots
-
     w = a.dept_wide
     vmax = float(np.nanmax(w[["densite_debut", "densite_fin"]].to_numpy()))
-    bounds = mticker.MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]).tick_values(0, vmax)
+    bounds = plots.mticker.MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]).tick_values(0, vmax)
     bounds = bounds[bounds >= 0]
     if bounds[-1] < vmax:
         bounds = np.append(bounds, bounds[-1] + (bounds[1] - bounds[0]))
-    cmap = plt.get_cmap("viridis_r", len(bounds) - 1)
+    cmap = plots.plt.get_cmap("viridis_r", len(bounds) - 1)
     norm = mcolors.BoundaryNorm(bounds, cmap.N)
     names = w["departement_nom"].to_dict()
     plots.apply_style()
     # Gridspec subplots only (maps + a colour-bar row), so that tight_layout applies without warnings.
     # The two dates are stacked (one map per row) so that each map stays readable in a book column.
-    fig = plt.figure(figsize=(7.5, 12.2))
+    fig = plots.plt.figure(figsize=(7.5, 12.2))
     gs = fig.add_gridspec(3, 6, height_ratios=[20, 20, 0.8])
     axes = [fig.add_subplot(gs[0, :]), fig.add_subplot(gs[1, :])]
     cax = fig.add_subplot(gs[2, 1:5])
@@ -806,15 +763,13 @@ def figure_carte(a: ContextAnalysis):
     cax.pcolormesh(bounds, [0, 1], mids[None, :], cmap=cmap, norm=norm, edgecolors="white", linewidth=0.8)
     cax.set_xlim(bounds[0], bounds[-1])
     cax.set_xticks(bounds)
-    cax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _p: fmt_num(v, 0 if float(v).is_integer()
-                                                                                else 1)))
+    plots.french_axis(cax, "x")
     cax.tick_params(axis="x", length=3, labelsize=8)
     cax.set_xlabel(f"Nombre de MSP pour 100 000 habitants (population Insee {a.pop_year})", fontsize=9)
     cax.yaxis.set_visible(False)
     cax.set_yticks([])
     cax.grid(False)
-    for sp in cax.spines.values():
-        sp.set_visible(False)
+    cax.spines[:].set_visible(False)
     nopop = w[w["population"].isna()]
     if len(nopop):
         axes[1].legend(handles=[Patch(facecolor="#e6e6e6", edgecolor="#6b6b6b", hatch="/////",
@@ -822,9 +777,7 @@ def figure_carte(a: ContextAnalysis):
     tx = a.texts
     wp = w[w["densite_fin"].notna()]
     top = wp.sort_values("densite_fin", ascending=False).head(3)
-    bot = wp.sort_values("densite_fin").head(3)
-    lst = lambda d, col: ", ".join(f"{r.departement_nom} ({fmt_num(getattr(r, col), 1)})"  # noqa: E731
-                                   for r in d.itertuples())
+    top3 = ", ".join(f"{r.departement_nom} ({fmt_num(r.densite_fin, 1)})" for r in top.itertuples())
     title = (f"Densité de MSP par département : médiane de {tx['dens_med_debut']} en {fmt_date(d0)}, "
              f"{tx['dens_med_fin']} pour 100 000 habitants en {fmt_date(d1)}")
     alt = (f"Deux cartes de France par département, même échelle de couleurs (nombre de MSP pour 100 000 habitants, "
@@ -832,8 +785,8 @@ def figure_carte(a: ContextAnalysis):
            f"encadrés. En {fmt_date(d0)} : densité médiane {tx['dens_med_debut']}, de "
            f"{fmt_num(wp['densite_debut'].min(), 1)} à {fmt_num(wp['densite_debut'].max(), 1)}. En {fmt_date(d1)} : "
            f"médiane {tx['dens_med_fin']}, de {fmt_num(wp['densite_fin'].min(), 1)} à "
-           f"{fmt_num(wp['densite_fin'].max(), 1)} ; plus fortes densités : {lst(top, 'densite_fin')} ; plus faibles : "
-           f"{lst(bot, 'densite_fin')}. Le nombre de MSP augmente entre les deux dates dans {tx['n_hausse']} départements "
+           f"{fmt_num(wp['densite_fin'].max(), 1)} ; plus fortes densités : {top3} ; plus faibles : "
+           f"{tx['dens_bot3']}. Le nombre de MSP augmente entre les deux dates dans {tx['n_hausse']} départements "
            f"sur {tx['n_dep']}" + (" : aucune couleur ne s'éclaircit." if tx["n_hausse"] == tx["n_dep"] else "."))
     if len(nopop):
         alt += f" Densité non calculée pour {tx['sans_population']} (population absente du fichier APL)."
@@ -854,8 +807,6 @@ def figure_carte(a: ContextAnalysis):
 
 def figure_distribution(a: ContextAnalysis):
     """Distribution of MSP density across départements over time: median, interquartile and 10–90 % ranges."""
-    from . import plots
-
     q = a.distribution
     fig, ax = plots.new(height=4.2)
     ax.fill_between(q.index, q["p10"], q["p90"], color=plots.PALETTE[5], alpha=0.25, lw=0,
@@ -865,12 +816,8 @@ def figure_distribution(a: ContextAnalysis):
     ax.plot(q.index, q["p50"], color=plots.PALETTE[0], marker="o", ms=3.5, label="médiane des départements")
     ax.plot(q.index, q["national"], color=plots.PALETTE[3], ls="--", lw=1.3,
             label="France (total MSP / population totale)")
-    ax.set_ylim(0, None)
-    _year_axis(ax)
-    ax.set_xlabel("Date d'observation, semestrielle (graduations au 31 décembre)")
-    ax.set_ylabel("MSP pour 100 000 habitants")
-    plots.french_axis(ax, "y")
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    _time_axes(ax, None, "Date d'observation, semestrielle (graduations au 31 décembre)",
+               "MSP pour 100 000 habitants", "upper left")
     tx = a.texts
     n_up, n = a.facts["n_hausse"], a.facts["n_dep"]
     qual = f"les {n} départements" if n_up == n else f"{n_up} départements sur {n}"
@@ -893,12 +840,8 @@ def figure_distribution(a: ContextAnalysis):
 
 def figure_couverture(a: ContextAnalysis):
     """National population coverage by a CPTS and by the SAS (baromètre), with the targets."""
-    from . import plots
-
     fig, ax = plots.new(height=4.0)
     labels = {"CPTS": "Couverte par une CPTS", "SAS": "Couverte par le service d'accès aux soins (SAS)"}
-    alt_labels = {"CPTS": "population couverte par une CPTS",
-                  "SAS": "population couverte par le service d'accès aux soins (SAS)"}
     parts = []
     for i, (k, s) in enumerate(a.coverage.items()):
         if s.empty:
@@ -909,15 +852,11 @@ def figure_couverture(a: ContextAnalysis):
         if tgt:
             ax.plot([s.index[-1], tgt[0]], [s.iloc[-1], tgt[1]], ls="--", lw=1, color=col)
             ax.plot([tgt[0]], [tgt[1]], marker="o", mfc="white", color=col, ms=6)
-        parts.append(f"{alt_labels[k]} : de {fmt_pct(s.iloc[0], 0)} en {fmt_date(s.index[0])} à {_pct(s.iloc[-1])} "
-                     f"en {fmt_date(s.index[-1])}" + (f", cible {fmt_pct(tgt[1], 0)} en {fmt_date(tgt[0])}"
-                                                      if tgt else ""))
-    ax.set_ylim(0, 105)
-    _year_axis(ax)
-    ax.set_xlabel("Date d'observation (graduations au 31 décembre)")
-    ax.set_ylabel("Part de la population (%)")
-    plots.french_axis(ax, "y")
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+        parts.append(f"population c{labels[k][1:]} : de {fmt_pct(s.iloc[0], 0)} en {fmt_date(s.index[0])} à "
+                     f"{_pct(s.iloc[-1])} en {fmt_date(s.index[-1])}"
+                     + (f", cible {fmt_pct(tgt[1], 0)} en {fmt_date(tgt[0])}" if tgt else ""))
+    _time_axes(ax, 105, "Date d'observation (graduations au 31 décembre)", "Part de la population (%)",
+               "lower right")
     tx = a.texts
     title = (f"La part de la population couverte par une CPTS passe de {tx.get('cpts_debut', 'n.d.')} à "
              f"{tx.get('cpts_fin', 'n.d.')} entre {tx.get('cpts_date_debut', '')} et {tx.get('cpts_date_fin', '')}")
@@ -947,8 +886,6 @@ def _dept_rows(a: ContextAnalysis, rows: pd.DataFrame) -> pd.DataFrame:
 
 def table_drom(a: ContextAnalysis):
     """The five DROM (small on the map): counts and densities at the first and last dates."""
-    from . import plots
-
     rows = a.dept_wide.loc[[c for c in DROM if c in a.dept_wide.index]]
     d0, d1 = a.distribution.index[0], a.distribution.index[-1]
     tx = a.texts
@@ -965,8 +902,6 @@ def table_drom(a: ContextAnalysis):
 
 def table_extremes(a: ContextAnalysis, n: int = 5):
     """The n départements with the highest and the lowest MSP density at the last date."""
-    from . import plots
-
     wp = a.dept_wide[a.dept_wide["densite_fin"].notna()].sort_values("densite_fin", ascending=False)
     top, bot = wp.head(n), wp.tail(n)
     t = pd.concat([_dept_rows(a, top), _dept_rows(a, bot)], ignore_index=True)
@@ -986,8 +921,6 @@ def table_extremes(a: ContextAnalysis, n: int = 5):
 
 def table_publie(a: ContextAnalysis):
     """Published figures (cited, with their source) set against the open data at the nearest date."""
-    from . import plots
-
     return plots.table(
         a.published, title="Chiffres publiés et données ouvertes : des ordres de grandeur proches, des champs "
                            "parfois différents",
@@ -995,6 +928,11 @@ def table_publie(a: ContextAnalysis):
         source="publications citées (colonne « Source ») ; " + SOURCE_BAROMETRE_IND, name="contexte-publie",
         note="La valeur des données ouvertes est celle de la date disponible la plus proche de la date du chiffre "
              "publié.")
+
+
+for _build in (figure_msp_national, figure_carte, figure_distribution, figure_couverture, table_drom, table_extremes,
+               table_publie):
+    setattr(ContextAnalysis, _build.__name__, _build)
 
 
 __all__ = ["DEPARTEMENTS", "DROM", "TABLES", "ContextAnalysis", "PublicData", "analyse", "fmt_date",
