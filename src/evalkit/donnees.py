@@ -25,6 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import __version__, paths, registry
+from .fr import fmt_int, plural
+
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: File name of the French companion of ``estimates.csv`` (written beside it).
 FRENCH_RESULTS = "estimations_fr.csv"
@@ -244,13 +247,8 @@ def reset() -> None:
 
 def sheet_names(objs) -> list[str]:
     """« Graphique 1 », « Tableau 1 »…: figures and tables numbered separately, in the order of the page."""
-    n = {"Graphique": 0, "Tableau": 0}
-    names = []
-    for o in objs:
-        k = _kind(o)
-        n[k] += 1
-        names.append(f"{k} {n[k]}")
-    return names
+    kinds = [_kind(o) for o in objs]
+    return [f"{k} {kinds[:i + 1].count(k)}" for i, k in enumerate(kinds)]
 
 
 def workbook(objs, title: str) -> bytes:
@@ -259,8 +257,6 @@ def workbook(objs, title: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
-
-    from . import __version__, paths
 
     wb = Workbook()
     toc = wb.active
@@ -340,20 +336,13 @@ class _HTML:
         return {"text/html": self._html, "text/plain": self._text}
 
 
-def _chapter_title(chapter: str) -> str:
-    from . import registry
-
-    return registry.get(chapter).title if chapter in registry.names() else chapter.capitalize()
-
-
 def associees(chapter: str, objs=None, out_dir=None):
     """The chapter's « Données associées »: its exhibits (shown so far) as one workbook, written to
     ``<results_dir>/<chapter>.xlsx`` and offered for download as a link."""
-    from . import paths
     from .io import write_bytes_atomic
 
     objs = exhibits() if objs is None else list(objs)
-    data = workbook(objs, _chapter_title(chapter))
+    data = workbook(objs, registry.get(chapter).title if chapter in registry.names() else chapter.capitalize())
     check_workbook(data, objs)
     out = paths.results_dir() if out_dir is None else out_dir
     try:
@@ -363,8 +352,6 @@ def associees(chapter: str, objs=None, out_dir=None):
         pass
     n_fig = sum(1 for s in sheet_names(objs) if s.startswith("Graphique"))
     n_tab = len(objs) - n_fig
-    from .fr import fmt_int, plural
-
     what = " et ".join(x for x in (f"{fmt_int(n_fig)} {plural(n_fig, 'graphique')}" if n_fig else "",
                                    f"{fmt_int(n_tab)} {plural(n_tab, 'tableau', 'tableaux')}" if n_tab else "") if x)
     b64 = base64.b64encode(data).decode("ascii")
@@ -432,7 +419,6 @@ def french_results(df: pd.DataFrame) -> pd.DataFrame:
     """The French companion of a results table: French column names and labels (study, outcome, subgroup,
     estimator, unit, data), « oui / non » flags, numbers to 6 significant digits, the codes of ``estimates.csv`` kept
     in the last columns (to join the two files)."""
-    from . import registry
     from .guide import UNIT_DESCRIPTIONS
 
     titles = {s: registry.get(s).title for s in registry.names()}

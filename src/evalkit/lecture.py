@@ -37,10 +37,6 @@ def event_axis(study: str | None = None) -> str:
     return f"Années depuis {since} (0 = {zero})"
 
 
-def _since(study: str | None) -> str:
-    return ENTRY.get(study or "", GENERIC_ENTRY)[0]
-
-
 def _years(k: int) -> str:
     return f"{fmt_num(k, 0)} an{'s' if abs(k) >= 2 else ''}"
 
@@ -116,10 +112,10 @@ def event_study(data: pd.DataFrame, study: str | None = None, decimals: int = 1)
         return ""
     r = post.sort_values(x).iloc[-1]
     what, unit = _split_unit(y)
-    k = int(r[x])
-    when = f"l'année de {_since(study)}" if k == 0 else f"{_years(k)} après {_since(study)}"
+    k, since = int(r[x]), ENTRY.get(study or "", GENERIC_ENTRY)[0]
+    when = f"l'année de {since}" if k == 0 else f"{_years(k)} après {since}"
     return (f"{what} {when} : {_value(r[y], decimals, unit, sign=True)} ({_ci(r[LOW], r[HIGH], decimals)}) ; "
-            f"l'année qui précède {_since(study)} sert de référence (écart mis à zéro).")
+            f"l'année qui précède {since} sert de référence (écart mis à zéro).")
 
 
 def forest(data: pd.DataFrame, decimals: int = 1) -> str:
@@ -223,8 +219,6 @@ def figure_values(data: pd.DataFrame, decimals: int = 1) -> str:
     xl, yl = cols[0], cols[1]
     r = data.iloc[0]
     xv, yv = r[xl], r[yl]
-    serie = str(r["Série"]) if "Série" in data and str(r.get("Série", "")) else ""
-    panel = str(r["Panneau"]) if "Panneau" in data and str(r.get("Panneau", "")) else ""
     if isinstance(yv, str) and not isinstance(xv, str):  # a categorical y axis: rows named on the left
         (what, unit), value, cond = _split_unit(xl), xv, f"pour « {_one_line(yv)} »"
     else:
@@ -232,7 +226,7 @@ def figure_values(data: pd.DataFrame, decimals: int = 1) -> str:
         cond, value = _at(xl, xv), yv
     if not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value):
         return ""
-    where = _one_line(" ; ".join(x for x in (panel, serie) if x))
+    where = _one_line(" ; ".join(x for x in (str(r.get("Panneau", "")), str(r.get("Série", ""))) if x))
     decimals = 0 if abs(float(value)) >= 1000 else decimals  # « 270 652 », not « 270 652,4 »
     return f"{what} {cond}{f', série « {where} »' if where else ''} : {_value(value, decimals, unit)}."
 

@@ -15,11 +15,16 @@ windows. PNGs are byte-identical from one build to the next.
 from __future__ import annotations
 
 import base64
+import datetime
+import functools
 import hashlib
 import html
 import re
 import io
+import struct
 import sys
+import textwrap
+import warnings
 from dataclasses import dataclass, field
 
 import matplotlib
@@ -27,10 +32,16 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as mticker  # noqa: E402
+import matplotlib.transforms as mtransforms  # noqa: E402
+from matplotlib.container import BarContainer, ErrorbarContainer  # noqa: E402
+from matplotlib.gridspec import GridSpec  # noqa: E402
+from matplotlib.legend import Legend  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from . import paths  # noqa: E402
+from . import donnees, paths  # noqa: E402
+from . import lecture as _lecture  # noqa: E402
 from .fr import NBSP, fmt_ci, fmt_num  # noqa: E402
 
 # Okabe & Ito (2008) colour-blind-safe palette.
@@ -120,8 +131,6 @@ def data_fingerprint_short(study: str | None = None) -> str:
 
 def date_fr(d=None) -> str:
     """« 6 décembre 2026 » (today by default)."""
-    import datetime
-
     d = d or datetime.date.today()
     return f"{'1er' if d.day == 1 else d.day} {_MONTHS_FR[d.month - 1]} {d.year}"
 
@@ -137,14 +146,13 @@ def user_data_label(study: str | None = None) -> str:
 def data_source(anchor: str, study: str | None = None, kind: str | None = None) -> str:
     """The whole « Source » line of a study's figures and tables: the bundled synthetic data and what they are
     calibrated on, or the evaluator's data (:func:`user_data_label`); then « calculs evalkit », once."""
-    data = user_data_label(study) if (kind or paths.data_kind()) == "user" else SYNTHETIC_SOURCE.format(anchor=anchor)
-    return f"{data} ; calculs evalkit"
+    return f"{synthetic_source(anchor, study, kind)} ; calculs evalkit"
 
 
-def synthetic_source(anchor: str) -> str:
+def synthetic_source(anchor: str, study: str | None = None, kind: str | None = None) -> str:
     """The data part of a « Source » line: the bundled synthetic data, or the evaluator's data
     (:func:`user_data_label`); the caller adds what else it cites (:func:`data_source` adds « calculs evalkit »)."""
-    return user_data_label() if paths.data_kind() == "user" else SYNTHETIC_SOURCE.format(anchor=anchor)
+    return user_data_label(study) if (kind or paths.data_kind()) == "user" else SYNTHETIC_SOURCE.format(anchor=anchor)
 
 
 def apply_style() -> None:
@@ -193,9 +201,13 @@ class _Exhibit:
 
     def reading(self) -> str:
         """The « Lecture » sentence: the builder's, else one computed from the values shown (:mod:`lecture`)."""
-        from . import lecture
+        return self.lecture or _lecture.default(self)
 
-        return self.lecture or lecture.default(self)
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Shown on a page: noted for the chapter's « Données associées » (:func:`evalkit.donnees.shown`)."""
+        donnees.shown(self)
+        plain = f"[Figure] {self.title}" if isinstance(self, Figure) else f"[Table] {self.title}\n{self.df.to_string()}"
+        return {"text/html": self._repr_html_(), "text/plain": plain}
 
 
 @dataclass
@@ -247,12 +259,6 @@ class Figure(_Exhibit):
             f"Télécharger la figure (PNG)</a>{_data_link(self)}</figcaption></figure>"
         )
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        from . import donnees
-
-        donnees.shown(self)
-        return {"text/html": self._repr_html_(), "text/plain": f"[Figure] {self.title}"}
-
 
 def _categorical(axis) -> bool:
     """True when an axis shows category names (e.g. a forest plot's rows): it needs no unit label."""
@@ -276,13 +282,10 @@ def figure(fig, *, title: str, alt: str, champ: str, source: str, name: str, not
             raise ValueError(f"figure {name!r}: a y axis has no label (with its unit)")
     if not alt.strip():
         raise ValueError(f"figure {name!r}: alt text is empty")
-    xl = fig.axes[0].get_xlabel() if fig.axes else ""
-    yl = fig.axes[0].get_ylabel() if fig.axes else ""
+    xl, yl = (fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()) if fig.axes else ("", "")
     png, meta = _draw_legible(fig, COLUMN_PX[1280], MIN_FONT_PT)
     mobile = None
     if fig.get_size_inches()[0] > MOBILE_WIDTH_IN + 0.3:
-        import warnings
-
         with warnings.catch_warnings():  # a cramped phone layout is fitted by _fit_width and checked by the tests
             warnings.filterwarnings("ignore", "Tight layout not applied", UserWarning)
             _to_mobile(fig)
@@ -314,8 +317,6 @@ def _draw_legible(fig, column_px: int, floor_pt: float, fit=None) -> tuple[bytes
 
 def _texts(fig) -> list:
     """The visible, non-empty texts of ``fig`` (titles, labels, tick labels, legends, annotations)."""
-    from matplotlib.text import Text
-
     return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
 
 
@@ -339,8 +340,6 @@ def _png(fig) -> bytes:
 
 def png_size(png: bytes) -> tuple[int, int]:
     """(width, height) in pixels of a PNG, from its header."""
-    import struct
-
     return struct.unpack(">II", png[16:24])
 
 
@@ -351,8 +350,6 @@ def _font_meta(fig, png: bytes) -> dict:
 
 
 def _wrap(text: str, width: int) -> str:
-    import textwrap
-
     if len(text) <= width or "\n" in text or "$" in text:
         return text
     return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False))
@@ -362,9 +359,6 @@ def _to_mobile(fig) -> None:
     """Redraw ``fig`` for a phone: :data:`MOBILE_WIDTH_IN` wide, side-by-side panels (one row of a grid) stacked,
     maps (equal-aspect axes) scaled, long labels wrapped, at most five numeric ticks per axis, no text smaller than
     :data:`MOBILE_MIN_FONT_PT`."""
-    from matplotlib.gridspec import GridSpec
-    from matplotlib.legend import Legend
-
     w, h = fig.get_size_inches()
     axes = [ax for ax in fig.axes if ax.get_visible()]
     specs = [ax.get_subplotspec() for ax in axes]
@@ -377,14 +371,9 @@ def _to_mobile(fig) -> None:
             for ax, s in zip(axes, specs):
                 ax.set_subplotspec(stacked[s.colspan.start, 0])
             rows = nc
-    maps = any(ax.get_aspect() != "auto" for ax in axes)
-    if maps:
-        height = h * MOBILE_WIDTH_IN / w
-    elif rows > 1:
-        height = rows * min(h, 3.6) + 0.8
-    else:
-        height = h
-    fig.set_size_inches(MOBILE_WIDTH_IN, height)
+    maps = any(ax.get_aspect() != "auto" for ax in axes)  # scaled as a whole; stacked panels at most 3.6 in high
+    fig.set_size_inches(MOBILE_WIDTH_IN, h * MOBILE_WIDTH_IN / w if maps else rows * min(h, 3.6) + 0.8 if rows > 1
+                        else h)
     for ax in axes:
         for axis in (ax.xaxis, ax.yaxis):
             loc = axis.get_major_locator()
@@ -479,19 +468,14 @@ class Table(_Exhibit):
 
     def _numeric_columns(self) -> list[int]:
         """1-based positions (in the HTML table) of the columns holding numbers, to align them right."""
-        offset = (self.df.index.nlevels if self.index else 0)
-        out = []
-        for i, c in enumerate(self.df.columns):
-            col = self.df[c]
-            if pd.api.types.is_bool_dtype(col):
-                continue
+        def numeric(col: pd.Series) -> bool:  # numbers but not flags, or texts that are numbers (« [84 ; 95] »)
             if pd.api.types.is_numeric_dtype(col):
-                out.append(i + 1 + offset)
-                continue
+                return not pd.api.types.is_bool_dtype(col)
             vals = col.dropna().astype(str)
-            if len(vals) and vals.str.fullmatch(r"[\s\u202f\u00a0+−\-\d,.%€\[\];<>]*(points?)?\s*").all():
-                out.append(i + 1 + offset)
-        return out
+            return len(vals) > 0 and vals.str.fullmatch(r"[\s\u202f\u00a0+−\-\d,.%€\[\];<>]*(points?)?\s*").all()
+
+        offset = 1 + (self.df.index.nlevels if self.index else 0)
+        return [i + offset for i, c in enumerate(self.df.columns) if numeric(self.df[c])]
 
     def _repr_html_(self) -> str:
         e = html.escape
@@ -504,9 +488,7 @@ class Table(_Exhibit):
                         f"white-space:nowrap}}" for k in self._numeric_columns())
         if rules:
             body = f"<style>{rules}</style>" + body
-        from .donnees import csv_bytes
-
-        csv = csv_bytes(self)  # numbers as numbers: « ; » and decimal comma, ASCII minus
+        csv = donnees.csv_bytes(self)  # numbers as numbers: « ; » and decimal comma, ASCII minus
         b64 = base64.b64encode(csv).decode("ascii")
         note = f"<br>Note : {e(self.note)}" if self.note else ""
         lec = self.reading()
@@ -518,12 +500,6 @@ class Table(_Exhibit):
                 f"<strong>{e(self.title)}</strong></p>"
                 f"<div class='ek-scroll'>{body}</div><p class='ek-caption'>{lec}Champ : {e(self.champ)}<br>"
                 f"Source : {e(self.source)}{note}{dl}</p></div>")
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        from . import donnees
-
-        donnees.shown(self)
-        return {"text/html": self._repr_html_(), "text/plain": f"[Table] {self.title}\n{self.df.to_string()}"}
 
 
 # --- common figure types ----------------------------------------------------------------------------------------
@@ -568,8 +544,6 @@ def event_study(tab: pd.DataFrame, *, ylabel: str, title: str, champ: str, sourc
     (:func:`evalkit.lecture.event_study`). ``study``: names the start of exposure on the time axis (« Années depuis
     l'entrée en MSP (0 = année d'entrée) », :func:`evalkit.lecture.event_axis`).
     """
-    from . import lecture as _lecture
-
     fig, ax = new()
     t = tab.sort_values(x)
     ref = t["reference"].astype(bool) if "reference" in t else pd.Series(False, index=t.index)
@@ -637,8 +611,6 @@ def forest(tab: pd.DataFrame, *, label: str = "label", xlabel: str, title: str, 
                     xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
     if reference is not None:
         ax.axvline(reference, color=NEUTRAL, lw=1)
-    import matplotlib.transforms as mtransforms
-
     for v, c, ls, text, ha in ((truth, TRUTH, "--", truth_label, "center"),
                                (claim, NEUTRAL, "-.", " " + claim_label, "left")):
         if v is not None:  # a dashed line at the known truth, a dash-dotted one at the claim in circulation
@@ -660,8 +632,6 @@ def forest(tab: pd.DataFrame, *, label: str = "label", xlabel: str, title: str, 
             f"{r[label]} : {ci_label(r['estimate'], r['ci_low'], r['ci_high'], decimals)}{alt_unit}"
             for _, r in t.iterrows())
     if not lecture:
-        from . import lecture as _lecture
-
         lecture = _lecture.forest(_forest_data(tab, label=label, xlabel=xlabel, ylabel=ylabel, decimals=decimals),
                                   decimals)
     return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name, note=note, lecture=lecture)
@@ -692,8 +662,6 @@ def trends(df: pd.DataFrame, *, x: str, y: str, hue: str, xlabel: str, ylabel: s
     ax.legend(frameon=False, fontsize=8)
     alt = "Courbes d'évolution. " + " ; ".join(parts) + "."
     if not lecture:
-        from . import lecture as _lecture
-
         lecture = _lecture.trends(_trends_data(df, x=x, y=y, hue=hue, xlabel=xlabel, ylabel=ylabel,
                                                hue_labels=hue_labels, decimals=decimals), decimals)
     return figure(fig, title=title, alt=alt, champ=champ, source=source, name=name, lecture=lecture)
@@ -704,9 +672,7 @@ def trends(df: pd.DataFrame, *, x: str, y: str, hue: str, xlabel: str, ylabel: s
 def _data_link(f: Figure) -> str:
     if f.data is None or not f.name:
         return ""
-    from .donnees import csv_bytes
-
-    b64 = base64.b64encode(csv_bytes(f)).decode("ascii")
+    b64 = base64.b64encode(donnees.csv_bytes(f)).decode("ascii")
     return (f"<br><a download='{html.escape(f.name)}.csv' href='data:text/csv;base64,{b64}'>"
             "Télécharger les données du graphique (CSV)</a>")
 
@@ -717,12 +683,10 @@ def _round_to(df: pd.DataFrame, decimals: int) -> pd.DataFrame:
 
 def _event_study_data(tab: pd.DataFrame, *, ylabel: str, x: str = "event_time", truth=None, decimals: int = 1,
                       study: str | None = None, **_kw) -> pd.DataFrame:
-    from .lecture import event_axis
-
     t = tab.sort_values(x)
     ref = t["reference"].astype(bool) if "reference" in t else pd.Series(False, index=t.index)
     out = pd.DataFrame({
-        event_axis(study): t[x].astype(int).to_numpy(),
+        _lecture.event_axis(study): t[x].astype(int).to_numpy(),
         "Période": np.where(ref, "année de référence", np.where(t[x] < 0, "avant l'entrée", "après l'entrée")),
         ylabel: t["estimate"].to_numpy(dtype=float),
         "Borne basse de l'IC à 95 %": t["ci_low"].to_numpy(dtype=float),
@@ -763,19 +727,14 @@ def plotted_data(fig) -> pd.DataFrame | None:
     """The values a matplotlib figure plots (lines, points, error bars, bars; not areas): one row per point, with the
     series' legend label, the axes' labels as headers (a categorical axis gives its tick labels) and, for error bars,
     the bounds. The fallback of :func:`figure` when the caller passes no ``data``."""
-    from matplotlib.container import BarContainer, ErrorbarContainer
-
     rows = []
     # axes without a visible axis (maps, insets) have no values a table could give back
     axes = [ax for ax in fig.axes if ax.get_visible() and ax.has_data()
             and (ax.xaxis.get_visible() or ax.yaxis.get_visible())]
     for ax in axes:
         xl, yl = ax.get_xlabel() or "Abscisse", ax.get_ylabel() or "Valeur"
-        cat = {}
-        for axis, key in ((ax.yaxis, "y"), (ax.xaxis, "x")):
-            if _categorical(axis):
-                cat[key] = {round(float(v), 6): t.get_text() for v, t in zip(axis.get_ticklocs(),
-                                                                             axis.get_ticklabels())}
+        cat = {key: {round(float(v), 6): t.get_text() for v, t in zip(axis.get_ticklocs(), axis.get_ticklabels())}
+               for axis, key in ((ax.yaxis, "y"), (ax.xaxis, "x")) if _categorical(axis)}
         panel = ax.get_title() if len(axes) > 1 else ""
         ticks = np.asarray(ax.get_xticks(), dtype=float)
         # points dodged around integer ticks one unit apart (e.g. options side by side) are read at their tick
@@ -802,18 +761,14 @@ def plotted_data(fig) -> pd.DataFrame | None:
                     continue
                 done.add(id(line))
                 xs, ys = line.get_xdata(), line.get_ydata()
+                seg = cols[0].get_segments() if cols else []
+                k = 0 if c.has_xerr and not c.has_yerr else 1  # horizontal error bars: their bounds are on x
                 lo = hi = None
-                if cols:
-                    seg = cols[0].get_segments()
-                    horizontal = c.has_xerr and not c.has_yerr
-                    k = 0 if horizontal else 1
-                    if len(seg) == len(xs):
-                        lo = [min(s[0][k], s[1][k]) for s in seg]
-                        hi = [max(s[0][k], s[1][k]) for s in seg]
+                if cols and len(seg) == len(xs):
+                    lo, hi = ([f(s[0][k], s[1][k]) for s in seg] for f in (min, max))
                 put(c.get_label(), xs, ys, lo, hi)
             elif isinstance(c, BarContainer):
-                for p in c.patches:
-                    done.add(id(p))
+                done.update(id(p) for p in c.patches)
                 vert = c.orientation == "vertical"
                 xs = [p.get_x() + p.get_width() / 2 if vert else p.get_width() for p in c.patches]
                 ys = [p.get_height() if vert else p.get_y() + p.get_height() / 2 for p in c.patches]
@@ -837,8 +792,6 @@ def plotted_data(fig) -> pd.DataFrame | None:
 def _with_data(builder, data_of=None):
     """``builder`` (a function returning a :class:`Figure`) whose figure carries its data: ``data=`` if the caller
     passes it, else ``data_of(*args, **kw)`` (the frame the builder plots), else what the figure plots."""
-    import functools
-
     @functools.wraps(builder)
     def _build(*args, data: pd.DataFrame | None = None, **kw):
         if data is None and data_of is None and args:
