@@ -9,7 +9,9 @@ PDF. Without Chromium, only the HTML is written and the home page's link is poin
 
 from __future__ import annotations
 
+import datetime
 import html
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -81,8 +83,8 @@ def _table(df: pd.DataFrame) -> str:
 
 def note_html(answers=None, rows: pd.DataFrame | None = None, kind: str | None = None, known=None) -> str:
     """The note as one HTML document (print stylesheet included). Defaults: :func:`evalkit.summary.answers`, every
-    recorded row (:func:`evalkit.summary.results_table`), the data kind of this build, and, when the summary module
-    offers them (``summary.known``), the published results."""
+    recorded row (:func:`evalkit.summary.results_table`), the data kind of this build, and the published results
+    (:func:`evalkit.summary.known`)."""
     from . import __version__, paths, summary
     from .plots import date_fr
 
@@ -90,7 +92,7 @@ def note_html(answers=None, rows: pd.DataFrame | None = None, kind: str | None =
     kind = kind or paths.data_kind()
     answers = summary.answers() if answers is None else answers
     rows = summary.results_table() if rows is None else rows
-    if known is None and hasattr(summary, "known"):
+    if known is None:
         try:
             known = summary.known()
         except Exception:  # noqa: BLE001 - the published results are a complement; the note stands without them
@@ -109,22 +111,18 @@ def note_html(answers=None, rows: pd.DataFrame | None = None, kind: str | None =
         parts.append("<p class='meta'>Données fournies par l'utilisateur ; calculs evalkit.</p>")
     if known:
         parts.append("<h2>Ce que disent les évaluations publiées</h2>")
-        for k in known:
-            parts.append(f"<h3>{getattr(k, 'title_fr', '')}</h3><p>{getattr(k, 'text_fr', '')}"
-                         + (f" <span class='source'>Source : {getattr(k, 'source', '')}.</span>"
-                            if getattr(k, "source", "") else "") + "</p>")
+        parts += [f"<h3>{getattr(k, 'title_fr', '')}</h3><p>{getattr(k, 'text_fr', '')}"
+                  + (f" <span class='source'>Source : {getattr(k, 'source', '')}.</span>"
+                     if getattr(k, "source", "") else "") + "</p>" for k in known]
     parts.append("<h2>" + ("Ce que montre la démonstration, réforme par réforme" if demo else
                            "Les trois réponses") + "</h2>")
-    if answers:
-        for a in answers:
-            parts.append(f"<h3>{a.title_fr}</h3><p>{a.text_fr}</p>")
-    else:
+    parts += [f"<h3>{a.title_fr}</h3><p>{a.text_fr}</p>" for a in answers or ()]
+    if not answers:
         parts.append("<p>Aucun chapitre d'étude n'a enregistré de résultat pour cette construction.</p>")
     kf = key_figures(rows)
     parts.append("<h2>Chiffres clés</h2>")
-    if hasattr(summary, "key_lines"):  # the claims in circulation, in the same lines as the home page's box
-        by_study = {s: g for s, g in rows.groupby("study")} if len(rows) else {}
-        parts += [x.html() for x in summary.key_lines(by_study, kind)]
+    by_study = {s: g for s, g in rows.groupby("study")} if len(rows) else {}
+    parts += [x.html() for x in summary.key_lines(by_study, kind)]  # the claims in circulation, as on the home page
     if len(kf):
         parts.append("<p>Estimations retenues par les chapitres (effet moyen sur les médecins engagés, estimateur "
                      "de Callaway et Sant'Anna sauf mention contraire dans le chapitre), avec leur intervalle de "
@@ -164,11 +162,8 @@ def note_html(answers=None, rows: pd.DataFrame | None = None, kind: str | None =
 
 def chromium() -> str | None:
     """The headless Chromium executable (Debian's ``chromium``, or ``chromium-browser`` / ``google-chrome``)."""
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        exe = shutil.which(name)
-        if exe:
-            return exe
-    return None
+    names = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+    return next((exe for exe in map(shutil.which, names) if exe), None)
 
 
 def print_pdf(html_file: Path, pdf_file: Path, timeout: int = 120) -> bool:
@@ -193,9 +188,6 @@ def print_pdf(html_file: Path, pdf_file: Path, timeout: int = 120) -> bool:
 def _fix_dates(pdf_file: Path) -> None:
     """Creation and modification times set to midnight of the day (same length: the cross-reference offsets stay
     right), so that printing the same note twice the same day gives the same bytes (reruns are byte-identical)."""
-    import datetime
-    import re
-
     day = datetime.date.today().strftime("%Y%m%d").encode()
     b = pdf_file.read_bytes()
     fixed = re.sub(rb"(/(?:CreationDate|ModDate) \(D:)\d{8}\d{6}", lambda m: m.group(1) + day + b"000000", b)
@@ -205,8 +197,6 @@ def _fix_dates(pdf_file: Path) -> None:
 
 def pdf_pages(pdf: bytes) -> int:
     """Number of pages of a PDF written by Chromium (its ``/Type /Page`` objects)."""
-    import re
-
     return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
 
 
