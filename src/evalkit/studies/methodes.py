@@ -286,12 +286,11 @@ class MethodesAnalysis:
         ax.set_xlim(lo - 0.05 * span, hi + 0.4 * span)
         ax.set_ylim(-0.8, len(e) - 0.4)
         ax.legend(loc="lower right", fontsize=8, frameon=False)
-        tw = e[e.estimator == "twfe"]
-        cs = e[e.estimator == "cs_simple"]
-        if len(tw) and len(cs) and not tw.iloc[0].covers and cs.iloc[0].covers:
+        covers = e.set_index("estimator")["covers"]  # (TWFE and CS are always estimated and shown)
+        if not covers["twfe"] and covers["cs_simple"]:
             title = ("Seul l'estimateur de Callaway et Sant'Anna retrouve l'effet réel ; la comparaison naïve et la "
                      "régression à effets fixes s'en écartent")
-        elif len(cs) and cs.iloc[0].covers:
+        elif covers["cs_simple"]:
             title = "L'estimateur de Callaway et Sant'Anna retrouve l'effet réel de la simulation"
         else:
             title = "Estimations de l'effet comparées à l'effet réel de la simulation"
@@ -331,8 +330,7 @@ class MethodesAnalysis:
         labels = {"treated_vs_never": "traitées vs jamais traitées",
                   "earlier_vs_later": "précoces vs tardives (pas encore traitées)",
                   "later_vs_earlier": "tardives vs précoces déjà traitées (comparaison « interdite »)"}
-        colors = {"treated_vs_never": plots.PALETTE[0], "earlier_vs_later": plots.PALETTE[2],
-                  "later_vs_earlier": plots.PALETTE[3]}
+        colors = dict(zip(labels, (plots.PALETTE[0], plots.PALETTE[2], plots.PALETTE[3])))
         fig, (ax, ax2) = plots.new(2, 1, width=7.5, height=10.5, gridspec_kw={"height_ratios": [1.25, 1]})
         comp["pct"] = 100 * comp["weight"]
         span_x = max(float(comp["pct"].max() - comp["pct"].min()), 1e-9)
@@ -519,8 +517,7 @@ class MethodesAnalysis:
         """Analytic MDE against the number of treated units (1 and 4 controls per treated unit), and the
         simulation's own design: analytic (open marker) and simulated on the design (filled, ± 1.96 Monte Carlo
         SE)."""
-        c = self.power_curve
-        p = self.power
+        c, p = self.power_curve, self.power
         an, ds = p["analytic"], p["design"]
         fig, ax = plots.new()
         for i, (k, d) in enumerate(c.groupby("controls_per_treated")):
@@ -613,10 +610,9 @@ def _decimals(x: float) -> int:
 def group_trends(sim: pd.DataFrame, outcome: str = "y") -> pd.DataFrame:
     """Mean outcome per year for each entry wave and for never-treated units (``year, group, mean, n_units``);
     groups of fewer than 11 units are left out."""
-    c = clean_cohort(sim["cohort"])
-    grp = c.map(lambda v: "jamais traitées" if pd.isna(v) else f"vague {int(v)}")
-    d = sim.assign(group=grp)
-    out = d.groupby(["group", "year"]).agg(mean=(outcome, "mean"), n_units=("unit", "nunique")).reset_index()
+    grp = clean_cohort(sim["cohort"]).map(lambda v: "jamais traitées" if pd.isna(v) else f"vague {int(v)}")
+    out = sim.assign(group=grp).groupby(["group", "year"]).agg(mean=(outcome, "mean"), n_units=("unit", "nunique"))
+    out = out.reset_index()
     out = out[out["n_units"] >= MIN_CELL]
     order = sorted(out["group"].unique(), key=lambda g: (g == "jamais traitées", g))
     out["group"] = pd.Categorical(out["group"], order, ordered=True)
@@ -949,8 +945,7 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     naive = (f"En {s['last_year']}, les unités entrées dans le dispositif dépassent les autres de {d2(nv.estimate)} "
              f"(IC à 95 % {ci(nv)}), alors que l'effet réel cette année-là est de {d2(nv.truth)}")
     if a.naive_before is not None:
-        out["naive_before"] = d2(a.naive_before.estimate)
-        out["naive_before_ci"] = fmt_ci(a.naive_before.ci_low, a.naive_before.ci_high, 2)
+        out.update(naive_before=d2(a.naive_before.estimate), naive_before_ci=ci(a.naive_before))
         out["naive_sentence"] = naive + (
             f" : l'écart brut additionne l'effet et une avance que ces unités avaient déjà en {s['first_year']}, "
             f"avant toute entrée ({out['naive_before']}, IC {out['naive_before_ci']}).")
@@ -1061,20 +1056,17 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
                mpdta_dynamic=fmt_num(mcs.dynamic.overall.estimate, 4), mpdta_twfe=fmt_num(a.mpdta_twfe.estimate, 4),
                honest_estimate=fmt_num(h.estimate, 3),
                honest_ci0=fmt_ci(h.grid["ci_low"].iloc[0], h.grid["ci_high"].iloc[0], 3))
-    bd = h.breakdown
+    bd, m_max = h.breakdown, fmt_num(h.grid["M"].max(), 1)
     if bd is None:
-        out["honest_sentence"] = (f"l'intervalle robuste exclut zéro sur toute la grille testée (jusqu'à M̄ = "
-                                  f"{fmt_num(h.grid['M'].max(), 1)})")
-        out["honest_breakdown"] = f"au-delà de {fmt_num(h.grid['M'].max(), 1)}"
+        out["honest_sentence"] = f"l'intervalle robuste exclut zéro sur toute la grille testée (jusqu'à M̄ = {m_max})"
     elif bd == 0:
         out["honest_sentence"] = "l'intervalle contient zéro dès M̄ = 0 : l'effet n'est pas significatif"
-        out["honest_breakdown"] = "0"
     else:
         out["honest_sentence"] = (
             f"l'intervalle robuste exclut zéro tant que M̄ reste inférieur à {fmt_num(bd, 2)} : la conclusion tient "
             f"si, après la hausse, l'écart de tendance ne dépasse pas {fmt_num(bd, 2)} fois le plus grand écart "
             "observé d'une année sur l'autre avant elle")
-        out["honest_breakdown"] = fmt_num(bd, 2)
+    out["honest_breakdown"] = f"au-delà de {m_max}" if bd is None else "0" if bd == 0 else fmt_num(bd, 2)
     out.update(caliper=fmt_num(CALIPER, 1), power_level=fmt_pct(100 * POWER, 0), alpha_level=fmt_pct(100 * ALPHA, 0))
     need = _need_text(p)
     out["power_needed_sentence"] = need[0].upper() + need[1:]
