@@ -691,13 +691,8 @@ def _draw(ax, feats, values: dict, cmap, norm, lw=0.25):
 
 
 def _bounds(feats):
-    xs, ys = [], []
-    for f in feats:
-        for ring in _rings(f["geometry"]):
-            r = np.asarray(ring, dtype=float)
-            xs += [r[:, 0].min(), r[:, 0].max()]
-            ys += [r[:, 1].min(), r[:, 1].max()]
-    return min(xs), max(xs), min(ys), max(ys)
+    pts = np.concatenate([np.asarray(ring, dtype=float)[:, :2] for f in feats for ring in _rings(f["geometry"])])
+    return pts[:, 0].min(), pts[:, 0].max(), pts[:, 1].min(), pts[:, 1].max()
 
 
 def _hide_axes(ax):
@@ -864,9 +859,8 @@ def figure_couverture(a: ContextAnalysis):
     champ = ("France entière ; part de la population résidant dans un territoire couvert par une communauté "
              "professionnelle territoriale de santé (CPTS, indicateur IND-589) ou par le SAS (IND-587). Cibles en "
              "pointillés.")
-    cpts = a.coverage.get("CPTS")
-    lecture = (f"En {fmt_date(cpts.index[-1])}, {_pct(cpts.iloc[-1])} de la population réside dans un territoire "
-               "couvert par une CPTS." if cpts is not None and not cpts.empty else "")
+    lecture = (f"En {tx['cpts_date_fin']}, {tx['cpts_fin']} de la population réside dans un territoire couvert par "
+               "une CPTS." if "cpts_fin" in tx else "")
     return plots.figure(fig, title=title, alt=alt, champ=champ, source=SOURCE_BAROMETRE_IND,
                         name="contexte-couverture", lecture=lecture)
 
