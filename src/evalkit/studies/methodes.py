@@ -62,7 +62,7 @@ from ..estimators import (
     twfe,
 )
 from ..estimators.base import Estimate, clean_cohort
-from ..estimators.power import DesignPowerResult, PowerResult, power_design, power_mde, power_n
+from ..estimators.power import power_design, power_mde, power_n
 from ..fr import fmt_ci, fmt_int, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_sci
 from ..results import make_row, to_frame
 from ..simulate.panels import (
@@ -935,10 +935,10 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
     ci = lambda r: fmt_ci(r.ci_low, r.ci_high, 2)  # noqa: E731
     tw, cs, nv = e.loc["twfe"], e.loc["cs_simple"], e.loc["naive_cross_section"]
     out: dict[str, str] = {f"sim_{k}": fmt_int(s[k]) for k in ("n_units", "n_treated", "n_never")}
-    out["sim_years"] = f"{s['first_year']} à {s['last_year']}"
-    out["sim_cohorts"] = fmt_list(int(y) for y in s["cohorts"])
-    out["sim_n_cohorts"] = {1: "une vague", 2: "deux vagues", 3: "trois vagues", 4: "quatre vagues"}.get(
-        len(s["cohorts"]), f"{len(s['cohorts'])} vagues")
+    n_coh = len(s["cohorts"])
+    out.update(sim_years=f"{s['first_year']} à {s['last_year']}", sim_cohorts=fmt_list(int(y) for y in s["cohorts"]),
+               sim_n_cohorts={1: "une vague", 2: "deux vagues", 3: "trois vagues", 4: "quatre vagues"}.get(
+                   n_coh, f"{n_coh} vagues"))
     out.update(truth_att=d2(t["simple"]), truth_dynamic=d2(t["dynamic"]), truth_last_year=d2(nv.truth),
                last_year=str(s["last_year"]), first_year=str(s["first_year"]), naive=d2(nv.estimate), naive_ci=ci(nv))
     out["naive_ratio"] = fmt_num(nv.estimate / t["simple"], 1) if t["simple"] else "n.d."
@@ -978,12 +978,11 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
            f", soit un écart de {out['twfe_bias']} ({out['twfe_bias_pct']}). Ce n'est pas un accident "
            "d'échantillon : compte tenu des dates d'entrée et des effets simulés, la régression converge vers "
            f"{d2(s['twfe_implied'])}, quelle que soit la taille de l'échantillon."))
-    fw = s["bacon_forbidden_weight"]
-    out["bacon_forbidden_weight"] = fmt_pct(100 * fw, 0)
-    out["bacon_forbidden_estimate"] = d2(s["bacon_forbidden_estimate"]) if fw > 0 else "n.d."
-    bt = a.bacon.by_type.set_index("type")
-    out["bacon_clean_weight"] = fmt_pct(100 * float(bt["weight"].get("treated_vs_never", 0.0)), 0)
-    out["bacon_clean_estimate"] = d2(float(bt["estimate"].get("treated_vs_never", np.nan)))
+    fw, bt = s["bacon_forbidden_weight"], a.bacon.by_type.set_index("type")
+    out.update(bacon_forbidden_weight=fmt_pct(100 * fw, 0),
+               bacon_forbidden_estimate=d2(s["bacon_forbidden_estimate"]) if fw > 0 else "n.d.",
+               bacon_clean_weight=fmt_pct(100 * float(bt["weight"].get("treated_vs_never", 0.0)), 0),
+               bacon_clean_estimate=d2(float(bt["estimate"].get("treated_vs_never", np.nan))))
     out.update(n_cells=fmt_int(s["n_cells"]), n_negative_cells=fmt_int(s["n_negative_cells"]),
                negative_weight_sum=fmt_pct(100 * s["negative_weight_sum"], 0))
     if s["n_negative_cells"]:
@@ -1104,9 +1103,8 @@ def _texts(a: MethodesAnalysis) -> dict[str, str]:
                else "."))
     else:
         out["bacon_sentence"] = "Sur la simulation, aucune comparaison n'utilise d'unités déjà traitées comme témoins."
-    mp_coh = sorted(int(g) for g in a.mpdta_cs.group.table["cohort"])
-    out["mpdta_cohorts"] = fmt_list(mp_coh)
-    out["mpdta_simple_pct"] = fmt_pct(100 * (math.exp(a.mpdta_cs.simple.estimate) - 1), 1, sign=True)
+    out.update(mpdta_cohorts=fmt_list(sorted(int(g) for g in a.mpdta_cs.group.table["cohort"])),
+               mpdta_simple_pct=fmt_pct(100 * (math.exp(a.mpdta_cs.simple.estimate) - 1), 1, sign=True))
     # design (Encadré)
     dz = s.get("design")
     if isinstance(dz, SimDesign):
