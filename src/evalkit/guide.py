@@ -271,12 +271,10 @@ CODE_SYSTEM_COLUMNS: dict[str, str] = {
 }
 
 
-def codelist_summary() -> pd.DataFrame | None:
-    """The code lists shipped with ``evalkit claims``, one row per (indicator, code system), or None if absent."""
-    try:
-        from .claims import codelists
-    except ImportError:  # pragma: no cover - the claims pipeline is an optional part of evalkit
-        return None
+def codelist_summary() -> pd.DataFrame:
+    """The code lists shipped with ``evalkit claims``, one row per (indicator, code system)."""
+    from .claims import codelists
+
     codes = codelists.load_codes()
     rows = []
     for (ind, system), grp in codes.groupby(["indicator", "code_system"], sort=False):
@@ -289,10 +287,8 @@ def codelist_summary() -> pd.DataFrame | None:
     return out
 
 
-def codelist_table() -> TextTable | None:
+def codelist_table() -> TextTable:
     tab = codelist_summary()
-    if tab is None:
-        return None
     return _text_table(
         tab,
         title="Les listes de codes d'evalkit claims, par indicateur",
@@ -528,23 +524,16 @@ CLI_OPTIONS_FR: dict[str, dict[str, str]] = {
 }
 
 
-def _subparser(command: str):
-    from . import cli
-
-    parser = cli.build_parser()
-    if not command:
-        return parser
-    for action in parser._actions:  # argparse keeps sub-commands in a _SubParsersAction
-        if hasattr(action, "choices") and isinstance(action.choices, dict) and command in action.choices:
-            return action.choices[command]
-    return None
-
-
 def cli_options(command: str) -> pd.DataFrame | None:
     """The options of ``evalkit <command>`` (``""``: the global options), read off the real parser, or None."""
     import argparse
 
-    p = _subparser(command)
+    from . import cli
+
+    p = cli.build_parser()
+    if command:  # argparse keeps sub-commands in a _SubParsersAction
+        p = next((a.choices[command] for a in p._actions
+                  if isinstance(a, argparse._SubParsersAction) and command in a.choices), None)
     if p is None:
         return None
     rows = []
@@ -656,10 +645,6 @@ def _load(study: str, df: pd.DataFrame, balance: str = "warn") -> tuple[str | No
     return err, msgs
 
 
-def _drop_col(col):
-    return lambda d: d.drop(columns=[col])
-
-
 def _set(rows, col, value):
     def f(d):
         d = d.copy()
@@ -671,7 +656,7 @@ def _set(rows, col, value):
 
 #: (label in French, study, column the message must name, how the valid example is broken)
 BROKEN: list[tuple[str, str, str, Callable[[pd.DataFrame], pd.DataFrame]]] = [
-    ("Une colonne manque (fees)", "msp", "fees", _drop_col("fees")),
+    ("Une colonne manque (fees)", "msp", "fees", lambda d: d.drop(columns=["fees"])),
     ("Un effectif négatif", "msp", "file_active", _set(lambda d: d.index[[1, 5]], "file_active", -12)),
     ("Du texte dans une colonne de nombres", "assistants", "patients_mt",
      _set(lambda d: d.index[[0, 3, 4]], "patients_mt", "n.d.")),
@@ -788,8 +773,7 @@ def results_suppression_example() -> pd.DataFrame:
                                          (212.0, 40.1, 383.9, 87.7, 7, "option=full")]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the warning only repeats what the table shows
-        out = results.suppress_small(results.to_frame(rows))
-    return out
+        return results.suppress_small(results.to_frame(rows))
 
 
 def results_suppression_table() -> plots.Table:
@@ -852,35 +836,12 @@ def fingerprint_example() -> str:
 
 # --- texts glued into the prose -------------------------------------------------------------------------------------
 
-def claims_status() -> tuple[bool, bool]:
-    """(``evalkit claims`` is a command of this evalkit, the claims pipeline module is installed)."""
-    try:
-        from .claims import pipeline  # noqa: F401
-        has_pipeline = True
-    except ImportError:
-        has_pipeline = False
-    return _subparser("claims") is not None, has_pipeline
-
-
 def texts() -> dict[str, str]:
     """French texts and numbers the chapter glues into its prose (all read off evalkit)."""
     from . import cli
 
-    has_cmd, has_pipeline = claims_status()
-    if has_cmd:
-        claims_note = ""
-    elif has_pipeline:
-        claims_note = (" La commande est en cours de raccordement à la ligne de commande ; le module qui fait le "
-                       "travail (evalkit.claims.pipeline, fonction cli_claims) est déjà livré.")
-    else:
-        claims_note = " Cette version d'evalkit ne contient pas encore le module evalkit.claims."
-    claims = _claims_texts() if has_pipeline else {
-        "guide_claims_tables": "les tables de prestations et les référentiels du SNDS",
-        "guide_gp_panel_cols": "gp_id, year, patients_mt, file_active, acts",
-        "guide_claims_lists": "les listes de référence",
-    }
     return {
-        **claims,
+        **_claims_texts(),
         "guide_version": __version__,
         "guide_min_cell": str(disclosure.MIN_CELL),
         "guide_mark": f"« {disclosure.MARK} »",
@@ -889,7 +850,7 @@ def texts() -> dict[str, str]:
         "guide_exit_ok": str(cli.EXIT_OK),
         "guide_exit_fail": str(cli.EXIT_FAIL),
         "guide_exit_usage": str(cli.EXIT_USAGE),
-        "guide_claims_note": claims_note,
+        "guide_claims_note": "",  # evalkit claims is a command of every evalkit: nothing to add
         "guide_n_results_cols": str(len(RESULTS_SCHEMA.columns)),
         "guide_sha_example": f"`{fingerprint_example()[:16]}…`",
         "guide_year_min": str(_year_bounds()[0]),
@@ -930,12 +891,9 @@ CLAIMS_BROKEN: list[tuple[str, str, str | None, dict[str, str]]] = [
 
 def claims_examples() -> list[Case]:
     """Each entry of :data:`CLAIMS_BROKEN` given to the claims pipeline, and its real message (the temporary folder
-    is shown as ``prestations/``). Empty list when the claims pipeline is not installed."""
-    try:
-        from .claims import ClaimsError, build_tables
-        from .claims import codelists, pipeline
-    except ImportError:  # pragma: no cover - the claims pipeline is an optional part of evalkit
-        return []
+    is shown as ``prestations/``)."""
+    from .claims import ClaimsError, build_tables, codelists, pipeline
+
     out = []
     for label, file, column, files in CLAIMS_BROKEN:
         with tempfile.TemporaryDirectory(prefix="evalkit-guide-") as tmp:
@@ -1268,7 +1226,7 @@ def cli_block(runs: list[CliRun], title: str) -> Messages:
 __all__ = [
     "BROKEN", "CLAIMS_BROKEN", "CLAIMS_USAGE", "CLI_OPTIONS_FR", "CODE_SYSTEM_COLUMNS", "Case", "CliRun", "Messages", "PATTERNS_FR",
     "ESTIMATOR_DESCRIPTIONS", "RESULTS_DESCRIPTIONS", "ROW_FR", "RULES_FR", "RUN_JSON_DESCRIPTIONS", "SNDS_RECIPES", "TextTable",
-    "UNIT_DESCRIPTIONS", "balance_examples", "broken_examples", "check_invariants", "claims_examples", "claims_status", "cli_block",
+    "UNIT_DESCRIPTIONS", "balance_examples", "broken_examples", "check_invariants", "claims_examples", "cli_block",
     "cli_options", "cli_validate_examples", "codelist_summary", "codelist_table", "csv_excerpt", "dictionary",
     "dictionary_table", "example_run_manifest", "example_table", "files_table", "fingerprint_example",
     "messages_block", "options_table", "recipe_table", "recipes", "results_dictionary", "results_suppression_table",
