@@ -15,9 +15,8 @@ from . import paths
 def glue(name: str, text: str) -> str:
     """Glue ``text`` (already formatted, Markdown allowed) under ``name``; paste with ``{glue:md}`name```."""
     from IPython.display import Markdown
-    from myst_nb import glue as _glue
 
-    _glue(name, Markdown(str(text)), display=False)
+    glue_figure(name, Markdown(str(text)))
     return text
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from . import __version__, paths, registry
 from .contracts import STUDIES, DataError, DataWarning
+from .fr import fmt_int
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -49,8 +50,8 @@ def cmd_simulate(args) -> int:
     from .simulate import available, write_all
 
     studies = _studies(args.studies, available())
-    out = Path(args.out)
-    written = write_all(out, seed=args.seed, scale=args.scale, studies=studies, progress=Progress(args.quiet))
+    seed = paths.DEFAULT_SEED if args.seed is None else args.seed
+    written = write_all(Path(args.out), seed=seed, scale=args.scale, studies=studies, progress=Progress(args.quiet))
     for p in written:
         print(p)
     return EXIT_OK
@@ -194,12 +195,8 @@ def cmd_validate(args) -> int:
     found = validate_dir(Path(args.data).resolve(), _studies(args.studies, list(STUDIES)), Progress(args.quiet))
     for study, (path, n, msgs) in found.items():
         w = f" ; {len(msgs)} avertissement{'s' if len(msgs) > 1 else ''}" if msgs else ""
-        print(f"{path.name} : OK ({_int_fr(n)} ligne{'s' if n > 1 else ''}{w})")
+        print(f"{path.name} : OK ({fmt_int(n)} ligne{'s' if n > 1 else ''}{w})")
     return EXIT_OK
-
-
-def _int_fr(n: int) -> str:
-    return f"{n:,}".replace(",", "\u202f")
 
 
 # --- the output folder: never delete what evalkit did not write ------------------------------------------------
@@ -304,7 +301,7 @@ def _describe_replacement(out: Path, written: set[str], others: list[str]) -> st
     n_html = sum(1 for w in written if w.startswith("html/"))
     listed = sorted(w for w in written if not w.startswith("html/") and w != MANIFEST)
     msg = (f"{out} : sortie précédente d'evalkit, remplacée si le calcul aboutit "
-           f"({', '.join(listed) or 'aucun résultat'}{f', html/ : {_int_fr(n_html)} fichiers' if n_html else ''})")
+           f"({', '.join(listed) or 'aucun résultat'}{f', html/ : {fmt_int(n_html)} fichiers' if n_html else ''})")
     if others:
         shown = ", ".join(others[:8]) + ("…" if len(others) > 8 else "")
         msg += (f" ; {len(others)} fichier{'s' if len(others) > 1 else ''} qu'evalkit n'a pas "
@@ -364,11 +361,7 @@ def run_options(args, seed) -> list[str]:
         opts += ["--seed", str(seed)]
     if getattr(args, "balance", "warn") != "warn":
         opts += ["--balance", args.balance]
-    if getattr(args, "strict", False):
-        opts.append("--strict")
-    if getattr(args, "full_panel", False):
-        opts.append("--full-panel")
-    return opts
+    return opts + [f"--{flag.replace('_', '-')}" for flag in ("strict", "full_panel") if getattr(args, flag, False)]
 
 
 def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progress: Progress,
@@ -403,9 +396,8 @@ def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progres
                         "choisir un dossier où vous pouvez écrire") from None
     os.chmod(tmp, 0o777 & ~_UMASK)
     try:
-        parts = tmp / "_parts"
+        parts, scratch = tmp / "_parts", tmp / "_tmp"
         parts.mkdir()
-        scratch = tmp / "_tmp"
         scratch.mkdir()
         toc = _filtered_toc(root, studies, tmp)
         pages = replication.toc_pages(toc)
@@ -450,7 +442,7 @@ def run_book(data_dir: Path, out: Path, studies: list[str], found: dict, progres
     if left is not None:
         print(f"evalkit : avertissement : l'ancienne sortie contenait des fichiers inattendus ; elle est conservée "
               f"dans {left}", file=sys.stderr)
-    progress(f"terminé : {out / 'results' / 'estimates.csv'} ({_int_fr(len(results))} lignes), "
+    progress(f"terminé : {out / 'results' / 'estimates.csv'} ({fmt_int(len(results))} lignes), "
              f"{out / 'html' / 'index.html'}")
     return EXIT_OK
 
@@ -536,36 +528,23 @@ def _write_manifest(folder: Path, files: list[str]) -> None:
 
 def _filtered_toc(root: Path, studies: list[str], tmp: Path) -> Path:
     """The book's _toc.yml without the chapters of studies whose data are absent."""
-    text = (root / "_toc.yml").read_text(encoding="utf-8")
-    lines = []
-    for line in text.splitlines():
-        m = re.match(r"\s*-\s*file:\s*(\S+)", line)
-        if m and any(m.group(1) == ch for st, ch in registry.chapters().items() if st not in studies):
-            continue
-        lines.append(line)
+    absent = {ch for st, ch in registry.chapters().items() if st not in studies}
+    lines = [line for line in (root / "_toc.yml").read_text(encoding="utf-8").splitlines()
+             if not ((m := re.match(r"\s*-\s*file:\s*(\S+)", line)) and m.group(1) in absent)]
     toc = tmp / "_toc.yml"
     toc.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return toc
-
-
-# myst-nb 1.4 logs "<path>.ipynb: Executing notebook …"; older versions put the path after the message.
-_EXEC_RE = re.compile(r"(\S+\.ipynb):\s*Executing notebook|Executing notebook.*?:\s*(\S+\.ipynb)")
-_DONE_RE = re.compile(r"Executed notebook in ([\d.]+) seconds")
 
 
 def _execute_and_build(root: Path, src: Path, build_dir: Path, toc: Path, pages: list[str], env: dict,
                        progress: Progress, strict: bool = False, log: Path | None = None) -> dict:
     """Execute the notebook pages in parallel on a copy of the book's sources (:mod:`evalkit.execute`), then build
     the book from the executed copies; returns {chapter: seconds}. A failing cell raises :class:`BuildError`."""
-    import yaml
-
     from . import execute
 
     log = log or build_dir.parent / "build.log"
     execute.copy_sources(root, src, pages)
-    cfg = yaml.safe_load((src / "_config.yml").read_text(encoding="utf-8")) or {}
-    timeout = int((cfg.get("execute") or {}).get("timeout") or 900)
-    execute.turn_off_execution(src / "_config.yml")
+    timeout = execute.turn_off_execution(src / "_config.yml")
     env = dict(env, **{paths.ENV_ROOT: str(root)})
     progress("exécution des chapitres")
     with open(log, "w", encoding="utf-8") as fh:
@@ -587,10 +566,10 @@ def _jupyter_book_cmd(root: Path, strict: bool, *options: str) -> list[str]:
 
 
 def _jupyter_book(root: Path, build_dir: Path, toc: Path, env: dict, progress: Progress,
-                  strict: bool = False, log: Path | None = None, append: bool = False) -> dict:
+                  strict: bool = False, log: Path | None = None, append: bool = False) -> None:
+    """Run jupyter-book (:func:`_jupyter_book_cmd`) with its output into ``log``; a failure raises BuildError."""
     cmd = _jupyter_book_cmd(root, strict, "--path-output", str(build_dir), "--toc", str(toc))
     log = log or build_dir.parent / "build.log"
-    timings, current = {}, None
     if not append:
         progress("exécution des chapitres et construction du livre")
     with open(log, "a" if append else "w", encoding="utf-8") as fh:
@@ -600,12 +579,6 @@ def _jupyter_book(root: Path, build_dir: Path, toc: Path, env: dict, progress: P
         try:
             for line in proc.stdout:
                 fh.write(line)
-                if m := _EXEC_RE.search(line):
-                    current = Path(m.group(1) or m.group(2)).stem
-                    progress(f"chapitre {current} : exécution")
-                elif (m := _DONE_RE.search(line)) and current:
-                    timings[current] = float(m.group(1))
-                    progress(f"chapitre {current} : terminé en {float(m.group(1)):.1f} s".replace(".", ","))
             rc = proc.wait()
         finally:
             if proc.poll() is None:  # interrupted: stop the build (and its kernels) before the temp dir goes
@@ -615,14 +588,10 @@ def _jupyter_book(root: Path, build_dir: Path, toc: Path, env: dict, progress: P
                     os.killpg(proc.pid, signal.SIGTERM)
                     proc.wait(timeout=30)
                 except (ProcessLookupError, subprocess.TimeoutExpired):
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.killpg(proc.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
     if rc != 0:
-        cause = failure_cause(log.read_text(encoding="utf-8", errors="replace"))
-        raise BuildError(cause, rc)
-    return timings
+        raise BuildError(failure_cause(log.read_text(encoding="utf-8", errors="replace")), rc)
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -671,9 +640,8 @@ def failure_cause(log_text: str) -> dict:
 
 
 def _build_error_message(cause: dict, rc: int, log_path: Path | None) -> str:
-    where = f"le chapitre {cause['chapter']} a échoué" if cause.get("chapter") else \
+    msg = f"le chapitre {cause['chapter']} a échoué" if cause.get("chapter") else \
         f"la construction du livre a échoué (code {rc})"
-    msg = where
     if cause.get("exception"):
         msg += f" : {cause['exception']} : {(cause.get('message') or '')[:800]}"
     elif cause.get("message"):
@@ -749,7 +717,7 @@ def cmd_power(args) -> int:
     import math
 
     from .estimators.power import METHOD_LABELS, power_design, power_mde, power_n
-    from .fr import fmt_int, fmt_num, fmt_pct
+    from .fr import fmt_num, fmt_pct
 
     def num(x: float) -> str:  # three significant digits, French
         if x is None or not math.isfinite(x):
@@ -1000,12 +968,7 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _term)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "seed", None) is None and args.command == "simulate":
-        from .simulate import DEFAULT_SEED
-
-        args.seed = DEFAULT_SEED
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (DataError, UserError, BuildError) as e:

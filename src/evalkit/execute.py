@@ -14,6 +14,7 @@ open data of the context chapter and the reference data of the methods chapter a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -79,17 +80,16 @@ def copy_sources(root: Path, dest: Path, pages: Iterable[str]) -> Path:
     return dest
 
 
-def turn_off_execution(config: Path) -> None:
-    """Set ``execute.execute_notebooks: "off"`` in a copied ``_config.yml`` (outputs come from :func:`execute`)."""
+def turn_off_execution(config: Path) -> int:
+    """Set ``execute.execute_notebooks: "off"`` in a copied ``_config.yml`` (outputs come from :func:`execute`);
+    returns the book's cell timeout in seconds (``execute.timeout``, default 900), which :func:`execute` keeps."""
     import yaml
 
     cfg = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    timeout = int((cfg.get("execute") or {}).get("timeout") or 900)
     cfg.setdefault("execute", {})["execute_notebooks"] = "off"
     config.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
-
-
-def _notebook_pages(src: Path, pages: Iterable[str]) -> list[str]:
-    return [p for p in pages if (src / f"{p}.ipynb").is_file()]
+    return timeout
 
 
 def execute(src: Path, pages: list[str], env: dict, progress: Callable[[str], None], log,
@@ -104,7 +104,7 @@ def execute(src: Path, pages: list[str], env: dict, progress: Callable[[str], No
     """
     jobs = jobs or default_jobs()
     env = thread_limits(env, jobs)
-    nbs = _notebook_pages(src, pages)
+    nbs = [p for p in pages if (src / f"{p}.ipynb").is_file()]
     summaries = [p for p in nbs if p in registry.SUMMARY_PAGES]
     studies = set(registry.chapters().values())
     first = sorted((p for p in nbs if p not in summaries), key=lambda p: (p not in studies, nbs.index(p)))
@@ -150,29 +150,23 @@ def _run_batch(src, batch, env, progress, log, jobs, timeout) -> dict[str, float
         progress(f"chapitre {Path(page).name} : terminé en {secs:.1f} s".replace(".", ","))
         return Path(page).name, round(secs, 2)
 
-    timings: dict[str, float] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(batch)))) as pool:
         futures = [pool.submit(one, p) for p in batch]
         try:
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            wait(futures, return_when=FIRST_EXCEPTION)
             for f in futures:
                 if f.done() and f.exception() is not None:
                     raise f.exception()
-            for f in futures:
-                name, secs = f.result()
-                timings[name] = secs
+            return dict(f.result() for f in futures)
         except BaseException:
             stopping = True
             for f in futures:
                 f.cancel()
             for p in procs.values():
                 if p.poll() is None:
-                    try:
+                    with contextlib.suppress(ProcessLookupError):
                         os.killpg(p.pid, signal.SIGTERM)
-                    except ProcessLookupError:
-                        pass
             raise
-    return timings
 
 
 def _main(argv: list[str]) -> int:

@@ -18,6 +18,7 @@ an option added to evalkit without its description fails the tests instead of si
 
 from __future__ import annotations
 
+import datetime
 import html
 import json
 import os
@@ -33,7 +34,7 @@ from typing import Callable
 import pandas as pd
 
 from . import __version__, contracts, disclosure, paths, plots, registry, results
-from .contracts import RESULTS_SCHEMA, STUDIES
+from .contracts import RESULTS_SCHEMA, ROW_FR, STUDIES  # ROW_FR: what one row of each file is, in French
 from .estimators import agreement as _agreement
 from .fr import NBSP, fmt_int, fmt_list, fmt_num, fmt_smart
 
@@ -70,9 +71,6 @@ PATTERNS_FR: dict[str, str] = {
     r"^(all|[a-z_]+=[^=\s]+)$": "all, ou clé=valeur (clé en minuscules, valeur sans espace)",
 }
 
-#: What one row of each file is, in French (from the study registry; the panel keys come from the contract).
-ROW_FR: dict[str, str] = {s.name: s.row_fr for s in registry.STUDIES}
-
 
 def dictionary(study: str) -> pd.DataFrame:
     """The contract of ``study`` in French: one row per column, in the schema's order.
@@ -94,9 +92,12 @@ def dictionary(study: str) -> pd.DataFrame:
     })
 
 
+@dataclass
 class TextTable(plots.Table):
     """A :class:`evalkit.plots.Table` whose cells are left-aligned (tables of words rather than numbers); the first
-    column (a column, option or file name) does not wrap."""
+    column (a column, option or file name) does not wrap; numbers without decimals unless said."""
+
+    decimals: dict | int = 0
 
     def _repr_html_(self) -> str:
         out = super()._repr_html_()
@@ -109,18 +110,12 @@ class TextTable(plots.Table):
         return out
 
 
-def _text_table(df: pd.DataFrame, *, title: str, champ: str, source: str, note: str = "", name: str = "",
-                decimals: int = 0) -> TextTable:
-    return TextTable(df, title, champ, source, decimals, note, False, name)
-
-
 def dictionary_table(study: str) -> TextTable:
     """The data dictionary of ``study``'s file as a book table (title, Champ/Source lines, CSV download)."""
     st = STUDIES[study]
-    n = len(st.columns)
-    return _text_table(
+    return TextTable(
         dictionary(study),
-        title=f"Fichier {study}.csv : {n} colonnes, une ligne par {ROW_FR[study]}",
+        title=f"Fichier {study}.csv : {len(st.columns)} colonnes, une ligne par {ROW_FR[study]}",
         champ=f"colonnes du contrat « {study} » ; le couple ({st.unit}, {st.time}) identifie une ligne",
         source=f"{SOURCE_CODE}, schéma pandera du module evalkit.contracts (dictionnaire généré, non recopié)",
         name=f"dictionnaire_{study}",
@@ -137,11 +132,11 @@ def files_overview() -> pd.DataFrame:
 def files_table() -> TextTable:
     n = len(STUDIES)
     count = {1: "Un fichier", 2: "Deux fichiers", 3: "Trois fichiers", 4: "Quatre fichiers", 5: "Cinq fichiers"}
-    return _text_table(files_overview(), title=f"{count.get(n, f'{n} fichiers')}, un par étude ; chacun est facultatif",
-                       champ="contrats d'entrée d'evalkit", source=f"{SOURCE_CODE}, module evalkit.contracts",
-                       note="chaque fichier peut aussi être fourni au format Parquet (msp.parquet…) ou en CSV "
-                            "compressé (msp.csv.gz).",
-                       name="fichiers_attendus")
+    return TextTable(files_overview(), title=f"{count.get(n, f'{n} fichiers')}, un par étude ; chacun est facultatif",
+                     champ="contrats d'entrée d'evalkit", source=f"{SOURCE_CODE}, module evalkit.contracts",
+                     note="chaque fichier peut aussi être fourni au format Parquet (msp.parquet…) ou en CSV "
+                          "compressé (msp.csv.gz).",
+                     name="fichiers_attendus")
 
 
 # --- how to build each column from an SNDS extract -----------------------------------------------------------------
@@ -251,7 +246,7 @@ def recipes(study: str) -> pd.DataFrame:
 
 
 def recipe_table(study: str) -> TextTable:
-    return _text_table(
+    return TextTable(
         recipes(study),
         title=f"Construire {study}.csv à partir d'une extraction du SNDS",
         champ=f"colonnes du contrat « {study} » (dans l'ordre du fichier)",
@@ -271,12 +266,10 @@ CODE_SYSTEM_COLUMNS: dict[str, str] = {
 }
 
 
-def codelist_summary() -> pd.DataFrame | None:
-    """The code lists shipped with ``evalkit claims``, one row per (indicator, code system), or None if absent."""
-    try:
-        from .claims import codelists
-    except ImportError:  # pragma: no cover - the claims pipeline is an optional part of evalkit
-        return None
+def codelist_summary() -> pd.DataFrame:
+    """The code lists shipped with ``evalkit claims``, one row per (indicator, code system)."""
+    from .claims import codelists
+
     codes = codelists.load_codes()
     rows = []
     for (ind, system), grp in codes.groupby(["indicator", "code_system"], sort=False):
@@ -289,11 +282,9 @@ def codelist_summary() -> pd.DataFrame | None:
     return out
 
 
-def codelist_table() -> TextTable | None:
+def codelist_table() -> TextTable:
     tab = codelist_summary()
-    if tab is None:
-        return None
-    return _text_table(
+    return TextTable(
         tab,
         title="Les listes de codes d'evalkit claims, par indicateur",
         champ="listes livrées avec evalkit (" + ", ".join(tab.attrs["files"]) + ")",
@@ -430,10 +421,10 @@ ESTIMATOR_DESCRIPTIONS: dict[str, str] = {
 def estimators_table() -> TextTable:
     labels = contracts.ESTIMATORS
     tab = pd.DataFrame({"estimator": list(labels), "Signification": [ESTIMATOR_DESCRIPTIONS[e] for e in labels]})
-    return _text_table(tab, title=f"Les valeurs de la colonne estimator : {len(labels)} étiquettes",
-                       champ="étiquettes permises par le contrat des résultats ; une ligne masquée porte en plus le "
-                             f"suffixe {results.SUPPRESSED_TAG}",
-                       source=f"{SOURCE_CODE}, module evalkit.contracts (ESTIMATORS)", name="estimateurs")
+    return TextTable(tab, title=f"Les valeurs de la colonne estimator : {len(labels)} étiquettes",
+                     champ="étiquettes permises par le contrat des résultats ; une ligne masquée porte en plus le "
+                           f"suffixe {results.SUPPRESSED_TAG}",
+                     source=f"{SOURCE_CODE}, module evalkit.contracts (ESTIMATORS)", name="estimateurs")
 
 
 _DTYPE_FR = {"str": "texte", "float64": "nombre", "Int64": "entier", "bool": "booléen (true / false)"}
@@ -462,7 +453,7 @@ def results_dictionary() -> pd.DataFrame:
 
 
 def results_table() -> TextTable:
-    return _text_table(
+    return TextTable(
         results_dictionary(),
         title=f"Le fichier estimates.csv : {len(RESULTS_SCHEMA.columns)} colonnes, une ligne par estimation",
         champ="toutes les estimations enregistrées par les chapitres exécutés",
@@ -476,8 +467,9 @@ def results_table() -> TextTable:
 def units_table() -> TextTable:
     units = contracts.RESULT_UNITS
     tab = pd.DataFrame({"unit": list(units), "Signification": [UNIT_DESCRIPTIONS[u] for u in units]})
-    return _text_table(tab, title="Les valeurs de la colonne unit", champ="unités prévues par le contrat des résultats",
-                       source=f"{SOURCE_CODE}, module evalkit.contracts (RESULT_UNITS)", name="unites")
+    return TextTable(tab, title="Les valeurs de la colonne unit",
+                     champ="unités prévues par le contrat des résultats",
+                     source=f"{SOURCE_CODE}, module evalkit.contracts (RESULT_UNITS)", name="unites")
 
 
 # --- command line ----------------------------------------------------------------------------------------------------
@@ -528,23 +520,16 @@ CLI_OPTIONS_FR: dict[str, dict[str, str]] = {
 }
 
 
-def _subparser(command: str):
-    from . import cli
-
-    parser = cli.build_parser()
-    if not command:
-        return parser
-    for action in parser._actions:  # argparse keeps sub-commands in a _SubParsersAction
-        if hasattr(action, "choices") and isinstance(action.choices, dict) and command in action.choices:
-            return action.choices[command]
-    return None
-
-
 def cli_options(command: str) -> pd.DataFrame | None:
     """The options of ``evalkit <command>`` (``""``: the global options), read off the real parser, or None."""
     import argparse
 
-    p = _subparser(command)
+    from . import cli
+
+    p = cli.build_parser()
+    if command:  # argparse keeps sub-commands in a _SubParsersAction
+        p = next((a.choices[command] for a in p._actions
+                  if isinstance(a, argparse._SubParsersAction) and command in a.choices), None)
     if p is None:
         return None
     rows = []
@@ -568,10 +553,10 @@ def options_table(command: str) -> TextTable | None:
     if tab is None:
         return None
     label = f"evalkit {command}" if command else "evalkit (options placées avant la commande)"
-    return _text_table(tab.drop(columns="_option"), title=f"Les options de {label}",
-                       champ=f"options de la commande {label}",
-                       source=f"{SOURCE_CODE}, analyseur de la ligne de commande (evalkit.cli)",
-                       name=f"options_{command or 'globales'}")
+    return TextTable(tab.drop(columns="_option"), title=f"Les options de {label}",
+                     champ=f"options de la commande {label}",
+                     source=f"{SOURCE_CODE}, analyseur de la ligne de commande (evalkit.cli)",
+                     name=f"options_{command or 'globales'}")
 
 
 # --- small example tables ------------------------------------------------------------------------------------------
@@ -638,6 +623,7 @@ class Case:
 
 
 def _write(tables: dict[str, pd.DataFrame], folder: Path) -> None:
+    folder.mkdir(exist_ok=True)
     for study, df in tables.items():
         df.to_csv(folder / f"{study}.csv", index=False)
 
@@ -656,10 +642,6 @@ def _load(study: str, df: pd.DataFrame, balance: str = "warn") -> tuple[str | No
     return err, msgs
 
 
-def _drop_col(col):
-    return lambda d: d.drop(columns=[col])
-
-
 def _set(rows, col, value):
     def f(d):
         d = d.copy()
@@ -671,7 +653,7 @@ def _set(rows, col, value):
 
 #: (label in French, study, column the message must name, how the valid example is broken)
 BROKEN: list[tuple[str, str, str, Callable[[pd.DataFrame], pd.DataFrame]]] = [
-    ("Une colonne manque (fees)", "msp", "fees", _drop_col("fees")),
+    ("Une colonne manque (fees)", "msp", "fees", lambda d: d.drop(columns=["fees"])),
     ("Un effectif négatif", "msp", "file_active", _set(lambda d: d.index[[1, 5]], "file_active", -12)),
     ("Du texte dans une colonne de nombres", "assistants", "patients_mt",
      _set(lambda d: d.index[[0, 3, 4]], "patients_mt", "n.d.")),
@@ -724,14 +706,6 @@ def balance_examples(study: str = "assistants") -> list[Case]:
     return out
 
 
-def _run_cli(args: list[str]) -> tuple[int, str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EVALKIT_")}
-    env["PYTHONWARNINGS"] = "ignore"
-    r = subprocess.run([sys.executable, "-m", "evalkit.cli", *args], capture_output=True, text=True, env=env,
-                       timeout=300)
-    return r.returncode, r.stdout, r.stderr
-
-
 @dataclass(frozen=True)
 class CliRun:
     command: str
@@ -745,17 +719,17 @@ def cli_validate_examples() -> list[CliRun]:
     runs = []
     with tempfile.TemporaryDirectory(prefix="evalkit-guide-") as tmp:
         ok, bad = Path(tmp) / "extraction_2024", Path(tmp) / "extraction_2025"
-        ok.mkdir()
-        bad.mkdir()
         _write({"msp": example_table("msp"), "assistants": unbalanced_example("assistants")}, ok)
         broken = dict((b[0], b) for b in BROKEN)
         _write({"msp": broken["Un effectif négatif"][3](example_table("msp")),
                 "assistants": broken["Une option de contrat sans année de contrat"][3](example_table("assistants"))},
                bad)
-        for folder in (ok, bad):
-            code, out, err = _run_cli(["--quiet", "validate", "--data", str(folder)])
-            err = err.replace(str(folder), folder.name)
-            runs.append(CliRun(f"evalkit --quiet validate --data {folder.name}", code, out, err))
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("EVALKIT_")}, "PYTHONWARNINGS": "ignore"}
+        for folder in (ok, bad):  # in a fresh process, as the evaluator runs it (no EVALKIT_* setting)
+            r = subprocess.run([sys.executable, "-m", "evalkit.cli", "--quiet", "validate", "--data", str(folder)],
+                               capture_output=True, text=True, env=env, timeout=300)
+            runs.append(CliRun(f"evalkit --quiet validate --data {folder.name}", r.returncode, r.stdout,
+                               r.stderr.replace(str(folder), folder.name)))
     return runs
 
 
@@ -788,17 +762,15 @@ def results_suppression_example() -> pd.DataFrame:
                                          (212.0, 40.1, 383.9, 87.7, 7, "option=full")]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the warning only repeats what the table shows
-        out = results.suppress_small(results.to_frame(rows))
-    return out
+        return results.suppress_small(results.to_frame(rows))
 
 
 def results_suppression_table() -> plots.Table:
-    d = results_suppression_example()
-    cols = ["subgroup", "estimator", "estimate", "ci_low", "ci_high", "n_units"]
-    return _text_table(d[cols], title=f"Une ligne de résultats sur moins de {disclosure.MIN_CELL} unités reste "
-                       "visible mais vide", champ="exemple fictif : deux lignes d'estimates.csv",
-                       source="exemple fictif construit pour ce guide ; masquage appliqué par "
-                              "evalkit.results.suppress_small", decimals=1)
+    d = results_suppression_example()[["subgroup", "estimator", "estimate", "ci_low", "ci_high", "n_units"]]
+    return TextTable(d, title=f"Une ligne de résultats sur moins de {disclosure.MIN_CELL} unités reste "
+                     "visible mais vide", champ="exemple fictif : deux lignes d'estimates.csv",
+                     source="exemple fictif construit pour ce guide ; masquage appliqué par "
+                            "evalkit.results.suppress_small", decimals=1)
 
 
 # --- run.json ---------------------------------------------------------------------------------------------------------
@@ -829,16 +801,15 @@ def example_run_manifest() -> dict:
     with tempfile.TemporaryDirectory(prefix="evalkit-guide-") as tmp:
         folder = Path(tmp)
         _write({"msp": example_table("msp")}, folder)
-        found = cli.validate_dir(folder, ["msp"])
-        return cli.run_manifest(folder, found, "user", None, {"total": 0.0}, n_rows=0)
+        return cli.run_manifest(folder, cli.validate_dir(folder, ["msp"]), "user", None, {"total": 0.0}, n_rows=0)
 
 
 def run_json_table() -> TextTable:
     man = example_run_manifest()
     tab = pd.DataFrame({"Clé": list(man), "Contenu": [RUN_JSON_DESCRIPTIONS[k] for k in man]})
-    return _text_table(tab, title="Le fichier run.json : ce qu'un calcul a utilisé",
-                       champ="clés écrites par evalkit run", source=f"{SOURCE_CODE}, fonction run_manifest "
-                       "(evalkit.cli), appelée sur un dossier d'exemple", name="run_json")
+    return TextTable(tab, title="Le fichier run.json : ce qu'un calcul a utilisé",
+                     champ="clés écrites par evalkit run", source=f"{SOURCE_CODE}, fonction run_manifest "
+                     "(evalkit.cli), appelée sur un dossier d'exemple", name="run_json")
 
 
 def fingerprint_example() -> str:
@@ -852,35 +823,25 @@ def fingerprint_example() -> str:
 
 # --- texts glued into the prose -------------------------------------------------------------------------------------
 
-def claims_status() -> tuple[bool, bool]:
-    """(``evalkit claims`` is a command of this evalkit, the claims pipeline module is installed)."""
-    try:
-        from .claims import pipeline  # noqa: F401
-        has_pipeline = True
-    except ImportError:
-        has_pipeline = False
-    return _subparser("claims") is not None, has_pipeline
-
-
 def texts() -> dict[str, str]:
     """French texts and numbers the chapter glues into its prose (all read off evalkit)."""
     from . import cli
+    from .claims import pipeline
 
-    has_cmd, has_pipeline = claims_status()
-    if has_cmd:
-        claims_note = ""
-    elif has_pipeline:
-        claims_note = (" La commande est en cours de raccordement à la ligne de commande ; le module qui fait le "
-                       "travail (evalkit.claims.pipeline, fonction cli_claims) est déjà livré.")
-    else:
-        claims_note = " Cette version d'evalkit ne contient pas encore le module evalkit.claims."
-    claims = _claims_texts() if has_pipeline else {
-        "guide_claims_tables": "les tables de prestations et les référentiels du SNDS",
-        "guide_gp_panel_cols": "gp_id, year, patients_mt, file_active, acts",
-        "guide_claims_lists": "les listes de référence",
-    }
+    years = next(c for c in STUDIES["msp"].schema.columns["year"].checks if c.name == "in_range").statistics
+    req = [t for t, (required, _cols, _what) in pipeline.TABLES.items() if required]
+    opt = [t for t, (required, _cols, _what) in pipeline.TABLES.items() if not required]
+    lists = [(pipeline.MSP_LIST, "--msp", "gp_id, entry_date", "les médecins membres d'une MSP et leur date "
+              "d'entrée"),
+             (pipeline.AM_LIST, "--assistants", "gp_id, start_date, option", "les contrats d'assistant médical, "
+              "leur date de début et leur option"),
+             (pipeline.ZONING, "--zoning", "commune, underserved, rurality", "le zonage des communes : zone "
+              "sous-dotée et type de commune")]
     return {
-        **claims,
+        "guide_claims_tables": ", ".join(req) + (" et, s'il est fourni, " + ", ".join(opt) if opt else ""),
+        "guide_gp_panel_cols": ", ".join(f"`{c}`" for c in pipeline.GP_PANEL_COLUMNS),
+        "guide_claims_lists": " ; ".join(f"`{stem}.csv` ({what} ; colonnes {cols} ; à donner par `{o}`)"
+                                         for stem, o, cols, what in lists),
         "guide_version": __version__,
         "guide_min_cell": str(disclosure.MIN_CELL),
         "guide_mark": f"« {disclosure.MARK} »",
@@ -889,30 +850,12 @@ def texts() -> dict[str, str]:
         "guide_exit_ok": str(cli.EXIT_OK),
         "guide_exit_fail": str(cli.EXIT_FAIL),
         "guide_exit_usage": str(cli.EXIT_USAGE),
-        "guide_claims_note": claims_note,
+        "guide_claims_note": "",  # evalkit claims is a command of every evalkit: nothing to add
         "guide_n_results_cols": str(len(RESULTS_SCHEMA.columns)),
         "guide_sha_example": f"`{fingerprint_example()[:16]}…`",
-        "guide_year_min": str(_year_bounds()[0]),
-        "guide_year_max": str(_year_bounds()[1]),
+        "guide_year_min": str(int(years["min_value"])),
+        "guide_year_max": str(int(years["max_value"])),
     }
-
-
-def _claims_texts() -> dict[str, str]:
-    from .claims import pipeline
-
-    req = [t for t, (required, _cols, _what) in pipeline.TABLES.items() if required]
-    opt = [t for t, (required, _cols, _what) in pipeline.TABLES.items() if not required]
-    tables = ", ".join(req) + (" et, s'il est fourni, " + ", ".join(opt) if opt else "")
-    lists = [(pipeline.MSP_LIST, "--msp", "gp_id, entry_date", "les médecins membres d'une MSP et leur date "
-              "d'entrée"),
-             (pipeline.AM_LIST, "--assistants", "gp_id, start_date, option", "les contrats d'assistant médical, "
-              "leur date de début et leur option"),
-             (pipeline.ZONING, "--zoning", "commune, underserved, rurality", "le zonage des communes : zone "
-              "sous-dotée et type de commune")]
-    return {"guide_claims_tables": tables,
-            "guide_gp_panel_cols": ", ".join(f"`{c}`" for c in pipeline.GP_PANEL_COLUMNS),
-            "guide_claims_lists": " ; ".join(f"`{stem}.csv` ({what} ; colonnes {cols} ; à donner par `{opt}`)"
-                                             for stem, opt, cols, what in lists)}
 
 
 #: broken inputs of ``evalkit claims``: (French label, file, column the message must name, what to write)
@@ -930,12 +873,9 @@ CLAIMS_BROKEN: list[tuple[str, str, str | None, dict[str, str]]] = [
 
 def claims_examples() -> list[Case]:
     """Each entry of :data:`CLAIMS_BROKEN` given to the claims pipeline, and its real message (the temporary folder
-    is shown as ``prestations/``). Empty list when the claims pipeline is not installed."""
-    try:
-        from .claims import ClaimsError, build_tables
-        from .claims import codelists, pipeline
-    except ImportError:  # pragma: no cover - the claims pipeline is an optional part of evalkit
-        return []
+    is shown as ``prestations/``)."""
+    from .claims import ClaimsError, build_tables, codelists, pipeline
+
     out = []
     for label, file, column, files in CLAIMS_BROKEN:
         with tempfile.TemporaryDirectory(prefix="evalkit-guide-") as tmp:
@@ -981,11 +921,6 @@ def check_invariants() -> None:
         assert "/tmp" not in case.message and "evalkit-guide-" not in case.message, case.label
     kinds = [c.kind for c in balance_examples()]
     assert kinds == ["avertissement", "avertissement", "erreur"], kinds
-
-
-def _year_bounds() -> tuple[int, int]:
-    chk = next(c for c in STUDIES["msp"].schema.columns["year"].checks if c.name == "in_range")
-    return int(chk.statistics["min_value"]), int(chk.statistics["max_value"])
 
 
 def csv_excerpt(study: str, n_rows: int = 6) -> "Messages":
@@ -1038,8 +973,6 @@ def _gb_fr(gb: float) -> str:
 
 
 def _date_fr(iso: str) -> str:
-    import datetime
-
     try:
         return plots.date_fr(datetime.date.fromisoformat(str(iso)[:10]))
     except ValueError:
@@ -1100,11 +1033,10 @@ def sizing(folder: str | Path | None = None) -> pd.DataFrame | None:
                      "Mesure": f"{_date_fr(run['date'])}, charge moyenne {fmt_num(r['load_avg']['mean'], 1)}"})
     for c in (claims or {}).get("runs", []):
         ok = c.get("status") == "ok"
-        checks = []
-        if ok and c.get("equals_truth") is not None:
-            checks.append("identique à la vérité du générateur" if c["equals_truth"] else "différent de la vérité")
-        if ok and c.get("equals_duckdb") is not None:
-            checks.append("identique octet pour octet à DuckDB" if c["equals_duckdb"] else "différent de DuckDB")
+        checks = [same if c[key] else other for key, same, other in (
+            ("equals_truth", "identique à la vérité du générateur", "différent de la vérité"),
+            ("equals_duckdb", "identique octet pour octet à DuckDB", "différent de DuckDB"))
+            if c.get(key) is not None]
         rows.append({"Commande": "evalkit claims (" + ", ".join(c.get("tables") or ["asalee"]) + ")",
                      "Données": f"{fmt_int(c['prs_lines'])} lignes de prestations (ER_PRS_F), "
                                 f"{fmt_int(c['all_er_rows'])} lignes ER_* en tout",
@@ -1124,7 +1056,7 @@ def sizing_table(folder: str | Path | None = None) -> TextTable | None:
         return None
     run, claims = bench_results("run", folder), bench_results("claims", folder)
     machines = {_machine_fr(x["machine"]) for x in ([run] if run else []) + list((claims or {}).get("runs", []))}
-    return _text_table(
+    return TextTable(
         df, title="Durée et mémoire mesurées d'evalkit run et d'evalkit claims",
         champ="une exécution par ligne ; durée de bout en bout (démarrage de Python et de Spark compris) ; temps "
               "processeur : somme des temps des cœurs utilisés par le calcul, moins sensible que la durée aux autres "
@@ -1193,10 +1125,9 @@ def sizing_texts(folder: str | Path | None = None) -> dict[str, str]:
                          + f", avec au plus {_gb_fr(big['peak_rss_gb'])} de mémoire résidente (charge moyenne du "
                          f"système {_load_fr(big)})"
                          + ("" if big.get("equals_truth") is None else
-                            (" ; les tables obtenues sont identiques, octet pour octet, aux tables attendues, que "
-                             "le générateur des données simulées connaît d'avance" if big["equals_truth"] else
-                             " ; les tables obtenues diffèrent des tables attendues, que le générateur des données "
-                             "simulées connaît d'avance")) + ".")
+                            " ; les tables obtenues " + ("sont identiques, octet pour octet, aux" if big["equals_truth"]
+                                                         else "diffèrent des")
+                            + " tables attendues, que le générateur des données simulées connaît d'avance") + ".")
             if len(duck) >= 2:
                 a, b = duck[-2], duck[-1]
                 # time grows comparably only in CPU seconds, or in wall time when neither run shared the machine
@@ -1268,7 +1199,7 @@ def cli_block(runs: list[CliRun], title: str) -> Messages:
 __all__ = [
     "BROKEN", "CLAIMS_BROKEN", "CLAIMS_USAGE", "CLI_OPTIONS_FR", "CODE_SYSTEM_COLUMNS", "Case", "CliRun", "Messages", "PATTERNS_FR",
     "ESTIMATOR_DESCRIPTIONS", "RESULTS_DESCRIPTIONS", "ROW_FR", "RULES_FR", "RUN_JSON_DESCRIPTIONS", "SNDS_RECIPES", "TextTable",
-    "UNIT_DESCRIPTIONS", "balance_examples", "broken_examples", "check_invariants", "claims_examples", "claims_status", "cli_block",
+    "UNIT_DESCRIPTIONS", "balance_examples", "broken_examples", "check_invariants", "claims_examples", "cli_block",
     "cli_options", "cli_validate_examples", "codelist_summary", "codelist_table", "csv_excerpt", "dictionary",
     "dictionary_table", "example_run_manifest", "example_table", "files_table", "fingerprint_example",
     "messages_block", "options_table", "recipe_table", "recipes", "results_dictionary", "results_suppression_table",

@@ -8,6 +8,7 @@ instead of failing inside a parser.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import re
@@ -97,19 +98,11 @@ def file_kind(raw: bytes) -> str | None:
         if b"opendocument.spreadsheet" in raw[:4096]:
             return "ods"
         return "zip"
-    if raw.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "xls"
-    if raw.startswith(b"\x1f\x8b"):
-        return "gzip"
-    if raw.startswith(b"PAR1"):
-        return "parquet"
-    if raw.startswith(b"%PDF"):
-        return "pdf"
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    if b"\x00" in raw:
-        return "binary"
-    return None
+    for magic, kind in ((b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "xls"), (b"\x1f\x8b", "gzip"), (b"PAR1", "parquet"),
+                        (b"%PDF", "pdf"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if raw.startswith(magic):
+            return kind
+    return "binary" if b"\x00" in raw else None
 
 
 _KIND_FR = {
@@ -119,25 +112,15 @@ _KIND_FR = {
 }
 
 
-def _kind_fix(kind: str, path: Path, stem: str) -> str:
-    if kind in ("xlsx", "xls", "ods"):
-        return (f"ouvrir le classeur et l'enregistrer au format CSV (« CSV UTF-8 » ou « CSV (séparateur : "
+def _kind_fix(kind: str, stem: str) -> str:
+    """How to turn a file of this :func:`file_kind` into what evalkit reads, as the data of study ``stem``."""
+    workbook = (f"ouvrir le classeur et l'enregistrer au format CSV (« CSV UTF-8 » ou « CSV (séparateur : "
                 f"point-virgule) »), sous le nom {stem}.csv")
-    if kind == "zip":
-        return f"décompresser l'archive et placer {stem}.csv dans le dossier de données"
-    if kind == "gzip":
-        return f"le renommer {stem}.csv.gz (evalkit le lit compressé) ou le décompresser (gunzip)"
-    if kind == "parquet":
-        return f"le renommer {stem}.parquet"
-    return f"exporter les données en CSV (séparateur , ou ;) avec une ligne d'en-tête, sous le nom {stem}.csv"
-
-
-def _stem(path: Path) -> str:
-    name = path.name.lower()
-    for ext in sorted(EXTENSIONS, key=len, reverse=True):
-        if name.endswith(ext):
-            return name[: -len(ext)]
-    return path.stem
+    return {"xlsx": workbook, "xls": workbook, "ods": workbook,
+            "zip": f"décompresser l'archive et placer {stem}.csv dans le dossier de données",
+            "gzip": f"le renommer {stem}.csv.gz (evalkit le lit compressé) ou le décompresser (gunzip)",
+            "parquet": f"le renommer {stem}.parquet"}.get(
+        kind, f"exporter les données en CSV (séparateur , ou ;) avec une ligne d'en-tête, sous le nom {stem}.csv")
 
 
 def _encoding(path: Path) -> str:
@@ -274,15 +257,16 @@ def read_table(path: Path | str) -> pd.DataFrame:
         raise DataError(f"{path.name} : fichier introuvable. {FIX} vérifier le nom et le dossier donnés à --data",
                         file=path.name)
     raw = _head(path)
-    stem = _stem(path)
     name = path.name.lower()
+    stem = next((name[: -len(ext)] for ext in sorted(EXTENSIONS, key=len, reverse=True) if name.endswith(ext)),
+                path.stem)  # the study the file is named after (msp for MSP.csv.gz)
     if not raw:
         raise _err(path, "le fichier est vide (0 octet)", "réexporter le fichier avec son en-tête et ses lignes")
     kind = file_kind(raw)
     if name.endswith((".parquet", ".pq")):
         if kind != "parquet":
             what = _KIND_FR.get(kind, "un fichier texte (CSV ?)") if kind != "utf-16" else "un fichier texte UTF-16"
-            fix = (f"le renommer {stem}.csv" if kind in (None, "utf-16") else _kind_fix(kind, path, stem))
+            fix = (f"le renommer {stem}.csv" if kind in (None, "utf-16") else _kind_fix(kind, stem))
             raise _err(path, f"n'est pas un fichier Parquet : c'est {what}", fix)
         try:
             df = pd.read_parquet(path)
@@ -296,7 +280,7 @@ def read_table(path: Path | str) -> pd.DataFrame:
         if kind != "gzip":
             raise _err(path, "n'est pas compressé gzip malgré son nom" + (f" : c'est {_KIND_FR[kind]}"
                                                                            if kind in _KIND_FR else ""),
-                       f"le renommer {stem}.csv" if kind is None else _kind_fix(kind, path, stem))
+                       f"le renommer {stem}.csv" if kind is None else _kind_fix(kind, stem))
         try:
             with _open_binary(path) as fh:
                 inner = fh.read(65536)
@@ -307,7 +291,7 @@ def read_table(path: Path | str) -> pd.DataFrame:
         if not inner:
             raise _err(path, "le fichier compressé est vide", "réexporter le fichier")
     if kind not in (None, "utf-16"):
-        raise _err(path, f"c'est {_KIND_FR[kind]}, pas un fichier CSV malgré son nom", _kind_fix(kind, path, stem))
+        raise _err(path, f"c'est {_KIND_FR[kind]}, pas un fichier CSV malgré son nom", _kind_fix(kind, stem))
     try:
         opts = sniff_csv(path)
         header = _check_fields(path, opts)
@@ -364,8 +348,7 @@ def load(study: str, data_dir: Path | str | None = None, balance: str | None = N
         raise DataError(f"{data_dir.name} : aucun fichier pour l'étude '{study}' ({study}.csv ou {study}.parquet "
                         f"attendu). {FIX} placer le fichier dans ce dossier, ou lancer `evalkit simulate --out "
                         f"{data_dir}` pour des données synthétiques", file=f"{study}.csv")
-    canonical = {f"{study}{ext}" for ext in EXTENSIONS}
-    if path.name not in canonical:
+    if path.name != path.name.lower():  # find_file matched the lower-case name
         warnings.warn(f"{path.name} : lu comme le fichier de l'étude {study} (nom attendu en minuscules : "
                       f"{path.name.lower()})", DataWarning, stacklevel=2)
     cached = _cache_file(study, path, balance)
@@ -387,12 +370,10 @@ def load(study: str, data_dir: Path | str | None = None, balance: str | None = N
     for w in caught:  # hand every warning on to the caller's filters, in order
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if cached is not None:
-        try:
+        with contextlib.suppress(OSError):  # no cache: the next load validates again
             tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
             pd.to_pickle((df, msgs), tmp)
             os.replace(tmp, cached)
-        except OSError:
-            pass  # no cache: the next load validates again
     return df
 
 
@@ -411,12 +392,6 @@ def _cache_file(study: str, path: Path, balance: str) -> Path | None:
     from . import __version__
 
     return Path(folder) / f"{study}-{sha256(path)[:32]}-{balance}-{__version__}.pkl"
-
-
-def available(data_dir: Path | str | None = None) -> list[str]:
-    """Studies whose file is present in ``data_dir``."""
-    data_dir = Path(data_dir) if data_dir is not None else paths.data_dir()
-    return [s for s in STUDIES if find_file(s, data_dir) is not None]
 
 
 def sha256(path: Path | str) -> str:
@@ -522,10 +497,7 @@ def replace_dir(new: Path | str, target: Path | str, written: set[str] | Iterabl
             continue  # a folder of the old output that is a link elsewhere: not ours to touch
         if (p.is_file() or p.is_symlink()) and (p.is_symlink() or p.resolve() not in protect):
             p.unlink()
-    for root, dirs, files in os.walk(old, topdown=False, followlinks=False):
-        rp = Path(root)
-        try:
-            rp.rmdir()  # only succeeds on an empty folder
-        except OSError:
-            pass
+    for root, _, _ in os.walk(old, topdown=False, followlinks=False):
+        with contextlib.suppress(OSError):
+            Path(root).rmdir()  # only succeeds on an empty folder
     return old if old.exists() else None

@@ -14,8 +14,6 @@ ENV_RESULTS = "EVALKIT_RESULTS_DIR"
 ENV_DATA_KIND = "EVALKIT_DATA_KIND"
 ENV_SEED = "EVALKIT_SEED"
 DEFAULT_SEED = 20240501
-
-
 ENV_ROOT = "EVALKIT_PROJECT_ROOT"  #: set by ``evalkit run`` for notebooks executed from a copy (:mod:`evalkit.execute`)
 
 
@@ -47,10 +45,7 @@ def data_kind() -> str:
     if kind in ("synthetic", "user"):
         return kind
     env = os.environ.get(ENV_DATA)
-    if not env:
-        return "synthetic"
-    marker = Path(env) / "SYNTHETIC"
-    return "synthetic" if marker.exists() else "user"
+    return "user" if env and not (Path(env) / "SYNTHETIC").exists() else "synthetic"
 
 
 def results_dir() -> Path:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import platform
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -114,11 +114,9 @@ def page_data(page: str, inputs: Iterable[InputFile], seed=None) -> str:
     reference data and simulation of the methods chapter, or the results the chapters recorded."""
     from . import registry
 
-    chapters = registry.chapters()
-    files = {f.study: f.file for f in inputs}
-    for study, chapter in chapters.items():
-        if page == chapter:
-            return files.get(study, f"{study} (fichier absent)")
+    study = next((s for s, chapter in registry.chapters().items() if chapter == page), None)
+    if study is not None:
+        return next((f.file for f in inputs if f.study == study), f"{study} (fichier absent)")
     if page == "chapters/contexte":
         from .context import GEOJSON_FILE, TABLES
 
@@ -134,10 +132,8 @@ def page_data(page: str, inputs: Iterable[InputFile], seed=None) -> str:
 
 def with_data(exhibit_list: Iterable[Exhibit], inputs: Iterable[InputFile], seed=None) -> list[Exhibit]:
     """The exhibits with :attr:`Exhibit.data` filled by :func:`page_data`."""
-    import dataclasses
-
     inputs = list(inputs)
-    return [dataclasses.replace(e, data=page_data(e.chapter, inputs, seed)) for e in exhibit_list]
+    return [replace(e, data=page_data(e.chapter, inputs, seed)) for e in exhibit_list]
 
 
 def machine() -> dict:
@@ -240,13 +236,12 @@ def readme(manifest: Mapping, inputs: list[InputFile], exhibit_list: list[Exhibi
     :func:`command`'s lines (folders as placeholders, never a path); ``installed``: :func:`packages`; ``pins``:
     :func:`pinned` of the repository's lock file (None when it is not there); ``machine_info``: :func:`machine`.
     """
-    kind = manifest.get("data")
     m = dict(machine_info or manifest.get("machine") or machine())
     t = dict(manifest.get("timings_seconds", {}))
     usage = usage or {}
     deps = manifest.get("dependencies", {})
     seed = manifest.get("seed")
-    user = kind == "user"
+    user = manifest.get("data") == "user"
     installed = dict(installed or {})
     total = t.pop("total", None)
     chapters = ", ".join(f"{k} {fmt_num(v, 0)} s" for k, v in t.items())
@@ -260,7 +255,6 @@ def readme(manifest: Mapping, inputs: list[InputFile], exhibit_list: list[Exhibi
         lock = "Fichier `requirements.txt` du dépôt absent de cette installation : versions relevées ci-dessous."
     n_fig = sum(e.kind == "Graphique" for e in exhibit_list)
     n_tab = len(exhibit_list) - n_fig
-    numbers = [e.number or "—" for e in exhibit_list]  # per page, as printed there and in the chapter's workbook
     sim = manifest.get("simulation") or {}
     parts = [
         "# Dossier de réplication — « Évaluer l'exercice coordonné »",
@@ -348,8 +342,8 @@ def readme(manifest: Mapping, inputs: list[InputFile], exhibit_list: list[Exhibi
         "données dont il est tiré ; « Tableur » : le fichier CSV téléchargeable sous le graphique (ses valeurs) ou "
         "le tableau, dans la page (`SORTIE/html/<page>.html`)." if exhibit_list else "Aucun graphique ni tableau dans ce livre.",
         "",
-        _table([[num, e.title or e.name, e.chapter, f"`{e.function}`" if e.function else "—", e.data or "—",
-                 f"`{e.spreadsheet}`" if e.spreadsheet else "—"] for num, e in zip(numbers, exhibit_list)],
+        _table([[e.number or "—", e.title or e.name, e.chapter, f"`{e.function}`" if e.function else "—",
+                 e.data or "—", f"`{e.spreadsheet}`" if e.spreadsheet else "—"] for e in exhibit_list],
                ["N°", "Titre", "Page", "Fonction evalkit", "Données", "Tableur"]) if exhibit_list else "",
         "",
         SECTIONS[5],
