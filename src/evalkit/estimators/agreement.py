@@ -70,7 +70,7 @@ import pandas as pd
 from ..disclosure import MIN_CELL
 from .base import Estimate, collect_warnings
 from .did import twfe as _twfe
-from .staggered import FT, Panel, prepare
+from .staggered import FT, Panel, _survey, prepare
 
 #: Results labels (``contracts.ESTIMATORS``) of the wrapped estimators, in display order.
 ROBUST = ("sun_abraham", "imputation_bjs", "two_stage_gardner", "dcdh", "wooldridge_etwfe")
@@ -220,15 +220,6 @@ def _from_diff_diff(name: str, res: Any, n_units: int, n_obs: int) -> Estimate:
     lo, hi = res.overall_conf_int
     return Estimate(name, float(res.overall_att), float(res.overall_se), float(lo), float(hi),
                     float(res.overall_p_value), n_units=n_units, n_obs=n_obs)
-
-
-def _survey(d: pd.DataFrame, weights: str | None):
-    if not weights:
-        return None
-    from diff_diff import SurveyDesign
-
-    d[weights] = d[weights] / d[weights].mean()  # diff-diff's own normalisation, without its notice
-    return SurveyDesign(weights=weights)
 
 
 def _with_trends(cls: str, *options: str) -> Callable[..., Any]:

@@ -146,17 +146,14 @@ class Aggregate:
         estimator: str | None = None,
         subgroup_prefix: str = "",
         n_obs: int | None = None,
-        include_overall: bool = False,
         min_units: int = MIN_CELL,
     ) -> list[dict]:
-        """Rows ``<prefix><key>=<value>`` for every table row (plus the overall row if asked).
+        """Rows ``<prefix><key>=<value>`` for every table row (:func:`table_rows`; not the overall estimate).
 
         Rows resting on fewer than ``min_units`` units are left out (statistical disclosure rule).
         """
-        name = estimator or self.overall.estimator
-        rows = self.overall.to_rows(study, outcome, unit, data=data, scale=scale, estimator=name) if include_overall else []
-        return rows + table_rows(self.table, self.key, name, study, outcome, unit, data=data, scale=scale,
-                                 subgroup_prefix=subgroup_prefix, n_obs=n_obs, min_units=min_units)
+        return table_rows(self.table, self.key, estimator or self.overall.estimator, study, outcome, unit, data=data,
+                          scale=scale, subgroup_prefix=subgroup_prefix, n_obs=n_obs, min_units=min_units)
 
 
 def table_rows(table: pd.DataFrame, key: str, estimator: str, study: str, outcome: str, unit: str, *,

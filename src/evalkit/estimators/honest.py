@@ -55,7 +55,7 @@ from scipy import optimize, special
 
 from .base import Estimate
 from .did import EventStudy
-from .staggered import CSResult, callaway_santanna
+from .staggered import CSResult
 
 #: Candidate supports above which the vertex enumeration gives way to linear programmes.
 MAX_VERTICES = 200_000
@@ -99,8 +99,7 @@ class HonestResult:
     def to_rows(self, study: str, outcome: str, unit: str, data: str | None = None, scale: float = 1.0,
                 n_units: int | None = None, n_obs: int | None = None) -> list[dict]:
         """One row per M: estimate = the original estimate, CI = the robust CI (subgroup ``mbar=M`` or ``m=M``)."""
-        key = "mbar" if self.method == "relative_magnitude" else "m"
-        est = "honest_did_rm" if self.method == "relative_magnitude" else "honest_did_sd"
+        key, est = ("mbar", "honest_did_rm") if self.method == "relative_magnitude" else ("m", "honest_did_sd")
         rows = []
         for r in self.grid.itertuples(index=False):
             e = Estimate(est, self.estimate, self.std_error, r.ci_low, r.ci_high, n_units=n_units, n_obs=n_obs)
@@ -401,9 +400,9 @@ def _bisect(test: _MomentTest, rejected: float, accepted: float, tol: float, poi
     while abs(accepted - rejected) > tol:
         grid = np.linspace(accepted, rejected, points)
         acc = test.accept(grid)
-        k = int(np.argmin(acc)) if not acc.all() else points - 1  # first rejected point from the accepted end
         if acc.all():
             return float(rejected)
+        k = int(np.argmin(acc))  # first rejected point from the accepted end
         accepted, rejected = grid[k - 1], grid[k]
     return float(accepted)
 
@@ -604,11 +603,8 @@ def event_study_inputs(cs: CSResult, min_e: int | None = None, max_e: int | None
     ref = -1 - int(cs.settings.get("anticipation", 0) or 0)
     gt = cs.influence()
     e_all = np.round(gt.t - gt.g).astype(int)
-    times = sorted(e for e in set(e_all.tolist()) if e != ref)
-    if min_e is not None:
-        times = [e for e in times if e >= min_e]
-    if max_e is not None:
-        times = [e for e in times if e <= max_e]
+    times = sorted(e for e in set(e_all.tolist())
+                   if e != ref and (min_e is None or e >= min_e) and (max_e is None or e <= max_e))
     fits = [gt.weighted(np.flatnonzero(e_all == e)) for e in times]
     sigma = gt.covariance(np.column_stack([psi for _, psi in fits]))  # Σ_c S_c S'_c: cluster-robust if clustered
     return np.array([value for value, _ in fits]), sigma, [e for e in times if e < ref], [e for e in times if e > ref]
@@ -665,21 +661,15 @@ def honest_did(
         if cs.reference != -1:
             raise ValueError("honest_did: the event study's reference period must be -1 (the period before treatment)")
         beta, sigma, pre, post = _event_study_arrays(cs, min_e, max_e)
-        return _honest_from_arrays(beta, sigma, pre, post, e, method, mbar, alpha, notes, kw)
-    if cs.settings["base_period"] != "universal":
-        if cs._panel is None:
-            raise ValueError("honest_did needs a fit with base_period='universal'")
-        s = {k: v for k, v in cs.settings.items() if k not in ("outcome", "unit", "time")}
-        s["base_period"] = "universal"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cs = callaway_santanna(cs._panel, cs.settings["outcome"], **s)
-        notes.append("refitted with base_period='universal' (a common reference period, as HonestDiD requires)")
-    beta, sigma, pre, post = event_study_inputs(cs, min_e, max_e)
-    return _honest_from_arrays(beta, sigma, pre, post, e, method, mbar, alpha, notes, kw)
-
-
-def _honest_from_arrays(beta, sigma, pre, post, e, method, mbar, alpha, notes, kw) -> HonestResult:
+    else:
+        if cs.settings["base_period"] != "universal":
+            if cs._panel is None:
+                raise ValueError("honest_did needs a fit with base_period='universal'")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cs = cs.refit(base_period="universal")
+            notes.append("refitted with base_period='universal' (a common reference period, as HonestDiD requires)")
+        beta, sigma, pre, post = event_study_inputs(cs, min_e, max_e)
     if not pre or not post:
         raise ValueError(f"honest_did: needs pre- and post-treatment event times in the window (pre {pre}, post {post})")
     if np.any(np.diff(pre) != 1) or np.any(np.diff(post) != 1) or post[0] - pre[-1] != 2:
