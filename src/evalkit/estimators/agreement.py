@@ -386,6 +386,9 @@ def agreement(
               trends=list(trends.columns))
     if max_units == "auto":
         max_units = None if os.environ.get(ENV_FULL, "") == "1" else MAX_UNITS
+    tw = static_twfe  # reused when it was fitted on these very rows with the same specification
+    reuse_twfe = (tw is not None and not len(trends.columns) and not weights and cluster is None
+                  and tw.n_units == n_units and tw.n_obs == n_obs and np.isfinite(tw.estimate))
     fits = []
     for name in estimators:
         if name in COSTLY and max_units is not None and n_units > max_units:
@@ -397,8 +400,8 @@ def agreement(
         with collect_warnings(short=True, unique=True, ignore=_IGNORE) as caught:
             try:
                 if name == "twfe":
-                    est = (static_twfe if _same_twfe(static_twfe, n_units, n_obs, trends, weights, cluster) else
-                           _twfe(d, outcome, unit, time, FT, controls=list(trends.columns), weights=weights))
+                    est = tw if reuse_twfe else _twfe(d, outcome, unit, time, FT, controls=list(trends.columns),
+                                                      weights=weights)
                     est = Estimate(name, est.estimate, est.std_error, est.ci_low, est.ci_high, est.p_value,
                                    n_units=est.n_units, n_obs=est.n_obs)
                 else:
@@ -416,11 +419,6 @@ def agreement(
     if os.environ.get(ENV_TIMINGS):
         _log_timings(os.environ[ENV_TIMINGS], outcome, fits, n_units, n_obs)
     return AgreementResult(outcome, tuple(fits), headline, n_units, n_obs, tuple(notes), settings)
-
-
-def _same_twfe(fit: Estimate | None, n_units: int, n_obs: int, trends: pd.DataFrame, weights, cluster) -> bool:
-    return (fit is not None and not len(trends.columns) and not weights and cluster is None
-            and fit.n_units == n_units and fit.n_obs == n_obs and np.isfinite(fit.estimate))
 
 
 def _log_timings(path: str, outcome: str, fits: list[EstimatorFit], n_units: int, n_obs: int) -> None:

@@ -168,17 +168,11 @@ def table_rows(table: pd.DataFrame, key: str, estimator: str, study: str, outcom
         n = None if n is None or (isinstance(n, float) and math.isnan(n)) else int(n)
         if n is not None and n < min_units:
             continue
+        v = getattr(r, key)
+        label = str(int(v)) if isinstance(v, (float, np.floating)) and float(v).is_integer() else str(v)  # 2006.0
         est = Estimate(estimator, r.estimate, r.std_error, r.ci_low, r.ci_high, r.p_value, n, n_obs)
-        rows += est.to_rows(study, outcome, unit, subgroup=f"{subgroup_prefix}{key}={_label(getattr(r, key))}",
-                            data=data, scale=scale)
+        rows += est.to_rows(study, outcome, unit, subgroup=f"{subgroup_prefix}{key}={label}", data=data, scale=scale)
     return rows
-
-
-def _label(v: Any) -> str:
-    """``2006.0`` → ``"2006"``; other values unchanged."""
-    if isinstance(v, (float, np.floating)) and float(v).is_integer():
-        return str(int(v))
-    return str(v)
 
 
 def clean_cohort(s: pd.Series) -> pd.Series:
@@ -206,14 +200,6 @@ class CaughtWarnings(list):
     records: list
 
 
-def _message(w: warnings.WarningMessage, short: bool) -> str:
-    text = str(w.message)
-    if not short:
-        return text
-    first = text.splitlines()[0][:200] if text else ""
-    return f"{w.category.__name__}: {first}"
-
-
 @contextmanager
 def collect_warnings(*, short: bool = False, unique: bool = False,
                      ignore: Sequence[str] = ()) -> Iterator[CaughtWarnings]:
@@ -239,7 +225,8 @@ def collect_warnings(*, short: bool = False, unique: bool = False,
             for w in rec:
                 if any(p.search(str(w.message)) for p in pats):
                     continue
-                msg = _message(w, short)
+                text = str(w.message)
+                msg = f"{w.category.__name__}: {text.splitlines()[0][:200] if text else ''}" if short else text
                 if unique and msg in out:
                     continue
                 out.append(msg)

@@ -110,15 +110,6 @@ class HonestResult:
 # --- restrictions -------------------------------------------------------------------------------------------------
 
 
-def _first_differences(n_pre: int, n_post: int) -> np.ndarray:
-    """Rows δ_{r+1} − δ_r over (δ_{-n_pre}, …, δ_{-1}, δ_0, δ_1, …, δ_{n_post}); column n_pre is δ_0 = 0."""
-    n = n_pre + n_post
-    D = np.zeros((n, n + 1))
-    for r in range(n):
-        D[r, r], D[r, r + 1] = -1.0, 1.0
-    return D
-
-
 def rm_polyhedron(n_pre: int, n_post: int, mbar: float, s: int, positive: bool) -> np.ndarray:
     """``A`` of ``Δ^RM_{s,±}(M̄) = {δ : Aδ ≤ 0}`` (columns: the n_pre + n_post coefficients, δ_0 dropped).
 
@@ -128,7 +119,8 @@ def rm_polyhedron(n_pre: int, n_post: int, mbar: float, s: int, positive: bool) 
     """
     if not -(n_pre - 1) <= s <= 0:
         raise ValueError(f"s must lie in [-(n_pre-1), 0], got {s}")
-    D = _first_differences(n_pre, n_post)
+    n = n_pre + n_post  # D: rows δ_{r+1} − δ_r over (δ_{-n_pre}, …, δ_0, …, δ_{n_post}); column n_pre is δ_0 = 0
+    D = np.eye(n, n + 1, 1) - np.eye(n, n + 1)
     ref = D[n_pre - 1 + s] * (1.0 if positive else -1.0)
     bound = np.outer(np.r_[np.ones(n_pre), np.full(n_post, float(mbar))], ref)
     A = np.vstack([D - bound, -D - bound])
@@ -610,18 +602,6 @@ def event_study_inputs(cs: CSResult, min_e: int | None = None, max_e: int | None
     return np.array([value for value, _ in fits]), sigma, [e for e in times if e < ref], [e for e in times if e > ref]
 
 
-def _event_study_arrays(es: EventStudy, min_e: int | None, max_e: int | None
-                        ) -> tuple[np.ndarray, np.ndarray, list[int], list[int]]:
-    """``(betahat, sigma, pre_times, post_times)`` of a TWFE event study (its ``vcov``), in a window."""
-    if es.vcov is None:
-        raise ValueError("honest_did: this event study carries no covariance matrix (vcov)")
-    times = [int(e) for e in es.vcov.index if (min_e is None or e >= min_e) and (max_e is None or e <= max_e)]
-    tab = es.coefficients.set_index("event_time")
-    beta = tab.loc[times, "estimate"].to_numpy(dtype=float)
-    sigma = es.vcov.loc[times, times].to_numpy(dtype=float)
-    return beta, sigma, [e for e in times if e < es.reference], [e for e in times if e > es.reference]
-
-
 def honest_did(
     cs: CSResult | EventStudy,
     e: int | Literal["average"] = 0,
@@ -660,7 +640,12 @@ def honest_did(
     if isinstance(cs, EventStudy):
         if cs.reference != -1:
             raise ValueError("honest_did: the event study's reference period must be -1 (the period before treatment)")
-        beta, sigma, pre, post = _event_study_arrays(cs, min_e, max_e)
+        if cs.vcov is None:
+            raise ValueError("honest_did: this event study carries no covariance matrix (vcov)")
+        times = [int(e) for e in cs.vcov.index if (min_e is None or e >= min_e) and (max_e is None or e <= max_e)]
+        beta = cs.coefficients.set_index("event_time").loc[times, "estimate"].to_numpy(dtype=float)
+        sigma = cs.vcov.loc[times, times].to_numpy(dtype=float)
+        pre, post = [e for e in times if e < cs.reference], [e for e in times if e > cs.reference]
     else:
         if cs.settings["base_period"] != "universal":
             if cs._panel is None:

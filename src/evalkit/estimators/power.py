@@ -177,13 +177,6 @@ class PowerResult:
         ]
 
 
-def _split(n_units: int, treated_share: float) -> tuple[int, int]:
-    n_t = int(round(n_units * treated_share))
-    if not 0 < n_t < n_units:
-        raise ValueError(f"treated_share={treated_share} leaves an empty arm among {n_units} units")
-    return n_t, n_units - n_t
-
-
 def _periods(n_periods: int, n_pre: int | None) -> tuple[int, int]:
     pre = n_periods // 2 if n_pre is None else n_pre
     if not 0 < pre < n_periods:
@@ -237,7 +230,10 @@ def power_mde(
         Staggered entry (AR(1) model only): number of pre-periods of each entry cohort → its share of the treated
         (e.g. ``{3: 0.5, 5: 0.5}``); ``n_pre`` then only sets the reported ``n_pre``.
     """
-    n_t, n_c = _split(n_units, treated_share)
+    n_t = int(round(n_units * treated_share))
+    if not 0 < n_t < n_units:
+        raise ValueError(f"treated_share={treated_share} leaves an empty arm among {n_units} units")
+    n_c = n_units - n_t
     if model == "equicorrelated":
         from diff_diff import compute_mde
 

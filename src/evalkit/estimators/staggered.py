@@ -146,8 +146,8 @@ class Panel:
         t_min, t_max = periods[0], periods[-1]
         late = c > t_max
         if late.any():
-            notes.append(f"{len(np.unique(codes[late]))} units first treated after {t_max} counted as never treated in the "
-                         "window")
+            notes.append(f"{len(np.unique(codes[late]))} units first treated after {t_max} counted as never treated "
+                         "in the window")
             c[late] = np.nan
         early = c <= t_min + self.anticipation
         if early.any():
