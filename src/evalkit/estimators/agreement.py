@@ -59,6 +59,7 @@ as diff-diff sampling weights (``SurveyDesign(weights=…)``) to every estimator
 
 from __future__ import annotations
 
+import json
 import os
 import time as _time
 from dataclasses import dataclass, field
@@ -417,19 +418,12 @@ def agreement(
     settings = dict(outcome=outcome, unit=unit, time=time, cohort=panel.cohort, weights=weights, cluster=cluster,
                     control_group=control_group, covariates=tuple(covariates), estimators=tuple(estimators))
     if os.environ.get(ENV_TIMINGS):
-        _log_timings(os.environ[ENV_TIMINGS], outcome, fits, n_units, n_obs)
+        lines = [json.dumps({"page": os.environ.get("EVALKIT_PAGE", ""), "outcome": outcome, "estimator": f.name,
+                             "status": "ok" if f.ok else ("skipped" if f.skipped else "failed"),
+                             "seconds": round(f.seconds, 3), "n_units": n_units, "n_obs": n_obs}) for f in fits]
+        with open(os.environ[ENV_TIMINGS], "a", encoding="utf-8") as fh:  # one write: pages side by side do not mix
+            fh.write("\n".join(lines) + "\n")
     return AgreementResult(outcome, tuple(fits), headline, n_units, n_obs, tuple(notes), settings)
-
-
-def _log_timings(path: str, outcome: str, fits: list[EstimatorFit], n_units: int, n_obs: int) -> None:
-    import json
-
-    page = os.environ.get("EVALKIT_PAGE", "")
-    lines = [json.dumps({"page": page, "outcome": outcome, "estimator": f.name,
-                         "status": "ok" if f.ok else ("skipped" if f.skipped else "failed"),
-                         "seconds": round(f.seconds, 3), "n_units": n_units, "n_obs": n_obs}) for f in fits]
-    with open(path, "a", encoding="utf-8") as fh:  # one write per panel: pages running side by side do not interleave
-        fh.write("\n".join(lines) + "\n")
 
 
 __all__ = ["ALL", "COSTLY", "ENV_FULL", "ENV_TIMINGS", "HEADLINE", "MAX_UNITS", "ROBUST", "AgreementResult", "EstimatorFit", "agreement"]

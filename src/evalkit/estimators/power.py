@@ -691,8 +691,7 @@ def power_design(
     analytic = _design_analytic(panel, outcome, unit, time, alpha, power, gamma)
     scale = float(np.sqrt(cs_variance(gamma, periods, {float(g): n for g, n in sizes.items()}, n_c)
                           / cs_variance(gamma, periods, placebo, n_ctrl_placebo)))
-    codes, _ = pd.factorize(never[unit], sort=True)
-    never[unit] = codes
+    never[unit] = pd.factorize(never[unit], sort=True)[0]
     n_per = len(periods)
     y0 = never[outcome].to_numpy(float)
     tvals = never[time].to_numpy()
@@ -817,18 +816,17 @@ def equicorrelated_panel(
 
     Columns follow diff-diff's simulation convention: ``unit, period, treated, post, outcome``.
     """
-    sigma = noise_sd
     rng = np.random.default_rng(seed)
     n_t = int(round(n_units * treatment_fraction))
     treated = np.r_[np.ones(n_t), np.zeros(n_units - n_t)]
-    unit_fx = rng.normal(0, np.sqrt(rho) * sigma, n_units)
+    unit_fx = rng.normal(0, np.sqrt(rho) * noise_sd, n_units)
     period = np.arange(n_periods)
     post = (period >= treatment_period).astype(float)
     y = (
         unit_fx[:, None]
         + 0.3 * period[None, :]
         + treatment_effect * treated[:, None] * post[None, :]
-        + rng.normal(0, np.sqrt(1 - rho) * sigma, (n_units, n_periods))
+        + rng.normal(0, np.sqrt(1 - rho) * noise_sd, (n_units, n_periods))
     )
     return pd.DataFrame(
         {
