@@ -59,6 +59,7 @@ as diff-diff sampling weights (``SurveyDesign(weights=…)``) to every estimator
 
 from __future__ import annotations
 
+import json
 import os
 import time as _time
 from dataclasses import dataclass, field
@@ -70,7 +71,7 @@ import pandas as pd
 from ..disclosure import MIN_CELL
 from .base import Estimate, collect_warnings
 from .did import twfe as _twfe
-from .staggered import FT, Panel, prepare
+from .staggered import FT, Panel, _survey, prepare
 
 #: Results labels (``contracts.ESTIMATORS``) of the wrapped estimators, in display order.
 ROBUST = ("sun_abraham", "imputation_bjs", "two_stage_gardner", "dcdh", "wooldridge_etwfe")
@@ -220,15 +221,6 @@ def _from_diff_diff(name: str, res: Any, n_units: int, n_obs: int) -> Estimate:
     lo, hi = res.overall_conf_int
     return Estimate(name, float(res.overall_att), float(res.overall_se), float(lo), float(hi),
                     float(res.overall_p_value), n_units=n_units, n_obs=n_obs)
-
-
-def _survey(d: pd.DataFrame, weights: str | None):
-    if not weights:
-        return None
-    from diff_diff import SurveyDesign
-
-    d[weights] = d[weights] / d[weights].mean()  # diff-diff's own normalisation, without its notice
-    return SurveyDesign(weights=weights)
 
 
 def _with_trends(cls: str, *options: str) -> Callable[..., Any]:
@@ -395,6 +387,9 @@ def agreement(
               trends=list(trends.columns))
     if max_units == "auto":
         max_units = None if os.environ.get(ENV_FULL, "") == "1" else MAX_UNITS
+    tw = static_twfe  # reused when it was fitted on these very rows with the same specification
+    reuse_twfe = (tw is not None and not len(trends.columns) and not weights and cluster is None
+                  and tw.n_units == n_units and tw.n_obs == n_obs and np.isfinite(tw.estimate))
     fits = []
     for name in estimators:
         if name in COSTLY and max_units is not None and n_units > max_units:
@@ -406,8 +401,8 @@ def agreement(
         with collect_warnings(short=True, unique=True, ignore=_IGNORE) as caught:
             try:
                 if name == "twfe":
-                    est = (static_twfe if _same_twfe(static_twfe, n_units, n_obs, trends, weights, cluster) else
-                           _twfe(d, outcome, unit, time, FT, controls=list(trends.columns), weights=weights))
+                    est = tw if reuse_twfe else _twfe(d, outcome, unit, time, FT, controls=list(trends.columns),
+                                                      weights=weights)
                     est = Estimate(name, est.estimate, est.std_error, est.ci_low, est.ci_high, est.p_value,
                                    n_units=est.n_units, n_obs=est.n_obs)
                 else:
@@ -423,24 +418,12 @@ def agreement(
     settings = dict(outcome=outcome, unit=unit, time=time, cohort=panel.cohort, weights=weights, cluster=cluster,
                     control_group=control_group, covariates=tuple(covariates), estimators=tuple(estimators))
     if os.environ.get(ENV_TIMINGS):
-        _log_timings(os.environ[ENV_TIMINGS], outcome, fits, n_units, n_obs)
+        lines = [json.dumps({"page": os.environ.get("EVALKIT_PAGE", ""), "outcome": outcome, "estimator": f.name,
+                             "status": "ok" if f.ok else ("skipped" if f.skipped else "failed"),
+                             "seconds": round(f.seconds, 3), "n_units": n_units, "n_obs": n_obs}) for f in fits]
+        with open(os.environ[ENV_TIMINGS], "a", encoding="utf-8") as fh:  # one write: pages side by side do not mix
+            fh.write("\n".join(lines) + "\n")
     return AgreementResult(outcome, tuple(fits), headline, n_units, n_obs, tuple(notes), settings)
-
-
-def _same_twfe(fit: Estimate | None, n_units: int, n_obs: int, trends: pd.DataFrame, weights, cluster) -> bool:
-    return (fit is not None and not len(trends.columns) and not weights and cluster is None
-            and fit.n_units == n_units and fit.n_obs == n_obs and np.isfinite(fit.estimate))
-
-
-def _log_timings(path: str, outcome: str, fits: list[EstimatorFit], n_units: int, n_obs: int) -> None:
-    import json
-
-    page = os.environ.get("EVALKIT_PAGE", "")
-    lines = [json.dumps({"page": page, "outcome": outcome, "estimator": f.name,
-                         "status": "ok" if f.ok else ("skipped" if f.skipped else "failed"),
-                         "seconds": round(f.seconds, 3), "n_units": n_units, "n_obs": n_obs}) for f in fits]
-    with open(path, "a", encoding="utf-8") as fh:  # one write per panel: pages running side by side do not interleave
-        fh.write("\n".join(lines) + "\n")
 
 
 __all__ = ["ALL", "COSTLY", "ENV_FULL", "ENV_TIMINGS", "HEADLINE", "MAX_UNITS", "ROBUST", "AgreementResult", "EstimatorFit", "agreement"]

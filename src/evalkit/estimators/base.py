@@ -146,17 +146,14 @@ class Aggregate:
         estimator: str | None = None,
         subgroup_prefix: str = "",
         n_obs: int | None = None,
-        include_overall: bool = False,
         min_units: int = MIN_CELL,
     ) -> list[dict]:
-        """Rows ``<prefix><key>=<value>`` for every table row (plus the overall row if asked).
+        """Rows ``<prefix><key>=<value>`` for every table row (:func:`table_rows`; not the overall estimate).
 
         Rows resting on fewer than ``min_units`` units are left out (statistical disclosure rule).
         """
-        name = estimator or self.overall.estimator
-        rows = self.overall.to_rows(study, outcome, unit, data=data, scale=scale, estimator=name) if include_overall else []
-        return rows + table_rows(self.table, self.key, name, study, outcome, unit, data=data, scale=scale,
-                                 subgroup_prefix=subgroup_prefix, n_obs=n_obs, min_units=min_units)
+        return table_rows(self.table, self.key, estimator or self.overall.estimator, study, outcome, unit, data=data,
+                          scale=scale, subgroup_prefix=subgroup_prefix, n_obs=n_obs, min_units=min_units)
 
 
 def table_rows(table: pd.DataFrame, key: str, estimator: str, study: str, outcome: str, unit: str, *,
@@ -171,17 +168,11 @@ def table_rows(table: pd.DataFrame, key: str, estimator: str, study: str, outcom
         n = None if n is None or (isinstance(n, float) and math.isnan(n)) else int(n)
         if n is not None and n < min_units:
             continue
+        v = getattr(r, key)
+        label = str(int(v)) if isinstance(v, (float, np.floating)) and float(v).is_integer() else str(v)  # 2006.0
         est = Estimate(estimator, r.estimate, r.std_error, r.ci_low, r.ci_high, r.p_value, n, n_obs)
-        rows += est.to_rows(study, outcome, unit, subgroup=f"{subgroup_prefix}{key}={_label(getattr(r, key))}",
-                            data=data, scale=scale)
+        rows += est.to_rows(study, outcome, unit, subgroup=f"{subgroup_prefix}{key}={label}", data=data, scale=scale)
     return rows
-
-
-def _label(v: Any) -> str:
-    """``2006.0`` → ``"2006"``; other values unchanged."""
-    if isinstance(v, (float, np.floating)) and float(v).is_integer():
-        return str(int(v))
-    return str(v)
 
 
 def clean_cohort(s: pd.Series) -> pd.Series:
@@ -209,14 +200,6 @@ class CaughtWarnings(list):
     records: list
 
 
-def _message(w: warnings.WarningMessage, short: bool) -> str:
-    text = str(w.message)
-    if not short:
-        return text
-    first = text.splitlines()[0][:200] if text else ""
-    return f"{w.category.__name__}: {first}"
-
-
 @contextmanager
 def collect_warnings(*, short: bool = False, unique: bool = False,
                      ignore: Sequence[str] = ()) -> Iterator[CaughtWarnings]:
@@ -242,7 +225,8 @@ def collect_warnings(*, short: bool = False, unique: bool = False,
             for w in rec:
                 if any(p.search(str(w.message)) for p in pats):
                     continue
-                msg = _message(w, short)
+                text = str(w.message)
+                msg = f"{w.category.__name__}: {text.splitlines()[0][:200] if text else ''}" if short else text
                 if unique and msg in out:
                     continue
                 out.append(msg)

@@ -160,11 +160,8 @@ def did_2x2(
     means.loc["difference"] = means.loc["treated"] - means.loc["control"]
     n = cell[unit].nunique().unstack("_P").reindex(index=[1.0, 0.0], columns=[0.0, 1.0])
     counts = pd.DataFrame(n.to_numpy(), index=["treated", "control"], columns=["pre", "post"])
-    lo, hi = normal_ci(est, se)
-    return DiD2x2Result(
-        "did_2x2", est, se, lo, hi, normal_p(est, se), n_units=int(d[unit].nunique()), n_obs=len(d),
-        means=means, counts=counts, raw=res,
-    )
+    return DiD2x2Result.from_se("did_2x2", est, se, n_units=int(d[unit].nunique()), n_obs=len(d), means=means,
+                                counts=counts, raw=res)
 
 
 def twfe(
@@ -313,10 +310,6 @@ class EventStudy:
                           subgroup_prefix=subgroup_prefix, n_obs=self.n_obs, min_units=min_units)
 
 
-def _dummy_name(e: int) -> str:
-    return f"e_m{-e}" if e < 0 else f"e_p{e}"
-
-
 def twfe_event_study(
     df: pd.DataFrame,
     outcome: str,
@@ -364,7 +357,7 @@ def twfe_event_study(
     times = sorted(int(x) for x in e.dropna().unique() if int(x) != reference)
     if not times:
         raise ValueError("twfe_event_study: no treated unit observed at an event time other than the reference")
-    names = [_dummy_name(k) for k in times]
+    names = [f"e_m{-k}" if k < 0 else f"e_p{k}" for k in times]
     for k, name in zip(times, names):
         d[name] = (e == k).astype(float)
     res, cov, n_clusters = _fe_fit(d, outcome, unit, time, names, fit_options, drop_absorbed=True)

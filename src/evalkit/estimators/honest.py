@@ -55,7 +55,7 @@ from scipy import optimize, special
 
 from .base import Estimate
 from .did import EventStudy
-from .staggered import CSResult, callaway_santanna
+from .staggered import CSResult
 
 #: Candidate supports above which the vertex enumeration gives way to linear programmes.
 MAX_VERTICES = 200_000
@@ -99,8 +99,7 @@ class HonestResult:
     def to_rows(self, study: str, outcome: str, unit: str, data: str | None = None, scale: float = 1.0,
                 n_units: int | None = None, n_obs: int | None = None) -> list[dict]:
         """One row per M: estimate = the original estimate, CI = the robust CI (subgroup ``mbar=M`` or ``m=M``)."""
-        key = "mbar" if self.method == "relative_magnitude" else "m"
-        est = "honest_did_rm" if self.method == "relative_magnitude" else "honest_did_sd"
+        key, est = ("mbar", "honest_did_rm") if self.method == "relative_magnitude" else ("m", "honest_did_sd")
         rows = []
         for r in self.grid.itertuples(index=False):
             e = Estimate(est, self.estimate, self.std_error, r.ci_low, r.ci_high, n_units=n_units, n_obs=n_obs)
@@ -109,15 +108,6 @@ class HonestResult:
 
 
 # --- restrictions -------------------------------------------------------------------------------------------------
-
-
-def _first_differences(n_pre: int, n_post: int) -> np.ndarray:
-    """Rows δ_{r+1} − δ_r over (δ_{-n_pre}, …, δ_{-1}, δ_0, δ_1, …, δ_{n_post}); column n_pre is δ_0 = 0."""
-    n = n_pre + n_post
-    D = np.zeros((n, n + 1))
-    for r in range(n):
-        D[r, r], D[r, r + 1] = -1.0, 1.0
-    return D
 
 
 def rm_polyhedron(n_pre: int, n_post: int, mbar: float, s: int, positive: bool) -> np.ndarray:
@@ -129,7 +119,8 @@ def rm_polyhedron(n_pre: int, n_post: int, mbar: float, s: int, positive: bool) 
     """
     if not -(n_pre - 1) <= s <= 0:
         raise ValueError(f"s must lie in [-(n_pre-1), 0], got {s}")
-    D = _first_differences(n_pre, n_post)
+    n = n_pre + n_post  # D: rows δ_{r+1} − δ_r over (δ_{-n_pre}, …, δ_0, …, δ_{n_post}); column n_pre is δ_0 = 0
+    D = np.eye(n, n + 1, 1) - np.eye(n, n + 1)
     ref = D[n_pre - 1 + s] * (1.0 if positive else -1.0)
     bound = np.outer(np.r_[np.ones(n_pre), np.full(n_post, float(mbar))], ref)
     A = np.vstack([D - bound, -D - bound])
@@ -401,9 +392,9 @@ def _bisect(test: _MomentTest, rejected: float, accepted: float, tol: float, poi
     while abs(accepted - rejected) > tol:
         grid = np.linspace(accepted, rejected, points)
         acc = test.accept(grid)
-        k = int(np.argmin(acc)) if not acc.all() else points - 1  # first rejected point from the accepted end
         if acc.all():
             return float(rejected)
+        k = int(np.argmin(acc))  # first rejected point from the accepted end
         accepted, rejected = grid[k - 1], grid[k]
     return float(accepted)
 
@@ -604,26 +595,11 @@ def event_study_inputs(cs: CSResult, min_e: int | None = None, max_e: int | None
     ref = -1 - int(cs.settings.get("anticipation", 0) or 0)
     gt = cs.influence()
     e_all = np.round(gt.t - gt.g).astype(int)
-    times = sorted(e for e in set(e_all.tolist()) if e != ref)
-    if min_e is not None:
-        times = [e for e in times if e >= min_e]
-    if max_e is not None:
-        times = [e for e in times if e <= max_e]
+    times = sorted(e for e in set(e_all.tolist())
+                   if e != ref and (min_e is None or e >= min_e) and (max_e is None or e <= max_e))
     fits = [gt.weighted(np.flatnonzero(e_all == e)) for e in times]
     sigma = gt.covariance(np.column_stack([psi for _, psi in fits]))  # Σ_c S_c S'_c: cluster-robust if clustered
     return np.array([value for value, _ in fits]), sigma, [e for e in times if e < ref], [e for e in times if e > ref]
-
-
-def _event_study_arrays(es: EventStudy, min_e: int | None, max_e: int | None
-                        ) -> tuple[np.ndarray, np.ndarray, list[int], list[int]]:
-    """``(betahat, sigma, pre_times, post_times)`` of a TWFE event study (its ``vcov``), in a window."""
-    if es.vcov is None:
-        raise ValueError("honest_did: this event study carries no covariance matrix (vcov)")
-    times = [int(e) for e in es.vcov.index if (min_e is None or e >= min_e) and (max_e is None or e <= max_e)]
-    tab = es.coefficients.set_index("event_time")
-    beta = tab.loc[times, "estimate"].to_numpy(dtype=float)
-    sigma = es.vcov.loc[times, times].to_numpy(dtype=float)
-    return beta, sigma, [e for e in times if e < es.reference], [e for e in times if e > es.reference]
 
 
 def honest_did(
@@ -664,22 +640,21 @@ def honest_did(
     if isinstance(cs, EventStudy):
         if cs.reference != -1:
             raise ValueError("honest_did: the event study's reference period must be -1 (the period before treatment)")
-        beta, sigma, pre, post = _event_study_arrays(cs, min_e, max_e)
-        return _honest_from_arrays(beta, sigma, pre, post, e, method, mbar, alpha, notes, kw)
-    if cs.settings["base_period"] != "universal":
-        if cs._panel is None:
-            raise ValueError("honest_did needs a fit with base_period='universal'")
-        s = {k: v for k, v in cs.settings.items() if k not in ("outcome", "unit", "time")}
-        s["base_period"] = "universal"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cs = callaway_santanna(cs._panel, cs.settings["outcome"], **s)
-        notes.append("refitted with base_period='universal' (a common reference period, as HonestDiD requires)")
-    beta, sigma, pre, post = event_study_inputs(cs, min_e, max_e)
-    return _honest_from_arrays(beta, sigma, pre, post, e, method, mbar, alpha, notes, kw)
-
-
-def _honest_from_arrays(beta, sigma, pre, post, e, method, mbar, alpha, notes, kw) -> HonestResult:
+        if cs.vcov is None:
+            raise ValueError("honest_did: this event study carries no covariance matrix (vcov)")
+        times = [int(e) for e in cs.vcov.index if (min_e is None or e >= min_e) and (max_e is None or e <= max_e)]
+        beta = cs.coefficients.set_index("event_time").loc[times, "estimate"].to_numpy(dtype=float)
+        sigma = cs.vcov.loc[times, times].to_numpy(dtype=float)
+        pre, post = [e for e in times if e < cs.reference], [e for e in times if e > cs.reference]
+    else:
+        if cs.settings["base_period"] != "universal":
+            if cs._panel is None:
+                raise ValueError("honest_did needs a fit with base_period='universal'")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cs = cs.refit(base_period="universal")
+            notes.append("refitted with base_period='universal' (a common reference period, as HonestDiD requires)")
+        beta, sigma, pre, post = event_study_inputs(cs, min_e, max_e)
     if not pre or not post:
         raise ValueError(f"honest_did: needs pre- and post-treatment event times in the window (pre {pre}, post {post})")
     if np.any(np.diff(pre) != 1) or np.any(np.diff(post) != 1) or post[0] - pre[-1] != 2:

@@ -56,10 +56,6 @@ def covariance(psi: pd.DataFrame) -> np.ndarray:
     return a.T @ a
 
 
-def _se(psi: pd.Series) -> float:
-    return float(np.sqrt(np.sum(np.square(psi.to_numpy(float)))))
-
-
 def ratio(num: float, psi_num: pd.Series, den: float, psi_den: pd.Series, scale: float = 1.0
           ) -> tuple[float, pd.Series]:
     """θ = scale · num / den and its influence function scale · (ψ_num − (num / den) ψ_den) / den (delta method)."""
@@ -77,7 +73,7 @@ def difference(a: float, psi_a: pd.Series, b: float, psi_b: pd.Series) -> tuple[
 
 def estimate(value: float, psi: pd.Series, estimator: str, **kw) -> Estimate:
     """An :class:`Estimate` (normal CI and p-value) whose SE is √Σ_c ψ_c²."""
-    return Estimate.from_se(estimator, value, _se(psi), **kw)
+    return Estimate.from_se(estimator, value, float(np.sqrt(np.sum(np.square(psi.to_numpy(float))))), **kw)
 
 
 @dataclass(frozen=True)

@@ -118,29 +118,33 @@ def match_ps(
         treated units a control serves.
     """
     d = df_baseline.dropna(subset=[treated, *covariates])
-    ps = propensity_score(d, treated, covariates).clip(1e-12, 1 - 1e-12)
-    lg = np.log(ps / (1 - ps)).to_numpy()
+    ps, is_t, pairs, w = _match_on_logit(d, treated, covariates, caliper, ratio, np.random.default_rng(seed), replace)
+    notes = []
+    if len(pairs) < is_t.sum():
+        notes.append(f"{int(is_t.sum()) - len(pairs)} treated units without a control within the caliper were dropped")
+    weights = pd.Series(0.0, index=df_baseline.index, name="weight")
+    weights.loc[d.index] = w
+    matched = pd.DataFrame(
+        {"unit": _ids(d, unit).to_numpy(), "treated": is_t.astype(int), "weight": w, "pscore": ps}
+    )[w > 0].reset_index(drop=True)
+    return MatchResult("propensity_score", weights, matched, int(is_t.sum()), len(pairs), int((~is_t).sum()),
+                       int(np.sum(w[~is_t] > 0)), notes)
+
+
+def _match_on_logit(d: pd.DataFrame, treated: str, covariates: Sequence[str], caliper: float | None, ratio: int,
+                    rng: np.random.Generator, replace: bool) -> tuple[np.ndarray, np.ndarray, list, np.ndarray]:
+    """Propensity score of each row of ``d``, treated flags, the pairs of :func:`_nearest` on the logit of the score
+    within ``caliper`` SDs of it, and the weights (1 for matched treated, each one's controls sharing a weight of 1)."""
+    ps = propensity_score(d, treated, covariates).clip(1e-12, 1 - 1e-12).to_numpy()
+    lg = np.log(ps / (1 - ps))
     is_t = d[treated].astype(bool).to_numpy()
     width = np.inf if caliper is None else caliper * lg.std(ddof=1)
-    pairs = _nearest(lg, is_t, width, ratio, np.random.default_rng(seed), replace)
+    pairs = _nearest(lg, is_t, width, ratio, rng, replace)
     w = np.zeros(len(d))
     for i, best in pairs:
         w[i] = 1.0
         w[best] += 1.0 / len(best)
-    n_t_matched = len(pairs)
-    t_idx = np.flatnonzero(is_t)
-    notes = []
-    if n_t_matched < len(t_idx):
-        notes.append(f"{len(t_idx) - n_t_matched} treated units without a control within the caliper were dropped")
-    weights = pd.Series(0.0, index=df_baseline.index, name="weight")
-    weights.loc[d.index] = w
-    matched = pd.DataFrame(
-        {"unit": _ids(d, unit).to_numpy(), "treated": is_t.astype(int), "weight": w, "pscore": ps.to_numpy()}
-    )[w > 0].reset_index(drop=True)
-    return MatchResult(
-        "propensity_score", weights, matched, int(is_t.sum()), n_t_matched, int((~is_t).sum()),
-        int(np.sum(w[~is_t] > 0)), notes,
-    )
+    return ps, is_t, pairs, w
 
 
 def _nearest(lg: np.ndarray, is_t: np.ndarray, width: float, ratio: int, rng: np.random.Generator,
@@ -380,17 +384,10 @@ def match_by_cohort(
             notes.append(f"cohort {int(g)}: no treated unit or no eligible control, not matched")
             continue
         eligible_all |= set(frame.index[frame["_treated"] == 0])
-        ps = propensity_score(frame, "_treated", covariates).clip(1e-12, 1 - 1e-12).to_numpy()
-        lg = np.log(ps / (1 - ps))
-        tr = frame["_treated"].astype(bool).to_numpy()
-        width = np.inf if caliper is None else caliper * lg.std(ddof=1)
-        pairs = _nearest(lg, tr, width, ratio, rng, replace=False)
-        w = np.zeros(len(frame))
+        ps, tr, pairs, w = _match_on_logit(frame, "_treated", covariates, caliper, ratio, rng, replace=False)
         fid = frame.index.to_numpy()
         for i, best in pairs:
             sid = f"{int(g)}:{fid[i]}"
-            w[i] = 1.0
-            w[best] += 1.0 / len(best)
             for j in best:
                 recs.append((sid, g, b, fid[i], fid[j], unit_cohort.get(fid[j], np.nan), ps[i], ps[j]))
                 used.add(fid[j])

@@ -177,13 +177,6 @@ class PowerResult:
         ]
 
 
-def _split(n_units: int, treated_share: float) -> tuple[int, int]:
-    n_t = int(round(n_units * treated_share))
-    if not 0 < n_t < n_units:
-        raise ValueError(f"treated_share={treated_share} leaves an empty arm among {n_units} units")
-    return n_t, n_units - n_t
-
-
 def _periods(n_periods: int, n_pre: int | None) -> tuple[int, int]:
     pre = n_periods // 2 if n_pre is None else n_pre
     if not 0 < pre < n_periods:
@@ -237,7 +230,10 @@ def power_mde(
         Staggered entry (AR(1) model only): number of pre-periods of each entry cohort → its share of the treated
         (e.g. ``{3: 0.5, 5: 0.5}``); ``n_pre`` then only sets the reported ``n_pre``.
     """
-    n_t, n_c = _split(n_units, treated_share)
+    n_t = int(round(n_units * treated_share))
+    if not 0 < n_t < n_units:
+        raise ValueError(f"treated_share={treated_share} leaves an empty arm among {n_units} units")
+    n_c = n_units - n_t
     if model == "equicorrelated":
         from diff_diff import compute_mde
 
@@ -695,8 +691,7 @@ def power_design(
     analytic = _design_analytic(panel, outcome, unit, time, alpha, power, gamma)
     scale = float(np.sqrt(cs_variance(gamma, periods, {float(g): n for g, n in sizes.items()}, n_c)
                           / cs_variance(gamma, periods, placebo, n_ctrl_placebo)))
-    codes, _ = pd.factorize(never[unit], sort=True)
-    never[unit] = codes
+    never[unit] = pd.factorize(never[unit], sort=True)[0]
     n_per = len(periods)
     y0 = never[outcome].to_numpy(float)
     tvals = never[time].to_numpy()
@@ -821,18 +816,17 @@ def equicorrelated_panel(
 
     Columns follow diff-diff's simulation convention: ``unit, period, treated, post, outcome``.
     """
-    sigma = noise_sd
     rng = np.random.default_rng(seed)
     n_t = int(round(n_units * treatment_fraction))
     treated = np.r_[np.ones(n_t), np.zeros(n_units - n_t)]
-    unit_fx = rng.normal(0, np.sqrt(rho) * sigma, n_units)
+    unit_fx = rng.normal(0, np.sqrt(rho) * noise_sd, n_units)
     period = np.arange(n_periods)
     post = (period >= treatment_period).astype(float)
     y = (
         unit_fx[:, None]
         + 0.3 * period[None, :]
         + treatment_effect * treated[:, None] * post[None, :]
-        + rng.normal(0, np.sqrt(1 - rho) * sigma, (n_units, n_periods))
+        + rng.normal(0, np.sqrt(1 - rho) * noise_sd, (n_units, n_periods))
     )
     return pd.DataFrame(
         {

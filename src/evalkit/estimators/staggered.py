@@ -61,10 +61,6 @@ def _sorted_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(uniques)
 
 
-def _nunique(codes: np.ndarray) -> int:
-    return int(len(np.unique(codes))) if len(codes) else 0
-
-
 class Panel:
     """A long panel checked and integer-coded once, for several Callaway–Sant'Anna fits on the same sample.
 
@@ -150,12 +146,12 @@ class Panel:
         t_min, t_max = periods[0], periods[-1]
         late = c > t_max
         if late.any():
-            notes.append(f"{_nunique(codes[late])} units first treated after {t_max} counted as never treated in the "
-                         "window")
+            notes.append(f"{len(np.unique(codes[late]))} units first treated after {t_max} counted as never treated "
+                         "in the window")
             c[late] = np.nan
         early = c <= t_min + self.anticipation
         if early.any():
-            notes.append(f"{_nunique(codes[early])} units treated from the first period (no pre-period) dropped")
+            notes.append(f"{len(np.unique(codes[early]))} units treated from the first period (no pre-period) dropped")
             rows, t, codes, c = rows[~early], t[~early], codes[~early], c[~early]
         # sort by unit and time once; then per-unit counts are block lengths
         if t.dtype.kind in "iu" and t_max - t_min < 4 * len(periods):  # integer periods: offsets, no search
@@ -617,16 +613,14 @@ class CSResult:
         units (disclosure rule) or outside ``[min_e, max_e]`` are left out of the table and of the band.
         """
         fit = self if self.settings["base_period"] == base_period else self.refit(base_period=base_period)
-        tab = fit.dynamic.table.copy()
-        keep = tab["n_units"] >= min_units
+        gt = fit.influence()
+        tab = fit.dynamic.table
+        keep = (tab["n_units"] >= min_units) & tab["event_time"].isin(gt.t - gt.g)  # event times with ATT(g,t) cells
         if min_e is not None:
             keep &= tab["event_time"] >= min_e
         if max_e is not None:
             keep &= tab["event_time"] <= max_e
         tab = tab[keep].reset_index(drop=True)
-        gt = fit.influence()
-        has = [bool((gt.t - gt.g == e).any()) for e in tab["event_time"]]
-        tab = tab[has].reset_index(drop=True)
         if len(tab):
             psi = np.column_stack([gt.event(e)[1] for e in tab["event_time"]])
             crit = sup_t_critical(psi, tab["std_error"].to_numpy(float), alpha=alpha, draws=draws, seed=seed,
@@ -665,7 +659,7 @@ class CSResult:
         if kind != "event_time":
             raise ValueError(f"pretest: kind must be 'att_gt' or 'event_time', not {kind!r}")
         tab = self.dynamic.table
-        es = self._event_study()
+        es = self._es
         idx = [int(e) for e in np.asarray(es.vcov_index)] if getattr(es, "vcov_index", None) is not None else []
         pre = [int(e) for e, n in zip(tab["event_time"], tab["n_units"]) if e < 0 and n >= min_units and int(e) in idx]
         if not pre:
@@ -679,11 +673,6 @@ class CSResult:
             v = gt.covariance(np.column_stack([gt.event(e)[1] for e in pre]))
         return _wald(b, v)
 
-    def _event_study(self) -> Any:
-        if self._es is None:
-            self._es = self.raw.aggregate("event_study")
-        return self._es
-
     @property
     def n_treated(self) -> int:
         """Number of ever-treated units in the estimation sample."""
@@ -691,12 +680,7 @@ class CSResult:
 
     def aggregates(self) -> dict[str, Estimate]:
         """The four overall ATTs by name: simple, dynamic, group, calendar."""
-        return {
-            "simple": self.simple,
-            "dynamic": self.dynamic.overall,
-            "group": self.group.overall,
-            "calendar": self.calendar.overall,
-        }
+        return {"simple": self.simple, **{k: getattr(self, k).overall for k in ("dynamic", "group", "calendar")}}
 
     def summary(self) -> pd.DataFrame:
         """One row per overall aggregation, plus the pre-test p-value as a column."""
@@ -898,14 +882,8 @@ def _fit(panel: Panel, outcome: str, s: dict) -> CSResult:
         n_bootstrap=bootstrap, seed=seed if bootstrap else None, base_period=s["base_period"], cband=bool(bootstrap),
         pscore_trim=s["pscore_trim"],
     )
-    survey = None
-    if weights:
-        from diff_diff import SurveyDesign
-
-        d[weights] = d[weights] / d[weights].mean()  # diff-diff's normalisation, without its warning
-        survey = SurveyDesign(weights=weights)
     raw = est.fit(d, outcome=outcome, unit=unit, time=time, first_treat=FT, covariates=s["covariates"] or None,
-                  survey_design=survey)
+                  survey_design=_survey(d, weights))
     codes = d[unit].to_numpy()
     first = np.r_[True, codes[1:] != codes[:-1]]
     n_units, n_obs = int(first.sum()), len(d)
@@ -921,7 +899,7 @@ def _fit(panel: Panel, outcome: str, s: dict) -> CSResult:
     common = dict(bootstrap=bootstrap, seed=seed, n_units=n_units, n_obs=n_obs)
     simple_row = raw.aggregate("simple").to_dataframe().iloc[0]
     if cl is None and anticipation == 0:
-        simple = _from_agg(simple_row, n_units=n_units, n_obs=n_obs)
+        simple = Estimate(CS, *(float(simple_row[k]) for k in _DD_COLUMNS), n_units=n_units, n_obs=n_obs)
     else:  # R aggte: post-treatment cells are t >= g whatever the anticipation (diff-diff: t >= g - anticipation)
         value, psi = gt.weighted(np.flatnonzero(gt.t >= gt.g))
         value = float(simple_row["att"]) if anticipation == 0 else value  # the same number, diff-diff's rounding
@@ -941,9 +919,15 @@ def _fit(panel: Panel, outcome: str, s: dict) -> CSResult:
     )  # the influence matrix is not kept (influence() rebuilds it): tens of MB per fit at national size
 
 
-def _from_agg(row: pd.Series, **kw: Any) -> Estimate:
-    return Estimate(CS, float(row["att"]), float(row["se"]), float(row["conf_int_lower"]),
-                    float(row["conf_int_upper"]), float(row["p_value"]), **kw)
+def _survey(d: pd.DataFrame, weights: str | None) -> Any:
+    """diff-diff's ``SurveyDesign`` of the unit weights ``weights`` (None without), normalised in ``d`` to mean 1 as
+    diff-diff would, without its notice."""
+    if not weights:
+        return None
+    from diff_diff import SurveyDesign
+
+    d[weights] = d[weights] / d[weights].mean()
+    return SurveyDesign(weights=weights)
 
 
 def _reinfer(table: pd.DataFrame, psis: dict, gt: GroupTimeInfluence, bootstrap: int, seed: int | None) -> None:
@@ -1038,20 +1022,17 @@ def _calendar(gt: GroupTimeInfluence, sizes: pd.Series, anticipation: int, boots
     return Aggregate("year", overall, table)
 
 
+#: diff-diff's aggregation columns → evalkit's, in Estimate's order.
+_DD_COLUMNS = {"att": "estimate", "se": "std_error", "conf_int_lower": "ci_low", "conf_int_upper": "ci_high",
+               "p_value": "p_value"}
+
+
 def _tidy_agg(tab: pd.DataFrame, key: str) -> pd.DataFrame:
-    out = pd.DataFrame(
-        {
-            key: tab["label"].to_numpy(),
-            "estimate": tab["att"].to_numpy(float),
-            "std_error": tab["se"].to_numpy(float),
-            "ci_low": tab["conf_int_lower"].to_numpy(float),
-            "ci_high": tab["conf_int_upper"].to_numpy(float),
-            "p_value": tab["p_value"].to_numpy(float),
-        }
-    )
+    out = pd.DataFrame({key: tab["label"].to_numpy(),
+                        **{new: tab[old].to_numpy(float) for old, new in _DD_COLUMNS.items()}})
     if key == "cohort":
         out[key] = out[key].astype(float).astype(int)
-    return out.reset_index(drop=True)
+    return out
 
 
 def _pre_mean(panel: pd.DataFrame, outcome: str, time: str, anticipation: int, weights: str | None = None,
