@@ -704,8 +704,9 @@ def _harmonise(study: str, t: pd.DataFrame) -> pd.DataFrame:
                 else f" — {pub_src}" if pub_src not in ("", "source") else "")
     out["Publié (source)"] = t[pub].astype(str) + with_src
     out["Reproduit (données du livre)"] = t[rep].astype(str)
-    out["Lecture"] = (t[lec].astype(str) if lec is not None else
-                      "effet introduit dans les données synthétiques : " + t[sim].astype(str) if sim is not None else "")
+    out["Lecture"] = (t[lec].astype(str) if lec is not None
+                      else "effet introduit dans les données synthétiques : " + t[sim].astype(str) if sim is not None
+                      else "")
     return out[_PUB_COLUMNS]
 
 
