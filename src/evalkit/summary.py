@@ -6,7 +6,7 @@ The summary pages never compute an analysis: each study chapter computes once an
 data kind, seed, file SHA-256; :func:`evalkit.results.data_fingerprint`). jupyter-book executes the notebooks in
 sorted docname order and every summary page sorts after every study chapter (:data:`evalkit.registry.SUMMARY_PAGES`,
 checked by the tests), so in a build the rows are there. When they are not — a chapter that did not run or failed,
-rows recorded on other data — :func:`status` says so and the pages print it (:func:`show_extras`) instead of computing:
+rows recorded on other data — :func:`status` says so and the pages print it (:func:`show_status`) instead of computing:
 the numbers on the summary pages are always those of ``estimates.csv``.
 """
 
