@@ -71,8 +71,8 @@ class Study:
     time: str
     cohort: str
     schema: pa.DataFrameSchema
-    row_desc: str
-    extra_checks: tuple[Callable[[pd.DataFrame], list[tuple[str, pd.Series, str]]], ...] = field(default=())
+    #: panel rules beyond the schema: each returns its problems as (column, offending values, what, how to fix)
+    extra_checks: tuple[Callable[[pd.DataFrame], list[tuple[str, pd.Series, str, str]]], ...] = field(default=())
 
     @property
     def columns(self) -> list[str]:
@@ -158,7 +158,7 @@ def _constant_within(unit: str, col: str, fix: str):
         n = len(bad_units)
         return [(col, rows[unit].astype(str),
                  f"appartenant à {n} valeur{'s' if n > 1 else ''} de {unit} dont {col} change d'une ligne à "
-                 f"l'autre; {fix}")]
+                 f"l'autre", fix)]
     return check
 
 
@@ -167,11 +167,11 @@ def _option_needs_year(df: pd.DataFrame):
     opt, yr = df["am_option"].notna(), df["am_year"].notna()
     if (opt & ~yr).any():
         out.append(("am_option", df.loc[opt & ~yr, "am_option"],
-                    "où am_option est renseignée alors que am_year est vide; donner l'année de début du contrat "
+                    "où am_option est renseignée alors que am_year est vide", "donner l'année de début du contrat "
                     "dans am_year, ou laisser am_option vide pour les médecins qui n'ont jamais signé"))
     if (yr & ~opt).any():
         out.append(("am_year", df.loc[yr & ~opt, "am_year"],
-                    "où am_year est renseignée alors que am_option est vide; donner l'option du contrat "
+                    "où am_year est renseignée alors que am_option est vide", "donner l'option du contrat "
                     "(third, half ou full)"))
     return out
 
@@ -180,23 +180,20 @@ def _followed_needs_asalee(df: pd.DataFrame):
     bad = (df["nurse_followed"] == 1) & (df["asalee_year"].isna() | (df["year"] < df["asalee_year"]))
     if bad.any():
         return [("nurse_followed", df.loc[bad, "nurse_followed"],
-                 "où nurse_followed vaut 1 alors que le médecin n'est pas (encore) dans Asalée cette année-là; le suivi "
-                 "infirmier ne peut commencer qu'à partir de l'année asalee_year du médecin")]
+                 "où nurse_followed vaut 1 alors que le médecin n'est pas (encore) dans Asalée cette année-là",
+                 "le suivi infirmier ne peut commencer qu'à partir de l'année asalee_year du médecin")]
     return []
 
 
 _CONTRACTS: dict[str, Study] = {  # one per registered study (evalkit.registry)
     "msp": Study("msp", registry.get("msp").title, "gp_id", "year", "msp_year", MSP_SCHEMA,
-                 "one row per GP × year",
                  (_constant_within("gp_id", "msp_year", "donner à chaque médecin une seule année d'entrée en MSP (vide "
                                                      "si jamais)"),)),
     "asalee": Study("asalee", registry.get("asalee").title, "patient_id", "year", "asalee_year", ASALEE_SCHEMA,
-                    "one row per diabetic patient × year",
                     (_constant_within("gp_id", "asalee_year", "donner à chaque médecin une seule année d'entrée dans Asalée"),
                      _followed_needs_asalee)),
     "assistants": Study("assistants", registry.get("assistants").title, "gp_id", "year", "am_year",
                         ASSISTANTS_SCHEMA,
-                        "one row per GP × year",
                         (_constant_within("gp_id", "am_year", "donner à chaque médecin une seule année de début de contrat"),
                          _constant_within("gp_id", "am_option",
                                           "garder l'option du premier contrat sur toute la période"),
@@ -234,7 +231,6 @@ ESTIMATORS = (
     # the estimator agreement panel (evalkit.estimators.agreement): the same overall ATT by other robust estimators
     "sun_abraham", "imputation_bjs", "two_stage_gardner", "dcdh", "wooldridge_etwfe",
 )
-_SUPPRESSED = "[suppressed<11]"
 
 RESULTS_SCHEMA = pa.DataFrameSchema(
     {
@@ -295,9 +291,6 @@ RULES_FR: dict[str, str] = {
     "must be third, half or full": "third, half ou full",
 }
 
-#: What one row of each file is, in French (from the study registry).
-ROW_FR: dict[str, str] = {s.name: s.row_fr for s in registry.STUDIES}
-
 #: Cell values read as empty (R's NA, NaN, Stata's « . », Excel's #N/A…), compared in lower case after stripping.
 NA_TOKENS = frozenset({"na", "nan", "n/a", "#n/a", "null", "none", ".", "<na>"})
 _NA_SHOWN = "NA, NaN, « . »"
@@ -343,7 +336,7 @@ def validate(df: pd.DataFrame, study: str, file: str = "<data>", balance: str = 
                     "l'en-tête (noms de colonnes), avec le même séparateur que les données")
         problems.append(f"{file} : colonne{'s' if len(missing) > 1 else ''} manquante{'s' if len(missing) > 1 else ''} "
                         f"{', '.join(map(repr, missing))}{hint}. {FIX} le fichier {study} doit avoir exactement les "
-                        f"colonnes {', '.join(expected)} (une ligne par {ROW_FR.get(study, st.row_desc)}) ; voir le "
+                        f"colonnes {', '.join(expected)} (une ligne par {registry.get(study).row_fr}) ; voir le "
                         "dictionnaire des données dans le « Guide de l'évaluateur »")
     for c in unnamed:
         k = int(_UNNAMED.match(c).group(1))
@@ -392,20 +385,17 @@ def validate(df: pd.DataFrame, study: str, file: str = "<data>", balance: str = 
         ex = out.loc[dup, key].astype(str).agg(" ".join, axis=1)
         problems.append(_problem(file, f"{st.unit}, {st.time}", int(dup.sum()), ex,
                                  f"qui partagent une paire ({st.unit}, {st.time}) avec une autre ligne",
-                                 f"garder une ligne par {ROW_FR.get(study, st.row_desc)} ; agréger ou supprimer les "
+                                 f"garder une ligne par {registry.get(study).row_fr} ; agréger ou supprimer les "
                                  "doublons"))
     for chk in st.extra_checks:
-        for col, vals, msg in chk(out):
-            problems.append(_problem(file, col, len(vals), vals, msg.split("; ")[0],
-                                     msg.split("; ", 1)[1] if "; " in msg else ""))
+        problems += [_problem(file, col, len(vals), vals, what, fix) for col, vals, what, fix in chk(out)]
     if problems:
         raise DataError("\n".join(problems), file=file)
     return _balance(out, st, file, balance)
 
 
 def _is_numeric_dtype(col) -> bool:
-    dtype = str(col.dtype)
-    return dtype.startswith("Int") or dtype.startswith("float") or dtype.startswith("int")
+    return str(col.dtype).startswith(("Int", "float", "int"))
 
 
 def _clean_text(col: pd.Series, keep_arrow: bool = False) -> pd.Series:
@@ -612,10 +602,6 @@ WINDOW_FR: dict[str, dict[str, str]] = {
 _WITH_COHORT: dict[str, tuple[str, ...]] = {"assistants": ("am_option",)}
 
 
-def _treated_unit(st: Study, df: pd.DataFrame) -> str:
-    return "gp_id" if "gp_id" in df.columns else st.unit
-
-
 def out_of_window(df: pd.DataFrame, study: str, file: str | None = None) -> pd.DataFrame:
     """The one rule for first treated years outside the observed years, applied by :func:`evalkit.io.load`.
 
@@ -633,7 +619,7 @@ def out_of_window(df: pd.DataFrame, study: str, file: str | None = None) -> pd.D
     st = STUDIES[study]
     file = file or f"{study}.csv"
     cohort, time = st.cohort, st.time
-    gp = _treated_unit(st, df)
+    gp = "gp_id" if "gp_id" in df.columns else st.unit
     if len(df) == 0:
         return df
     years = pd.to_numeric(df[time], errors="coerce")

@@ -29,25 +29,36 @@ def suppress(
     (means, rates): in a row where any count is small they are blanked too (``mark``), since a mean over 3 GPs is as
     disclosive as the count. The returned columns are of object dtype where something was suppressed.
     """
-    out = table.copy()
-    count_columns = list(count_columns)
-    dependent_columns = list(dependent_columns)
-    missing = [c for c in count_columns + dependent_columns if c not in out.columns]
+    count_columns, dependent_columns = _columns(table, "suppress", count_columns, dependent_columns)
+    return _mark(table, {c: (pd.to_numeric(table[c], errors="coerce") < MIN_CELL).fillna(False).to_numpy()
+                         for c in count_columns}, dependent_columns, mark)
+
+
+def _columns(table: pd.DataFrame, who: str, *columns: Iterable[str]) -> list[list[str]]:
+    """The column lists, as lists; ``KeyError`` naming those not in ``table``."""
+    columns = [list(c) for c in columns]
+    missing = [c for cols in columns for c in cols if c not in table.columns]
     if missing:
-        raise KeyError(f"suppress: columns not in table: {missing}")
-    small_row = np.zeros(len(out), dtype=bool)
-    for c in count_columns:
-        vals = pd.to_numeric(out[c], errors="coerce")
-        small = (vals < MIN_CELL).fillna(False).to_numpy()
-        small_row |= small
-        if small.any():
+        raise KeyError(f"{who}: columns not in table: {missing}")
+    return columns
+
+
+def _mark(table: pd.DataFrame, hidden: Mapping[str, np.ndarray], dependent_columns: list[str],
+          mark: str) -> pd.DataFrame:
+    """A copy of ``table`` with the ``hidden`` cells of each count column (boolean row masks) replaced by ``mark``,
+    and ``dependent_columns`` too in every row where a count is hidden; ``attrs["suppressed_cells"]``: those rows."""
+    out = table.copy()
+    hidden_row = np.zeros(len(table), dtype=bool)
+    for c, rows in hidden.items():
+        hidden_row |= rows
+        if rows.any():
             out[c] = out[c].astype(object)
-            out.loc[small, c] = mark
-    if small_row.any():
+            out.loc[rows, c] = mark
+    if hidden_row.any():
         for c in dependent_columns:
             out[c] = out[c].astype(object)
-            out.loc[small_row, c] = mark
-    out.attrs["suppressed_cells"] = int(small_row.sum())
+            out.loc[hidden_row, c] = mark
+    out.attrs["suppressed_cells"] = int(hidden_row.sum())
     return out
 
 
@@ -190,12 +201,8 @@ def suppress_margins(
     count is hidden. ``attrs``: ``suppressed_cells`` (rows with something hidden, as :func:`suppress`),
     ``primary_cells`` and ``complementary_cells`` (counts hidden for being small / for protecting another).
     """
-    count_columns = list(count_columns)
-    dependent_columns = list(dependent_columns)
-    missing = [c for c in count_columns + dependent_columns + ([total_column] if total_column else [])
-               if c not in table.columns]
-    if missing:
-        raise KeyError(f"suppress_margins: columns not in table: {missing}")
+    count_columns, dependent_columns, _ = _columns(table, "suppress_margins", count_columns, dependent_columns,
+                                                   [total_column] if total_column else [])
     if not table.index.is_unique:
         raise ValueError("suppress_margins: the table's index must be unique")
     if total_column and total_column not in count_columns:
@@ -222,18 +229,8 @@ def suppress_margins(
         parts = [c for c in count_columns if c != total_column]
         equations += [((r, total_column), [(r, c) for c in parts]) for r in table.index]
     hidden = complementary_mask(values, primary, equations)
-    out = table.copy()
-    for c in count_columns:
-        rows = [r for r in table.index if (r, c) in hidden]
-        if rows:
-            out[c] = out[c].astype(object)
-            out.loc[rows, c] = mark
-    hidden_rows = sorted({r for r, _ in hidden}, key=list(table.index).index)
-    if hidden_rows:
-        for c in dependent_columns:
-            out[c] = out[c].astype(object)
-            out.loc[hidden_rows, c] = mark
-    out.attrs["suppressed_cells"] = len(hidden_rows)
+    out = _mark(table, {c: np.array([(r, c) in hidden for r in table.index], dtype=bool) for c in count_columns},
+                dependent_columns, mark)
     out.attrs["primary_cells"] = len(primary)
     out.attrs["complementary_cells"] = len(hidden) - len(primary)
     return out

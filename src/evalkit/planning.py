@@ -13,12 +13,6 @@ import numpy as np
 import pandas as pd
 
 
-def _wide(df: pd.DataFrame, outcome: str, unit: str, time: str) -> pd.DataFrame:
-    d = df[[unit, time, outcome]].dropna()
-    w = d.pivot_table(index=unit, columns=time, values=outcome, aggfunc="mean")
-    return w.dropna().astype(float)
-
-
 def autocovariance(df: pd.DataFrame, outcome: str, unit: str, time: str) -> pd.DataFrame:
     """Covariance of the outcome between every two periods, across units (units observed in every period only).
 
@@ -26,7 +20,8 @@ def autocovariance(df: pd.DataFrame, outcome: str, unit: str, time: str) -> pd.D
     part of Γ and drop out of every difference-in-differences contrast (contrast weights sum to zero); year effects
     are removed by the centring on each period's mean.
     """
-    w = _wide(df, outcome, unit, time)
+    w = df[[unit, time, outcome]].dropna().pivot_table(index=unit, columns=time, values=outcome, aggfunc="mean")
+    w = w.dropna().astype(float)
     if len(w) < 3 or w.shape[1] < 2:
         raise ValueError("need at least three units observed in every period, and two periods, to estimate the "
                          "autocovariance of the outcome")

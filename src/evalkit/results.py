@@ -185,9 +185,7 @@ def complementary_rows(df: pd.DataFrame, small: pd.Series | np.ndarray) -> np.nd
     while True:
         before = hidden.copy()
         hid_vals = set(zip(study[hidden & part], sub[hidden & part]))
-        for i in np.flatnonzero(part & ~hidden):
-            if (study[i], sub[i]) in hid_vals:
-                hidden[i] = True
+        hidden |= part & np.array([v in hid_vals for v in zip(study, sub)], dtype=bool)
         for _, idx in fam[part].groupby(fam[part]).groups.items():
             idx = np.asarray(idx)
             if len(set(sub[idx])) < 2:

@@ -6,7 +6,7 @@ The summary pages never compute an analysis: each study chapter computes once an
 data kind, seed, file SHA-256; :func:`evalkit.results.data_fingerprint`). jupyter-book executes the notebooks in
 sorted docname order and every summary page sorts after every study chapter (:data:`evalkit.registry.SUMMARY_PAGES`,
 checked by the tests), so in a build the rows are there. When they are not — a chapter that did not run or failed,
-rows recorded on other data — :func:`status` says so and the pages print it (:func:`show_extras`) instead of computing:
+rows recorded on other data — :func:`status` says so and the pages print it (:func:`show_status`) instead of computing:
 the numbers on the summary pages are always those of ``estimates.csv``.
 """
 
@@ -249,9 +249,8 @@ def _key_msp(rows: pd.DataFrame | None, kind: str) -> KeyLine:
     if h is None or pd.isna(h.estimate):
         att, numbers = "non estimé sur ces données", {}
     else:
-        att = (f"{fmt_num(h.estimate, 0, sign=True)} patients de file active (intervalle de confiance à 95 % : "
-               f"{fmt_ci(h.ci_low, h.ci_high, 0)}), {_on_data(kind)}")
-        numbers = {"estimate": h.estimate, "ci_low": h.ci_low, "ci_high": h.ci_high}
+        att = f"{fmt_num(h.estimate, 0, sign=True)} patients de file active ({_ci_fr(h, 0)}), {_on_data(kind)}"
+        numbers = _numbers(h, "estimate")
     att += f" ; effet publié : {eff['text']} ({eff['source']})"
     return KeyLine(
         "msp", "« 600 patients » (maisons de santé)",
@@ -260,14 +259,6 @@ def _key_msp(rows: pd.DataFrame | None, kind: str) -> KeyLine:
         att,
         "effet moyen de l'entrée en MSP sur la file active, double différence de Callaway et Sant'Anna, chapitre "
         "« Maisons de santé pluriprofessionnelles »", numbers)
-
-
-def _projection_row(rows: pd.DataFrame | None, date: str) -> pd.Series | None:
-    if rows is None:
-        return None
-    sel = rows[(rows.outcome == "national_projection") & (rows.subgroup.astype(str) == f"date={date}")
-               & rows.estimate.notna()]
-    return sel.iloc[0] if len(sel) == 1 else None
 
 
 def _key_assistants(rows: pd.DataFrame | None, kind: str) -> KeyLine:
@@ -279,13 +270,13 @@ def _key_assistants(rows: pd.DataFrame | None, kind: str) -> KeyLine:
     for reading, n_all, what in (("signed", pol.CLAIM_CONTRACTS, "signés en janvier 2022"),
                                  ("target", pol.CLAIM_TARGET_CONTRACTS, "visés pour 2022")):
         date = pol.CLAIM_READINGS[reading]
-        p = _projection_row(rows, date)
+        p = None if rows is None else _row_of(rows, "national_projection", f"date={date}")
         if p is None:
             continue
-        numbers[reading] = {"estimate": p.estimate, "ci_low": p.ci_low, "ci_high": p.ci_high}
-        parts.append(f"{fmt_num(round(p.estimate, -3), 0)} patients {fmt_ci(round(p.ci_low, -3), round(p.ci_high, -3), 0)}"
-                     f" pour les "
-                     f"{fmt_num(gp[date], 0)} contrats de généralistes parmi les {fmt_num(n_all, 0)} {what}")
+        numbers[reading] = _numbers(p, "estimate")
+        parts.append(f"{fmt_num(round(p.estimate, -3), 0)} patients "
+                     f"{fmt_ci(round(p.ci_low, -3), round(p.ci_high, -3), 0)} pour les {fmt_num(gp[date], 0)} "
+                     f"contrats de généralistes parmi les {fmt_num(n_all, 0)} {what}")
     if parts:
         att = (fmt_list(parts) + " (intervalles de confiance à 95 % entre crochets ; chaque contrat supposé arrivé "
                "à maturité), " + _on_data(kind)
@@ -305,8 +296,7 @@ _KEY_LINES: dict[str, Callable[[pd.DataFrame | None, str], KeyLine]] = {"msp": _
                                                                       "assistants": _key_assistants}
 
 
-def key_lines(rows: dict[str, pd.DataFrame] | None = None, kind: str | None = None,
-              studies: list[str] | None = None) -> list[KeyLine]:
+def key_lines(rows: dict[str, pd.DataFrame] | None = None, kind: str | None = None) -> list[KeyLine]:
     """The « Chiffres clés » lines (one per claim, in the book's order) for the studies whose data are present.
     ``rows``: results rows by study (default: what the chapters recorded, :func:`all_rows`); a study chapter passes
     its own rows (the ones it records), so that the line reads the same on the chapter and on the home page."""
@@ -316,14 +306,13 @@ def key_lines(rows: dict[str, pd.DataFrame] | None = None, kind: str | None = No
         present = [s for s in registry.names() if s not in missing_studies()]
     else:
         present = list(rows)
-    wanted = [s for s in registry.names() if s in _KEY_LINES and s in present and (studies is None or s in studies)]
-    return [_KEY_LINES[s](rows.get(s), kind) for s in wanted]
+    return [_KEY_LINES[s](rows.get(s), kind) for s in registry.names() if s in _KEY_LINES and s in present]
 
 
 def key_figures_box(study: str | None = None, rows: pd.DataFrame | None = None, kind: str | None = None):
     """The « Chiffres clés » box (same look and same lines on every page): on the home page every claim, from the
     recorded rows; in a study chapter (``study``, ``rows`` = the rows the chapter records) that study's claim."""
-    lines = key_lines(None if study is None else {study: rows}, kind, None if study is None else [study])
+    lines = key_lines(None if study is None else {study: rows}, kind)
     if not lines:
         return None
     body = "".join(x.html() for x in lines)
@@ -338,9 +327,11 @@ def _head(rows: pd.DataFrame, outcome: str, unit: str) -> pd.Series | None:
     return sel.iloc[0] if len(sel) == 1 else None
 
 
-def _row_of(rows: pd.DataFrame, outcome: str, unit: str, estimator: str) -> pd.Series | None:
-    sel = rows[(rows.outcome == outcome) & (rows.unit == unit) & (rows.estimator == estimator)
-               & (rows.subgroup.astype(str) == "all") & rows.estimate.notna()]
+def _row_of(rows: pd.DataFrame, outcome: str, subgroup: str = "all", **equal) -> pd.Series | None:
+    """The row of ``outcome`` and ``subgroup`` with an estimate whose other columns are ``equal`` (None unless one)."""
+    sel = rows[(rows.outcome == outcome) & (rows.subgroup.astype(str) == subgroup) & rows.estimate.notna()]
+    for col, value in equal.items():
+        sel = sel[sel[col] == value]
     return sel.iloc[0] if len(sel) == 1 else None
 
 
@@ -363,10 +354,26 @@ def _en(x: float, d: int = 1, sign: bool = False) -> str:
     return f"{x:+,.{d}f}" if sign else f"{x:,.{d}f}"
 
 
-def _pct_notes(pc: pd.Series | None) -> tuple[str, str]:
+def _ci_fr(h: pd.Series, d: int) -> str:
+    return f"intervalle de confiance à 95 % : {fmt_ci(h.ci_low, h.ci_high, d)}"
+
+
+def _ci_en(h: pd.Series, d: int) -> str:
+    return f"95% CI {_en(h.ci_low, d)} to {_en(h.ci_high, d)}"
+
+
+def _numbers(h: pd.Series, key: str, **more) -> dict:
+    """The numbers a sentence quotes (for tests): ``h``'s estimate under ``key``, its 95 % CI, then ``more``."""
+    return {key: h.estimate, "ci_low": h.ci_low, "ci_high": h.ci_high, **more}
+
+
+def _pct_notes(rows: pd.DataFrame) -> tuple[str, str, float | None]:
+    """The effect in percent (headline ``patients_mt`` / ``percent`` row) after the number of patients: French and
+    English notes, and its value (``""``, ``""``, None without that row)."""
+    pc = _head(rows, "patients_mt", "percent")
     if pc is None:
-        return "", ""
-    return f" ({fmt_pct(pc.estimate, 1, sign=True)})", f" ({_en(pc.estimate, 1, sign=True)}%)"
+        return "", "", None
+    return f" ({fmt_pct(pc.estimate, 1, sign=True)})", f" ({_en(pc.estimate, 1, sign=True)}%)", pc.estimate
 
 
 def _sig(h: pd.Series) -> int:
@@ -384,6 +391,12 @@ def _effect_fr(h: pd.Series, what: str, dec: int, unit: str, extra: str = "") ->
     if s < 0:
         return f"réduit {what} (effet de {num})"
     return f"modifie {what} de {num} — un écart que l'incertitude ne permet pas de distinguer de zéro —"
+
+
+def _effect_en(what: str, p: pd.Series, pct_en: str) -> str:
+    """The English sentence of an effect on a GP's registered patient list (user's data)."""
+    return (f"Effect of {what} on a GP's registered patient list: <strong>{_en(p.estimate, 0, True)} patients</strong>"
+            f"{pct_en} relative to the counterfactual ({_ci_en(p, 0)}).")
 
 
 def _naive_cmp_fr(naive: pd.Series | None, h: pd.Series, dec: int, unit: str) -> str:
@@ -405,44 +418,38 @@ def _demo(kind: str) -> bool:
 
 
 def _answer_msp(spec: registry.StudySpec, rows: pd.DataFrame, kind: str) -> Answer | None:
-    p, pc = _head(rows, "patients_mt", "patients"), _head(rows, "patients_mt", "percent")
+    p = _head(rows, "patients_mt", "patients")
     if p is None:
         return None
-    naive = _row_of(rows, "patients_mt", "patients", "naive_cross_section")
-    pct_fr, pct_en = _pct_notes(pc)
-    ci_fr = f"intervalle de confiance à 95 % : {fmt_ci(p.ci_low, p.ci_high, 0)}"
+    naive = _row_of(rows, "patients_mt", unit="patients", estimator="naive_cross_section")
+    pct_fr, pct_en, pct = _pct_notes(rows)
     if _demo(kind):
         text_fr = (
             "<em>Démonstration de méthode.</em> Sur des données synthétiques où l'entrée en MSP a l'effet publié et "
             "où les futurs médecins en MSP suivaient déjà plus de patients, la double différence estime "
-            f"<strong>{fmt_num(p.estimate, 0, sign=True)} patients</strong>{pct_fr} ({ci_fr})"
+            f"<strong>{fmt_num(p.estimate, 0, sign=True)} patients</strong>{pct_fr} ({_ci_fr(p, 0)})"
             + (f", quand l'écart brut entre médecins atteint {fmt_num(naive.estimate, 0, sign=True)} patients"
                if naive is not None else "")
             + ". Le chapitre montre comment séparer l'effet de la sélection à l'entrée.")
         text_en = (f"Method demonstration on synthetic data: difference-in-differences estimates "
-                   f"<strong>{_en(p.estimate, 0, True)} patients</strong>{pct_en} (95% CI {_en(p.ci_low, 0)} to "
-                   f"{_en(p.ci_high, 0)})" + (f", while the raw gap between GPs is {_en(naive.estimate, 0, True)}"
-                                               if naive is not None else "") + ".")
+                   f"<strong>{_en(p.estimate, 0, True)} patients</strong>{pct_en} ({_ci_en(p, 0)})"
+                   + (f", while the raw gap between GPs is {_en(naive.estimate, 0, True)}" if naive is not None
+                      else "") + ".")
     else:
         what = "la patientèle « médecin traitant » d'un généraliste"
         text_fr = (f"Sur ces données, rejoindre une MSP {_effect_fr(p, what, 0, ' patients', pct_fr)} par "
-                   f"rapport à ce qu'elle aurait été sans MSP ({ci_fr})."
+                   f"rapport à ce qu'elle aurait été sans MSP ({_ci_fr(p, 0)})."
                    + _naive_cmp_fr(naive, p, 0, " patients"))
-        text_en = (f"Effect of joining an MSP on a GP's registered patient list: <strong>{_en(p.estimate, 0, True)} "
-                   f"patients</strong>{pct_en} relative to the counterfactual (95% CI {_en(p.ci_low, 0)} to "
-                   f"{_en(p.ci_high, 0)}).")
-    return Answer(spec.name, spec.title, text_fr, spec.title_en, text_en,
-                  {"patients": p.estimate, "ci_low": p.ci_low, "ci_high": p.ci_high,
-                   "percent": None if pc is None else pc.estimate})
+        text_en = _effect_en("joining an MSP", p, pct_en)
+    return Answer(spec.name, spec.title, text_fr, spec.title_en, text_en, _numbers(p, "patients", percent=pct))
 
 
 def _answer_asalee(spec: registry.StudySpec, rows: pd.DataFrame, kind: str) -> Answer | None:
     h = _head(rows, "hba1c_3plus", "pp")
     if h is None:
         return None
-    pp = _row_of(rows, "hba1c_3plus", "pp", "cs_simple_per_protocol")
-    wald = _row_of(rows, "hba1c_3plus", "pp", "wald_did")
-    ci_fr = f"intervalle de confiance à 95 % : {fmt_ci(h.ci_low, h.ci_high, 1)}"
+    pp = _row_of(rows, "hba1c_3plus", unit="pp", estimator="cs_simple_per_protocol")
+    wald = _row_of(rows, "hba1c_3plus", unit="pp", estimator="wald_did")
     # the effect on followed patients is the Wald DiD (ITT ÷ first stage); the per-protocol comparison, exposed to
     # the selection of the followed patients, is quoted only when the Wald DiD could not be estimated
     if wald is not None:
@@ -459,34 +466,31 @@ def _answer_asalee(spec: registry.StudySpec, rows: pd.DataFrame, kind: str) -> A
         text_fr = (
             "<em>Démonstration de méthode.</em> Sur des données synthétiques calibrées sur l'évaluation de l'Irdes, "
             "la double différence estime l'effet sur tous les diabétiques des médecins engagés (intention de "
-            f"traiter) : <strong>{fmt_num(h.estimate, 1, sign=True)} points</strong> ({ci_fr}){pp_fr}. Le chapitre "
-            "montre pourquoi l'effet sur l'ensemble des patients du médecin ne se compare pas à l'effet publié sur "
-            "les seuls patients suivis.")
+            f"traiter) : <strong>{fmt_num(h.estimate, 1, sign=True)} points</strong> ({_ci_fr(h, 1)}){pp_fr}. Le "
+            "chapitre montre pourquoi l'effet sur l'ensemble des patients du médecin ne se compare pas à l'effet "
+            "publié sur les seuls patients suivis.")
         text_en = (f"Method demonstration on synthetic data: intention-to-treat effect "
-                   f"<strong>{_en(h.estimate, 1, True)} percentage points</strong> (95% CI {_en(h.ci_low, 1)} to "
-                   f"{_en(h.ci_high, 1)}).")
+                   f"<strong>{_en(h.estimate, 1, True)} percentage points</strong> ({_ci_en(h, 1)}).")
     else:
         text_fr = (
             "Sur ces données, chez les patients diabétiques des médecins engagés dans Asalée, l'entrée du médecin "
             + _effect_fr(h, "la part de patients ayant au moins trois dosages d'HbA1c dans l'année", 1, " points")
-            + f" ({ci_fr}), en intention de traiter, c'est-à-dire que l'infirmière les suive ou non{pp_fr}. Les "
-            "indicateurs mesurent le suivi, pas l'état de santé.")
+            + f" ({_ci_fr(h, 1)}), en intention de traiter, c'est-à-dire que l'infirmière les suive ou non{pp_fr}. "
+            "Les indicateurs mesurent le suivi, pas l'état de santé.")
         text_en = (f"Among diabetic patients of GPs who joined Asalée, effect on the share with at least three HbA1c "
-                   f"tests a year: <strong>{_en(h.estimate, 1, True)} percentage points</strong> (95% CI "
-                   f"{_en(h.ci_low, 1)} to {_en(h.ci_high, 1)}), intention to treat. Process indicators, not health "
-                   "outcomes.")
+                   f"tests a year: <strong>{_en(h.estimate, 1, True)} percentage points</strong> ({_ci_en(h, 1)}), "
+                   "intention to treat. Process indicators, not health outcomes.")
     return Answer(spec.name, "Asalée : coopération médecin–infirmière", text_fr, spec.title_en, text_en,
-                  {"pp": h.estimate, "ci_low": h.ci_low, "ci_high": h.ci_high})
+                  _numbers(h, "pp"))
 
 
 def _answer_assistants(spec: registry.StudySpec, rows: pd.DataFrame, kind: str) -> Answer | None:
-    p, pc = _head(rows, "patients_mt", "patients"), _head(rows, "patients_mt", "percent")
+    p = _head(rows, "patients_mt", "patients")
     c = _head(rows, "cost_per_patient", "eur_per_patient_year")
     if p is None:
         return None
-    pct_fr, pct_en = _pct_notes(pc)
-    numbers = {"patients": p.estimate, "ci_low": p.ci_low, "ci_high": p.ci_high,
-               "percent": None if pc is None else pc.estimate, "cost": None if c is None else c.estimate}
+    pct_fr, pct_en, pct = _pct_notes(rows)
+    numbers = _numbers(p, "patients", percent=pct, cost=None if c is None else c.estimate)
     if _demo(kind):
         # No counterfactual estimate has been published: every number of the chapter follows from the generator's
         # assumptions, so none is quoted here.
@@ -509,11 +513,8 @@ def _answer_assistants(spec: registry.StudySpec, rows: pd.DataFrame, kind: str) 
         cost_en = f" Each extra patient costs about €{_en(c.estimate, 0)} of subsidy a year."
     text_fr = (f"Sur ces données, recruter un assistant médical "
                + _effect_fr(p, "la patientèle « médecin traitant » d'un médecin", 0, " patients", pct_fr)
-               + f" par rapport à ce qu'elle aurait été sans assistant (intervalle de confiance à 95 % : "
-               f"{fmt_ci(p.ci_low, p.ci_high, 0)}).{cost_fr}")
-    text_en = (f"Effect of hiring a medical assistant on a GP's registered patient list: <strong>"
-               f"{_en(p.estimate, 0, True)} patients</strong>{pct_en} relative to the counterfactual (95% CI "
-               f"{_en(p.ci_low, 0)} to {_en(p.ci_high, 0)}).{cost_en}")
+               + f" par rapport à ce qu'elle aurait été sans assistant ({_ci_fr(p, 0)}).{cost_fr}")
+    text_en = _effect_en("hiring a medical assistant", p, pct_en) + cost_en
     return Answer(spec.name, spec.title, text_fr, spec.title_en, text_en, numbers)
 
 
@@ -527,11 +528,11 @@ def _answer_generic(spec: registry.StudySpec, rows: pd.DataFrame, kind: str = "u
     return Answer(
         spec.name, spec.title,
         f"{lead}Effet estimé sur {html.escape(outcome)} : <strong>{fmt_num(h.estimate, 1, sign=True)}</strong> "
-        f"({html.escape(unit)} ; intervalle de confiance à 95 % : {fmt_ci(h.ci_low, h.ci_high, 1)}).",
+        f"({html.escape(unit)} ; {_ci_fr(h, 1)}).",
         spec.title_en,
         f"Estimated effect on {html.escape(outcome)}: <strong>{_en(h.estimate, 1, True)}</strong> "
-        f"({html.escape(unit)}; 95% CI {_en(h.ci_low, 1)} to {_en(h.ci_high, 1)}).",
-        {unit: h.estimate, "ci_low": h.ci_low, "ci_high": h.ci_high})
+        f"({html.escape(unit)}; {_ci_en(h, 1)}).",
+        _numbers(h, unit))
 
 
 #: Studies with their own summary sentences; any other registered study gets :func:`_answer_generic`.
@@ -588,15 +589,12 @@ def unavailable_note():
     todo = unavailable_studies()
     if not todo:
         return None
-    parts = []
-    nr = [r.study for r in todo if r.state == "not_recorded"]
-    st = [r.study for r in todo if r.state == "stale"]
-    if nr:
-        parts.append(f"aucun résultat enregistré pour {_titles(nr)} : le chapitre n'a pas été exécuté sur ces "
-                     "données, ou il a échoué")
-    if st:
-        parts.append(f"les résultats enregistrés pour {_titles(st)} ont été calculés sur d'autres données (ou avec "
-                     "une autre version d'evalkit ou une autre graine)")
+    why = {"not_recorded": "aucun résultat enregistré pour {} : le chapitre n'a pas été exécuté sur ces données, ou "
+                           "il a échoué",
+           "stale": "les résultats enregistrés pour {} ont été calculés sur d'autres données (ou avec une autre "
+                    "version d'evalkit ou une autre graine)"}
+    parts = [text.format(_titles(studies)) for state, text in why.items()
+             if (studies := [r.study for r in todo if r.state == state])]
     text = ("Résultats non repris sur cette page : " + " ; ".join(parts) + ". Cette page ne recalcule pas les "
             "analyses : exécuter les chapitres concernés, ou relancer evalkit run, puis cette page.")
     return _HTML(f"<div class='admonition warning'><p>{text}</p></div>", text)
@@ -605,9 +603,8 @@ def unavailable_note():
 def results_table() -> pd.DataFrame:
     """Every study's recorded rows, in the order and format of ``estimates.csv``."""
     rows = list(all_rows().values())
-    if not rows:
-        return results.to_frame(pd.DataFrame(columns=results.RESULT_COLUMNS))
-    return results.to_frame(pd.concat(rows, ignore_index=True))
+    return results.to_frame(pd.concat(rows, ignore_index=True) if rows else
+                            pd.DataFrame(columns=results.RESULT_COLUMNS))
 
 
 def download_link():
@@ -687,15 +684,6 @@ def show_home() -> None:
         display(b)
 
 
-def show_extras() -> None:
-    """Display the status notes (if any) and the results download link."""
-    from IPython.display import display
-
-    show_status()
-    if len(results_table()):
-        display(download_link())
-
-
 # --- the annex: published figures beside the book's ------------------------------------------------------------
 
 _PUB_COLUMNS = ["Étude", "Indicateur", "Publié (source)", "Reproduit (données du livre)", "Lecture"]
@@ -707,24 +695,18 @@ def _harmonise(study: str, t: pd.DataFrame) -> pd.DataFrame:
     ind = cols[0]
     pub = next(c for c in cols if c.startswith("Publié"))
     rep = next(c for c in cols if c.startswith("Reproduit"))
-    src = next((c for c in cols if c == "Source"), None)
+    src = "Source" if "Source" in cols else None
     lec = next((c for c in cols if c in ("Lecture", "Ce que montre la comparaison")), None)
     sim = next((c for c in cols if c.startswith("Effet simulé")), None)
     pub_src = pub[pub.find("(") + 1:pub.rfind(")")] if "(" in pub and pub.rstrip().endswith(")") else ""
     out = pd.DataFrame({"Étude": registry.get(study).label, "Indicateur": t[ind].astype(str)})
-    if src is not None:
-        out["Publié (source)"] = t[pub].astype(str) + " — " + t[src].astype(str)
-    elif pub_src and pub_src != "source":
-        out["Publié (source)"] = t[pub].astype(str) + " — " + pub_src
-    else:
-        out["Publié (source)"] = t[pub].astype(str)
+    with_src = (" — " + t[src].astype(str) if src is not None
+                else f" — {pub_src}" if pub_src not in ("", "source") else "")
+    out["Publié (source)"] = t[pub].astype(str) + with_src
     out["Reproduit (données du livre)"] = t[rep].astype(str)
-    if lec is not None:
-        out["Lecture"] = t[lec].astype(str)
-    elif sim is not None:
-        out["Lecture"] = "effet introduit dans les données synthétiques : " + t[sim].astype(str)
-    else:
-        out["Lecture"] = ""
+    out["Lecture"] = (t[lec].astype(str) if lec is not None
+                      else "effet introduit dans les données synthétiques : " + t[sim].astype(str) if sim is not None
+                      else "")
     return out[_PUB_COLUMNS]
 
 
@@ -823,27 +805,24 @@ def how_to_cite() -> _HTML:
 def english_page(answers_: list[Answer]) -> _HTML:
     """The English summary (``lang="en"``), built from the same answers as « L'essentiel »."""
     items = "".join(f"<h3>{a.title_en}</h3><p>{a.text_en}</p>" for a in answers_)
-    kind = paths.data_kind()
     known_ = "".join(f"<li><strong>{k.title_en}.</strong> {k.text_en}</li>" for k in known())
     known_html = f"<p>What the published evaluations found:</p><ul>{known_}</ul>"
-    if kind == "user":
+    if paths.data_kind() == "user":
         from .plots import data_fingerprint_short
 
         fp = data_fingerprint_short()
-        data_note = ("These figures are computed on the data provided by the user (evalkit contract format"
-                     + (f"; SHA-256 fingerprint {fp}" if fp else "") + ").")
-        items = items + known_html
+        items += known_html
+        data_note = ("<p><em>These figures are computed on the data provided by the user (evalkit contract format"
+                     + (f"; SHA-256 fingerprint {fp}" if fp else "") + ").</em></p>")
     else:
-        data_note = ("These figures are computed on <strong>synthetic data generated by evalkit and calibrated on "
-                     "published results</strong>: they demonstrate the method and are not findings; the published "
-                     "evaluations remain the evidence.")
-        items = known_html + f"<p><em>{data_note}</em></p>" + items
+        items = (known_html + "<p><em>These figures are computed on <strong>synthetic data generated by evalkit and "
+                 "calibrated on published results</strong>: they demonstrate the method and are not findings; the "
+                 "published evaluations remain the evidence.</em></p>" + items)
         data_note = ""
-    miss = [registry.get(s).title_en for s in missing_studies()]
-    miss_note = f"<p>Not covered (no data file): {', '.join(miss)}.</p>" if miss else ""
-    todo = [registry.get(r.study).title_en for r in unavailable_studies()]
-    todo_note = (f"<p>Not shown (no results recorded for these data; this page does not recompute them): "
-                 f"{', '.join(todo)}.</p>" if todo else "")
+    notes = "".join(f"<p>{lead}: {', '.join(registry.get(s).title_en for s in studies)}.</p>" for lead, studies in (
+        ("Not covered (no data file)", missing_studies()),
+        ("Not shown (no results recorded for these data; this page does not recompute them)",
+         [r.study for r in unavailable_studies()])) if studies)
     html_ = (
         "<div lang='en' class='ek-english'>"
         "<p>This book reproduces the counterfactual evaluations of three French primary-care reforms — "
@@ -852,7 +831,7 @@ def english_page(answers_: list[Answer]) -> _HTML:
         "difference-in-differences estimators (Callaway and Sant'Anna for staggered adoption, with matching, "
         "event studies and HonestDiD sensitivity analysis). Each answer below gives the average effect on the "
         "units that joined the scheme, with its 95% confidence interval.</p>"
-        f"{items}{miss_note}{todo_note}" + (f"<p><em>{data_note}</em></p>" if data_note else "") +
+        f"{items}{notes}{data_note}"
         "<p>Main limit: the estimates rely on parallel trends — without the reform, participating GPs would have "
         "evolved like their comparison group. Pre-entry tests and the Rambachan–Roth sensitivity analysis measure "
         "how fragile this is, without ruling it out. Evaluators can rerun everything on their own extract with "
