@@ -52,7 +52,7 @@ def test_simulate_cli_and_guide_follow_the_registry():
     with pytest.raises(cli.UserError, match="choisir parmi msp, asalee, assistants"):
         cli._studies("msp,cpts", list(contracts.STUDIES))
     assert list(guide.files_overview()["Fichier"]) == [f"{s}.csv" for s in registry.names()]
-    assert guide.ROW_FR == {s.name: s.row_fr for s in registry.STUDIES}
+    assert list(guide.files_overview()["Une ligne par"]) == [s.row_fr for s in registry.STUDIES]
 
 
 def test_toc_lists_every_registered_chapter_and_summary_page():

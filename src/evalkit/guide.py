@@ -34,7 +34,7 @@ from typing import Callable
 import pandas as pd
 
 from . import __version__, contracts, disclosure, paths, plots, registry, results
-from .contracts import RESULTS_SCHEMA, ROW_FR, STUDIES  # ROW_FR: what one row of each file is, in French
+from .contracts import RESULTS_SCHEMA, STUDIES
 from .estimators import agreement as _agreement
 from .fr import NBSP, fmt_int, fmt_list, fmt_num, fmt_smart
 
@@ -115,7 +115,7 @@ def dictionary_table(study: str) -> TextTable:
     st = STUDIES[study]
     return TextTable(
         dictionary(study),
-        title=f"Fichier {study}.csv : {len(st.columns)} colonnes, une ligne par {ROW_FR[study]}",
+        title=f"Fichier {study}.csv : {len(st.columns)} colonnes, une ligne par {registry.get(study).row_fr}",
         champ=f"colonnes du contrat « {study} » ; le couple ({st.unit}, {st.time}) identifie une ligne",
         source=f"{SOURCE_CODE}, schéma pandera du module evalkit.contracts (dictionnaire généré, non recopié)",
         name=f"dictionnaire_{study}",
@@ -124,7 +124,7 @@ def dictionary_table(study: str) -> TextTable:
 
 def files_overview() -> pd.DataFrame:
     """One row per input file: name, what a row is, panel keys, treatment column, number of columns."""
-    return pd.DataFrame([{"Fichier": f"{name}.csv", "Étude": st.title, "Une ligne par": ROW_FR[name],
+    return pd.DataFrame([{"Fichier": f"{name}.csv", "Étude": st.title, "Une ligne par": registry.get(name).row_fr,
                           "Clé": f"{st.unit}, {st.time}", "Année d'entrée": st.cohort, "Colonnes": len(st.columns)}
                          for name, st in STUDIES.items()])
 
@@ -1198,7 +1198,7 @@ def cli_block(runs: list[CliRun], title: str) -> Messages:
 
 __all__ = [
     "BROKEN", "CLAIMS_BROKEN", "CLAIMS_USAGE", "CLI_OPTIONS_FR", "CODE_SYSTEM_COLUMNS", "Case", "CliRun", "Messages", "PATTERNS_FR",
-    "ESTIMATOR_DESCRIPTIONS", "RESULTS_DESCRIPTIONS", "ROW_FR", "RULES_FR", "RUN_JSON_DESCRIPTIONS", "SNDS_RECIPES", "TextTable",
+    "ESTIMATOR_DESCRIPTIONS", "RESULTS_DESCRIPTIONS", "RULES_FR", "RUN_JSON_DESCRIPTIONS", "SNDS_RECIPES", "TextTable",
     "UNIT_DESCRIPTIONS", "balance_examples", "broken_examples", "check_invariants", "claims_examples", "cli_block",
     "cli_options", "cli_validate_examples", "codelist_summary", "codelist_table", "csv_excerpt", "dictionary",
     "dictionary_table", "example_run_manifest", "example_table", "files_table", "fingerprint_example",
