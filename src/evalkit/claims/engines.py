@@ -77,8 +77,7 @@ class DuckDBEngine:
         cols = ", ".join(f"{c} {_TYPES_DUCKDB[t]}" for c, t in schema)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({cols})")
         if rows:
-            marks = ", ".join("?" for _ in schema)
-            self.con.executemany(f"INSERT INTO {name} VALUES ({marks})", [list(r) for r in rows])
+            self.con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(schema))})", [list(r) for r in rows])
 
     def materialize(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
@@ -152,11 +151,10 @@ class SparkEngine:
     def register_rows(self, name: str, schema: Sequence[tuple[str, str]], rows: Sequence[tuple]) -> None:
         # Through pandas + Arrow: a JVM-side local relation. A Python list would make a Python RDD, and every stage
         # reading it would start Python worker processes.
-        cols = [c for c, _ in schema]
         if rows:
-            pdf = pd.DataFrame([tuple(r) for r in rows], columns=cols)
-            for c, t in schema:
-                pdf[c] = pdf[c].astype({"string": object, "bigint": "int64", "double": "float64"}.get(t, object))
+            types = {"string": object, "bigint": "int64", "double": "float64"}
+            pdf = pd.DataFrame([tuple(r) for r in rows], columns=[c for c, _ in schema]).astype(
+                {c: types.get(t, object) for c, t in schema})
             df = self.spark.createDataFrame(pdf, schema=", ".join(f"{c} {t}" for c, t in schema))
         else:
             df = self.spark.sql("SELECT " + ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in schema) + " WHERE 1 = 0")

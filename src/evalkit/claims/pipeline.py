@@ -57,6 +57,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -66,8 +67,10 @@ import pandas as pd
 from evalkit.claims import codelists, sql
 from evalkit.claims.engines import DuckDBEngine, SparkEngine
 from evalkit.claims.errors import ClaimsError
+from evalkit.contracts import STUDIES, DataWarning, validate
 from evalkit.disclosure import count_fr
 from evalkit.fr import fmt_int
+from evalkit.io import read_table, write_bytes_atomic, write_csv_atomic
 
 KEY = list(sql.JOIN_KEY)
 #: every message to the evaluator is in French and ends with the fix, like those of evalkit.contracts
@@ -108,8 +111,7 @@ PARTICIPATION = "asalee_participation"
 #: the referential lists of the MSP and assistants studies, looked for in the claims folder under these names
 #: (``.csv`` or ``.parquet``) unless given as paths
 MSP_LIST, AM_LIST, ZONING = "msp_membership", "assistants_contracts", "zoning"
-ASALEE_COLUMNS = ["patient_id", "gp_id", "year", "asalee_year", "nurse_followed", "age", "sex", "hba1c_3plus",
-                  "microalb", "creatinine", "lipids", "ecg_cardio", "fundus_2y"]
+ASALEE_COLUMNS = list(STUDIES["asalee"].columns)
 GP_PANEL_COLUMNS = ["gp_id", "year", "patients_mt", "file_active", "acts"]
 OUTPUTS = ("asalee", "gp_panel", "msp", "assistants")
 #: the assistant contract options of assistants.csv and the spellings the contracts list may use
@@ -205,9 +207,8 @@ def find_table(claims_dir: Path, name: str) -> list[Path]:
             files = sorted(p for p in d.rglob("*.parquet") if p.is_file())
             if files:
                 return files
-    yearly = [p for p in claims_dir.glob("*.parquet")
-              if re.fullmatch(rf"{name}_\d{{4}}\.parquet", p.name, flags=re.I)]
-    return sorted(yearly)
+    return sorted(p for p in claims_dir.glob("*.parquet")
+                  if re.fullmatch(rf"{name}_\d{{4}}\.parquet", p.name, flags=re.I))
 
 
 def _missing_table_error(claims_dir: Path | str, name: str) -> ClaimsError:
@@ -237,8 +238,6 @@ def _check_columns(name: str, where: str, columns: Iterable[str]) -> None:
 def read_participation(path: Path) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     """The Asalée participation list: GP rows (``gp_id``, ``asalee_year``) and nurse-follow-up rows (``patient_id``,
     ``year``) in one file; a row fills one pair or the other. Returns (gp rows, followed rows)."""
-    from evalkit.io import read_table
-
     df = read_table(path)
     where = path.name
     gp_cols, pt_cols = {"gp_id", "asalee_year"}, {"patient_id", "year"}
@@ -249,9 +248,7 @@ def read_participation(path: Path) -> tuple[list[tuple[str, int]], list[tuple[st
                           f"absentes (colonnes trouvées : {', '.join(map(str, df.columns)) or 'aucune'}). {_FIX} "
                           "nommer les colonnes gp_id, asalee_year et/ou patient_id, year", file=str(path),
                           column="gp_id" if not gp_cols <= have else "patient_id")
-    for c in gp_cols | pt_cols:
-        if c not in df.columns:
-            df[c] = None
+    df = df.assign(**{c: None for c in (gp_cols | pt_cols) - have})
     df = df[["gp_id", "asalee_year", "patient_id", "year"]].apply(
         lambda s: s.astype("string").str.strip().replace("", pd.NA))
     is_gp = df["gp_id"].notna() & df["asalee_year"].notna()
@@ -298,9 +295,7 @@ def _find_participation(claims_dir: Path, name: str = PARTICIPATION) -> Path | N
 # --- the referential lists of the MSP and assistants studies ------------------------------------------------------
 
 
-def _read_list(path: Path, what: str, needed: list[str], optional: Sequence[str] = ()) -> pd.DataFrame:
-    from evalkit.io import read_table
-
+def _read_list(path: Path, what: str, needed: list[str]) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise ClaimsError(f"{path} : fichier introuvable ({what}). {_FIX} vérifier le chemin donné", file=str(path))
@@ -310,11 +305,9 @@ def _read_list(path: Path, what: str, needed: list[str], optional: Sequence[str]
     if missing:
         raise ClaimsError(f"{path.name} : colonne{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
                           f"absente{'s' if len(missing) > 1 else ''} ({what} ; colonnes trouvées : "
-                          f"{', '.join(df.columns) or 'aucune'}). {_FIX} nommer les colonnes "
-                          f"{', '.join(needed + [c for c in optional if c not in needed])}",
+                          f"{', '.join(df.columns) or 'aucune'}). {_FIX} nommer les colonnes {', '.join(needed)}",
                           file=str(path), column=missing[0])
-    keep = needed + [c for c in optional if c in df.columns and c not in needed]
-    out = df[keep].apply(lambda col: col.astype("string").str.strip().replace("", pd.NA))
+    out = df[needed].apply(lambda col: col.astype("string").str.strip().replace("", pd.NA))
     empty = out[needed].isna().any(axis=1)
     if empty.any():
         col = next(c for c in needed if out.loc[empty, c].isna().any())
@@ -367,8 +360,7 @@ def read_zoning(path: Path, need: Sequence[str]) -> pd.DataFrame:
     """The zoning of communes: ``commune`` (Insee code, 5 characters: 01004, 2A004, 97411) and the columns ``need``
     asks for: ``underserved`` (1 in an underserved area — the ARS's zones d'intervention prioritaire — else 0) and/or
     ``rurality`` (urban, periurban, rural). One row per commune."""
-    need = list(need)
-    df = _read_list(path, "zonage des communes", ["commune"] + need)
+    df = _read_list(path, "zonage des communes", ["commune", *need])
     name = Path(path).name
     df["commune"] = df["commune"].str.upper()
     bad = ~df["commune"].str.fullmatch(r"(\d{2}|2A|2B)\d{3}")
@@ -401,50 +393,35 @@ def read_zoning(path: Path, need: Sequence[str]) -> pd.DataFrame:
 
 # --- the run --------------------------------------------------------------------------------------------------------
 
-def _make_engine(engine: str, options: ClaimsOptions, spark, spark_master, spark_conf):
-    if engine == "duckdb":
-        return DuckDBEngine(options.duckdb_threads, options.duckdb_memory_limit, options.temp_dir)
-    if engine == "spark":
-        return SparkEngine(spark_master, spark=spark, conf=spark_conf)
-    raise ValueError(f"moteur {engine!r} inconnu. {_FIX} donner engine='duckdb' (par défaut, embarqué) ou "
-                     "engine='spark'")
-
-
 def _register_inputs(eng, claims_dir: Path | str, options: ClaimsOptions, say: ProgressFn,
-                     columns: dict[str, set[str]] | None = None) -> dict:
+                     columns: dict[str, set[str]]) -> dict:
+    """Register and check the SNDS tables of ``claims_dir``: table → where read; fills ``columns`` (upper case)."""
     found: dict[str, str] = {}
     for name, (required, _, _) in TABLES.items():
         if name == "ER_ETE_F" and not options.exclude_public_hospital:
             continue
+        cols = None
         if _is_uri(claims_dir):  # a cluster path (hdfs://, s3a://): let Spark look
             if eng.name != "spark":
                 raise ClaimsError(f"{claims_dir} : un chemin distant ne se lit qu'avec le moteur Spark. {_FIX} "
                                   "relancer avec --engine spark, ou copier les tables dans un dossier local pour "
                                   "DuckDB", file=str(claims_dir))
-            cols = None
             for cand in (f"{claims_dir}/{name}.parquet", f"{claims_dir}/{name}"):
                 try:
-                    cols = eng.register_parquet(name, [cand])
-                    where = cand
+                    cols, where = eng.register_parquet(name, [cand]), cand
                     break
                 except Exception:  # noqa: BLE001 - Spark raises AnalysisException for a missing path
                     continue
-            if cols is None:
-                if required:
-                    raise _missing_table_error(claims_dir, name)
-                continue
-        else:
-            files = find_table(Path(claims_dir), name)
-            if not files:
-                if required:
-                    raise _missing_table_error(claims_dir, name)
-                continue
+        elif files := find_table(Path(claims_dir), name):
             cols = eng.register_parquet(name, files)
             where = str(files[0]) if len(files) == 1 else f"{files[0].parent}/ ({len(files)} fichiers)"
+        if cols is None:
+            if required:
+                raise _missing_table_error(claims_dir, name)
+            continue
         _check_columns(name, where, cols)
         found[name] = where
-        if columns is not None:
-            columns[name] = {str(c).upper() for c in cols}
+        columns[name] = {str(c).upper() for c in cols}
     say(f"{eng.name} : {len(found)} tables du SNDS lues dans {claims_dir}")
     if "DA_PRA_R" not in found:
         say("DA_PRA_R absente : l'identifiant du médecin est son numéro de cabinet (un médecin qui a changé de "
@@ -508,10 +485,8 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
                           file=str(Path(str(claims_dir)) / f"{ZONING}.csv"))
     # read the lists first: a malformed list fails before any claim is read
     lists = {t: read(paths[t]) for t, read in (("msp", read_msp_list), ("assistants", read_am_list)) if t in tables}
-    zone = None
-    if gp_tables:
-        need = (["rurality"] if "msp" in tables else []) + (["underserved"] if "assistants" in tables else [])
-        zone = read_zoning(zoning_path, need)
+    need = [col for t, col in (("msp", "rurality"), ("assistants", "underserved")) if t in tables]
+    zone = read_zoning(zoning_path, need) if gp_tables else None
     want_panel = "gp_panel" in tables or bool(gp_tables)
     code_df = codes if isinstance(codes, pd.DataFrame) else codelists.load_codes(codes)
     if not _is_uri(claims_dir):
@@ -520,7 +495,11 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
             raise ClaimsError(f"{claims_dir} : dossier des prestations introuvable. {_FIX} donner le dossier qui "
                               "contient ER_PRS_F.parquet et les autres tables du SNDS", file=str(claims_dir))
 
-    eng = _make_engine(engine, options, spark, spark_master, spark_conf)
+    if engine not in ("duckdb", "spark"):
+        raise ValueError(f"moteur {engine!r} inconnu. {_FIX} donner engine='duckdb' (par défaut, embarqué) ou "
+                         "engine='spark'")
+    eng = (DuckDBEngine(options.duckdb_threads, options.duckdb_memory_limit, options.temp_dir) if engine == "duckdb"
+           else SparkEngine(spark_master, spark=spark, conf=spark_conf))
     report: dict = {"engine": eng.name, "claims_dir": str(claims_dir), "tables": list(tables),
                     "options": {k: v for k, v in asdict(options).items() if not k.startswith("duckdb_")
                                 and k != "temp_dir"},
@@ -533,10 +512,8 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
         if not with_death:
             say("IR_BEN_R sans BEN_DCD_DTE : les décès ne closent pas les déclarations de médecin traitant")
         for t in gp_tables:
-            needed = ["DA_PRA_R"] + (["ER_PRS_F"] if t == "msp" else [])
-            for name in needed:
-                lack = [c for c in OPTIONAL_COLUMNS[name] if (name != "ER_PRS_F" or c == "PRS_PAI_MNT")
-                        and c not in columns.get(name, set())]
+            for name in ["DA_PRA_R"] + (["ER_PRS_F"] if t == "msp" else []):
+                lack = [c for c in OPTIONAL_COLUMNS[name] if c not in columns.get(name, set())]
                 if name not in found or lack:
                     miss = ", ".join(lack) if name in found else f"la table {name}"
                     raise ClaimsError(f"{found.get(name, name)} : {t}.csv a besoin de {miss} (âge, sexe et commune du "
@@ -550,15 +527,11 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
         spe = code_df[(code_df["code_system"] == "PSE_SPE_COD") & code_df["indicator"].isin(visit_ind)]
         eng.register_rows("ek_visit_spe", [("code", "bigint")], [(int(c),) for c in sorted(set(spe["code"]))])
 
-        gp_rows: list[tuple[str, int]] = []
-        pt_rows: list[tuple[str, int]] = []
-        part = None if _is_uri(claims_dir) else _find_participation(Path(claims_dir))
-        if part is not None:
-            gp_rows, pt_rows = read_participation(part)
-            say(f"{part.name} : {count_fr(len(gp_rows))} médecins entrés dans Asalée, {count_fr(len(pt_rows))} "
-                "patients × années suivis par une infirmière")
-        else:
-            say("pas de fichier asalee_participation : asalee_year vide et nurse_followed égal à 0 pour tous")
+        part = _resolve_list(None, claims_dir, PARTICIPATION)
+        gp_rows, pt_rows = read_participation(part) if part is not None else ([], [])
+        say(f"{part.name} : {count_fr(len(gp_rows))} médecins entrés dans Asalée, {count_fr(len(pt_rows))} patients "
+            "× années suivis par une infirmière" if part is not None else
+            "pas de fichier asalee_participation : asalee_year vide et nurse_followed égal à 0 pour tous")
         report["participation"] = {"file": part.name if part else None, "gps": len(gp_rows),
                                    "followed_patient_years": len(pt_rows)}
         eng.register_rows("ek_asalee_in", [("gp_id", "string"), ("asalee_year", "bigint")], gp_rows)
@@ -620,53 +593,39 @@ def build_tables(claims_dir: str | Path, *, engine: str = "duckdb", tables: Sequ
                     f"{count_fr(r['listed_ids_not_found'])} identifiants de la liste sans médecin correspondant")
     finally:
         eng.close()
-    if "gp_panel" not in tables:
-        panel = None
     report["seconds"] = round(time.perf_counter() - t0, 2)
-    return ClaimsTables(asalee, panel, report, msp=out_gp.get("msp"), assistants=out_gp.get("assistants"))
+    return ClaimsTables(asalee, panel if "gp_panel" in tables else None, report, msp=out_gp.get("msp"),
+                        assistants=out_gp.get("assistants"))
 
 
 def _department(commune: pd.Series) -> pd.Series:
     """Département of an Insee commune code: its first two characters (01…95, 2A, 2B), three overseas (971…976)."""
-    return commune.where(~commune.str.startswith("97"), commune.str[:3]).where(commune.str.startswith("97"),
-                                                                              commune.str[:2])
+    return commune.str[:2].where(~commune.str.startswith("97"), commune.str[:3])
 
 
 def assemble_gp_table(study: str, panel: pd.DataFrame, fees: pd.DataFrame | None, attrs: pd.DataFrame,
                       gp_map: pd.DataFrame, entries: pd.DataFrame, zone: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """One GP-year table of the contract ``study`` (``msp`` or ``assistants``) from the engine's small outputs.
-
-    Rows: the GP-years of the panel, plus (msp) those with fees only. Columns from the claims: ``patients_mt``,
-    ``file_active``, ``acts``, ``fees``; from DA_PRA_R: ``age`` (year − IPP_ANN_NAI), ``female`` (IPP_SEX_COD = 2),
-    ``department`` (from PFS_EXC_COM); from the zoning: ``rurality`` / ``underserved``; from the list: ``msp_year``
-    (year of the earliest entry date) or ``am_year`` and ``am_option`` (year and option of the earliest contract).
-    The list's ids are practice or statistical numbers, chained to the GP id like the claims. GP-years without a
-    valid birth year, sex code 1/2 or commune in DA_PRA_R, or whose commune is not in the zoning, are left out and
-    counted. Returns (table, report)."""
+    """One GP-year table of the contract ``study`` (``msp`` or ``assistants``) from the engine's small outputs, by
+    rules 8–10 of the module docstring (rows: the panel's GP-years, plus those with fees only for msp): ``age`` is
+    year − IPP_ANN_NAI, ``female`` IPP_SEX_COD = 2; GP-years without a valid birth year, sex code 1/2 or commune in
+    DA_PRA_R, or whose commune is not in the zoning, are left out and counted. Returns (table, report)."""
     rows = panel.rename(columns={"year": "yr"})[["gp_id", "yr", "patients_mt", "file_active", "acts"]]
     if study == "msp":
-        f = fees[["gp_id", "yr", "cents"]].copy()
-        f["gp_id"] = f["gp_id"].astype(str)
-        f["yr"] = f["yr"].astype("int64")
+        f = fees[["gp_id", "yr", "cents"]].astype({"gp_id": str, "yr": "int64"})
         rows = rows.merge(f, on=["gp_id", "yr"], how="outer")
     rows = rows.fillna({c: 0 for c in ("patients_mt", "file_active", "acts", "cents") if c in rows})
-    a = attrs.copy()
-    a["gp_id"] = a["gp_id"].astype(str)
+    a = attrs.astype({"gp_id": str, "commune": "string"})
     for c in ("birth", "sex"):
         a[c] = pd.to_numeric(a[c], errors="coerce")
-    a["commune"] = a["commune"].astype("string")
     a = a[a["birth"].between(1900, 2100) & a["sex"].isin([1, 2]) & a["commune"].notna()]
     m = rows.merge(a, on="gp_id", how="left")
     no_attr = m["birth"].isna()
-    m = m[~no_attr]
-    m = m.merge(zone, on="commune", how="left")
-    zcol = "rurality" if study == "msp" else "underserved"
-    no_zone = m[zcol].isna()
+    m = m[~no_attr].merge(zone, on="commune", how="left")
+    no_zone = m["rurality" if study == "msp" else "underserved"].isna()
     m = m[~no_zone].copy()
     # the list: ids → GP ids (practice numbers chained like the claims), earliest date per GP
     chain = dict(zip(gp_map["num"].astype(str), gp_map["gp_id"].astype(str)))
-    e = entries.copy()
-    e["gp_id"] = e["list_id"].map(lambda i: chain.get(i, i))
+    e = entries.assign(gp_id=entries["list_id"].map(lambda i: chain.get(i, i)))
     e = e.sort_values(["gp_id", "date"] + (["option"] if "option" in e else []), kind="mergesort")
     first = e.drop_duplicates("gp_id", keep="first").set_index("gp_id")
     known = set(panel["gp_id"].astype(str)) | set(a["gp_id"])
@@ -674,14 +633,12 @@ def assemble_gp_table(study: str, panel: pd.DataFrame, fees: pd.DataFrame | None
     m["age"] = m["yr"] - m["birth"].astype("int64")
     m["female"] = (m["sex"] == 2).astype("int64")
     m["department"] = _department(m["commune"].astype(str))
-    m["entry_year"] = m["gp_id"].map(first["date"].dt.year)
+    m[STUDY_COHORT[study]] = m["gp_id"].map(first["date"].dt.year)
     if study == "msp":
         m["fees"] = m["cents"].astype("int64") / 100.0
-        m["msp_year"] = m["entry_year"]
     else:
-        m["am_year"] = m["entry_year"]
         m["am_option"] = m["gp_id"].map(first["option"])
-    out = normalize_gp_table(m.rename(columns={"yr": "year"}), study)
+    out = normalize_gp_table(m, study)
     rep = {"rows": len(out), "gps": int(out["gp_id"].nunique()),
            "gps_entered": int(out.loc[out[STUDY_COHORT[study]].notna(), "gp_id"].nunique()),
            "gp_years_without_da_pra_r": int(no_attr.sum()), "gp_years_commune_not_in_zoning": int(no_zone.sum()),
@@ -690,49 +647,37 @@ def assemble_gp_table(study: str, panel: pd.DataFrame, fees: pd.DataFrame | None
 
 
 STUDY_COHORT = {"msp": "msp_year", "assistants": "am_year"}
+#: types of the GP-year tables' columns other than the entry years and am_option (all others: int64)
+_GP_TYPES = {"gp_id": str, "department": str, "rurality": str, "fees": "float64"}
 
 
 def normalize_asalee(df: pd.DataFrame) -> pd.DataFrame:
     """Contract column order and types, rows sorted by (patient_id, year): identical whatever the engine."""
-    out = df.rename(columns={"yr": "year"})
-    out = out[ASALEE_COLUMNS].copy()
-    out["patient_id"] = out["patient_id"].astype(str)
-    out["gp_id"] = out["gp_id"].astype(str)
+    out = df.rename(columns={"yr": "year"})[ASALEE_COLUMNS].astype(
+        {c: str if c in ("patient_id", "gp_id", "sex") else "int64" for c in ASALEE_COLUMNS if c != "asalee_year"})
     out["asalee_year"] = pd.array(out["asalee_year"], dtype="Int64")
-    for c in ASALEE_COLUMNS:
-        if c not in ("patient_id", "gp_id", "asalee_year", "sex"):
-            out[c] = out[c].astype("int64")
-    out["sex"] = out["sex"].astype(str)
     return out.sort_values(["patient_id", "year"], kind="mergesort").reset_index(drop=True)
 
 
 def normalize_gp_table(df: pd.DataFrame, study: str) -> pd.DataFrame:
     """A GP-year table of contract ``study`` (``msp`` or ``assistants``): contract column order, one type per column
     whatever the engine, rows sorted by (gp_id, year)."""
-    from evalkit.contracts import STUDIES
-
     cols = STUDIES[study].columns
     out = df.rename(columns={"yr": "year"})[cols].copy()
     for c in cols:
-        if c in ("gp_id", "department", "rurality"):
-            out[c] = out[c].astype(str)
-        elif c == "am_option":
+        if c == "am_option":
             out[c] = out[c].astype(object).where(out[c].notna(), None)
-        elif c == "fees":
-            out[c] = out[c].astype("float64")
         elif c in ("msp_year", "am_year"):
             out[c] = pd.array(pd.to_numeric(out[c]), dtype="Int64")
         else:
-            out[c] = out[c].astype("int64")
+            out[c] = out[c].astype(_GP_TYPES.get(c, "int64"))
     return out.sort_values(["gp_id", "year"], kind="mergesort").reset_index(drop=True)
 
 
 def normalize_gp_panel(df: pd.DataFrame) -> pd.DataFrame:
     """GP panel column order and types, rows sorted by (gp_id, year)."""
-    out = df.rename(columns={"yr": "year"})[GP_PANEL_COLUMNS].copy()
-    out["gp_id"] = out["gp_id"].astype(str)
-    for c in GP_PANEL_COLUMNS[1:]:
-        out[c] = out[c].astype("int64")
+    out = df.rename(columns={"yr": "year"})[GP_PANEL_COLUMNS].astype(
+        {c: str if c == "gp_id" else "int64" for c in GP_PANEL_COLUMNS})
     return out.sort_values(["gp_id", "year"], kind="mergesort").reset_index(drop=True)
 
 
@@ -751,11 +696,6 @@ def cli_claims(claims_dir: str | Path, out_dir: str | Path, engine: str = "duckd
     ["msp": path, "assistants": path,] "report": path}``. Raises :class:`evalkit.contracts.DataError` (a
     :class:`ClaimsError`) naming the file, the column and the fix.
     """
-    import warnings
-
-    from evalkit.contracts import DataWarning, validate
-    from evalkit.io import write_bytes_atomic, write_csv_atomic
-
     say = progress or (lambda _msg: None)
     out_dir = Path(out_dir)
     res = build_tables(claims_dir, engine=engine, options=options, codes=codes, spark_master=spark_master,
@@ -776,16 +716,14 @@ def cli_claims(claims_dir: str | Path, out_dir: str | Path, engine: str = "duckd
                                   "DA_PRA_R (IPP_ANN_NAI, IPP_SEX_COD, PFS_EXC_COM) et le zonage",
                                   file=f"{study}.csv")
             outputs[study] = df
-    for study in ("asalee", "msp", "assistants"):  # raises DataError: nothing written
-        if outputs.get(study) is not None:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", DataWarning)
-                validate(outputs[study].copy(), study, file=f"{study}.csv")
-            for w in caught:
-                if issubclass(w.category, DataWarning):
-                    say(f"{study}.csv : {w.message}")
-    paths = {name: out_dir / f"{name}.csv" for name in outputs}
-    paths["report"] = out_dir / "claims_report.json"
+    for study in [s for s in outputs if s != "gp_panel"]:  # raises DataError: nothing written
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            validate(outputs[study].copy(), study, file=f"{study}.csv")
+        for w in caught:
+            if issubclass(w.category, DataWarning):
+                say(f"{study}.csv : {w.message}")
+    paths = {**{name: out_dir / f"{name}.csv" for name in outputs}, "report": out_dir / "claims_report.json"}
     if not isinstance(codes, pd.DataFrame):
         res.report["code_list_sha256"] = codelists.fingerprint(codes)
     for name, df in outputs.items():

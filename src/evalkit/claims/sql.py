@@ -59,6 +59,10 @@ class Rules:
     with_death: bool = False  # IR_BEN_R has BEN_DCD_DTE: a death closes the médecin traitant declaration
 
 
+#: the one-year follow-up indicators besides HbA1c and fundus, each a 0/1 flag of the Asalée table
+_TESTS = ("microalb", "creatinine", "lipids", "ecg_cardio")
+
+
 def _key(alias: str) -> str:
     return ", ".join(f"{alias}.{k}" for k in JOIN_KEY)
 
@@ -91,7 +95,7 @@ WHERE PFS_PFS_NUM IS NOT NULL
 GROUP BY CAST(PFS_PFS_NUM AS STRING)"""
 
 
-def _prs_filters(r: Rules) -> list[str]:
+def _prs_filters(r: Rules) -> str:
     soi = "CAST(p.EXE_SOI_DTD AS DATE)"
     out = [f"{soi} IS NOT NULL"]
     if r.excluded_dpn_qlf:
@@ -108,7 +112,7 @@ def _prs_filters(r: Rules) -> list[str]:
     if r.exclude_public_hospital:
         out.append("NOT EXISTS (SELECT 1 FROM ER_ETE_F e WHERE TRY_CAST(e.ETE_IND_TAA AS BIGINT) = 1 AND "
                    + _key_eq("e", "p") + ")")
-    return out
+    return "\n    AND ".join(out)
 
 
 def events(r: Rules) -> str:
@@ -121,7 +125,6 @@ def events(r: Rules) -> str:
     3. mapped to the person pseudonym (IR_BEN_R on PSA *and* birth rank), then regularisations are netted: quantities
        are summed over identical lines and only totals > 0 are kept.
     """
-    where = "\n    AND ".join(_prs_filters(r))
     return f"""
 WITH pha_atc AS (
   SELECT TRY_CAST(r.PHA_CIP_C13 AS BIGINT) AS cip, a.indicator AS indicator,
@@ -160,7 +163,7 @@ prs AS (
          TRY_CAST(p.PRS_NAT_REF AS BIGINT) AS nat, COALESCE(TRY_CAST(p.CPL_MAJ_TOP AS BIGINT), 0) AS cpl,
          CAST(p.PRS_ACT_QTE AS DOUBLE) AS pqty
   FROM ER_PRS_F p
-  WHERE {where}
+  WHERE {_prs_filters(r)}
 ),
 lines AS (
   SELECT x.psa, x.rng, x.yr, x.soi_date, x.pfs, x.spe, x.nat,
@@ -272,6 +275,7 @@ def indicators(r: Rules) -> str:
     """Per patient-year: the six follow-up events (fundus for the year alone; the two-year window is applied when the
     Asalée table is assembled). Specialist visits count for ``ecg_cardio`` (cardiology) and ``fundus``
     (ophthalmology) through the executing specialty."""
+    flags = ",\n       ".join(f"max(CASE WHEN indicator = '{i}' THEN 1 ELSE 0 END) AS {i}" for i in (*_TESTS, "fundus"))
     return f"""
 WITH ev AS (
   SELECT patient, yr, soi_date, indicator FROM ek_events WHERE src = 'BIO' OR src = 'CAM'
@@ -283,11 +287,7 @@ WITH ev AS (
 SELECT patient, yr,
        CASE WHEN count(DISTINCT CASE WHEN indicator = 'hba1c' THEN soi_date END) >= {int(r.hba1c_min_tests)}
             THEN 1 ELSE 0 END AS hba1c_3plus,
-       max(CASE WHEN indicator = 'microalb' THEN 1 ELSE 0 END) AS microalb,
-       max(CASE WHEN indicator = 'creatinine' THEN 1 ELSE 0 END) AS creatinine,
-       max(CASE WHEN indicator = 'lipids' THEN 1 ELSE 0 END) AS lipids,
-       max(CASE WHEN indicator = 'ecg_cardio' THEN 1 ELSE 0 END) AS ecg_cardio,
-       max(CASE WHEN indicator = 'fundus' THEN 1 ELSE 0 END) AS fundus
+       {flags}
 FROM ev
 GROUP BY patient, yr"""
 
@@ -311,6 +311,7 @@ _ASALEE_GP = """
 def asalee(r: Rules) -> str:
     """The Asalée patient-year table (contract columns, ``yr`` for ``year``) plus ``listed_followed``: the patient-year
     is on the participation list (``nurse_followed`` is 1 only when, in addition, the GP is in Asalée that year)."""
+    flags = ",\n       ".join(f"COALESCE(i.{c}, 0) AS {c}" for c in ("hba1c_3plus", *_TESTS))
     return f"""
 WITH persons AS ({_PERSONS}
 ),
@@ -323,11 +324,7 @@ SELECT d.patient AS patient_id, m.gp_id AS gp_id, d.yr AS yr, a.asalee_year AS a
        CASE WHEN f.patient IS NOT NULL THEN 1 ELSE 0 END AS listed_followed,
        d.yr - p.birth_year AS age,
        CASE WHEN p.sex = 2 THEN 'F' ELSE 'M' END AS sex,
-       COALESCE(i.hba1c_3plus, 0) AS hba1c_3plus,
-       COALESCE(i.microalb, 0) AS microalb,
-       COALESCE(i.creatinine, 0) AS creatinine,
-       COALESCE(i.lipids, 0) AS lipids,
-       COALESCE(i.ecg_cardio, 0) AS ecg_cardio,
+       {flags},
        CASE WHEN COALESCE(i.fundus, 0) = 1 OR COALESCE(i1.fundus, 0) = 1 THEN 1 ELSE 0 END AS fundus_2y
 FROM ek_diab d
 JOIN ek_mt m ON m.patient = d.patient AND m.yr = d.yr
@@ -384,7 +381,6 @@ def gp_fees(r: Rules) -> str:
     (information-only lines, public hospitals, flux window), summed by care year: a regularisation line, which
     repeats the original with a negative amount, nets out. Amounts are rounded to the cent before summing, so that
     both engines add integers. GP-years whose net total is not positive are left out."""
-    where = "\n    AND ".join(_prs_filters(r))
     return f"""
 WITH f AS (
   SELECT CAST(p.PFS_EXE_NUM AS STRING) AS pfs, year(CAST(p.EXE_SOI_DTD AS DATE)) AS yr,
@@ -392,7 +388,7 @@ WITH f AS (
   FROM ER_PRS_F p
   WHERE p.PFS_EXE_NUM IS NOT NULL AND p.PRS_PAI_MNT IS NOT NULL
     AND TRY_CAST(p.PSE_SPE_COD AS BIGINT) IN (SELECT code FROM codes_spe WHERE indicator = 'general_practice')
-    AND {where}
+    AND {_prs_filters(r)}
 )
 SELECT COALESCE(g.gp_id, f.pfs) AS gp_id, f.yr AS yr, CAST(sum(f.cents) AS BIGINT) AS cents
 FROM f

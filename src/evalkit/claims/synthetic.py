@@ -49,6 +49,8 @@ from typing import Callable
 
 import pandas as pd
 
+from evalkit.claims.engines import _q
+from evalkit.claims.pipeline import normalize_asalee, normalize_gp_panel, normalize_gp_table
 from evalkit.fr import fmt_int, fmt_num
 
 # CIP13 placeholders → (ATC, pack)
@@ -133,14 +135,10 @@ class SyntheticClaims:
 
     def truth_asalee(self) -> pd.DataFrame:
         """The Asalée table the claims encode (contract columns and types, sorted like the pipeline's output)."""
-        from evalkit.claims.pipeline import normalize_asalee
-
         return normalize_asalee(pd.read_parquet(self.truth_dir / "asalee.parquet"))
 
     def truth_gp_panel(self) -> pd.DataFrame:
         """The GP-year panel the claims encode."""
-        from evalkit.claims.pipeline import normalize_gp_panel
-
         return normalize_gp_panel(pd.read_parquet(self.truth_dir / "gp_panel.parquet"))
 
     def planted(self) -> dict:
@@ -149,14 +147,10 @@ class SyntheticClaims:
 
     def truth_msp(self) -> pd.DataFrame:
         """The MSP GP-year table (contract ``msp.csv``) the claims and the referential lists encode."""
-        from evalkit.claims.pipeline import normalize_gp_table
-
         return normalize_gp_table(pd.read_parquet(self.truth_dir / "msp.parquet"), "msp")
 
     def truth_assistants(self) -> pd.DataFrame:
         """The assistants GP-year table (contract ``assistants.csv``) the claims and the lists encode."""
-        from evalkit.claims.pipeline import normalize_gp_table
-
         return normalize_gp_table(pd.read_parquet(self.truth_dir / "assistants.parquet"), "assistants")
 
 
@@ -173,11 +167,7 @@ class _Sql:
         return f"(CAST(hash({self.seed}, {', '.join(map(str, args))}) % 1000003 AS BIGINT) % ({n}))"
 
 
-def _q(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
-# columns of one latent event; every part fills what it needs, the rest takes these defaults
+# columns of one latent event; every part fills what it needs (None: every part must), the rest takes these defaults
 _EVENT_COLS = {
     "part": None, "k": "0", "soi": None, "late": "false", "pfs": None, "spe": "CAST(NULL AS INTEGER)",
     "nat": None, "src": "CAST(NULL AS VARCHAR)", "bio": "CAST(NULL AS BIGINT)", "cam": "CAST(NULL AS VARCHAR)",
@@ -187,11 +177,7 @@ _EVENT_COLS = {
 
 
 def _part(frm: str, where: str = "true", **cols: str) -> str:
-    vals = {**_EVENT_COLS, **cols}
-    missing = [k for k, v in vals.items() if v is None]
-    if missing:
-        raise AssertionError(f"part lacks {missing}")
-    sel = ", ".join(f"{v} AS {k}" for k, v in vals.items())
+    sel = ", ".join(f"{v} AS {k}" for k, v in {**_EVENT_COLS, **cols}.items())
     return f"SELECT p.p, p.yr, p.yi, p.psa, p.rng, p.psb, {sel} FROM {frm} WHERE {where}"
 
 

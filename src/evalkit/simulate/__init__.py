@@ -7,6 +7,7 @@ source and may expose ``truth`` (the effect it plants).
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -49,13 +50,10 @@ def write_all(out_dir: Path | str, seed: int = DEFAULT_SEED, scale: float = 1.0,
         df = simulate(study, seed=seed, scale=scale)
         validate(df, study, file=f"{study}.csv (generated)")
         written.append(write_csv_atomic(df, out_dir / f"{study}.csv"))
-    marker = out_dir / MARKER
-    previous = {}
-    if marker.exists():
-        try:
-            previous = json.loads(marker.read_text()).get("files", {})
-        except (ValueError, AttributeError):
-            previous = {}
+    try:
+        previous = json.loads((out_dir / MARKER).read_text()).get("files", {})
+    except (FileNotFoundError, ValueError, AttributeError):
+        previous = {}
     files = {**previous, **{p.stem: {"seed": seed, "scale": scale} for p in written}}
     meta = {"generator": "evalkit.simulate", "seed": seed, "scale": scale, "studies": sorted(files), "files": files}
     write_bytes_atomic(json.dumps(meta, indent=2).encode(), out_dir / MARKER)
@@ -100,8 +98,6 @@ def planted_truth(study: str, df, data_dir: Path | str | None = None) -> dict | 
     b = df[cols].astype(str).sort_values(keys).reset_index(drop=True)
     if not a.equals(b):
         return None
-    import inspect
-
     if "df" in inspect.signature(truth_fn).parameters:
         return truth_fn(sim_df)
     return truth_fn(seed=seed, scale=scale)

@@ -38,7 +38,7 @@ million patient-years in well under a minute.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -266,15 +266,10 @@ class Truth:
             raise ValueError("which must be 'itt' or 'pp'")
         if gps is not None:
             c = c[c["gp_id"].isin(set(gps))]
-        c = c.copy()
-        # A unit's weight is constant over time (CS on a panel of units): mean patients per observed year.
-        if weights == "patients":
-            c["w"] = c.groupby(unit)["n_patients"].transform("mean")
-        elif weights == "units":
-            c["w"] = 1.0
-        else:
+        if weights not in ("patients", "units"):
             raise ValueError("weights must be 'patients' or 'units'")
-        return c
+        # A unit's weight is constant over time (CS on a panel of units): mean patients per observed year.
+        return c.assign(w=c.groupby(unit)["n_patients"].transform("mean") if weights == "patients" else 1.0)
 
     def _post_cells(self, which: str, gps: Any, weights: str) -> pd.DataFrame:
         """The post-entry unit-years (year ≥ cohort) of :meth:`_unit_cells`."""
@@ -436,33 +431,24 @@ def simulate_with_truth(seed: int = 0, scale: float = 1.0, **overrides: Any) -> 
     delta = p1 - p0
 
     # --- the table -----------------------------------------------------------------------------------------------
-    age = age0[pid] + offs
-    gw = len(str(n_gp))
-    pw = len(str(n_pat))
-    gp_ids = np.char.add("MG", np.char.zfill(np.arange(1, n_gp + 1).astype(str), gw)).astype(object)
-    pat_ids = np.char.add("P", np.char.zfill(np.arange(1, n_pat + 1).astype(str), pw)).astype(object)
-    coh_rows = cohort[gid]
+    gp_ids = np.char.add("MG", np.char.zfill(np.arange(1, n_gp + 1).astype(str), len(str(n_gp)))).astype(object)
+    pat_ids = np.char.add("P", np.char.zfill(np.arange(1, n_pat + 1).astype(str), len(str(n_pat)))).astype(object)
     df = pd.DataFrame({
         "patient_id": pat_ids[pid],
         "gp_id": gp_ids[gid],
         "year": year.astype(np.int64),
-        "asalee_year": pd.array(np.where(np.isnan(coh_rows), 0, coh_rows).astype(np.int64), dtype="Int64"),
+        "asalee_year": pd.array(cohort[gid], dtype="Int64"),
         "nurse_followed": followed.astype(np.int64),
-        "age": age.astype(float),
+        "age": (age0[pid] + offs).astype(float),
         "sex": np.where(female[pid], "F", "M").astype(object),
+        **{ind: y[:, j].astype(np.int64) for j, ind in enumerate(INDICATORS)},
     })
-    df.loc[np.isnan(coh_rows), "asalee_year"] = pd.NA
-    for j, ind in enumerate(INDICATORS):
-        df[ind] = y[:, j].astype(np.int64)
 
     # --- truth ---------------------------------------------------------------------------------------------------
     gp_tab = pd.DataFrame({"gp_id": gp_ids, "asalee_year": cohort, "intensity": intensity, "dose": dose,
                            "n_patients": n_pat_gp})
     dcols = [f"delta_{ind}" for ind in INDICATORS]
-    cell = pd.DataFrame(delta, columns=dcols)
-    cell["gp"] = gid
-    cell["year"] = year
-    cell["followed"] = followed.astype(float)
+    cell = pd.DataFrame(delta, columns=dcols).assign(gp=gid, year=year, followed=followed.astype(float))
     g = cell.groupby(["gp", "year"], sort=True)
     itt = g[dcols].mean()
     fcols = [f"fdelta_{ind}" for ind in INDICATORS]
@@ -476,16 +462,14 @@ def simulate_with_truth(seed: int = 0, scale: float = 1.0, **overrides: Any) -> 
     itt = itt.drop(columns="gp")
     gp_tab["weight"] = gp_tab["gp_id"].map(itt.groupby("gp_id")["n_patients"].mean()).fillna(0.0)
     ever = ~np.isnan(first_followed[pid])
-    fc = cell[ever].copy()
-    fc["first_followed"] = first_followed[pid][ever]
+    fc = cell[ever].assign(first_followed=first_followed[pid][ever])
     gpp = fc.groupby(["gp", "first_followed", "year"], sort=True)
     pp = gpp[dcols].mean()
     pp["n_patients"] = gpp.size()
     pp = pp.reset_index()
     pp.insert(0, "gp_id", gp_ids[pp["gp"].to_numpy()])
     pp = pp.drop(columns="gp")
-    truth = Truth(params=p, gp=gp_tab, itt_cells=itt, pp_cells=pp)
-    return df, truth
+    return df, Truth(params=p, gp=gp_tab, itt_cells=itt, pp_cells=pp)
 
 
 __all__ = ["ANCHOR", "AsaleeParams", "COLUMNS", "DEFAULT", "INDICATORS", "Truth", "params", "simulate", "simulate_with_truth"]

@@ -27,7 +27,7 @@ dictionaries are merged with the defaults, so tests can plant other effects by o
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Mapping
 
 import numpy as np
@@ -152,12 +152,8 @@ class Params:
         unknown = set(overrides) - names
         if unknown:
             raise TypeError(f"unknown parameter(s) {sorted(unknown)}; known: {sorted(names)}")
-        merged = {}
-        for k, v in overrides.items():
-            cur = getattr(self, k)
-            if isinstance(cur, Mapping) and isinstance(v, Mapping):
-                v = {**cur, **v}
-            merged[k] = v
+        merged = {k: {**getattr(self, k), **v} if isinstance(getattr(self, k), Mapping) and isinstance(v, Mapping)
+                  else v for k, v in overrides.items()}
         return replace(self, **merged)
 
 
@@ -213,18 +209,6 @@ class Truth:
         b = self.baseline if option is None else self.baseline[self.baseline["am_option"] == option]
         return 100.0 * self.att(outcome, option) / float(b[outcome].mean())
 
-    def table(self, outcome: str = "patients_mt") -> pd.DataFrame:
-        """Simple ATT overall and by option: ``option, att, att_percent, n_gps``."""
-        rows = []
-        for opt in (None, *OPTIONS):
-            n = int(self.baseline["gp_id"].nunique() if opt is None else
-                    (self.baseline["am_option"] == opt).sum())
-            if n == 0:
-                continue
-            rows.append({"option": opt or "all", "att": self.att(outcome, opt),
-                         "att_percent": self.percent(outcome, opt), "n_gps": n})
-        return pd.DataFrame(rows)
-
 
 @dataclass(frozen=True)
 class Simulation:
@@ -236,10 +220,6 @@ class Simulation:
 def national_scale(params: Params | None = None) -> float:
     """The ``scale`` that gives a national-size panel (≈ 52,000 GPs)."""
     return NATIONAL_GPS / (params or Params()).n_gps
-
-
-def _logit(p):
-    return np.log(p / (1 - p))
 
 
 def _expit(x):
@@ -285,13 +265,14 @@ def generate(seed: int = 0, scale: float = 1.0, **overrides) -> Simulation:
 
     # GP characteristics --------------------------------------------------------------------------------------------
     age0 = np.clip(rng.normal(p.age_mean, p.age_sd, n), p.age_min, p.age_max).round()
-    female = rng.random(n) < _expit(_logit(p.share_female) + p.female_age_slope * (age0 - p.age_mean))
+    logit_female = np.log(p.share_female / (1 - p.share_female))
+    female = rng.random(n) < _expit(logit_female + p.female_age_slope * (age0 - p.age_mean))
     dept_w = rng.gamma(2.0, 1.0, len(DEPARTMENTS))
-    dept_idx = rng.choice(len(DEPARTMENTS), size=n, p=dept_w / dept_w.sum())
+    w_gp = dept_w / dept_w.sum()
+    dept_idx = rng.choice(len(DEPARTMENTS), size=n, p=w_gp)
     a = p.share_underserved * p.dept_concentration
     dept_u = rng.beta(a, p.dept_concentration - a, len(DEPARTMENTS)) if 0 < p.share_underserved < 1 else \
         np.full(len(DEPARTMENTS), p.share_underserved)
-    w_gp = dept_w / dept_w.sum()
     dept_u = np.clip(dept_u * p.share_underserved / max(float(w_gp @ dept_u), 1e-9), 0.0, 1.0)  # hit the share
     underserved = rng.random(n) < dept_u[dept_idx]
     u = underserved.astype(float)
@@ -306,9 +287,8 @@ def generate(seed: int = 0, scale: float = 1.0, **overrides) -> Simulation:
         expected = level0[:, None] + slope[:, None] * tt
         return expected, expected + shocks[None, :] + rng.normal(0, noise_sd, (n, T))
 
-    log_mt = (np.log(p.mt_median) - p.mt_age_curv * (age0 - p.mt_age_peak) ** 2 + p.mt_female * fem
-              + p.mt_underserved * u + rng.normal(0, p.mt_sd_log, n))
-    mt0 = np.exp(log_mt)
+    mt0 = np.exp(np.log(p.mt_median) - p.mt_age_curv * (age0 - p.mt_age_peak) ** 2 + p.mt_female * fem
+                 + p.mt_underserved * u + rng.normal(0, p.mt_sd_log, n))
     mt_exp, mt_cf = path(mt0, p.mt_growth * mt0 + p.mt_slope_underserved * u + p.mt_slope_age * agec
                          + p.mt_slope_female * fem, p.mt_slope_sd, p.mt_noise_sd, p.mt_year_sd)
     fa0 = mt0 * p.fa_ratio * np.exp(rng.normal(-p.fa_ratio_sd_log ** 2 / 2, p.fa_ratio_sd_log, n))
@@ -357,19 +337,13 @@ def generate(seed: int = 0, scale: float = 1.0, **overrides) -> Simulation:
 
     def gains(effect: Mapping[str, float], expected: np.ndarray, r: np.ndarray) -> np.ndarray:
         e_opt = np.array([effect.get(o, 0.0) for o in OPTIONS] + [0.0])[opt_idx]  # index −1 → 0
-        if p.effect_scale == "absolute":
-            size = np.ones(n)
-        else:
-            size = np.maximum(expected[np.arange(n), j_base], 0.0)
+        size = np.ones(n) if p.effect_scale == "absolute" else np.maximum(expected[np.arange(n), j_base], 0.0)
         return (e_opt * het * size)[:, None] * r
 
     g_mt = gains(p.effect_mt, mt_exp, r_mt)
     g_fa, g_acts = gains(p.effect_fa, fa_exp, r_act), gains(p.effect_acts, acts_exp, r_act)
 
-    def count(x):
-        return np.maximum(np.rint(x), 0).astype(np.int64)
-
-    mt, fa, acts = count(mt_cf + g_mt), count(fa_cf + g_fa), count(acts_cf + g_acts)
+    mt, fa, acts = (np.maximum(np.rint(x), 0).astype(np.int64) for x in (mt_cf + g_mt, fa_cf + g_fa, acts_cf + g_acts))
 
     # Assemble ---------------------------------------------------------------------------------------------------
     width = max(5, len(str(n)))
@@ -423,11 +397,5 @@ def truth(seed: int = 0, scale: float = 1.0, **overrides) -> Truth:
     return generate(seed=seed, scale=scale, **overrides).truth
 
 
-def parameters_table(params: Params | None = None) -> pd.DataFrame:
-    """Parameters as a table (name, value) — for the chapter's method box and the data appendix."""
-    d = asdict(params or Params())
-    return pd.DataFrame({"parameter": list(d), "value": [str(v) for v in d.values()]})
-
-
 __all__ = ["OPTIONS", "OUTCOMES", "NATIONAL_GPS", "Params", "Truth", "Simulation", "generate", "simulate", "truth",
-           "national_scale", "parameters_table"]
+           "national_scale"]

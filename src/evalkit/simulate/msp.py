@@ -157,8 +157,7 @@ def params(**overrides) -> MSPParams:
     bad = sorted(set(overrides) - names)
     if bad:
         raise TypeError(f"unknown MSP parameter(s) {bad}; valid: {sorted(names)}")
-    clean = {k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items()}
-    return replace(MSPParams(), **clean)
+    return replace(MSPParams(), **{k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items()})
 
 
 NATIONAL_SCALE = NATIONAL_GPS / MSPParams.n_gps
@@ -178,13 +177,6 @@ def _quota(n: int, probs, rng: np.random.Generator) -> np.ndarray:
     return rng.permutation(np.repeat(np.arange(len(p)), cnt))
 
 
-def _group_probs(p_control: np.ndarray, p_msp: np.ndarray, s: float) -> np.ndarray:
-    """Category shares of MSP GPs at selection strength ``s`` (s = 1: published; clipped to valid shares)."""
-    p = p_control + s * (p_msp - p_control)
-    p = np.clip(p, 0.005, None)
-    return p / p.sum()
-
-
 def _truncnorm_mean_draw(n: int, mean: float, sd: float, lo: float, hi: float, rng) -> np.ndarray:
     """n ages from a normal truncated to [lo, hi], stratified, then shifted so that their mean is exactly ``mean``."""
     from scipy.stats import truncnorm
@@ -197,15 +189,6 @@ def _truncnorm_mean_draw(n: int, mean: float, sd: float, lo: float, hi: float, r
     for _ in range(5):  # shifting may push a few ages out of bounds: clip and re-centre
         x = np.clip(x + (mean - x.mean()), lo, hi)
     return x
-
-
-def _ramp(e: np.ndarray, ramp: tuple[float, ...]) -> np.ndarray:
-    """Share of the long-run effect at event time e (0 before entry)."""
-    r = np.ones(e.shape, dtype=float)
-    for k, v in enumerate(ramp):
-        r[e == k] = v
-    r[e < 0] = 0.0
-    return r
 
 
 # --- generator ------------------------------------------------------------------------------------------------
@@ -233,12 +216,13 @@ def simulate(seed: int = 0, scale: float = 1.0, **overrides) -> pd.DataFrame:
     # Characteristics drawn conditionally on future MSP status, at the published shares (quota draws).
     p_ctrl = np.array([1 - p.rural_control - p.periurban_control, p.periurban_control, p.rural_control])
     p_msp = np.array([1 - p.rural_msp - p.periurban_msp, p.periurban_msp, p.rural_msp])
+    p_grp = np.clip(p_ctrl + s * (p_msp - p_ctrl), 0.005, None)  # MSP GPs' shares at selection strength s
     rur = np.empty(n, dtype=int)
     female = np.empty(n, dtype=int)
     age_ref = np.empty(n)
     for grp, pr, fem, age_mean in (
         (~treated, p_ctrl, p.female_control, p.age_control),
-        (treated, _group_probs(p_ctrl, p_msp, s), p.female_control + s * (p.female_msp - p.female_control),
+        (treated, p_grp / p_grp.sum(), p.female_control + s * (p.female_msp - p.female_control),
          p.age_control + s * (p.age_msp - p.age_control)),
     ):
         m = int(grp.sum())
@@ -288,20 +272,17 @@ def simulate(seed: int = 0, scale: float = 1.0, **overrides) -> pd.DataFrame:
     # Planted effects.
     e = np.where(treated[:, None], years[None, :] - cohort[:, None], -1)
     mult = np.asarray(p.effect_rurality, dtype=float)[rur]
-    tau_shape = _ramp(e, p.ramp) * mult[:, None]
-    effects = {"patients_mt": p.effect_mt, "file_active": p.effect_fa, "fees": p.effect_fees}
-    tau = {k: effects[k] * tau_shape for k in OUTCOMES}
+    ramp = np.append(np.asarray(p.ramp, dtype=float), 1.0)  # share of the long-run effect: p.ramp, then 1
+    tau_shape = np.where(e >= 0, ramp[np.clip(e, 0, len(p.ramp))], 0.0) * mult[:, None]
+    tau = {k: effect * tau_shape for k, effect in zip(OUTCOMES, (p.effect_mt, p.effect_fa, p.effect_fees))}
 
-    out = {}
-    for k in ("patients_mt", "file_active"):
-        out[k] = np.clip(np.rint(y0[k] + tau[k]), 0, None).astype(np.int64)
+    out = {k: np.clip(np.rint(y0[k] + tau[k]), 0, None).astype(np.int64) for k in ("patients_mt", "file_active")}
     out["fees"] = np.round(np.clip(y0["fees"] + tau["fees"], 0, None), 0)
 
     width = max(5, len(str(n)))
     gp_ids = np.char.add("MG", np.char.zfill(np.arange(1, n + 1).astype(str), width))
     dept = np.asarray(DEPARTMENTS)[rng.integers(0, len(DEPARTMENTS), size=n)]
-    msp_year = pd.array(np.repeat(np.where(treated, cohort, 0), T), dtype="Int64")
-    msp_year[np.repeat(~treated, T)] = pd.NA
+    msp_year = pd.array(np.repeat(np.where(treated, cohort, np.nan), T), dtype="Int64")
     df = pd.DataFrame({
         "gp_id": np.repeat(gp_ids, T),
         "year": np.tile(years, n).astype(np.int64),
@@ -334,16 +315,14 @@ def _truth(df: pd.DataFrame, tau: dict[str, np.ndarray]) -> dict:
     e = np.where(post, yr - np.nan_to_num(g), -1)
     out: dict = {"simple": {}, "percent": {}, "pre_mean_treated": {}, "dynamic": {}, "group": {}, "rurality": {},
                  "rurality_percent": {}, "n_treated": int(df.loc[~np.isnan(g), "gp_id"].nunique())}
+    rur = df["rurality"].to_numpy()
     for k, t in tau.items():
         tp = pd.Series(t[post])
-        pre_mean = float(np.average(df.loc[pre_treated, k], weights=n_post[pre_treated]))
-        simple = float(tp.mean()) if post.any() else 0.0
-        out["simple"][k] = simple
-        out["pre_mean_treated"][k] = pre_mean
+        out["pre_mean_treated"][k] = pre_mean = float(np.average(df.loc[pre_treated, k], weights=n_post[pre_treated]))
+        out["simple"][k] = simple = float(tp.mean()) if post.any() else 0.0
         out["percent"][k] = 100 * simple / pre_mean
         out["dynamic"][k] = {int(a): float(b) for a, b in tp.groupby(e[post]).mean().items()}
         out["group"][k] = {int(a): float(b) for a, b in tp.groupby(g[post]).mean().items()}
-        rur = df["rurality"].to_numpy()
         out["rurality"][k] = {str(a): float(b) for a, b in tp.groupby(rur[post]).mean().items()}
         wy = df.loc[pre_treated, k] * n_post[pre_treated]
         pm = wy.groupby(df.loc[pre_treated, "rurality"]).sum() / \
@@ -365,7 +344,7 @@ def calibration(df: pd.DataFrame, p: MSPParams | None = None) -> pd.DataFrame:
     Profile gaps are measured in the reference year (future MSP GPs vs never-MSP GPs); effects are the planted simple
     ATTs (:func:`truth`).
     """
-    p = p or params(**{k: v for k, v in df.attrs.get("params", {}).items()})
+    p = p or params(**df.attrs.get("params", {}))
     ref = df[df["year"] == p.reference_year]
     msp = ref["msp_year"].notna()
     tr = truth(df)
