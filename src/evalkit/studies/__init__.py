@@ -10,6 +10,17 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+#: Simultaneous band of the event-study figures (:meth:`~evalkit.estimators.staggered.CSResult.event_study`, 95 %,
+#: universal base year): multiplier-bootstrap draws and seed, fixed so that the band does not change between builds.
+BAND_DRAWS, BAND_SEED = 2000, 20240601
+HONEST_MBAR = (0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)  #: HonestDiD grid of M̄ (relative magnitudes) of Asalée, assistants
+
+
+def ci_cells(e: Any, *extra: str) -> dict[str, float]:
+    """``estimate, std_error, ci_low, ci_high`` (and the ``extra`` fields, e.g. ``p_value``) of an estimate, as the
+    columns of a table row."""
+    return {k: getattr(e, k) for k in ("estimate", "std_error", "ci_low", "ci_high", *extra)}
+
 
 @dataclass(frozen=True)
 class Analysis:

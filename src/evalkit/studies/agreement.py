@@ -95,6 +95,14 @@ def sentence(panels: Mapping[str, AgreementResult], names: Mapping[str, str], k:
     return out
 
 
+def glue(key: str, panels: Mapping[str, AgreementResult], names: Mapping[str, str], **kw) -> dict[str, str]:
+    """``{key: sentence}``: the study's glued agreement sentence (:func:`sentence`, ``kw`` passed on), or that the
+    panel was not computed (``panels`` empty: the study's ``analyse`` was asked to skip it)."""
+    if not panels:
+        return {key: "Le panel des estimateurs de comparaison n'a pas été calculé."}
+    return {key: sentence(panels, names, **kw)}
+
+
 def skipped_sentence(estimators, n_units: int) -> str:
     """Why ``estimators`` (among :data:`~evalkit.estimators.agreement.COSTLY`) were not computed on a panel of
     ``n_units`` units (more than :data:`~evalkit.estimators.agreement.MAX_UNITS`), and how to get them."""
@@ -116,22 +124,20 @@ def skipped_sentence(estimators, n_units: int) -> str:
             "L'option `--full-panel` d'`evalkit run` les calcule.")
 
 
-def table(panel: AgreementResult) -> pd.DataFrame:
-    """Plot-ready rows of one outcome's panel: ``key, label, estimate, ci_low, ci_high, std_error, gap_se`` (the
-    headline first, estimators that failed left out)."""
-    t = panel.table()
-    t = t[t["status"] == "ok"].reset_index(drop=True)
-    return t.assign(key=t["estimator"], label=t["estimator"].map(LABELS_FR))[
-        ["key", "label", "estimate", "ci_low", "ci_high", "std_error", "gap_se"]]
-
-
-def figure(panel: AgreementResult, *, outcome_fr: str, xlabel: str, champ: str, source: str, name: str,
-           decimals: int = 1, alt_unit: str = "", k: float = K) -> plots.Figure:
-    """Compact forest plot of one outcome's panel: one line per estimator, a dashed line at the headline estimate.
+def figure(panel: AgreementResult | None, *, outcome_fr: str, xlabel: str, champ: str, source: str, name: str,
+           decimals: int = 1, alt_unit: str = "", k: float = K) -> plots.Figure | plots.Table:
+    """Compact forest plot of one outcome's panel: one line per estimator, a dashed line at the headline estimate
+    (the chapters' « Encadré — Méthode »); a one-cell table when the panel was not computed (``panel`` None).
 
     The title states the finding for this outcome (computed: agreement within ``k`` headline SEs or not).
     """
-    tab = table(panel)
+    if panel is None:
+        return plots.table(pd.DataFrame({"": ["Panel des estimateurs non calculé."]}), title="Accord des estimateurs",
+                           champ=champ, source=source)
+    tab = panel.table()  # the headline first; estimators that failed left out
+    tab = tab[tab["status"] == "ok"].reset_index(drop=True)
+    tab = tab.assign(key=tab["estimator"], label=tab["estimator"].map(LABELS_FR))[
+        ["key", "label", "estimate", "ci_low", "ci_high", "std_error", "gap_se"]]
     flagged = [e for e in panel.flagged(k) if e != "twfe"]
     kk = _n_words(int(k)) if float(k).is_integer() else fmt_num(k, 1)
     cap = outcome_fr[0].upper() + outcome_fr[1:]
@@ -151,4 +157,4 @@ def figure(panel: AgreementResult, *, outcome_fr: str, xlabel: str, champ: str, 
                         truth=None if h is None else h.estimate, truth_label="estimation retenue", note=note)
 
 
-__all__ = ["K", "LABELS_FR", "figure", "sentence", "skipped_sentence", "table"]
+__all__ = ["K", "LABELS_FR", "figure", "glue", "sentence", "skipped_sentence"]

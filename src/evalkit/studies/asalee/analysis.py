@@ -57,15 +57,13 @@ from ...estimators import (CSResult, EventStudyBands, HonestResult, Panel, calla
 from ...estimators.agreement import AgreementResult, agreement
 from ...estimators.base import Estimate, clean_cohort
 from ...estimators.joint import difference, equality_test, estimate as if_estimate, simple_influence, stack, wald_did
+from .. import BAND_DRAWS, BAND_SEED, HONEST_MBAR, ci_cells
 
 INDICATORS = ("hba1c_3plus", "microalb", "creatinine", "lipids", "ecg_cardio", "fundus_2y")
 MAIN = "hba1c_3plus"  #: the headline indicator (event study, HonestDiD, robustness, per-protocol 2×2)
 INTENSITY_LABELS = {3: ("low", "mid", "high"), 2: ("low", "high")}
-MBAR = (0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)  #: HonestDiD grid of M̄ (relative magnitudes)
 TAKE_UP = "pct_followed"  #: the first stage's outcome (column of :func:`aggregate_gp_year`, percent)
 RW_DRAWS = 2999  #: multiplier-bootstrap draws of the Romano–Wolf adjusted p-values
-#: Simultaneous band of the event-study figure: level, multiplier-bootstrap draws, seed (fixed across builds).
-BAND_ALPHA, BAND_DRAWS, BAND_SEED = 0.05, 2000, 20240601
 
 
 # --- data preparation ---------------------------------------------------------------------------------------------
@@ -383,24 +381,22 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
     itt_sample = cs_sample(gp, weight=wcol)
     fits: dict[str, Fit] = {}
     itt_if: dict[str, tuple[float, pd.Series]] = {}  # simple ATT and its influence function by GP, per indicator
+    main = MAIN if MAIN in inds else inds[0]
     for ind in inds:
         fits[ind], cs, fit_notes = fit_cs(itt_sample, ind, control_group=control_group)
         itt_if[ind] = simple_influence(cs)
         notes += [f"ITT, {ind}: {n}" for n in fit_notes]
-        if ind == (MAIN if MAIN in inds else inds[0]):
+        if ind == main:
             main_cs = cs
     first = fits[inds[0]]
     cohorts = list(first.cohorts)
-    itt = pd.DataFrame([{"outcome": ind, "estimate": f.simple.estimate, "std_error": f.simple.std_error,
-                         "ci_low": f.simple.ci_low, "ci_high": f.simple.ci_high, "p_value": f.simple.p_value,
-                         "pre_mean": f.pre_mean, "n_gps": f.n_units, "n_treated": f.n_treated, "n_obs": f.n_obs,
-                         "pretest_p": f.pretest_p} for ind, f in fits.items()])
+    itt = pd.DataFrame([{"outcome": ind, **ci_cells(f.simple, "p_value"), "pre_mean": f.pre_mean, "n_gps": f.n_units,
+                         "n_treated": f.n_treated, "n_obs": f.n_obs, "pretest_p": f.pretest_p}
+                        for ind, f in fits.items()])
     # multiplicity: the six tests share the GPs — Holm, and Romano–Wolf on the joint influence functions
-    itt["p_holm"] = holm(itt["p_value"].to_numpy())
-    itt["p_romano_wolf"] = romano_wolf(itt["estimate"].to_numpy(), stack({i: itt_if[i][1] for i in inds})[inds],
-                                       draws=RW_DRAWS, seed=seed)
-    itt = itt[["outcome", "estimate", "std_error", "ci_low", "ci_high", "p_value", "p_holm", "p_romano_wolf",
-               "pre_mean", "n_gps", "n_treated", "n_obs", "pretest_p"]]
+    itt.insert(6, "p_holm", holm(itt["p_value"].to_numpy()))
+    itt.insert(7, "p_romano_wolf", romano_wolf(itt["estimate"].to_numpy(), stack({i: itt_if[i][1] for i in inds})[inds],
+                                               draws=RW_DRAWS, seed=seed))
 
     # --- effect on followed patients: Wald DiD = ITT ÷ first stage (CS ATT of the share followed) -------------
     first_stage, fs_if = _first_stage(itt_sample, control_group, notes, "first stage")
@@ -410,21 +406,17 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
         for ind in inds:
             w = wald_did(itt_if[ind], fs_if, scale=100.0)
             wald_if[ind] = w.influence
-            e = w.estimate
-            wald_rows.append({"outcome": ind, "estimate": e.estimate, "std_error": e.std_error, "ci_low": e.ci_low,
-                              "ci_high": e.ci_high, "p_value": e.p_value, "itt": w.itt, "first_stage": w.first_stage,
-                              "n_gps": fits[ind].n_units})
+            wald_rows.append({"outcome": ind, **ci_cells(w.estimate, "p_value"), "itt": w.itt,
+                              "first_stage": w.first_stage, "n_gps": fits[ind].n_units})
     wald = pd.DataFrame(wald_rows, columns=["outcome", "estimate", "std_error", "ci_low", "ci_high", "p_value", "itt",
                                             "first_stage", "n_gps"])
-    main = MAIN if MAIN in fits else inds[0]
     agree = agreement_panels(itt_sample, fits, control_group) if agreement else {}
     hon = None
     if (main_cs.dynamic.table["event_time"] < 0).any():  # HonestDiD learns from the pre-entry event times
-        hon = honest_did(main_cs, e="average", mbar=MBAR)
+        hon = honest_did(main_cs, e="average", mbar=HONEST_MBAR)
     kept = first.units
     with collect_warnings() as caught:  # the universal-base refit raises the main fit's warnings again
-        band = main_cs.event_study(base_period="universal", alpha=BAND_ALPHA, draws=BAND_DRAWS, seed=BAND_SEED,
-                                   min_units=MIN_CELL)
+        band = main_cs.event_study(draws=BAND_DRAWS, seed=BAND_SEED)
     notes += [f"event study (universal base year), {main}: {n}" for n in caught]
 
     # --- per protocol ---------------------------------------------------------------------------------------------
@@ -445,9 +437,7 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
             notes += [f"per protocol, {ind}: {n}" for n in fit_notes]
             pp_fits[ind] = f
             pan = cells[cells["cell"].isin(f.units)]
-            pp_rows.append({"outcome": ind, "estimate": f.simple.estimate, "std_error": f.simple.std_error,
-                            "ci_low": f.simple.ci_low, "ci_high": f.simple.ci_high, "p_value": f.simple.p_value,
-                            "n_cells": f.n_units, "n_obs": f.n_obs,
+            pp_rows.append({"outcome": ind, **ci_cells(f.simple, "p_value"), "n_cells": f.n_units, "n_obs": f.n_obs,
                             "n_patients": int(pan.drop_duplicates("cell")["weight"].sum()),
                             "n_gps": int(pan["gp_id"].nunique()),
                             "n_gps_treated": int(pan.loc[pan["first_followed"].notna(), "gp_id"].nunique()),
@@ -462,8 +452,7 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
         w = wald.set_index("outcome").loc[ind, "estimate"]
         gap, psi = difference(pp_if[ind][0], pp_if[ind][1], float(w), wald_if[ind])
         e = if_estimate(gap, psi, "per_protocol_minus_wald")
-        sel_rows.append({"outcome": ind, "per_protocol": pp_if[ind][0], "wald": float(w), "estimate": e.estimate,
-                         "std_error": e.std_error, "ci_low": e.ci_low, "ci_high": e.ci_high, "p_value": e.p_value})
+        sel_rows.append({"outcome": ind, "per_protocol": pp_if[ind][0], "wald": float(w), **ci_cells(e, "p_value")})
     selection = pd.DataFrame(sel_rows, columns=["outcome", "per_protocol", "wald", "estimate", "std_error", "ci_low",
                                                 "ci_high", "p_value"])
 
@@ -502,9 +491,8 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0,
 
     pk = df[df["gp_id"].isin(kept)]
     settings = dict(seed=seed, weights=weights, control_group=control_group, est_method="reg", covariates=[],
-                    rw_draws=RW_DRAWS,
-                    n_gps_asalee=int(fits[inds[0]].n_treated), n_gps_control=int(fits[inds[0]].n_control),
-                    n_patients=int(pk["patient_id"].nunique()), n_patient_years=int(fits[inds[0]].n_obs))
+                    rw_draws=RW_DRAWS, n_gps_asalee=int(first.n_treated), n_gps_control=int(first.n_control),
+                    n_patients=int(pk["patient_id"].nunique()), n_patient_years=int(first.n_obs))
     return AsaleeResult(
         years=years, cohorts=cohorts, indicators=inds, main=main, weights=weights, control_group=control_group,
         gp_panel=gp, sample=sample_counts(pk), itt_fits=fits, itt=itt, event_hba1c=band.table.copy(),
@@ -540,18 +528,16 @@ def dose_response(gp: pd.DataFrame, inten: pd.Series, groups: pd.Series, inds: S
                     continue
                 notes += [f"intensity {label}, {ind}: {n}" for n in fit_notes]
                 dose_fits[(label, ind)] = f
-                pf = dict.fromkeys(["pf_estimate", "pf_std_error", "pf_ci_low", "pf_ci_high"], np.nan)
+                pf = dict.fromkeys(["estimate", "std_error", "ci_low", "ci_high"], np.nan)
                 if g_fs_if is not None:  # the group's ITT over its own first stage
                     w = wald_did(simple_influence(g_cs), g_fs_if, scale=100.0)
                     dose_if[(label, ind)] = w.influence
-                    pf = {"pf_estimate": w.estimate.estimate, "pf_std_error": w.estimate.std_error,
-                          "pf_ci_low": w.estimate.ci_low, "pf_ci_high": w.estimate.ci_high}
-                dose_rows.append({"group": label, "outcome": ind, "estimate": f.simple.estimate,
-                                  "std_error": f.simple.std_error, "ci_low": f.simple.ci_low,
-                                  "ci_high": f.simple.ci_high, "n_gps": f.n_treated, "n_units": f.n_units,
-                                  "n_obs": f.n_obs, "intensity_mean": float(inten[ids].mean()),
+                    pf = ci_cells(w.estimate)
+                dose_rows.append({"group": label, "outcome": ind, **ci_cells(f.simple), "n_gps": f.n_treated,
+                                  "n_units": f.n_units, "n_obs": f.n_obs, "intensity_mean": float(inten[ids].mean()),
                                   "intensity_min": float(inten[ids].min()), "intensity_max": float(inten[ids].max()),
-                                  "first_stage": np.nan if g_fs is None else g_fs.estimate, **pf})
+                                  "first_stage": np.nan if g_fs is None else g_fs.estimate,
+                                  **{f"pf_{k}": v for k, v in pf.items()}})
     dose = pd.DataFrame(dose_rows, columns=["group", "outcome", "estimate", "std_error", "ci_low", "ci_high", "n_gps",
                                             "n_units", "n_obs", "intensity_mean", "intensity_min", "intensity_max",
                                             "first_stage", "pf_estimate", "pf_std_error", "pf_ci_low", "pf_ci_high"])

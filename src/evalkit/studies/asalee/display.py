@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ... import plots
+from .. import agreement
 from ...lecture import honest as honest_reading
 from ...disclosure import MIN_CELL, suppress
 from ...fr import fmt_ci, fmt_int, fmt_num, fmt_p
@@ -56,10 +57,17 @@ def figure_trends(a: AsaleeResult, kind: str, indicators: Sequence[str] = TREND_
     styles = {"followed": dict(color=plots.TREATED, ls="-", marker="o"),
               "asalee_all": dict(color=plots.TREATED, ls="--", marker="s", alpha=0.7),
               "control": dict(color=plots.CONTROL, ls="-", marker="o")}
+    parts = []
     for ax, ind in zip(axes, inds):
+        seg = []
         for g in groups:
             d = tr[(tr["group"] == g) & (tr["outcome"] == ind)].sort_values("year")
             ax.plot(d["year"], d["share"], label=GROUP_LABELS[g], ms=4, **styles[g])
+            if len(d):
+                seg.append(f"{GROUP_LABELS[g].lower()} de {fmt_num(d['share'].iloc[0], 1)} % en "
+                           f"{int(d['year'].iloc[0])} à {fmt_num(d['share'].iloc[-1], 1)} % en "
+                           f"{int(d['year'].iloc[-1])}")
+        parts.append(f"{LABELS[ind]} : " + ", ".join(seg))
         ax.set_title(SHORT[ind][0].upper() + SHORT[ind][1:], fontsize=12)
         ax.set_xlabel("Année", fontsize=11)
         ax.set_ylabel("Patients concernés (%)", fontsize=11)
@@ -72,16 +80,6 @@ def figure_trends(a: AsaleeResult, kind: str, indicators: Sequence[str] = TREND_
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=11,
                bbox_to_anchor=(0.5, -0.06))
-    parts = []
-    for ind in inds:
-        seg = []
-        for g in groups:
-            d = tr[(tr["group"] == g) & (tr["outcome"] == ind)].sort_values("year")
-            if len(d):
-                seg.append(f"{GROUP_LABELS[g].lower()} de {fmt_num(d['share'].iloc[0], 1)} % en "
-                           f"{int(d['year'].iloc[0])} à {fmt_num(d['share'].iloc[-1], 1)} % en "
-                           f"{int(d['year'].iloc[-1])}")
-        parts.append(f"{LABELS[ind]} : " + ", ".join(seg))
     alt = ("Trois graphiques de courbes, un par indicateur, part des patients concernés par année. "
            + " ; ".join(parts) + ". La zone grisée marque les années d'entrée des médecins dans Asalée.")
     gap = _trend_gap(a, "hba1c_3plus")
@@ -94,14 +92,11 @@ def figure_trends(a: AsaleeResult, kind: str, indicators: Sequence[str] = TREND_
 
 
 def _trend_gap(a: AsaleeResult, ind: str) -> float | None:
-    tr = a.trends[a.trends["outcome"] == ind]
-    f, c = tr[tr["group"] == "followed"], tr[tr["group"] == "control"]
-    if f.empty or c.empty:
-        return None
+    """Change of the gap between followed patients and the comparison GPs' patients, first to last year (points)."""
+    share = a.trends[a.trends["outcome"] == ind].pivot(index="year", columns="group", values="share")
     y0, y1 = a.years[0], a.years[-1]
     try:
-        return float((f.set_index("year")["share"][y1] - c.set_index("year")["share"][y1])
-                     - (f.set_index("year")["share"][y0] - c.set_index("year")["share"][y0]))
+        return float((share["followed"][y1] - share["control"][y1]) - (share["followed"][y0] - share["control"][y0]))
     except KeyError:
         return None
 
@@ -178,9 +173,7 @@ def table_per_protocol(a: AsaleeResult, kind: str) -> plots.Table:
                             "données (aucun patient suivi par l'infirmière, ou pas de témoins)")
     t = a.per_protocol.merge(a.itt[["outcome", "estimate"]].rename(columns={"estimate": "itt"}),
                              on="outcome", how="left")
-    w = a.wald.set_index("outcome") if len(a.wald) else pd.DataFrame(columns=["estimate", "ci_low", "ci_high"])
-    g = a.selection.set_index("outcome") if len(a.selection) else pd.DataFrame(
-        columns=["estimate", "ci_low", "ci_high", "p_value"])
+    w, g = a.wald.set_index("outcome"), a.selection.set_index("outcome")
 
     def _ci(frame: pd.DataFrame, ind: str) -> str:
         return fmt_ci(frame.loc[ind, "ci_low"], frame.loc[ind, "ci_high"]) if ind in frame.index else "n.d."
@@ -197,10 +190,9 @@ def table_per_protocol(a: AsaleeResult, kind: str) -> plots.Table:
         "p de l'écart": [fmt_p(g.loc[i, "p_value"]) if i in g.index else "n.d." for i in t["outcome"]],
         "Intention de traiter (points)": t["itt"],
     })
-    above = g[(g["p_value"] < ALPHA) & (g["estimate"] > 0)] if len(g) else g
-    main = a.main
+    above = a.main in g.index and g.loc[a.main, "p_value"] < ALPHA and g.loc[a.main, "estimate"] > 0
     title = ("La comparaison per-protocole dépasse l'effet sur les patients suivis : signe d'une sélection des "
-             "patients suivis" if main in above.index else
+             "patients suivis" if above else
              "Per-protocole et effet sur les patients suivis, indicateur par indicateur")
     return plots.table(out, title=title,
                        champ=champ(a) + " ; per-protocole : patients présents chaque année, suivis par "
@@ -217,11 +209,6 @@ def table_per_protocol(a: AsaleeResult, kind: str) -> plots.Table:
                              "la différence entre les deux, clusterisé par médecin."))
 
 
-def _dose_groups(a: AsaleeResult) -> pd.DataFrame:
-    return (a.dose.drop_duplicates("group")[["group", "n_gps", "intensity_mean", "first_stage"]]
-            .sort_values("intensity_mean").reset_index(drop=True))
-
-
 def table_dose(a: AsaleeResult, kind: str) -> plots.Table:
     """Effect on followed patients by intensity group (each group's ITT ÷ its own first stage), with the p-value of
     the test of equality between groups, indicator by indicator."""
@@ -229,7 +216,7 @@ def table_dose(a: AsaleeResult, kind: str) -> plots.Table:
     if dose.empty:
         return _unavailable(a, kind, "Intensité : non disponible", "Trop peu de médecins Asalée ou de patients suivis "
                             "pour former des groupes d'intensité d'au moins 11 médecins")
-    groups = _dose_groups(a)
+    groups = a.dose.drop_duplicates("group").sort_values("intensity_mean")
     cols = {}
     for r in groups.itertuples():
         n = fmt_int(r.n_gps) if r.n_gps >= MIN_CELL else "< 11"  # never < 11 (groups have ≥ 11 GPs), checked
@@ -270,13 +257,10 @@ def figure_dose(a: AsaleeResult, kind: str, indicator: str = "hba1c_3plus") -> p
         ax.annotate(f"intensité {INTENSITY_FR[r['group']]}\n"
                     f"{plots.ci_label(r['pf_estimate'], r['pf_ci_low'], r['pf_ci_high'])}",
                     (xi, r["pf_ci_high"]), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=8)
-    refs = []
-    w = a.wald[a.wald["outcome"] == indicator]
-    if len(w):
-        refs.append(("effet sur les patients suivis, tous médecins", w["estimate"].iloc[0], "--"))
-    pp = a.per_protocol[a.per_protocol["outcome"] == indicator]
-    if len(pp):
-        refs.append(("per-protocole (comparaison publiée)", pp["estimate"].iloc[0], ":"))
+    refs = [(label, t.loc[t["outcome"] == indicator, "estimate"].iloc[0], ls)
+            for t, label, ls in ((a.wald, "effet sur les patients suivis, tous médecins", "--"),
+                                 (a.per_protocol, "per-protocole (comparaison publiée)", ":"))
+            if (t["outcome"] == indicator).any()]
     for label, y, ls in refs:
         ax.axhline(y, color=plots.NEUTRAL, ls=ls, lw=1)
         ax.annotate(label, (max(0, x.min() - 11), y), xytext=(0, 4), textcoords="offset points", fontsize=8,
@@ -423,12 +407,8 @@ def table_published(a: AsaleeResult, kind: str) -> plots.Table:
 
 
 def figure_agreement(a: AsaleeResult, kind: str, indicator: str = "hba1c_3plus") -> plots.Figure | plots.Table:
-    """Compact forest plot of the estimator agreement panel of one indicator (the chapter's « Encadré — Méthode »)."""
-    from .. import agreement as ag
-
-    if indicator not in a.agreement:
-        return plots.table(pd.DataFrame({"": ["Panel des estimateurs non calculé."]}), title="Accord des estimateurs",
-                           champ=champ(a), source=source(kind))
-    return ag.figure(a.agreement[indicator], outcome_fr=LABELS[indicator],
-                     xlabel="Effet en points de pourcentage (intention de traiter, IC à 95 %)", champ=champ(a),
-                     source=source(kind), name=f"asalee_accord_{indicator}", alt_unit=" point")
+    """Compact forest plot of the estimator agreement panel of one indicator
+    (:func:`evalkit.studies.agreement.figure`)."""
+    return agreement.figure(a.agreement.get(indicator), outcome_fr=LABELS.get(indicator, indicator),
+                            xlabel="Effet en points de pourcentage (intention de traiter, IC à 95 %)", champ=champ(a),
+                            source=source(kind), name=f"asalee_accord_{indicator}", alt_unit=" point")

@@ -16,23 +16,19 @@ from .analysis import AsaleeResult
 STUDY = "asalee"
 
 
-def _row(est: Estimate, outcome: str, estimator: str, data: str, subgroup: str = "all", headline: bool = False,
+def _row(est, outcome: str, estimator: str, data: str, subgroup: str = "all", headline: bool = False,
          n_units: int | None = None) -> dict:
+    """The row of an :class:`Estimate` or of a table's row (``estimate, std_error, ci_low, ci_high``; no ``n_obs``
+    when the table has none)."""
     return make_row(study=STUDY, outcome=outcome, estimator=estimator, estimate=est.estimate,
                     std_error=est.std_error, ci_low=est.ci_low, ci_high=est.ci_high, unit="pp",
-                    n_units=n_units if n_units is not None else est.n_units, n_obs=est.n_obs, subgroup=subgroup,
-                    headline=headline, data=data)
+                    n_units=n_units if n_units is not None else est.n_units, n_obs=getattr(est, "n_obs", None),
+                    subgroup=subgroup, headline=headline, data=data)
 
 
 def _p_row(p: float, outcome: str, estimator: str, data: str, n_units: int, subgroup: str = "all") -> dict:
     return make_row(study=STUDY, outcome=outcome, estimator=estimator, estimate=p, std_error=None, ci_low=None,
                     ci_high=None, unit="p_value", n_units=n_units, n_obs=None, subgroup=subgroup, data=data)
-
-
-def _tab_row(t, outcome: str, estimator: str, data: str, n_units: int, subgroup: str = "all") -> dict:
-    return make_row(study=STUDY, outcome=outcome, estimator=estimator, estimate=t.estimate, std_error=t.std_error,
-                    ci_low=t.ci_low, ci_high=t.ci_high, unit="pp", n_units=n_units, n_obs=None, subgroup=subgroup,
-                    data=data)
 
 
 def agreement_rows(r: AsaleeResult, data: str) -> list[dict]:
@@ -69,13 +65,12 @@ def rows(r: AsaleeResult, data: str) -> pd.DataFrame:
         out.append(_row(r.first_stage, "pct_followed", "cs_simple_first_stage", data, n_units=f0.n_units))
     for w in r.wald.itertuples(index=False):
         if r.itt_fits[w.outcome].publishable:
-            out.append(_tab_row(w, w.outcome, "wald_did", data, int(w.n_gps)))
+            out.append(_row(w, w.outcome, "wald_did", data, n_units=int(w.n_gps)))
     for d in r.dose.itertuples(index=False):
         if d.n_gps >= MIN_CELL and pd.notna(d.pf_estimate):
-            out.append(make_row(study=STUDY, outcome=d.outcome, estimator="wald_did", estimate=d.pf_estimate,
-                                std_error=d.pf_std_error, ci_low=d.pf_ci_low, ci_high=d.pf_ci_high, unit="pp",
-                                n_units=int(d.n_units), n_obs=int(d.n_obs), subgroup=f"intensity={d.group}",
-                                data=data))
+            pf = Estimate("wald_did", d.pf_estimate, d.pf_std_error, d.pf_ci_low, d.pf_ci_high,
+                          n_units=int(d.n_units), n_obs=int(d.n_obs))
+            out.append(_row(pf, d.outcome, "wald_did", data, subgroup=f"intensity={d.group}"))
     n_asalee = int(r.dose.drop_duplicates("group")["n_gps"].sum()) if len(r.dose) else 0
     for t in r.dose_test.itertuples(index=False):
         if pd.notna(t.p_value) and n_asalee >= MIN_CELL:
@@ -88,12 +83,9 @@ def rows(r: AsaleeResult, data: str) -> pd.DataFrame:
         n_pat, n_gp_t = int(pp.loc[ind, "n_patients"]), int(pp.loc[ind, "n_gps_treated"])
         if n_gp_t >= MIN_CELL and n_pat >= MIN_CELL:
             out.append(_row(f.simple, ind, "cs_simple_per_protocol", data, n_units=n_pat))
-    sel = r.selection.set_index("outcome")
-    for ind in sel.index:
-        n_gp_t = int(pp.loc[ind, "n_gps_treated"])
-        if n_gp_t >= MIN_CELL:
-            out.append(_tab_row(sel.loc[ind].rename(None), ind, "per_protocol_minus_wald", data,
-                                int(pp.loc[ind, "n_gps"])))
+    for s in r.selection.itertuples(index=False):
+        if int(pp.loc[s.outcome, "n_gps_treated"]) >= MIN_CELL:
+            out.append(_row(s, s.outcome, "per_protocol_minus_wald", data, n_units=int(pp.loc[s.outcome, "n_gps"])))
     fm = r.itt_fits[r.main]
     if fm.publishable:
         for e in fm.event.itertuples(index=False):
@@ -107,11 +99,8 @@ def rows(r: AsaleeResult, data: str) -> pd.DataFrame:
             out.append(_row(r.twfe, r.main, "twfe", data))
         out.append(_row(r.other_weights.simple, r.main,
                         "cs_simple_gp_weighted" if r.weights == "patients" else "cs_simple_patient_weighted", data))
-        if r.honest is not None:
-            for g in r.honest.grid.itertuples(index=False):
-                out.append(make_row(study=STUDY, outcome=r.main, estimator="honest_did_rm", estimate=r.honest.estimate,
-                                    std_error=r.honest.std_error, ci_low=g.ci_low, ci_high=g.ci_high, unit="pp",
-                                    n_units=fm.n_units, n_obs=fm.n_obs, subgroup=f"mbar={g.M:g}", data=data))
+        if r.honest is not None:  # (relative magnitudes: estimator honest_did_rm, subgroups mbar=M)
+            out += r.honest.to_rows(STUDY, r.main, "pp", data=data, n_units=fm.n_units, n_obs=fm.n_obs)
     for ind, e in r.naive_fits.items():
         if e.n_units is not None and e.n_units >= MIN_CELL:
             out.append(_row(e, ind, "naive_cross_section", data))

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ... import plots
+from .. import agreement
 from ...disclosure import MIN_CELL
 from ...fr import fmt_ci, fmt_int, fmt_num, fmt_p, fmt_pct, fmt_pp, fmt_years
 from ...simulate.asalee import ANCHOR
@@ -69,8 +70,8 @@ def source(kind: str) -> str:
 
 def _row(table: pd.DataFrame, outcome: str) -> pd.Series | None:
     """The row of ``outcome`` in a table with one row per indicator (None if it has none)."""
-    t = table.set_index("outcome") if len(table) else None
-    return t.loc[outcome] if t is not None and outcome in t.index else None
+    t = table.set_index("outcome")
+    return t.loc[outcome] if outcome in t.index else None
 
 
 def texts(r: AsaleeResult, kind: str) -> dict[str, str]:
@@ -247,10 +248,6 @@ def texts(r: AsaleeResult, kind: str) -> dict[str, str]:
 
 def agreement_texts(r: AsaleeResult) -> dict[str, str]:
     """``asalee_agreement_sentence``: the estimator agreement panel over the indicators (computed flags)."""
-    from ..agreement import sentence
-
-    if not r.agreement:
-        return {"asalee_agreement_sentence": "Le panel des estimateurs de comparaison n'a pas été calculé."}
-    names = {i: f"l'indicateur « {SHORT.get(i, i)} »" for i in r.agreement}
-    scope = f"chacun des {_WORDS.get(len(r.agreement), fmt_int(len(r.agreement)))} indicateurs"
-    return {"asalee_agreement_sentence": sentence(r.agreement, names, scope=scope)}
+    return agreement.glue("asalee_agreement_sentence", r.agreement,
+                          {i: f"l'indicateur « {SHORT.get(i, i)} »" for i in r.agreement},
+                          scope=f"chacun des {_WORDS.get(len(r.agreement), fmt_int(len(r.agreement)))} indicateurs")

@@ -46,8 +46,7 @@ def analyse(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, kind: str | N
     result; ``kind``: « synthetic » or « user » (the rows' ``data`` column and the « Source » lines), by default
     :func:`evalkit.paths.data_kind`.
     """
-    if kind is None:
-        kind = paths.data_kind()
+    kind = paths.data_kind() if kind is None else kind
     r = analyse_data(df, seed=seed, truth=truth, covariates=covariates, horizon=horizon, agreement=agreement)
     return AssistantsAnalysis(r, kind, _rows(r, kind), _texts(r, kind))
 

@@ -32,13 +32,11 @@ from ...estimators.agreement import AgreementResult, agreement
 from ...estimators.base import Estimate, caught, normal_ci
 from ...estimators.staggered import CSResult, EventStudyBands, HonestResult, Panel
 from ...estimators.staggered import prepare as prepare_cs
+from .. import BAND_DRAWS, BAND_SEED, HONEST_MBAR
 from .policy import (CONTRACTS, COHORT, OPTION, OPTION_FTE, OPTION_SHARES_2021, OPTIONS, OUTCOMES, TARGET_YEAR, TIME,
                      UNIT, aid, contract_target)
 
 SIGNATORIES, NEVER = "signatories", "never_signatories"  # the two groups of the descriptive tables
-HONEST_MBAR = (0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
-#: Simultaneous band of the event-study figure: level, multiplier-bootstrap draws, seed (fixed across builds).
-BAND_ALPHA, BAND_DRAWS, BAND_SEED = 0.05, 2000, 20240601
 
 
 # --- small numerical helpers (tested against hand computations) ------------------------------------------------------
@@ -128,13 +126,6 @@ def _restrict_for_option(d: pd.DataFrame, option: str, covariates: Sequence[str]
     return sub, keep, notes
 
 
-def _restrict_underserved(d: pd.DataFrame, option: str, covariates: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
-    """GPs of ``option`` practising in an underserved area, and the never-signatories of these areas; the area leaves
-    the covariate list (constant)."""
-    sub = d[((d[OPTION] == option) | d[COHORT].isna()) & (d["underserved"] == 1)]
-    return sub, [c for c in covariates if c != "underserved" and sub[c].nunique() > 1]
-
-
 def _cov(psis: Mapping[str, pd.Series]) -> pd.DataFrame:
     """Covariance matrix of estimates from their per-GP influence functions (Σ_i ψ_i ψ'_i, GPs aligned)."""
     keys = list(psis)
@@ -165,39 +156,34 @@ def cnam_descriptive(d: pd.DataFrame, outcomes: Sequence[str] = OUTCOMES) -> pd.
     wide = {o: d.pivot(index=UNIT, columns=TIME, values=o) for o in outcomes}
     cohort_of = d.drop_duplicates(UNIT).set_index(UNIT)[COHORT]
     never = cohort_of.index[cohort_of.isna()]
+    sizes = {c: int((cohort_of == c).sum()) for c in keep}
     rows = []
     for o in outcomes:
         w = wide[o]
         for group in (SIGNATORIES, NEVER):
-            acc = {"n": 0, "base": 0.0, "h30": 0.0, "h48": 0.0, "w30": 0.0, "w48": 0.0}
-            for c in keep:
-                ids = cohort_of.index[cohort_of == c]
-                n_c = len(ids)
-                sel = ids if group == SIGNATORIES else never
-                base = w.loc[sel, c - 1].mean()
+            base, h30, h48 = [], [], []  # per kept cohort: (its size, the group's mean) at baseline, 30 and 48 months
+            for c, n_c in sizes.items():
+                sel = cohort_of.index[cohort_of == c] if group == SIGNATORIES else never
                 y30 = [y for y in (c + 1, c + 2) if y <= y_last]
-                h30 = w.loc[sel, y30].mean(axis=1).mean() if len(y30) == 2 else np.nan
-                h48 = w.loc[sel, c + 3].mean() if c + 3 <= y_last else np.nan
-                acc["n"] += len(sel) if group == SIGNATORIES else 0
-                acc["base"] += n_c * base
-                if np.isfinite(h30):
-                    acc["h30"] += n_c * h30
-                    acc["w30"] += n_c
-                if np.isfinite(h48):
-                    acc["h48"] += n_c * h48
-                    acc["w48"] += n_c
-            n_w = sum(len(cohort_of.index[cohort_of == c]) for c in keep)
-            base = acc["base"] / n_w
-            h30 = acc["h30"] / acc["w30"] if acc["w30"] else np.nan
-            h48 = acc["h48"] / acc["w48"] if acc["w48"] else np.nan
+                base.append((n_c, w.loc[sel, c - 1].mean()))
+                h30.append((n_c, w.loc[sel, y30].mean(axis=1).mean() if len(y30) == 2 else np.nan))
+                h48.append((n_c, w.loc[sel, c + 3].mean() if c + 3 <= y_last else np.nan))
+            base = sum(n * b for n, b in base) / sum(sizes.values())
+            h30, h48 = _cohort_mean(h30), _cohort_mean(h48)
             rows.append({"outcome": o, "group": group,
-                         "n_gps": acc["n"] if group == SIGNATORIES else len(never),
+                         "n_gps": sum(sizes.values()) if group == SIGNATORIES else len(never),
                          "base": base, "after_30m": h30, "after_48m": h48,
                          "change_30m": h30 - base, "change_48m": h48 - base,
                          "change_30m_pct": 100 * (h30 / base - 1), "change_48m_pct": 100 * (h48 / base - 1)})
     out = pd.DataFrame(rows)
     out.attrs["cohorts"] = keep
     return out
+
+
+def _cohort_mean(values: Sequence[tuple[int, float]]) -> float:
+    """Mean of the finite values weighted by their cohort's size (``(size, value)`` pairs); NaN if none is finite."""
+    ok = [(n, v) for n, v in values if np.isfinite(v)]
+    return sum(n * v for n, v in ok) / sum(n for n, _ in ok) if ok else np.nan
 
 
 def trends(d: pd.DataFrame, first: Sequence[int]) -> pd.DataFrame:
@@ -387,16 +373,16 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
             if "underserved = 1" in notes.get(o, []):  # already fitted among underserved GPs (full time)
                 by_u[o] = by_opt[o]
                 continue
-            sub, cov_u = _restrict_underserved(d, o, cov_main)
+            # GPs of the option in underserved areas and the never-signatories there; the area leaves the covariates
+            sub = d[((d[OPTION] == o) | d[COHORT].isna()) & (d["underserved"] == 1)]
+            cov_u = [c for c in cov_main if c != "underserved" and sub[c].nunique() > 1]
             n_t, n_c = sub.loc[sub[OPTION] == o, UNIT].nunique(), sub.loc[sub[COHORT].isna(), UNIT].nunique()
             if n_t >= MIN_CELL and n_c >= MIN_CELL:
                 by_u[o] = _fit(prepare_cs(sub, UNIT, TIME, COHORT, covariates=cov_u or None), "patients_mt",
                                "never_treated")
 
-    dyn_parts = [main.dynamic.table.assign(option="all")]
-    for o, r in by_opt.items():
-        dyn_parts.append(r.dynamic.table.assign(option=o))
-    dynamic = pd.concat(dyn_parts, ignore_index=True)
+    dynamic = pd.concat([main.dynamic.table.assign(option="all"),
+                         *(r.dynamic.table.assign(option=o) for o, r in by_opt.items())], ignore_index=True)
     dynamic = dynamic[dynamic["n_units"] >= MIN_CELL].reset_index(drop=True)
     h = _horizon(dynamic, present, horizon)
     dyn_u = pd.concat([r.dynamic.table.assign(option=o) for o, r in by_u.items()], ignore_index=True) \
@@ -447,8 +433,7 @@ def analyse_data(df: pd.DataFrame, *, seed: int = 0, truth: Any = None, covariat
         cs_variants=variants, by_option=by_opt, by_option_nyt=by_opt_nyt, option_notes=notes, dynamic=dynamic,
         dose=dose, by_option_underserved=by_u, dose_underserved=dose_u, dose_cgbs=dose_cgbs, horizon=h, targets=targets,
         cost=cost, projection=pd.DataFrame(proj_rows), honest=hon, truth=truth, agreement=agree,
-        event_band=caught(main.event_study, base_period="universal", alpha=BAND_ALPHA, draws=BAND_DRAWS,
-                          seed=BAND_SEED, min_units=MIN_CELL)[0])
+        event_band=caught(main.event_study, draws=BAND_DRAWS, seed=BAND_SEED)[0])
 
 
 def _horizon(dynamic: pd.DataFrame, present: Sequence[str], horizon: int) -> int:
@@ -464,7 +449,8 @@ def _horizon(dynamic: pd.DataFrame, present: Sequence[str], horizon: int) -> int
 
 
 def _diff(a: str, b: str, gains: Mapping[str, float], cov: pd.DataFrame) -> tuple[float, float, float, float]:
-    """gain[a] − gain[b], its SE from the joint influence functions, and its 95 % CI (NaN if either is absent)."""
+    """gain[a] − gain[b], its SE from the joint influence functions, and its 95 % CI (NaN if either is absent, or
+    ``b`` None)."""
     if a not in gains or b not in gains:
         return (float("nan"),) * 4
     diff, dse = linear_combination({a: 1.0, b: -1.0}, gains, cov)
@@ -498,18 +484,15 @@ def _dose(by_opt: Mapping[str, CSResult], gains: Mapping[str, float], cov_gain: 
     for o, r in by_opt.items():
         se = math.sqrt(cov_gain.loc[o, o])
         lo, hi = normal_ci(gains[o], se)
-        diff, dse, dlo, dhi = _diff(o, compare[o], gains, cov_gain) if o in compare else (float("nan"),) * 4
-        d2, d2se, d2lo, d2hi = _diff(o, (also or {})[o], gains, cov_gain) if o in (also or {}) else \
-            (float("nan"),) * 4
+        diffs = {f"{name}{k}": v for name, ref in (("diff_third", compare.get(o)), ("diff_half", (also or {}).get(o)))
+                 for k, v in zip(("", "_se", "_ci_low", "_ci_high"), _diff(o, ref, gains, cov_gain))}
         rel = r.relative("simple")
         rows.append({"option": o, "n_gps": r.n_treated, "att": r.simple.estimate, "att_se": r.simple.std_error,
                      "att_ci_low": r.simple.ci_low, "att_ci_high": r.simple.ci_high, "att_pct": rel.estimate,
                      "att_pct_ci_low": rel.ci_low, "att_pct_ci_high": rel.ci_high, "pre_mean": r.pre_mean,
                      "gain": gains[o], "gain_se": se, "gain_ci_low": lo, "gain_ci_high": hi,
-                     "gain_pct": 100 * gains[o] / r.pre_mean, "gain_per_fte": gains[o] / OPTION_FTE[o],
-                     "diff_third": diff, "diff_third_se": dse, "diff_third_ci_low": dlo,
-                     "diff_third_ci_high": dhi, "diff_half": d2, "diff_half_se": d2se, "diff_half_ci_low": d2lo,
-                     "diff_half_ci_high": d2hi, "pretest_p": r.pretest_p, "notes": "; ".join(notes[o])})
+                     "gain_pct": 100 * gains[o] / r.pre_mean, "gain_per_fte": gains[o] / OPTION_FTE[o], **diffs,
+                     "pretest_p": r.pretest_p, "notes": "; ".join(notes[o])})
     return pd.DataFrame(rows)
 
 

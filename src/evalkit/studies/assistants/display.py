@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ... import plots
+from .. import agreement
 from ...lecture import honest as honest_reading
 from ...lecture import event_axis
 from ...disclosure import MIN_CELL, count_fr, suppress
@@ -17,7 +18,7 @@ from ...fr import NBSP, fmt_eur, fmt_est_ci, fmt_list, fmt_num, fmt_p, fmt_pct, 
 from .analysis import NEVER, SIGNATORIES, AssistantsResult
 from .policy import (AID_SCHEDULE, AID_SOURCE, CLAIM_CONTRACTS, CLAIM_PATIENTS, CLAIM_READINGS, CLAIM_TARGET_CONTRACTS,
                      CONTRACTS, OPTION_FTE, OPTIONS, PUBLISHED, TARGET_SOURCE, TARGET_YEAR, TARGETS, WITHOUT_MT)
-from .texts import GROUP_LABELS, OPTION_LABELS, champ, months, source
+from .texts import AGREEMENT_NAMES, GROUP_LABELS, OPTION_LABELS, champ, months, source
 
 DATE_LABELS = dict(zip(CONTRACTS["date"], CONTRACTS["label"]))
 
@@ -387,7 +388,7 @@ def table_honest(r: AssistantsResult, kind: str) -> plots.Table | None:
                             f"observé avant. Cible : effet à {months(r.horizon)} mois ; méthode : {r.honest.method_fr}.")
 
 
-def published_table(r: AssistantsResult, kind: str) -> pd.DataFrame:
+def table_published(r: AssistantsResult, kind: str) -> plots.Table:
     """Published figures beside the same figures computed on the data (one row per indicator)."""
     desc = r.descriptive
 
@@ -440,12 +441,8 @@ def published_table(r: AssistantsResult, kind: str) -> pd.DataFrame:
     for c in ("Publié", rep):
         out[c] = [("" if not np.isfinite(v) else fmt_num(v, 1) if is_pct else fmt_num(v, 0))
                   for v, is_pct in zip(out[c], pct)]
-    return out
-
-
-def table_published(r: AssistantsResult, kind: str) -> plots.Table:
     data = "les données synthétiques" if kind == "synthetic" else "les données de l'évaluation"
-    return plots.table(published_table(r, kind), title=f"Chiffres publiés et chiffres reproduits sur {data}",
+    return plots.table(out, title=f"Chiffres publiés et chiffres reproduits sur {data}",
                        champ=champ(r),
                        source=source(kind) + " ; chiffres publiés : Cnam 2022 = analyse de 305 contrats ; Cnam 2024 "
                                              "= Points de repère, 402 généralistes signataires de septembre 2019 à "
@@ -456,14 +453,9 @@ def table_published(r: AssistantsResult, kind: str) -> plots.Table:
 
 
 def figure_agreement(r: AssistantsResult, kind: str, outcome: str = "patients_mt") -> plots.Figure | plots.Table:
-    """Compact forest plot of the estimator agreement panel of one outcome (the chapter's « Encadré — Méthode »)."""
-    from .. import agreement as ag
-    from .texts import AGREEMENT_NAMES
-
-    if outcome not in r.agreement:
-        return plots.table(pd.DataFrame({"": ["Panel des estimateurs non calculé."]}), title="Accord des estimateurs",
-                           champ=champ(r), source=source(kind))
+    """Compact forest plot of the estimator agreement panel of one outcome
+    (:func:`evalkit.studies.agreement.figure`)."""
     name = AGREEMENT_NAMES.get(outcome, outcome).split(" ", 1)[-1]
-    return ag.figure(r.agreement[outcome], outcome_fr=name, xlabel="Effet moyen estimé (patients par médecin)",
-                     champ=champ(r), source=source(kind), name=f"assistants_accord_{outcome}", decimals=0,
-                     alt_unit=" patients")
+    return agreement.figure(r.agreement.get(outcome), outcome_fr=name,
+                            xlabel="Effet moyen estimé (patients par médecin)", champ=champ(r), source=source(kind),
+                            name=f"assistants_accord_{outcome}", decimals=0, alt_unit=" patients")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import plots
+from .. import agreement
 from ...fr import NBSP, fmt_ci, fmt_eur, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_span
 from .analysis import NEVER, SIGNATORIES, AssistantsResult
 from .policy import (CLAIM_CONTRACTS, CLAIM_PATIENTS, CLAIM_READINGS, CLAIM_TARGET_CONTRACTS, CONTRACTS,
@@ -211,11 +212,9 @@ def texts(r: AssistantsResult, kind: str) -> dict[str, str]:
         one = g[np.isclose(g["M"], 1.0)]
         if len(one):
             t["honest_m1_ci"] = fmt_ci(float(one.ci_low.iloc[0]), float(one.ci_high.iloc[0]), 0)
-    fa, ac = r.cs["file_active"], r.cs["acts"]
-    t["fa_att"] = fmt_num(fa.simple.estimate, 0, sign=True)
-    t["fa_att_pct"] = fmt_pct(fa.relative("simple").estimate, 1, sign=True)
-    t["acts_att"] = fmt_num(ac.simple.estimate, 0, sign=True)
-    t["acts_att_pct"] = fmt_pct(ac.relative("simple").estimate, 1, sign=True)
+    for key, o in (("fa", "file_active"), ("acts", "acts")):
+        t[f"{key}_att"] = fmt_num(r.cs[o].simple.estimate, 0, sign=True)
+        t[f"{key}_att_pct"] = fmt_pct(r.cs[o].relative("simple").estimate, 1, sign=True)
     t.update(agreement_texts(r))
     return t
 
@@ -280,8 +279,4 @@ AGREEMENT_NAMES = {"patients_mt": "la patientèle médecin traitant", "file_acti
 
 def agreement_texts(r: AssistantsResult) -> dict[str, str]:
     """``agreement_sentence``: the estimator agreement panel over the outcomes (computed flags)."""
-    from ..agreement import sentence
-
-    if not r.agreement:
-        return {"agreement_sentence": "Le panel des estimateurs de comparaison n'a pas été calculé."}
-    return {"agreement_sentence": sentence(r.agreement, {o: AGREEMENT_NAMES.get(o, o) for o in r.agreement})}
+    return agreement.glue("agreement_sentence", r.agreement, {o: AGREEMENT_NAMES.get(o, o) for o in r.agreement})

@@ -46,12 +46,15 @@ from ...estimators.naive import naive_cross_section
 from ...estimators.staggered import (BaconResult, CSResult, EventStudyBands, HonestResult, Panel,
                                      bacon_decomposition, callaway_santanna, honest_did)
 from ...estimators.staggered import prepare as prepare_sample
+from .. import BAND_DRAWS, BAND_SEED, ci_cells
 from .published import PUBLISHED
 
 STUDY = "msp"
 UNIT, TIME, COHORT = "gp_id", "year", "cohort"
 #: Outcomes and the unit of their results rows.
 OUTCOME_UNITS = {"patients_mt": "patients", "file_active": "patients", "fees": "euros"}
+#: Baseline activity columns of :class:`Prepared` and :func:`activity_means` → the outcome they are read in.
+_BASE = {"base_mt": "patients_mt", "base_fa": "file_active", "base_fees": "fees"}
 #: Rurality levels in display order (other levels present in the data follow, sorted).
 RURALITY_ORDER = ("urban", "periurban", "rural")
 MIN_COHORT = MIN_CELL  # entry cohorts of fewer GPs are set aside (their rows could not be published anyway)
@@ -64,11 +67,6 @@ HONEST_GRID = tuple(np.round(np.arange(0, 4.01, 0.25), 2))
 #: event times rest on the few earliest cohorts (noisy, and the Δ^RM bound takes the largest pre-period jump), and
 #: the ARP hybrid test over all 10 pre- and 11 post-periods takes minutes.
 HONEST_WINDOW = (-5, 5)
-#: Estimates of one outcome the chapter compares (``MSPResult`` field names).
-ESTIMATES = ("naive", "naive_pre", "twfe", "cs", "cs_matched", "cs_notyet")
-#: Simultaneous band of the event-study figures: level, multiplier-bootstrap draws and seed (fixed: the band must not
-#: change between two builds of the page).
-BAND_ALPHA, BAND_DRAWS, BAND_SEED = 0.05, 2000, 20240601
 
 
 # --- preparation -------------------------------------------------------------------------------------------------
@@ -154,17 +152,10 @@ def prepare(df: pd.DataFrame) -> Prepared:
     baseline_year = max(y for y in years if y < cohorts[0])
 
     b = d[d[TIME] == baseline_year].set_index(UNIT)
-    base = pd.DataFrame({
-        UNIT: b.index,
-        "treated": b[COHORT].notna().astype(int).to_numpy(),
-        COHORT: b[COHORT].to_numpy(),
-        "age": b["age"].to_numpy(),
-        "female": b["female"].to_numpy(),
-        "rurality": b["rurality"].astype(str).to_numpy(),
-        "base_mt": b["patients_mt"].to_numpy(),
-        "base_fa": b["file_active"].to_numpy(),
-        "base_fees": b["fees"].to_numpy(),
-    }).reset_index(drop=True)
+    base = pd.DataFrame({UNIT: b.index, "treated": b[COHORT].notna().astype(int).to_numpy(),
+                         **{c: b[c].to_numpy() for c in (COHORT, "age", "female")},
+                         "rurality": b["rurality"].astype(str).to_numpy(),
+                         **{k: b[c].to_numpy() for k, c in _BASE.items()}}).reset_index(drop=True)
     levels = [r for r in RURALITY_ORDER if r in set(base["rurality"])]
     levels += sorted(set(base["rurality"]) - set(levels))
 
@@ -206,7 +197,7 @@ def activity_means(panel: pd.DataFrame, years: int = MATCH_YEARS) -> pd.DataFram
     keeps the lasting level and damps the shock."""
     d = panel.sort_values([UNIT, TIME])
     out = panel.copy()
-    for new, col in (("base_mt", "patients_mt"), ("base_fa", "file_active"), ("base_fees", "fees")):
+    for new, col in _BASE.items():
         out.loc[d.index, new] = (d.groupby(UNIT)[col].rolling(years, min_periods=1).mean()
                                  .reset_index(level=0, drop=True).loc[d.index])
     return out
@@ -273,7 +264,8 @@ class MSPResult:
     agreement: dict[str, AgreementResult] = field(default_factory=dict)
 
     def estimate(self, outcome: str, which: str = "cs", pct: bool = False) -> Estimate:
-        """One of the chapter's estimates (:data:`ESTIMATES`), in outcome units or in percent of the treated GPs'
+        """One of the chapter's estimates (``which``: the field ``naive``, ``naive_pre``, ``twfe``, ``cs``,
+        ``cs_matched`` or ``cs_notyet``), in outcome units or in percent of the treated GPs'
         pre-entry mean (the headline's denominator, :attr:`CSResult.pre_mean`: cohorts weighted as in the simple
         ATT)."""
         src = getattr(self, which)[outcome]
@@ -354,8 +346,7 @@ def _estimate_all(df: pd.DataFrame, *, seed: int, honest: bool, subgroups: bool,
     bal = ordered(balance_table(cm.baseline, "treated", [*match_cov, "base_fees"], weights=cm.baseline["weight"]))
     profile = ordered(balance_table(base, "treated", [*match_cov, "base_fees"]))
     cs_matched = {o: matched_did(panel, o, cm, estimator="cs_simple_matched") for o in OUTCOME_UNITS}
-    events = {o: cs[o].event_study(base_period="universal", alpha=BAND_ALPHA, draws=BAND_DRAWS, seed=BAND_SEED,
-                                   min_units=MIN_CELL) for o in OUTCOME_UNITS}
+    events = {o: cs[o].event_study(draws=BAND_DRAWS, seed=BAND_SEED) for o in OUTCOME_UNITS}
 
     # Heterogeneity by rurality (CS DR without the rurality dummies), where both arms have ≥ 11 GPs.
     rur_rows, rur_fits = [], {}
@@ -377,10 +368,8 @@ def _estimate_all(df: pd.DataFrame, *, seed: int, honest: bool, subgroups: bool,
             for o in OUTCOME_UNITS:
                 f = cs_fit(level, o)
                 rur_fits[(r, o)] = f
-                e = f.simple
-                rur_rows.append({"rurality": r, "outcome": o, "n_treated": nt, "n_control": nc,
-                                 "estimate": e.estimate, "std_error": e.std_error, "ci_low": e.ci_low,
-                                 "ci_high": e.ci_high, "pre_mean": f.pre_mean, "n_units": e.n_units, "n_obs": e.n_obs})
+                rur_rows.append({"rurality": r, "outcome": o, "n_treated": nt, "n_control": nc, **ci_cells(f.simple),
+                                 "pre_mean": f.pre_mean, "n_units": f.simple.n_units, "n_obs": f.simple.n_obs})
     by_rur = pd.DataFrame(rur_rows, columns=["rurality", "outcome", "n_treated", "n_control", "estimate",
                                              "std_error", "ci_low", "ci_high", "pre_mean", "n_units", "n_obs"])
 
@@ -396,9 +385,8 @@ def _estimate_all(df: pd.DataFrame, *, seed: int, honest: bool, subgroups: bool,
     # Raw trends: mean outcome by year, GPs who join an MSP in the window vs GPs never in MSP.
     tr = panel.assign(group=np.where(panel["in_msp"] == 1, "msp", "never"))
     trends = (tr.melt(id_vars=[TIME, "group"], value_vars=list(OUTCOME_UNITS), var_name="outcome")
-              .groupby(["outcome", "group", TIME], as_index=False)["value"].mean()
+              .groupby(["outcome", "group", TIME], as_index=False)["value"].mean()  # sorted: MSP GPs first (palette)
               .rename(columns={"value": "mean"}))
-    trends = trends.sort_values(["outcome", "group", TIME]).reset_index(drop=True)  # MSP GPs first (palette)
 
     # National order of magnitude: effect per GP × GPs in ACI MSP (one published count, PUBLISHED["gps_in_msp"]), and
     # the published raw gap × the same GPs — the « 600 » is a gap in file active (PUBLISHED["naive_claim"]["measure"]).

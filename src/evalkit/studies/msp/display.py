@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ... import lecture, plots
-from ...estimators.base import Estimate
+from .. import agreement, ci_cells
 from ...fr import fmt_ci, fmt_num, round_sig
 from . import texts as tx
 from .analysis import OUTCOME_UNITS, MSPResult
@@ -35,21 +35,13 @@ def figure_trends(r: MSPResult, outcome: str = "patients_mt") -> plots.Figure:
         alt_unit=f" {o['suffix']}", vline=first - 0.5, vline_label=f"premières entrées ({first})")
 
 
-def comparison(r: MSPResult, outcome: str) -> pd.DataFrame:
-    """The estimates of one outcome, from the naive gap to the headline (plot-ready)."""
+def figure_estimates(r: MSPResult, outcome: str = "patients_mt") -> plots.Figure:
+    """Forest plot: naive gap vs DiD estimates, from the naive gap to the headline (and the planted effect on
+    synthetic data)."""
     p = r.prepared
     labels = {"naive": f"Écart brut en {p.years[-1]} (MSP − autres)",
               "naive_pre": f"Écart déjà présent en {p.baseline_year}, avant toute entrée", **_DID}
-    return pd.DataFrame([{"key": k, "label": lab, **_cells(r.estimate(outcome, k))} for k, lab in labels.items()])
-
-
-def _cells(e: Estimate) -> dict:
-    return {"estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high, "std_error": e.std_error}
-
-
-def figure_estimates(r: MSPResult, outcome: str = "patients_mt") -> plots.Figure:
-    """Forest plot: naive gap vs DiD estimates (and the planted effect on synthetic data)."""
-    tab = comparison(r, outcome)
+    tab = pd.DataFrame([{"key": k, "label": lab, **ci_cells(r.estimate(outcome, k))} for k, lab in labels.items()])
     o = tx.LABELS[outcome]
     truth = _truth(r, outcome)
     alt = "Graphique en forêt : " + " ; ".join(
@@ -132,8 +124,8 @@ def figure_honest(r: MSPResult) -> plots.Figure:
 def figure_rurality(r: MSPResult) -> plots.Figure:
     """Forest plot of the MT effect by rurality (with the overall effect)."""
     sub = r.by_rurality[r.by_rurality["outcome"] == "patients_mt"]
-    t = pd.DataFrame([{"label": "Ensemble", **_cells(r.cs["patients_mt"].simple)}]
-                     + [{"label": f"{tx.rurality_label(x.rurality)} ({fmt_num(x.n_treated, 0)} en MSP)",
+    t = pd.DataFrame([{"label": "Ensemble", **ci_cells(r.cs["patients_mt"].simple)}]
+                     + [{"label": f"{tx.RURALITY_FR.get(x.rurality, x.rurality)} ({fmt_num(x.n_treated, 0)} en MSP)",
                          "estimate": x.estimate, "ci_low": x.ci_low, "ci_high": x.ci_high} for x in sub.itertuples()])
     alt = "Graphique en forêt : " + " ; ".join(
         f"{x['label']} : {plots.ci_label(x['estimate'], x['ci_low'], x['ci_high'], 0)} patients"
@@ -261,7 +253,7 @@ def table_national(r: MSPResult) -> plots.Table:
                             "d'autres médecins (déplacement plutôt que gain net d'accès).")
 
 
-def published(r: MSPResult) -> pd.DataFrame:
+def table_published(r: MSPResult) -> plots.Table:
     """Published figure, source, our estimate (and the planted truth on synthetic data)."""
     recs = []
     for ind, key, o, pct in (("Patientèle MT, effet (patients)", "effect_mt", "patients_mt", False),
@@ -277,11 +269,8 @@ def published(r: MSPResult) -> pd.DataFrame:
         if r.truth:
             rec["Effet simulé"] = "—" if naive else tx.val(r.truth["percent" if pct else "simple"][o], o, pct=pct)
         recs.append(rec)
-    return pd.DataFrame(recs)
-
-
-def table_published(r: MSPResult) -> plots.Table:
-    return plots.table(published(r), title="Résultats publiés et résultats reproduits sur les données de ce livre",
+    t = pd.DataFrame(recs)
+    return plots.table(t, title="Résultats publiés et résultats reproduits sur les données de ce livre",
                        champ=tx.champ(r), source=tx.source() + " Colonne « Publié » : sources indiquées.",
                        name="msp-publie-reproduit",
                        note="effets publiés : double différence après appariement (Irdes, 2008–2014) ; "
@@ -294,13 +283,9 @@ def table_published(r: MSPResult) -> plots.Table:
 
 
 def figure_agreement(r: MSPResult, outcome: str = "patients_mt") -> plots.Figure | plots.Table:
-    """Compact forest plot of the estimator agreement panel of one outcome (the chapter's « Encadré — Méthode »)."""
-    from .. import agreement as ag
-
+    """Compact forest plot of the estimator agreement panel of one outcome
+    (:func:`evalkit.studies.agreement.figure`)."""
     o = tx.LABELS[outcome]
-    if outcome not in r.agreement:
-        return plots.table(pd.DataFrame({"": ["Panel des estimateurs non calculé."]}), title="Accord des estimateurs",
-                           champ=tx.champ(r), source=tx.source())
-    return ag.figure(r.agreement[outcome], outcome_fr=o["label"], xlabel=f"Effet moyen estimé ({o['suffix']} par "
-                     "médecin)", champ=tx.champ(r), source=tx.source(), name=f"msp-accord-{outcome}",
-                     decimals=o["dec"], alt_unit=f" {o['suffix']}")
+    return agreement.figure(r.agreement.get(outcome), outcome_fr=o["label"], xlabel=f"Effet moyen estimé "
+                            f"({o['suffix']} par médecin)", champ=tx.champ(r), source=tx.source(),
+                            name=f"msp-accord-{outcome}", decimals=o["dec"], alt_unit=f" {o['suffix']}")

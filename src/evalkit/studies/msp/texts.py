@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ... import plots
+from .. import agreement
 from ...disclosure import count_fr
 from ...estimators.base import Estimate
 from ...fr import NBSP, fmt_ci, fmt_list, fmt_num, fmt_p, fmt_pct, fmt_span, round_sig
@@ -43,10 +44,6 @@ def ci(e: Estimate, outcome: str, pct: bool = False) -> str:
         return fmt_ci(e.ci_low, e.ci_high, 1, "%")
     o = LABELS[outcome]
     return fmt_ci(e.ci_low, e.ci_high, o["dec"], o["suffix"] if o["suffix"] == "€" else "")
-
-
-def rurality_label(level: str) -> str:
-    return RURALITY_FR.get(level, level)
 
 
 def champ(r: MSPResult) -> str:
@@ -99,11 +96,10 @@ def _base_gap(r: MSPResult, var: str) -> str:
     return "n.d." if isinstance(mt, str) or isinstance(mc, str) else fmt_pct(100 * (mt / mc - 1), 1, True)
 
 
-def _smd(r: MSPResult) -> tuple[str, str, str]:
-    """(variable with the largest |SMD| before matching, in words; that |SMD|; largest |SMD| after, fees excepted)."""
-    b = r.balance.set_index("variable")
-    after = pd.to_numeric(b.drop(index="base_fees", errors="ignore")["smd_after"], errors="coerce").abs()
-    return *_largest_smd(r.balance), fmt_num(after.max(), 2)
+def _smd_after(r: MSPResult) -> str:
+    """The largest |SMD| after matching, fees excepted (they are not matched on)."""
+    after = r.balance.set_index("variable").drop(index="base_fees", errors="ignore")["smd_after"]
+    return fmt_num(pd.to_numeric(after, errors="coerce").abs().max(), 2)
 
 
 def _largest_smd(t: pd.DataFrame) -> tuple[str, str]:
@@ -214,7 +210,7 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     t["msp_naive_pre_share_fa"] = fmt_pct(100 * pre_fa / naive_fa, 0) if naive_fa > 0 and pre_fa > 0 else "n.d."
 
     # Who joins (baseline year): the sentences use the data, the published figures are cited beside them.
-    _, _, t["msp_smd_after_max"] = _smd(r)
+    t["msp_smd_after_max"] = _smd_after(r)
     # the sentence under the profile table (Tableau 1) names that table's largest standardised difference
     t["msp_smd_max_var"], t["msp_smd_max"] = _largest_smd(r.profile)
     m = r.match
@@ -336,8 +332,8 @@ def texts(r: MSPResult, kind: str) -> dict[str, str]:
     rr = r.by_rurality[r.by_rurality["outcome"] == "patients_mt"]
     t["msp_rur_sentence"] = ("Les effectifs ne permettent pas d'estimer l'effet par type de commune."
                              if rr.empty else "Par type de commune, l'effet estimé sur la patientèle MT est de "
-                             + ", ".join(f"{val(x.estimate, 'patients_mt')} {fmt_ci(x.ci_low, x.ci_high, 0)} "
-                                         f"en {rurality_label(x.rurality).lower()}" for x in rr.itertuples())
+                             + ", ".join(f"{val(x.estimate, 'patients_mt')} {fmt_ci(x.ci_low, x.ci_high, 0)} en "
+                                         f"{RURALITY_FR.get(x.rurality, x.rurality).lower()}" for x in rr.itertuples())
                              + (" ; les intervalles se recouvrent : les données ne permettent pas de conclure à un "
                                 "effet différent selon le territoire." if r.rurality_overlap() else "."))
     t["msp_rur_note"] = (
@@ -388,15 +384,11 @@ _NAMES = {"patients_mt": "la patientèle médecin traitant", "file_active": "la 
 
 def agreement_texts(r: MSPResult) -> dict[str, str]:
     """``msp_agreement_sentence``: the estimator agreement panel in one or two sentences (computed flags)."""
-    from ..agreement import sentence
-
-    if not r.agreement:
-        return {"msp_agreement_sentence": "Le panel des estimateurs de comparaison n'a pas été calculé."}
     caveat = ("Ces estimateurs ne tiennent pas compte des caractéristiques des médecins avant l'entrée, contrairement "
               "à l'estimation retenue : l'écart peut venir de là autant que du choix de l'estimateur.")
-    return {"msp_agreement_sentence": sentence(r.agreement, {o: _NAMES.get(o, o) for o in r.agreement},
-                                               scope=f"chacune des {len(r.agreement)} mesures d'activité"
-                                               if len(r.agreement) > 3 else None, caveat=caveat)}
+    return agreement.glue("msp_agreement_sentence", r.agreement, {o: _NAMES.get(o, o) for o in r.agreement},
+                          scope=f"chacune des {len(r.agreement)} mesures d'activité" if len(r.agreement) > 3 else None,
+                          caveat=caveat)
 
 
 def _cmp(x_t, x_c, more, less, same, tol=0.0):
@@ -477,9 +469,8 @@ def title_profile(r: MSPResult) -> str:
 
 
 def title_balance(r: MSPResult) -> str:
-    _, before, after = _smd(r)
-    return (f"Après appariement, les différences standardisées ne dépassent pas {after} en valeur absolue "
-            f"(jusqu'à {before} avant)")
+    return (f"Après appariement, les différences standardisées ne dépassent pas {_smd_after(r)} en valeur absolue "
+            f"(jusqu'à {_largest_smd(r.balance)[1]} avant)")
 
 
 def title_estimates_table(r: MSPResult) -> str:
