@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import time
 
 import numpy as np
 import pandas as pd
@@ -167,6 +168,16 @@ def test_workbook_check_catches_a_missing_source():
     t = plots.table(pd.DataFrame({"a": [1.0]}), title="T", champ="c", source="", name="t")
     with pytest.raises(ValueError, match="Source"):
         donnees.check_workbook(donnees.workbook([t], "x"), [t])
+
+
+def test_workbook_bytes_do_not_depend_on_the_time_of_the_run():
+    # zip entries carry a 2-second timestamp and the document its created/modified dates: two runs on the same data
+    # a few seconds apart must still write the same file (the replication package is compared by checksum)
+    t = plots.table(pd.DataFrame({"a": [1.0, 2.5]}), title="T", champ="c", source="s", name="t")
+    first = donnees.workbook([t], "x")
+    time.sleep(2.1)
+    assert donnees.workbook([t], "x") == first
+    donnees.check_workbook(first, [t])
 
 
 def results_rows() -> pd.DataFrame:

@@ -20,6 +20,7 @@ import html
 import io
 import math
 import re
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -300,7 +301,20 @@ def workbook(objs, title: str) -> bytes:
     toc.column_dimensions["B"].width = 100
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return _reproducible(buf.getvalue())
+
+
+def _reproducible(xlsx: bytes) -> bytes:
+    """The workbook with its build time removed (zip entry dates and the document's created/modified dates set to
+    1980-01-01), so that two runs on the same data write the same bytes."""
+    src, out = zipfile.ZipFile(io.BytesIO(xlsx)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>1980-01-01T00:00:00Z", data)
+            dst.writestr(zipfile.ZipInfo(info.filename, (1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def check_workbook(data: bytes, objs) -> None:
